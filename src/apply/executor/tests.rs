@@ -1,0 +1,150 @@
+use std::sync::Mutex;
+use std::sync::atomic::AtomicUsize;
+
+use super::*;
+use crate::apply::{Operation, steps};
+use crate::plan::{Action, Plan};
+use crate::provider::ErrorClass;
+use crate::resource::{ResourceKind, user_pool_address};
+
+/// Records the order of calls and the peak concurrency; fails the addresses it is told to.
+#[derive(Default)]
+struct FakeRunner {
+    log: Mutex<Vec<String>>,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    fail: Vec<String>,
+}
+
+impl Runner for FakeRunner {
+    async fn run(
+        &self,
+        step: &Step,
+        change: &ResourceChange,
+        ids: &BTreeMap<Address, String>,
+    ) -> Result<Option<String>, ProviderError> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        let label = format!("{:?} {}", step.operation, step.address);
+        self.log.lock().unwrap().push(label);
+        if self.fail.contains(&step.address.to_string()) {
+            return Err(ProviderError::new(ErrorClass::Other, "Fake", "boom"));
+        }
+        if !change.depends_on.is_empty() && step.operation != Operation::Delete {
+            assert!(ids.contains_key(&user_pool_address()), "the pool id is known before its children run");
+        }
+        Ok((step.operation == Operation::Create).then(|| format!("id-{}", step.address.name)))
+    }
+}
+
+struct Silent;
+impl Reporter for Silent {
+    fn report(&self, _: Event<'_>) {}
+}
+
+fn change(address: Address, action: Action, parent: bool) -> ResourceChange {
+    ResourceChange {
+        address,
+        action,
+        id: (action != Action::Create).then(|| "live".into()),
+        reason: String::new(),
+        changed_fields: vec![],
+        before: None,
+        after: None,
+        depends_on: if parent { vec![user_pool_address()] } else { vec![] },
+        notes: vec![],
+    }
+}
+
+fn clients(n: usize, action: Action) -> Vec<ResourceChange> {
+    (0..n).map(|i| change(Address::new(ResourceKind::UserPoolClient, format!("c{i}")), action, true)).collect()
+}
+
+async fn run_plan(changes: Vec<ResourceChange>, runner: FakeRunner, parallelism: usize) -> (Outcome, Arc<FakeRunner>) {
+    let plan = Plan { stack: "t".into(), account: String::new(), region: String::new(), changes, ignored: vec![] };
+    let (graph, work) = steps(&plan).unwrap();
+    let runner = Arc::new(runner);
+    let ids = plan.changes.iter().filter_map(|c| Some((c.address.clone(), c.id.clone()?))).collect();
+    let outcome = execute(&graph, &work, runner.clone(), ids, parallelism, &AtomicBool::new(false), &Silent).await;
+    (outcome, runner)
+}
+
+#[tokio::test]
+async fn creates_parents_before_children() {
+    let mut changes = vec![change(user_pool_address(), Action::Create, false)];
+    changes.extend(clients(3, Action::Create));
+    let (outcome, runner) = run_plan(changes, FakeRunner::default(), 10).await;
+    assert!(outcome.succeeded());
+    assert_eq!(runner.log.lock().unwrap()[0], "Create user_pool.main");
+}
+
+#[tokio::test]
+async fn deletes_children_before_parents() {
+    let mut changes = clients(2, Action::Delete);
+    changes.push(change(user_pool_address(), Action::Delete, false));
+    let (outcome, runner) = run_plan(changes, FakeRunner::default(), 10).await;
+    assert!(outcome.succeeded());
+    assert_eq!(runner.log.lock().unwrap().last().unwrap(), "Delete user_pool.main");
+}
+
+#[tokio::test]
+async fn replacement_deletes_the_child_before_the_parent_and_recreates_in_reverse() {
+    let domain = Address::new(ResourceKind::UserPoolDomain, "main");
+    let changes = vec![change(user_pool_address(), Action::Replace, false), change(domain, Action::Replace, true)];
+    let (outcome, runner) = run_plan(changes, FakeRunner::default(), 10).await;
+    assert!(outcome.succeeded());
+    assert_eq!(
+        *runner.log.lock().unwrap(),
+        [
+            "Delete user_pool_domain.main",
+            "Delete user_pool.main",
+            "Create user_pool.main",
+            "Create user_pool_domain.main"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn never_runs_more_steps_at_once_than_allowed() {
+    let mut changes = vec![change(user_pool_address(), Action::NoOp, false)];
+    changes.extend(clients(12, Action::Update));
+    let (outcome, runner) = run_plan(changes.clone(), FakeRunner::default(), 3).await;
+    assert!(outcome.succeeded());
+    assert_eq!(runner.peak.load(Ordering::SeqCst), 3);
+    let (_, runner) = run_plan(changes, FakeRunner::default(), 1).await;
+    assert_eq!(runner.peak.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failure_skips_its_dependents_but_not_independent_steps() {
+    let mut changes = vec![change(user_pool_address(), Action::Create, false)];
+    changes.extend(clients(2, Action::Create));
+    let other = change(Address::new(ResourceKind::UserPoolClient, "elsewhere"), Action::Update, false);
+    changes.push(other);
+    let runner = FakeRunner { fail: vec!["user_pool.main".into()], ..FakeRunner::default() };
+    let (outcome, runner) = run_plan(changes, runner, 10).await;
+    assert!(!outcome.succeeded());
+    assert_eq!(outcome.count(&StepOutcome::Skipped), 2);
+    assert!(outcome.steps.values().any(|o| matches!(o, StepOutcome::Failed(_))));
+    assert!(runner.log.lock().unwrap().contains(&"Update user_pool_client.elsewhere".to_string()));
+    assert!(!runner.log.lock().unwrap().iter().any(|l| l.contains("c0")));
+}
+
+#[tokio::test]
+async fn a_stop_request_starts_nothing_new() {
+    let plan = Plan {
+        stack: "t".into(),
+        account: String::new(),
+        region: String::new(),
+        changes: clients(3, Action::Update),
+        ignored: vec![],
+    };
+    let (graph, work) = steps(&plan).unwrap();
+    let runner = Arc::new(FakeRunner::default());
+    let outcome = execute(&graph, &work, runner.clone(), BTreeMap::new(), 10, &AtomicBool::new(true), &Silent).await;
+    assert!(outcome.interrupted);
+    assert_eq!(outcome.count(&StepOutcome::NotStarted), 3);
+    assert!(runner.log.lock().unwrap().is_empty());
+}

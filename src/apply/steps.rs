@@ -1,0 +1,68 @@
+//! From a plan to a graph of steps. A replacement is two steps (delete the old, create the new)
+//! so that, e.g., a domain is deleted before the pool it lives in and created after the new one.
+
+use std::collections::BTreeMap;
+
+use crate::graph::{CycleError, Graph};
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::resource::Address;
+
+/// What one step does to its resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// Deletes the live resource.
+    Delete,
+    /// Creates the resource.
+    Create,
+    /// Changes the live resource in place.
+    Update,
+}
+
+/// One unit of work: an operation on a resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Step {
+    /// The resource.
+    pub address: Address,
+    /// The operation.
+    pub operation: Operation,
+}
+
+/// The steps of `plan` with their ordering, and the change each step carries out.
+pub fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, ResourceChange>), CycleError> {
+    let mut graph = Graph::default();
+    let mut work = BTreeMap::new();
+    let mut step_of: BTreeMap<(&Address, bool), Step> = BTreeMap::new();
+    for change in &plan.changes {
+        let operations: &[Operation] = match change.action {
+            Action::NoOp => &[],
+            Action::Create => &[Operation::Create],
+            Action::Update => &[Operation::Update],
+            Action::Replace => &[Operation::Delete, Operation::Create],
+            Action::Delete => &[Operation::Delete],
+        };
+        for &operation in operations {
+            let step = Step { address: change.address.clone(), operation };
+            graph.add_node(step.clone());
+            work.insert(step.clone(), change.clone());
+            step_of.insert((&change.address, operation == Operation::Delete), step);
+        }
+    }
+    for change in &plan.changes {
+        let own_delete = step_of.get(&(&change.address, true));
+        let own_apply = step_of.get(&(&change.address, false));
+        if let (Some(delete), Some(apply)) = (own_delete, own_apply) {
+            graph.add_edge(delete.clone(), apply.clone());
+        }
+        for parent in &change.depends_on {
+            if let (Some(parent_apply), Some(apply)) = (step_of.get(&(parent, false)), own_apply) {
+                graph.add_edge(parent_apply.clone(), apply.clone());
+            }
+            if let (Some(delete), Some(parent_delete)) = (own_delete, step_of.get(&(parent, true))) {
+                graph.add_edge(delete.clone(), parent_delete.clone());
+            }
+        }
+    }
+    graph.topological_order()?;
+    Ok((graph, work))
+}

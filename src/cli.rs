@@ -1,0 +1,130 @@
+//! The command line: clap types only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::resource::Address;
+
+/// Provision a Cognito + IAM + Lambda + API Gateway stack from one YAML file.
+#[derive(Debug, Parser)]
+#[command(name = "authdemo", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS region (overrides the stack file's `region` and the AWS config).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config (SSO and credential_process profiles work).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// More logging on stderr (-v: authdemo's steps, -vv: also the AWS SDK's).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No colors in output (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the stack file without calling AWS.
+    Validate(StackArgs),
+    /// Show what apply would change, compared with the live AWS state.
+    Plan(PlanArgs),
+    /// Create, update and delete resources so AWS matches the stack file.
+    Apply(ApplyArgs),
+    /// Delete every resource the stack owns.
+    Destroy(DestroyArgs),
+}
+
+/// Which stack file, with which variables.
+#[derive(Debug, Args)]
+pub struct StackArgs {
+    /// The stack file.
+    #[arg(short, long, default_value = "authdemo.yaml")]
+    pub file: PathBuf,
+    /// Set a variable declared under `vars:` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+/// `plan` options.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Exit 2 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+/// `apply` options.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Apply without asking (required without a terminal, e.g. in CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Run at most this many AWS changes at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Allow replacing this resource even though replacing it loses data (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub allow_replace: Vec<Address>,
+    /// Progress format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+/// `destroy` options.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Destroy without asking (required without a terminal, e.g. in CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Run at most this many AWS changes at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Progress format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+/// Human-readable or machine-readable output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    Human,
+    /// Versioned JSON for scripts.
+    Json,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}

@@ -1,0 +1,160 @@
+//! The commands: load the stack, discover, plan, render, confirm, execute. The edge of the
+//! program, where typed errors become `anyhow` errors with context for the user.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, bail};
+
+use crate::apply::{execute, steps};
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, StackArgs};
+use crate::plan::{Plan, plan, plan_destroy};
+use crate::provider::{AwsProvider, ConnectOptions, sdk_config};
+use crate::render::{human, json, progress::Progress};
+use crate::resource::{DesiredState, desired_state};
+use crate::stack::{LoadOptions, Stack, load};
+
+/// Exit code when `plan --detailed-exitcode` finds changes.
+const EXIT_CHANGES: u8 = 2;
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Validate(args) => {
+            let stack = load_stack(&args)?;
+            let count = desired_state(&stack).resources.len();
+            println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan(args) => {
+            let stack = load_stack(&args.stack)?;
+            let (provider, desired) = connect(global, &stack).await?;
+            let plan = discover_and_plan(&provider, &desired).await?;
+            print_plan(&plan, args.output);
+            Ok(if args.detailed_exitcode && plan.has_changes() {
+                ExitCode::from(EXIT_CHANGES)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Apply(args) => {
+            require_approval_path(args.auto_approve, "apply")?;
+            let stack = load_stack(&args.stack)?;
+            let (provider, desired) = connect(global, &stack).await?;
+            let plan = discover_and_plan(&provider, &desired).await?;
+            print_plan(&plan, args.output);
+            let refused = plan.refused_replacements(&args.allow_replace);
+            if let Some(change) = refused.first() {
+                bail!(
+                    "refusing to replace {address}: replacing it deletes every user in it ({reason}).\n  \
+                     If that is what you want, run again with --allow-replace {address}",
+                    address = change.address,
+                    reason = change.reason
+                );
+            }
+            execute_plan(provider, plan, "apply", args.auto_approve, args.parallelism, args.output).await
+        }
+        Command::Destroy(args) => {
+            require_approval_path(args.auto_approve, "destroy")?;
+            let stack = load_stack(&args.stack)?;
+            let (provider, desired) = connect(global, &stack).await?;
+            let (account, live) = tokio::try_join!(provider.account_id(), provider.discover(&desired))?;
+            let mut live = live;
+            (live.account, live.region) = (account, provider.region().to_string());
+            let plan = plan_destroy(&stack.name, &live);
+            print_plan(&plan, args.output);
+            execute_plan(provider, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+        }
+    }
+}
+
+fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
+    let env = |name: &str| std::env::var(name).ok();
+    let options = LoadOptions { var_overrides: &args.vars, env: &env };
+    Ok(load(&args.file, &options)?)
+}
+
+/// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.
+fn require_approval_path(auto_approve: bool, command: &str) -> anyhow::Result<()> {
+    if auto_approve || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    bail!(
+        "refusing to {command} without confirmation: there is no terminal to ask on.\n  \
+         Review the changes with `authdemo plan`, then run `authdemo {command} --auto-approve` (as CI does)"
+    )
+}
+
+async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
+    let options = ConnectOptions {
+        region: global.region.clone().or_else(|| stack.region.clone()),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    let config = sdk_config(&options).await?;
+    let desired = desired_state(stack);
+    let provider = AwsProvider::new(&config, &stack.name, desired.secrets.clone());
+    Ok((provider, desired))
+}
+
+async fn discover_and_plan(provider: &AwsProvider, desired: &DesiredState) -> anyhow::Result<Plan> {
+    let (account, mut live) = tokio::try_join!(provider.account_id(), provider.discover(desired))
+        .context("cannot read the live state from AWS")?;
+    (live.account, live.region) = (account, provider.region().to_string());
+    Ok(plan(desired, &live))
+}
+
+fn print_plan(plan: &Plan, format: OutputFormat) {
+    match format {
+        OutputFormat::Human => anstream::print!("{}", human::plan(plan)),
+        OutputFormat::Json => println!("{}", json::plan(plan)),
+    }
+}
+
+async fn execute_plan(
+    provider: AwsProvider,
+    plan: Plan,
+    command: &str,
+    auto_approve: bool,
+    parallelism: u16,
+    format: OutputFormat,
+) -> anyhow::Result<ExitCode> {
+    if !plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !auto_approve && !confirm(command).await? {
+        bail!("{command} cancelled: nothing was changed");
+    }
+    let (graph, work) = steps(&plan)?;
+    let ids = plan.changes.iter().filter_map(|c| Some((c.address.clone(), c.id.clone()?))).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, Ordering::SeqCst);
+                eprintln!("interrupted: waiting for the running steps to finish; starting no new ones");
+            }
+        }
+    });
+    let reporter = Progress::new(format);
+    let outcome = execute(&graph, &work, Arc::new(provider), ids, parallelism.into(), &stop, &reporter).await;
+    watcher.abort();
+    reporter.finish(command, &outcome);
+    Ok(if outcome.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn confirm(command: &str) -> anyhow::Result<bool> {
+    anstream::print!("\nDo you want to {command} these changes? Only 'yes' is accepted: ");
+    let answer = tokio::task::spawn_blocking(|| {
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await??;
+    Ok(answer.trim() == "yes")
+}

@@ -1,0 +1,115 @@
+//! A dependency graph over any node type: edges, topological order, cycle detection.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+
+/// A directed graph where an edge `a → b` means "a before b".
+#[derive(Debug, Clone)]
+pub struct Graph<N: Ord + Clone> {
+    successors: BTreeMap<N, BTreeSet<N>>,
+    predecessors: BTreeMap<N, BTreeSet<N>>,
+}
+
+/// The graph has a cycle through these nodes.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("dependency cycle between {0}")]
+pub struct CycleError(pub String);
+
+impl<N: Ord + Clone + Debug> Default for Graph<N> {
+    fn default() -> Self {
+        Self { successors: BTreeMap::new(), predecessors: BTreeMap::new() }
+    }
+}
+
+impl<N: Ord + Clone + Debug> Graph<N> {
+    /// Adds a node without edges (no-op if present).
+    pub fn add_node(&mut self, node: N) {
+        self.successors.entry(node.clone()).or_default();
+        self.predecessors.entry(node).or_default();
+    }
+
+    /// Adds `before → after`, adding both nodes.
+    pub fn add_edge(&mut self, before: N, after: N) {
+        self.add_node(before.clone());
+        self.add_node(after.clone());
+        self.successors.get_mut(&before).map(|s| s.insert(after.clone()));
+        self.predecessors.get_mut(&after).map(|p| p.insert(before));
+    }
+
+    /// Every node, in `Ord` order.
+    pub fn nodes(&self) -> impl Iterator<Item = &N> {
+        self.successors.keys()
+    }
+
+    /// The nodes that must come right before `node`.
+    pub fn predecessors(&self, node: &N) -> impl Iterator<Item = &N> {
+        self.predecessors.get(node).into_iter().flatten()
+    }
+
+    /// The nodes that come right after `node`.
+    pub fn successors(&self, node: &N) -> impl Iterator<Item = &N> {
+        self.successors.get(node).into_iter().flatten()
+    }
+
+    /// A topological order (Kahn's algorithm; ties broken by `Ord` so the order is stable).
+    pub fn topological_order(&self) -> Result<Vec<N>, CycleError> {
+        let mut remaining: BTreeMap<&N, usize> = self.predecessors.iter().map(|(n, p)| (n, p.len())).collect();
+        let mut ready: BTreeSet<&N> = remaining.iter().filter(|(_, d)| **d == 0).map(|(n, _)| *n).collect();
+        let mut order = Vec::with_capacity(remaining.len());
+        while let Some(node) = ready.pop_first() {
+            remaining.remove(node);
+            order.push(node.clone());
+            for next in self.successors(node) {
+                if let Some(degree) = remaining.get_mut(next) {
+                    *degree -= 1;
+                    if *degree == 0 {
+                        ready.insert(next);
+                    }
+                }
+            }
+        }
+        if remaining.is_empty() {
+            Ok(order)
+        } else {
+            let stuck: Vec<String> = remaining.keys().map(|n| format!("{n:?}")).collect();
+            Err(CycleError(stuck.join(", ")))
+        }
+    }
+
+    /// The same graph with every edge reversed (the order for tearing down).
+    pub fn reversed(&self) -> Self {
+        Self { successors: self.predecessors.clone(), predecessors: self.successors.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_dependencies_first_and_stably() {
+        let mut g = Graph::default();
+        g.add_edge("pool", "client");
+        g.add_edge("pool", "domain");
+        g.add_edge("client", "identity");
+        g.add_node("other");
+        assert_eq!(g.topological_order().unwrap(), ["other", "pool", "client", "domain", "identity"]);
+    }
+
+    #[test]
+    fn reversed_graph_tears_down_children_first() {
+        let mut g = Graph::default();
+        g.add_edge("pool", "client");
+        g.add_edge("client", "identity");
+        assert_eq!(g.reversed().topological_order().unwrap(), ["identity", "client", "pool"]);
+    }
+
+    #[test]
+    fn reports_cycles() {
+        let mut g = Graph::default();
+        g.add_edge("a", "b");
+        g.add_edge("b", "a");
+        g.add_edge("c", "a");
+        assert_eq!(g.topological_order().unwrap_err(), CycleError("\"a\", \"b\"".into()));
+    }
+}

@@ -1,0 +1,65 @@
+//! authdemo provisions a "secure microservices on AWS" stack (Cognito user pool, identity pool,
+//! IAM, Lambda, API Gateway, usage plan) from one declarative YAML file.
+//!
+//! The flow (see ../shared/DESIGN.md): [`stack`] parses and validates the file without any AWS
+//! call; [`resource`] turns it into desired resources; [`provider`] discovers the [`live`] state
+//! by name and ownership tags; [`plan`] diffs the two (pure); [`render`] shows the plan; [`apply`]
+//! executes it over the dependency [`graph`]. [`commands`] ties them together for the [`cli`].
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod graph;
+pub mod live;
+pub mod plan;
+pub mod provider;
+pub mod render;
+pub mod resource;
+pub mod secret;
+pub mod stack;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the command line and returns the process exit code (0 ok, 1 error, 2 changes present).
+pub fn run() -> ExitCode {
+    let cli = cli::Cli::parse();
+    if cli.global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        anstream::ColorChoice::Never.write_global();
+    }
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            if let Some(diagnostics) = error.downcast_ref::<stack::Diagnostics>() {
+                anstream::eprintln!("{diagnostics}");
+            } else {
+                anstream::eprintln!("error: {error:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr: warnings by default, authdemo's debug lines with -v, the SDK's with -vv.
+fn init_logging(verbosity: u8) {
+    let filter = match verbosity {
+        0 => "warn",
+        1 => "warn,authdemo=debug",
+        _ => "warn,authdemo=debug,aws_config=debug,aws_smithy_runtime=debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
+}

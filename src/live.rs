@@ -1,0 +1,89 @@
+//! The live state: what exists in AWS that belongs to the stack, found by deterministic name and
+//! confirmed by ownership tags, plus the same-named resources that are not ours (foreign).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::resource::{Address, Attributes};
+
+/// Tag naming the stack that owns a resource.
+pub const STACK_TAG: &str = "authdemo:stack";
+/// Tag naming the resource's address within its stack.
+pub const ADDRESS_TAG: &str = "authdemo:id";
+
+/// A resource of the stack as it exists in AWS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveResource {
+    /// Its address.
+    pub address: Address,
+    /// Its physical id (pool id, client id, domain prefix, username, …).
+    pub id: String,
+    /// Its settings, normalized like the desired attributes.
+    pub attributes: Attributes,
+    /// The resources it lives in (its parent).
+    pub depends_on: Vec<Address>,
+}
+
+/// A same-named resource without the stack's ownership tags: never modified, never deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignResource {
+    /// The address whose name it shares.
+    pub address: Address,
+    /// Its physical id.
+    pub id: String,
+    /// Why it is not ours.
+    pub reason: String,
+}
+
+/// Everything discovery found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveState {
+    /// The AWS account looked at.
+    pub account: String,
+    /// The region looked at.
+    pub region: String,
+    /// The stack's resources by address.
+    pub resources: BTreeMap<Address, LiveResource>,
+    /// Same-named resources that belong to someone else.
+    pub foreign: Vec<ForeignResource>,
+}
+
+impl LiveState {
+    /// Records a resource of the stack.
+    pub fn insert(&mut self, resource: LiveResource) {
+        self.resources.insert(resource.address.clone(), resource);
+    }
+}
+
+/// The tags every resource the stack creates carries.
+pub fn ownership_tags(stack: &str, address: &Address) -> HashMap<String, String> {
+    HashMap::from([(STACK_TAG.to_string(), stack.to_string()), (ADDRESS_TAG.to_string(), address.to_string())])
+}
+
+/// Whether a resource with `tags` belongs to `address` of `stack`; if not, why.
+pub fn check_ownership(tags: &HashMap<String, String>, stack: &str, address: &Address) -> Result<(), String> {
+    match (tags.get(STACK_TAG), tags.get(ADDRESS_TAG)) {
+        (Some(s), Some(a)) if s == stack && *a == address.to_string() => Ok(()),
+        (Some(s), _) if s != stack => Err(format!("it belongs to another authdemo stack, `{s}`")),
+        (Some(_), Some(a)) => Err(format!("it is tagged as `{a}`, not `{address}`")),
+        _ => Err(format!("it has no `{STACK_TAG}`/`{ADDRESS_TAG}` ownership tags (made by hand or by another tool)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::ResourceKind;
+
+    #[test]
+    fn owns_only_resources_tagged_with_stack_and_address() {
+        let address = Address::new(ResourceKind::UserPool, "main");
+        let tags = ownership_tags("demo", &address);
+        assert_eq!(check_ownership(&tags, "demo", &address), Ok(()));
+        assert!(check_ownership(&tags, "other", &address).unwrap_err().contains("`demo`"));
+        assert!(check_ownership(&HashMap::new(), "demo", &address).unwrap_err().contains("no `authdemo:stack`"));
+        let elsewhere = Address::new(ResourceKind::UserPool, "second");
+        assert!(check_ownership(&tags, "demo", &elsewhere).unwrap_err().contains("tagged as"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The pure diff: desired × live → [`Plan`]. The action per resource is chosen in one place,
+//! [`choose_action`]; deletes come only from live resources the desired state does not name.
+
+use std::collections::BTreeMap;
+
+use super::{Action, FieldChange, Plan, ResourceChange};
+use crate::graph::Graph;
+use crate::live::LiveState;
+use crate::resource::{Address, Attributes, DesiredState, FieldRule, ResourceKind, Value};
+
+/// Plans the changes that make `live` match `desired`.
+pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
+    let mut changes: BTreeMap<Address, ResourceChange> = BTreeMap::new();
+    for resource in dependency_order(desired.resources.iter().map(|r| (&r.address, &r.depends_on))) {
+        let wanted = desired.get(&resource).expect("ordered from the desired resources");
+        let existing = live.resources.get(&resource);
+        let replaced_parent =
+            wanted.depends_on.iter().find(|parent| changes.get(*parent).is_some_and(|c| c.action == Action::Replace));
+        let changed_fields = match existing {
+            Some(existing) => diff_fields(resource.kind, &existing.attributes, &wanted.attributes),
+            None => Vec::new(),
+        };
+        let (action, reason) = choose_action(existing.is_some(), &changed_fields, replaced_parent);
+        let change = ResourceChange {
+            address: resource.clone(),
+            action,
+            id: existing.map(|e| e.id.clone()),
+            reason,
+            changed_fields,
+            before: existing.map(|e| e.attributes.clone()),
+            after: Some(wanted.attributes.clone()),
+            depends_on: wanted.depends_on.clone(),
+            notes: write_only_notes(resource.kind, &wanted.attributes, existing.is_some()),
+        };
+        changes.insert(resource, change);
+    }
+    let mut ordered: Vec<ResourceChange> =
+        desired.resources.iter().filter_map(|r| changes.remove(&r.address)).collect();
+    let orphans = live.resources.values().filter(|r| desired.get(&r.address).is_none());
+    ordered.extend(orphans.map(|orphan| deletion(orphan, "not in the stack file")));
+    Plan {
+        stack: desired.stack.clone(),
+        account: live.account.clone(),
+        region: live.region.clone(),
+        changes: ordered,
+        ignored: live.foreign.clone(),
+    }
+}
+
+/// Plans the deletion of everything the stack owns.
+pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
+    let order = dependency_order(live.resources.values().map(|r| (&r.address, &r.depends_on)));
+    let changes = order.iter().rev().map(|a| deletion(&live.resources[a], "destroy")).collect();
+    Plan {
+        stack: stack.to_string(),
+        account: live.account.clone(),
+        region: live.region.clone(),
+        changes,
+        ignored: live.foreign.clone(),
+    }
+}
+
+/// The one place an action is chosen.
+fn choose_action(exists: bool, changed: &[FieldChange], replaced_parent: Option<&Address>) -> (Action, String) {
+    if !exists {
+        return (Action::Create, "does not exist yet".into());
+    }
+    if let Some(parent) = replaced_parent {
+        return (Action::Replace, format!("{parent} is replaced, and this lives in it"));
+    }
+    let forcing: Vec<&str> = changed.iter().filter(|c| c.forces_replacement).map(|c| c.field.as_str()).collect();
+    if !forcing.is_empty() {
+        return (Action::Replace, format!("{} cannot change in place", forcing.join(", ")));
+    }
+    if !changed.is_empty() {
+        let fields: Vec<&str> = changed.iter().map(|c| c.field.as_str()).collect();
+        return (Action::Update, format!("{} differ{}", fields.join(", "), if fields.len() == 1 { "s" } else { "" }));
+    }
+    (Action::NoOp, "matches the stack file".into())
+}
+
+fn deletion(resource: &crate::live::LiveResource, reason: &str) -> ResourceChange {
+    ResourceChange {
+        address: resource.address.clone(),
+        action: Action::Delete,
+        id: Some(resource.id.clone()),
+        reason: reason.into(),
+        changed_fields: Vec::new(),
+        before: Some(resource.attributes.clone()),
+        after: None,
+        depends_on: resource.depends_on.clone(),
+        notes: Vec::new(),
+    }
+}
+
+/// Compares the desired fields with the live ones. Only desired fields are compared: every
+/// desired resource lists all the fields it manages.
+fn diff_fields(kind: ResourceKind, live: &Attributes, desired: &Attributes) -> Vec<FieldChange> {
+    desired
+        .iter()
+        .filter_map(|(field, after)| {
+            let rule = kind.field_rule(field);
+            let before = live.get(field);
+            if rule == FieldRule::WriteOnly || before == Some(after) {
+                return None;
+            }
+            let forces_replacement = match rule {
+                FieldRule::ForcesReplacement => true,
+                FieldRule::AddOnly => !only_adds(before, after),
+                FieldRule::Updatable | FieldRule::WriteOnly => false,
+            };
+            Some(FieldChange {
+                field: field.clone(),
+                before: before.cloned(),
+                after: Some(after.clone()),
+                forces_replacement,
+            })
+        })
+        .collect()
+}
+
+/// Whether `after` keeps every entry of `before` unchanged and only adds new ones.
+fn only_adds(before: Option<&Value>, after: &Value) -> bool {
+    match (before, after) {
+        (None, _) => true,
+        (Some(Value::Map(old)), Value::Map(new)) => old.iter().all(|(k, v)| new.get(k) == Some(v)),
+        _ => false,
+    }
+}
+
+fn write_only_notes(kind: ResourceKind, desired: &Attributes, exists: bool) -> Vec<String> {
+    desired
+        .keys()
+        .filter(|field| exists && kind.field_rule(field) == FieldRule::WriteOnly)
+        .map(|field| format!("{field} is set on create only: AWS cannot hand it back, so it is not compared"))
+        .collect()
+}
+
+/// Addresses with their dependencies first.
+fn dependency_order<'a>(resources: impl Iterator<Item = (&'a Address, &'a Vec<Address>)>) -> Vec<Address> {
+    let mut graph = Graph::default();
+    let resources: Vec<_> = resources.collect();
+    for (address, _) in &resources {
+        graph.add_node((*address).clone());
+    }
+    for (address, parents) in &resources {
+        for parent in parents.iter().filter(|p| resources.iter().any(|(a, _)| a == p)) {
+            graph.add_edge(parent.clone(), (*address).clone());
+        }
+    }
+    graph.topological_order().expect("resources depend only on their parents, so there is no cycle")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::live::{ForeignResource, LiveResource};
+use crate::resource::{DesiredResource, user_pool_address};
+
+fn pool_attrs(min_length: i64, sign_in: &str) -> Attributes {
+    Attributes::from([
+        ("password_policy.min_length".into(), Value::Int(min_length)),
+        ("sign_in".into(), Value::list([sign_in])),
+        ("custom_attributes".into(), Value::Map(BTreeMap::from([("team".into(), "string".into())]))),
+    ])
+}
+
+fn client(name: &str) -> Address {
+    Address::new(ResourceKind::UserPoolClient, name)
+}
+
+fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
+    DesiredState {
+        stack: "demo".into(),
+        resources: resources
+            .into_iter()
+            .map(|(address, attributes)| {
+                let depends_on = if address == user_pool_address() { vec![] } else { vec![user_pool_address()] };
+                DesiredResource { address, attributes, depends_on }
+            })
+            .collect(),
+        secrets: BTreeMap::new(),
+    }
+}
+
+fn live(resources: Vec<(Address, Attributes)>) -> LiveState {
+    let mut state = LiveState { account: "123456789012".into(), region: "us-west-2".into(), ..LiveState::default() };
+    for (address, attributes) in resources {
+        let depends_on = if address == user_pool_address() { vec![] } else { vec![user_pool_address()] };
+        state.insert(LiveResource { id: format!("id-{}", address.name), address, attributes, depends_on });
+    }
+    state
+}
+
+fn client_attrs(url: &str) -> Attributes {
+    Attributes::from([("callback_urls".into(), Value::list([url]))])
+}
+
+fn action_of(plan: &Plan, address: &Address) -> Action {
+    plan.changes.iter().find(|c| &c.address == address).map(|c| c.action).expect("address in plan")
+}
+
+#[test]
+fn creates_what_does_not_exist() {
+    let plan = plan(&desired(vec![(user_pool_address(), pool_attrs(8, "username"))]), &live(vec![]));
+    assert_eq!(action_of(&plan, &user_pool_address()), Action::Create);
+    assert_eq!(plan.summary().add, 1);
+    assert!(plan.has_changes());
+}
+
+#[test]
+fn no_op_when_live_matches() {
+    let attrs = pool_attrs(8, "username");
+    let plan = plan(&desired(vec![(user_pool_address(), attrs.clone())]), &live(vec![(user_pool_address(), attrs)]));
+    assert_eq!(action_of(&plan, &user_pool_address()), Action::NoOp);
+    assert!(!plan.has_changes());
+}
+
+#[test]
+fn updates_an_updatable_field_in_place_with_old_and_new_values() {
+    let plan = plan(
+        &desired(vec![(user_pool_address(), pool_attrs(12, "username"))]),
+        &live(vec![(user_pool_address(), pool_attrs(8, "username"))]),
+    );
+    let change = &plan.changes[0];
+    assert_eq!(change.action, Action::Update);
+    assert_eq!(change.changed_fields.len(), 1);
+    assert_eq!(change.changed_fields[0].field, "password_policy.min_length");
+    assert_eq!(change.changed_fields[0].before, Some(Value::Int(8)));
+    assert_eq!(change.changed_fields[0].after, Some(Value::Int(12)));
+    assert_eq!(plan.summary().change, 1);
+}
+
+#[test]
+fn replaces_on_a_field_that_cannot_change_and_replaces_children_with_it() {
+    let plan = plan(
+        &desired(vec![(user_pool_address(), pool_attrs(8, "email")), (client("web"), client_attrs("https://a/"))]),
+        &live(vec![(user_pool_address(), pool_attrs(8, "username")), (client("web"), client_attrs("https://a/"))]),
+    );
+    assert_eq!(action_of(&plan, &user_pool_address()), Action::Replace);
+    assert!(plan.changes[0].changed_fields[0].forces_replacement);
+    assert_eq!(action_of(&plan, &client("web")), Action::Replace);
+    assert!(plan.changes[1].reason.contains("user_pool.main is replaced"));
+    assert_eq!(plan.summary(), crate::plan::Summary { add: 2, change: 0, destroy: 2 });
+}
+
+#[test]
+fn custom_attributes_may_be_added_in_place_but_not_removed() {
+    let mut more = pool_attrs(8, "username");
+    more.insert(
+        "custom_attributes".into(),
+        Value::Map(BTreeMap::from([("team".into(), "string".into()), ("level".into(), "number".into())])),
+    );
+    let added = plan(
+        &desired(vec![(user_pool_address(), more.clone())]),
+        &live(vec![(user_pool_address(), pool_attrs(8, "username"))]),
+    );
+    assert_eq!(action_of(&added, &user_pool_address()), Action::Update);
+    let removed = plan(
+        &desired(vec![(user_pool_address(), pool_attrs(8, "username"))]),
+        &live(vec![(user_pool_address(), more)]),
+    );
+    assert_eq!(action_of(&removed, &user_pool_address()), Action::Replace);
+}
+
+#[test]
+fn deletes_only_orphans_of_the_stack() {
+    let attrs = pool_attrs(8, "username");
+    let plan = plan(
+        &desired(vec![(user_pool_address(), attrs.clone()), (client("web"), client_attrs("https://a/"))]),
+        &live(vec![
+            (user_pool_address(), attrs),
+            (client("web"), client_attrs("https://a/")),
+            (client("old"), client_attrs("https://b/")),
+        ]),
+    );
+    assert_eq!(action_of(&plan, &client("old")), Action::Delete);
+    assert_eq!(action_of(&plan, &client("web")), Action::NoOp);
+    assert_eq!(plan.changes.last().map(|c| c.reason.as_str()), Some("not in the stack file"));
+}
+
+#[test]
+fn write_only_fields_are_not_compared_and_say_so() {
+    let address = Address::new(ResourceKind::UserPoolUser, "demo");
+    let wanted = Attributes::from([("password".into(), Value::Sensitive)]);
+    let plan = plan(
+        &desired(vec![(user_pool_address(), pool_attrs(8, "username")), (address.clone(), wanted)]),
+        &live(vec![(user_pool_address(), pool_attrs(8, "username")), (address.clone(), Attributes::new())]),
+    );
+    assert_eq!(action_of(&plan, &address), Action::NoOp);
+    assert!(plan.changes[1].notes[0].contains("set on create only"));
+}
+
+#[test]
+fn refuses_replacing_a_pool_unless_allowed() {
+    let plan = plan(
+        &desired(vec![(user_pool_address(), pool_attrs(8, "email"))]),
+        &live(vec![(user_pool_address(), pool_attrs(8, "username"))]),
+    );
+    assert_eq!(plan.refused_replacements(&[]).len(), 1);
+    assert!(plan.refused_replacements(&[user_pool_address()]).is_empty());
+}
+
+#[test]
+fn destroy_deletes_children_first_and_keeps_foreign_resources_out() {
+    let mut state =
+        live(vec![(user_pool_address(), pool_attrs(8, "username")), (client("web"), client_attrs("https://a/"))]);
+    state.foreign.push(ForeignResource {
+        address: user_pool_address(),
+        id: "foreign".into(),
+        reason: "no tags".into(),
+    });
+    let plan = plan_destroy("demo", &state);
+    let order: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
+    assert_eq!(order, ["user_pool_client.web", "user_pool.main"]);
+    assert!(plan.changes.iter().all(|c| c.action == Action::Delete && c.id.as_deref() != Some("foreign")));
+    assert_eq!(plan.ignored.len(), 1);
+}

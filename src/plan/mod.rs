@@ -1,0 +1,125 @@
+//! The plan: a value describing every change, computed by the pure function [`plan`] from the
+//! desired and live states. Rendering and execution are elsewhere.
+
+mod diff;
+
+use serde::Serialize;
+
+pub use diff::{plan, plan_destroy};
+
+use crate::live::ForeignResource;
+use crate::resource::{Address, Attributes, Value};
+
+/// The version of the JSON plan format (`format_version`); bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What happens to one resource (after Terraform's `plans.Action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Already as desired.
+    NoOp,
+    /// Does not exist yet.
+    Create,
+    /// Changed in place.
+    Update,
+    /// Deleted, then created anew.
+    Replace,
+    /// Deleted.
+    Delete,
+}
+
+/// One field that differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// The field name.
+    pub field: String,
+    /// The live value (absent for new fields).
+    pub before: Option<Value>,
+    /// The desired value (absent for removed fields).
+    pub after: Option<Value>,
+    /// Whether this difference alone forces replacement.
+    pub forces_replacement: bool,
+}
+
+/// What happens to one resource and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourceChange {
+    /// The resource.
+    pub address: Address,
+    /// The action.
+    pub action: Action,
+    /// The live physical id, when it exists.
+    pub id: Option<String>,
+    /// Explains the action (never drives it).
+    pub reason: String,
+    /// The fields that differ.
+    pub changed_fields: Vec<FieldChange>,
+    /// The live attributes, when it exists.
+    pub before: Option<Attributes>,
+    /// The desired attributes, unless it is deleted.
+    pub after: Option<Attributes>,
+    /// The resources it depends on (its parents).
+    pub depends_on: Vec<Address>,
+    /// Things the reviewer should know (e.g. write-only fields).
+    pub notes: Vec<String>,
+}
+
+/// How many resources a plan adds, changes and destroys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    /// Created, including the create half of replacements.
+    pub add: usize,
+    /// Updated in place.
+    pub change: usize,
+    /// Deleted, including the delete half of replacements.
+    pub destroy: usize,
+}
+
+/// Every change for one stack.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The stack name.
+    pub stack: String,
+    /// The AWS account the plan was made against.
+    pub account: String,
+    /// The region the plan was made against.
+    pub region: String,
+    /// Every resource of the stack, in dependency order, including unchanged ones.
+    pub changes: Vec<ResourceChange>,
+    /// Same-named resources that are not the stack's and are left alone.
+    pub ignored: Vec<ForeignResource>,
+}
+
+impl Plan {
+    /// Counts of adds, changes and destroys.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::NoOp => {}
+                Action::Create => summary.add += 1,
+                Action::Update => summary.change += 1,
+                Action::Replace => {
+                    summary.add += 1;
+                    summary.destroy += 1;
+                }
+                Action::Delete => summary.destroy += 1,
+            }
+        }
+        summary
+    }
+
+    /// Whether applying the plan would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// The replacements of resources that hold data and are not in `allowed`.
+    pub fn refused_replacements(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Replace && c.address.kind.holds_data() && !allowed.contains(&c.address))
+            .collect()
+    }
+}

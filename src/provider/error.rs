@@ -1,0 +1,115 @@
+//! The shared classifier for AWS SDK errors: by error code (the service's typed error name),
+//! never by message text, into the classes the engine acts on.
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// What kind of failure an AWS error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The resource does not exist.
+    NotFound,
+    /// The account's request rate was exceeded: retry later.
+    Throttled,
+    /// A dependency is not visible yet (eventual consistency): retry later.
+    Propagating,
+    /// The resource is in a state that refuses the call.
+    Conflict,
+    /// Anything else: permanent.
+    Other,
+}
+
+impl ErrorClass {
+    /// Whether retrying the same call later can succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::Throttled | Self::Propagating)
+    }
+
+    fn from_code(code: &str) -> Self {
+        match code {
+            "ResourceNotFoundException" | "UserNotFoundException" | "NoSuchEntity" | "NotFoundException" => {
+                Self::NotFound
+            }
+            "TooManyRequestsException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => {
+                Self::Throttled
+            }
+            "ConflictException" | "ResourceConflictException" | "ConcurrentModificationException" => Self::Conflict,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A failed AWS call: which operation, what class, and the service's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ProviderError {
+    /// The class the engine acts on.
+    pub class: ErrorClass,
+    /// The AWS operation, e.g. `CreateUserPool`.
+    pub operation: String,
+    /// The service's explanation.
+    pub message: String,
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.operation, self.message)
+    }
+}
+
+impl ProviderError {
+    /// An error of `class` from `operation`.
+    pub fn new(class: ErrorClass, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { class, operation: operation.into(), message: message.into() }
+    }
+
+    /// Classifies an SDK error from `operation`.
+    pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let class = match &error {
+            SdkError::ServiceError(_) => error.code().map(ErrorClass::from_code).unwrap_or(ErrorClass::Other),
+            _ => ErrorClass::Other,
+        };
+        let message = match &error {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
+                "could not reach AWS ({}); check the network, --endpoint-url and --region",
+                DisplayErrorContext(&error)
+            ),
+            _ => DisplayErrorContext(&error).to_string(),
+        };
+        Self::new(class, operation, message)
+    }
+
+    /// The same error, saying the retry budget ran out.
+    pub fn gave_up(self, tries: u32, elapsed: Duration) -> Self {
+        let message = format!("{} (gave up after {tries} tries in {:.0?})", self.message, elapsed);
+        Self { message, ..self }
+    }
+}
+
+/// Maps a "not found" error to `Ok(None)`; other errors stay errors.
+pub fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_error_code() {
+        assert_eq!(ErrorClass::from_code("UserNotFoundException"), ErrorClass::NotFound);
+        assert_eq!(ErrorClass::from_code("TooManyRequestsException"), ErrorClass::Throttled);
+        assert_eq!(ErrorClass::from_code("ConflictException"), ErrorClass::Conflict);
+        assert_eq!(ErrorClass::from_code("InvalidParameterException"), ErrorClass::Other);
+        assert!(ErrorClass::Throttled.is_transient() && !ErrorClass::Conflict.is_transient());
+    }
+}

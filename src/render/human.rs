@@ -1,0 +1,86 @@
+//! The plan as a human-readable diff: one block per changed resource, then a summary line.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::resource::Value;
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// Renders `plan`; colors are ANSI codes that the caller's stream strips where unwanted.
+pub fn plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Stack {BOLD}{}{BOLD:#} in account {} ({}):\n", plan.stack, plan.account, plan.region);
+    for ignored in &plan.ignored {
+        let _ = writeln!(
+            out,
+            "{YELLOW}! ignoring {} {}{YELLOW:#}: {}; authdemo never modifies or deletes it\n",
+            ignored.address.kind, ignored.id, ignored.reason
+        );
+    }
+    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        resource_block(&mut out, change);
+    }
+    let unchanged = plan.changes.iter().filter(|c| c.action == Action::NoOp).count();
+    if !plan.has_changes() {
+        let _ = writeln!(out, "No changes: AWS matches the stack file ({unchanged} resources checked).");
+        return out;
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out,
+        "{BOLD}Plan:{BOLD:#} {} to add, {} to change, {} to destroy.{}",
+        s.add,
+        s.change,
+        s.destroy,
+        if unchanged > 0 { format!(" ({unchanged} unchanged)") } else { String::new() }
+    );
+    out
+}
+
+fn resource_block(out: &mut String, change: &ResourceChange) {
+    let (symbol, style, verb) = match change.action {
+        Action::Create => ("+", GREEN, "will be created"),
+        Action::Update => ("~", YELLOW, "will be updated in place"),
+        Action::Replace => ("-/+", RED, "will be replaced"),
+        Action::Delete => ("-", RED, "will be destroyed"),
+        Action::NoOp => return,
+    };
+    let id = change.id.as_deref().map(|id| format!(" {DIM}(id {id}){DIM:#}")).unwrap_or_default();
+    let _ = writeln!(out, "  {DIM}# {} {verb}: {}{DIM:#}", change.address, change.reason);
+    let _ = writeln!(out, "  {style}{symbol}{style:#} {BOLD}{}{BOLD:#}{id}", change.address);
+    match change.action {
+        Action::Create => {
+            for (field, value) in change.after.iter().flatten() {
+                let _ = writeln!(out, "      {GREEN}+{GREEN:#} {field} = {}", shown(value));
+            }
+        }
+        Action::Delete => {}
+        _ => {
+            for field in &change.changed_fields {
+                let before = field.before.as_ref().map(shown).unwrap_or_else(|| "(none)".into());
+                let after = field.after.as_ref().map(shown).unwrap_or_else(|| "(none)".into());
+                let forces =
+                    if field.forces_replacement { format!(" {RED}# forces replacement{RED:#}") } else { String::new() };
+                let _ = writeln!(out, "      {YELLOW}~{YELLOW:#} {}: {before} → {after}{forces}", field.field);
+            }
+        }
+    }
+    for note in &change.notes {
+        let _ = writeln!(out, "      {DIM}note: {note}{DIM:#}");
+    }
+    out.push('\n');
+}
+
+fn shown(value: &Value) -> String {
+    value.to_string()
+}
+
+#[cfg(test)]
+mod tests;

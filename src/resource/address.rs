@@ -1,0 +1,105 @@
+//! Resource kinds and addresses (`KIND.NAME`), the names plan output and flags use.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+/// Every kind of resource authdemo manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceKind {
+    /// A Cognito user pool.
+    UserPool,
+    /// An app client of the user pool.
+    UserPoolClient,
+    /// The user pool's hosted-UI domain.
+    UserPoolDomain,
+    /// A user of the user pool.
+    UserPoolUser,
+}
+
+impl ResourceKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ResourceKind; 4] = [Self::UserPool, Self::UserPoolClient, Self::UserPoolDomain, Self::UserPoolUser];
+
+    /// The kind as written in addresses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserPool => "user_pool",
+            Self::UserPoolClient => "user_pool_client",
+            Self::UserPoolDomain => "user_pool_domain",
+            Self::UserPoolUser => "user_pool_user",
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource's address, `KIND.NAME`, e.g. `user_pool_client.web`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    /// The resource kind.
+    pub kind: ResourceKind,
+    /// The logical name within the stack.
+    pub name: String,
+}
+
+impl Address {
+    /// The address of `kind` named `name`.
+    pub fn new(kind: ResourceKind, name: impl Into<String>) -> Self {
+        Self { kind, name: name.into() }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.kind, self.name)
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Why a string is not an address.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{0}` is not a resource address: write KIND.NAME, e.g. user_pool.main (kinds: {kinds})", kinds = kinds())]
+pub struct AddressParseError(String);
+
+fn kinds() -> String {
+    ResourceKind::ALL.map(ResourceKind::as_str).join(", ")
+}
+
+impl FromStr for Address {
+    type Err = AddressParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (kind, name) = s.split_once('.').ok_or_else(|| AddressParseError(s.into()))?;
+        let kind =
+            ResourceKind::ALL.into_iter().find(|k| k.as_str() == kind).ok_or_else(|| AddressParseError(s.into()))?;
+        if name.is_empty() {
+            return Err(AddressParseError(s.into()));
+        }
+        Ok(Address::new(kind, name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_text() {
+        let address: Address = "user_pool_client.web".parse().unwrap();
+        assert_eq!(address, Address::new(ResourceKind::UserPoolClient, "web"));
+        assert_eq!(address.to_string(), "user_pool_client.web");
+        assert!("pool.main".parse::<Address>().is_err());
+        assert!("user_pool.".parse::<Address>().is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! Attribute values: the common language of desired and live state, diffed field by field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// One attribute's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// Text.
+    Str(String),
+    /// A whole number.
+    Int(i64),
+    /// A flag.
+    Bool(bool),
+    /// A list of text values.
+    List(Vec<String>),
+    /// A map of text values.
+    Map(BTreeMap<String, String>),
+    /// A secret: present, never shown, never read back.
+    #[serde(serialize_with = "sensitive")]
+    Sensitive,
+}
+
+fn sensitive<S: serde::Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str("(sensitive)")
+}
+
+impl Value {
+    /// A list value from anything iterable of strings.
+    pub fn list<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Self {
+        Self::List(items.into_iter().map(Into::into).collect())
+    }
+
+    /// A sorted list, for values whose order AWS does not keep.
+    pub fn set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Self {
+        let mut items: Vec<String> = items.into_iter().map(Into::into).collect();
+        items.sort();
+        items.dedup();
+        Self::List(items)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::List(items) => {
+                write!(f, "[{}]", items.iter().map(|i| format!("{i:?}")).collect::<Vec<_>>().join(", "))
+            }
+            Value::Map(map) => {
+                write!(f, "{{{}}}", map.iter().map(|(k, v)| format!("{k} = {v:?}")).collect::<Vec<_>>().join(", "))
+            }
+            Value::Sensitive => f.write_str("(sensitive)"),
+        }
+    }
+}
+
+/// A resource's attributes by field name (dotted for nested settings, e.g. `password_policy.min_length`).
+pub type Attributes = BTreeMap<String, Value>;
+
+/// Typed reads of attributes by providers; a missing or differently typed field reads as empty.
+pub trait AttributeReads {
+    /// A text field.
+    fn text(&self, field: &str) -> &str;
+    /// A list field.
+    fn items(&self, field: &str) -> &[String];
+    /// A map field.
+    fn entries(&self, field: &str) -> BTreeMap<String, String>;
+    /// A whole-number field.
+    fn number(&self, field: &str) -> i64;
+    /// A flag field.
+    fn flag(&self, field: &str) -> bool;
+}
+
+impl AttributeReads for Attributes {
+    fn text(&self, field: &str) -> &str {
+        match self.get(field) {
+            Some(Value::Str(s)) => s,
+            _ => "",
+        }
+    }
+
+    fn items(&self, field: &str) -> &[String] {
+        match self.get(field) {
+            Some(Value::List(items)) => items,
+            _ => &[],
+        }
+    }
+
+    fn entries(&self, field: &str) -> BTreeMap<String, String> {
+        match self.get(field) {
+            Some(Value::Map(map)) => map.clone(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    fn number(&self, field: &str) -> i64 {
+        match self.get(field) {
+            Some(Value::Int(n)) => *n,
+            _ => 0,
+        }
+    }
+
+    fn flag(&self, field: &str) -> bool {
+        matches!(self.get(field), Some(Value::Bool(true)))
+    }
+}

@@ -1,0 +1,202 @@
+//! The stack file: parsing, `${…}` interpolation and validation into a typed [`Stack`].
+//!
+//! Validation happens before any AWS call and reports every problem at once, each with
+//! file:line:column, the field path, what is wrong and a hint ([`Diagnostics`]).
+
+mod diagnostic;
+mod interpolate;
+mod reader;
+mod user_pool;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Diagnostic, Diagnostics, Location};
+pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
+
+use interpolate::Interpolator;
+use reader::{Field, Reader};
+
+/// A validated stack file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    /// The stack file as the user named it.
+    pub file: PathBuf,
+    /// The stack name: it names and tags everything the stack owns.
+    pub name: String,
+    /// The region from the file, if it names one.
+    pub region: Option<String>,
+    /// The Cognito user pool, if the stack has one.
+    pub user_pool: Option<UserPool>,
+}
+
+/// How a stack file is read: variable overrides from `--var` and the environment lookup.
+pub struct LoadOptions<'a> {
+    /// `--var NAME=VALUE` pairs, in command-line order.
+    pub var_overrides: &'a [(String, String)],
+    /// Looks up `${env:NAME}`.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Top-level fields.
+const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
+/// Top-level fields of the contract that later releases implement.
+const NOT_YET_SUPPORTED: &[&str] = &["identity_pool", "functions", "api", "usage_plan"];
+
+/// Reads and validates the stack file at `path`.
+pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
+    let text = std::fs::read_to_string(path).map_err(|e| Diagnostics {
+        file: path.to_path_buf(),
+        items: vec![Diagnostic {
+            location: Location { line: 1, column: 1 },
+            path: String::new(),
+            message: format!("cannot read the stack file: {e}"),
+            hint: Some("pass the stack file with -f FILE".into()),
+        }],
+    })?;
+    parse(path, &text, options)
+}
+
+/// Validates stack file text; `file` only names it in diagnostics.
+pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
+    let fail = |items| Diagnostics { file: file.to_path_buf(), items };
+    let root = marked_yaml::parse_yaml_with_options(
+        0,
+        text,
+        marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true),
+    )
+    .map_err(|e| fail(vec![yaml_error(e)]))?;
+
+    let (vars, mut diagnostics) = read_vars(&root, options.var_overrides);
+    let interpolator = Interpolator::new(&vars, options.env);
+    let mut reader = Reader::new(interpolator);
+    let stack = read_stack(&mut reader, file, Field::root(&root));
+    diagnostics.extend(reader.into_diagnostics());
+    diagnostics.sort_by_key(|d| (d.location.line, d.location.column));
+    match stack {
+        Some(stack) if diagnostics.is_empty() => Ok(stack),
+        _ => Err(fail(diagnostics)),
+    }
+}
+
+fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack> {
+    let top = r.mapping(root, TOP_LEVEL)?;
+    for key in NOT_YET_SUPPORTED {
+        if let Some(field) = top.get(key) {
+            r.error(
+                field.field().location(),
+                key,
+                "not supported yet by this version of authdemo",
+                Some(format!("remove `{key}` for now; it lands in a later release")),
+            );
+        }
+    }
+    let name = match top.get("stack") {
+        Some(f) => r.string_matching(
+            f.field(),
+            is_stack_name,
+            "is not a valid stack name",
+            "start with a lowercase letter; use lowercase letters, digits and `-`; at most 32 characters",
+        ),
+        None => {
+            r.missing(&top, "stack", "name the stack, e.g. `stack: auth-api-demo-${var.env}`");
+            None
+        }
+    };
+    let region = top.get("region").and_then(|f| {
+        r.string_matching(f.field(), is_region, "is not an AWS region name", "e.g. `us-west-2` or `eu-central-1`")
+    });
+    let user_pool = match top.get("user_pool") {
+        Some(f) => Some(user_pool::read(r, f.field())?),
+        None => None,
+    };
+    Some(Stack { file: file.to_path_buf(), name: name?, region, user_pool })
+}
+
+/// Reads `vars:` defaults and applies `--var` overrides. Variable values are literal.
+fn read_vars(root: &marked_yaml::Node, overrides: &[(String, String)]) -> (BTreeMap<String, String>, Vec<Diagnostic>) {
+    let no_env = |_: &str| None;
+    let no_vars = BTreeMap::new();
+    let mut reader = Reader::new(Interpolator::new(&no_vars, &no_env));
+    let mut vars = BTreeMap::new();
+    let mut vars_location = Location { line: 1, column: 1 };
+    if let Some(fields) = reader.any_mapping(Field::root(root))
+        && let Some(vars_field) = fields.get("vars")
+        && let Some(entries) = reader.any_mapping(vars_field.field())
+    {
+        vars_location = entries.location();
+        for (name, value) in entries.entries() {
+            if !is_var_name(&name.value) {
+                reader.error(
+                    name.location,
+                    value.path(),
+                    "invalid variable name",
+                    Some("use letters, digits and `_`, starting with a letter".into()),
+                );
+            }
+            if let Some(v) = reader.string(value.field()) {
+                vars.insert(name.value, v.value);
+            }
+        }
+    }
+    for (name, value) in overrides {
+        if vars.contains_key(name) {
+            vars.insert(name.clone(), value.clone());
+        } else {
+            let close = diagnostic::did_you_mean(name, vars.keys().map(String::as_str));
+            reader.error(
+                vars_location,
+                &format!("--var {name}"),
+                "sets a variable the stack file does not declare",
+                Some(match close {
+                    Some(c) => format!("did you mean `--var {c}=…`?"),
+                    None => format!("declare it under `vars:` with a default, e.g. `{name}: dev`"),
+                }),
+            );
+        }
+    }
+    (vars, reader.into_diagnostics())
+}
+
+fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {
+    use marked_yaml::LoadError as E;
+    let (marker, message) = match &error {
+        E::TopLevelMustBeMapping(m) => (Some(*m), "the stack file must be a mapping of fields".to_string()),
+        E::DuplicateKey(inner) => {
+            (inner.key.span().start().copied(), format!("duplicate key `{}`", inner.key.as_str()))
+        }
+        E::ScanError(m, e) => (Some(*m), format!("invalid YAML: {e}")),
+        E::UnexpectedAnchor(m) | E::UnexpectedTag(m) | E::MappingKeyMustBeScalar(m) | E::TopLevelMustBeSequence(m) => {
+            (Some(*m), error.to_string())
+        }
+    };
+    Diagnostic {
+        location: marker
+            .map(|m| Location { line: m.line(), column: m.column() })
+            .unwrap_or(Location { line: 1, column: 1 }),
+        path: String::new(),
+        message,
+        hint: Some("see stacks/demo.yaml for the expected shape".into()),
+    }
+}
+
+fn is_stack_name(s: &str) -> bool {
+    s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+fn is_var_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,323 @@
+//! A span-aware reader over the parsed YAML tree. Every accessor records a diagnostic (with the
+//! node's location and field path) instead of stopping, so one pass reports every problem.
+
+use marked_yaml::Node;
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+
+use super::diagnostic::{Diagnostic, Location, did_you_mean};
+use super::interpolate::Interpolator;
+use crate::secret::Secret;
+
+/// A value with the place it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it starts in the stack file.
+    pub location: Location,
+}
+
+/// A node of the stack file with its field path.
+#[derive(Clone, Copy)]
+pub struct Field<'n> {
+    node: &'n Node,
+    path: &'n str,
+}
+
+/// A field whose path is owned (paths of nested fields are built on the fly).
+pub struct OwnedField<'n> {
+    node: &'n Node,
+    path: String,
+}
+
+impl<'n> OwnedField<'n> {
+    /// Borrows it as a [`Field`].
+    pub fn field(&self) -> Field<'_> {
+        Field { node: self.node, path: &self.path }
+    }
+
+    /// The field path, e.g. `user_pool.clients.web`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl<'n> Field<'n> {
+    /// The root of a document.
+    pub fn root(node: &'n Node) -> Self {
+        Field { node, path: "" }
+    }
+
+    /// Where the node starts.
+    pub fn location(&self) -> Location {
+        location_of(self.node.span())
+    }
+
+    /// The field path.
+    pub fn path(&self) -> &str {
+        self.path
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self.node, Node::Scalar(s) if matches!(s.as_str(), "" | "~" | "null"))
+    }
+}
+
+/// The keys of one mapping, checked against the fields it may have.
+pub struct Fields<'n> {
+    map: Option<&'n MarkedMappingNode>,
+    path: String,
+    location: Location,
+}
+
+impl<'n> Fields<'n> {
+    /// The value under `key`, if present.
+    pub fn get(&self, key: &str) -> Option<OwnedField<'n>> {
+        let node = self.map?.get_node(key)?;
+        Some(OwnedField { node, path: join(&self.path, key) })
+    }
+
+    /// Every entry, for mappings keyed by user-chosen names (clients, users, vars).
+    pub fn entries(&self) -> Vec<(Located<String>, OwnedField<'n>)> {
+        self.map
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .map(|(key, node)| {
+                let name = Located { value: key.as_str().to_string(), location: location_of(key.span()) };
+                let path = join(&self.path, key.as_str());
+                (name, OwnedField { node, path })
+            })
+            .collect()
+    }
+
+    /// Where the mapping starts (for "missing field" errors).
+    pub fn location(&self) -> Location {
+        self.location
+    }
+
+    /// The mapping's field path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Collects diagnostics while reading values out of the tree.
+pub struct Reader<'a> {
+    diagnostics: Vec<Diagnostic>,
+    interpolator: Interpolator<'a>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader expanding `${…}` references with `interpolator`.
+    pub fn new(interpolator: Interpolator<'a>) -> Self {
+        Self { diagnostics: Vec::new(), interpolator }
+    }
+
+    /// Every diagnostic recorded so far.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    /// Records a problem.
+    pub fn error(&mut self, location: Location, path: &str, message: impl Into<String>, hint: Option<String>) {
+        self.diagnostics.push(Diagnostic { location, path: path.to_string(), message: message.into(), hint });
+    }
+
+    /// Reads a mapping whose keys must be among `known`; an absent or null value reads as empty.
+    pub fn mapping<'n>(&mut self, field: Field<'n>, known: &[&str]) -> Option<Fields<'n>> {
+        let fields = self.any_mapping(field)?;
+        for (key, _) in fields.map.into_iter().flat_map(|m| m.iter()) {
+            if !known.contains(&key.as_str()) {
+                let hint = match did_you_mean(key.as_str(), known.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("known fields here: {}", known.join(", ")),
+                };
+                self.error(location_of(key.span()), &join(&fields.path, key.as_str()), "unknown field", Some(hint));
+            }
+        }
+        Some(fields)
+    }
+
+    /// Reads a mapping with user-chosen keys.
+    pub fn any_mapping<'n>(&mut self, field: Field<'n>) -> Option<Fields<'n>> {
+        let map = match field.node {
+            Node::Mapping(m) => Some(m),
+            _ if field.is_null() => None,
+            _ => {
+                self.expected(field, "a mapping (`key: value` lines)");
+                return None;
+            }
+        };
+        // A block mapping's own span starts after its first key; its first key is where it begins.
+        let first_key = map.and_then(|m| m.keys().next()).map(|k| location_of(k.span()));
+        Some(Fields { map, path: field.path.to_string(), location: first_key.unwrap_or(field.location()) })
+    }
+
+    /// Reports a required field that is missing from `fields`.
+    pub fn missing(&mut self, fields: &Fields<'_>, key: &str, hint: &str) {
+        self.error(fields.location, &join(&fields.path, key), "required field is missing", Some(hint.to_string()));
+    }
+
+    /// Reads a string, expanding references. Values from the environment are not secrets here;
+    /// secrets go through [`Reader::secret`].
+    pub fn string(&mut self, field: Field<'_>) -> Option<Located<String>> {
+        let scalar = self.scalar(field, "a string")?;
+        match self.interpolator.expand(scalar.as_str()) {
+            Ok(expanded) => Some(Located { value: expanded.value, location: field.location() }),
+            Err(e) => {
+                self.error(field.location(), field.path, e.message, Some(e.hint));
+                None
+            }
+        }
+    }
+
+    /// Reads a string that must match `is_valid`, else reports `rule` with `hint`.
+    pub fn string_matching(
+        &mut self,
+        field: Field<'_>,
+        is_valid: impl Fn(&str) -> bool,
+        rule: &str,
+        hint: &str,
+    ) -> Option<String> {
+        let value = self.string(field)?;
+        if is_valid(&value.value) {
+            Some(value.value)
+        } else {
+            self.error(field.location(), field.path, format!("`{}` {rule}", value.value), Some(hint.to_string()));
+            None
+        }
+    }
+
+    /// Reads `true` or `false`.
+    pub fn bool(&mut self, field: Field<'_>) -> Option<bool> {
+        let value = self.string(field)?;
+        match value.value.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            other => {
+                self.error(field.location(), field.path, format!("expected true or false, found `{other}`"), None);
+                None
+            }
+        }
+    }
+
+    /// Reads an integer in `min..=max`.
+    pub fn int(&mut self, field: Field<'_>, min: i64, max: i64) -> Option<i64> {
+        let value = self.string(field)?;
+        match value.value.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Some(n),
+            Ok(n) => {
+                self.error(
+                    field.location(),
+                    field.path,
+                    format!("{n} is out of range"),
+                    Some(format!("use a whole number from {min} to {max}")),
+                );
+                None
+            }
+            Err(_) => {
+                self.error(
+                    field.location(),
+                    field.path,
+                    format!("expected a whole number, found `{}`", value.value),
+                    Some(format!("use a whole number from {min} to {max}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// Reads one of a closed set of words.
+    pub fn one_of(&mut self, field: Field<'_>, allowed: &[&str]) -> Option<String> {
+        let value = self.string(field)?;
+        if allowed.contains(&value.value.as_str()) {
+            return Some(value.value);
+        }
+        let hint = match did_you_mean(&value.value, allowed.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("allowed: {}", allowed.join(", ")),
+        };
+        self.error(field.location(), field.path, format!("`{}` is not allowed here", value.value), Some(hint));
+        None
+    }
+
+    /// Reads a list; each item through `item`. Duplicates are reported.
+    pub fn list<T: PartialEq>(
+        &mut self,
+        field: Field<'_>,
+        mut item: impl FnMut(&mut Self, Field<'_>) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let sequence = match field.node {
+            Node::Sequence(s) => s,
+            _ if field.is_null() => return Some(Vec::new()),
+            _ => {
+                self.expected(field, "a list (`[a, b]` or `- a` lines)");
+                return None;
+            }
+        };
+        let mut values = Vec::new();
+        let mut ok = true;
+        for (i, node) in sequence.iter().enumerate() {
+            let path = format!("{}[{i}]", field.path);
+            let element = Field { node, path: &path };
+            match item(self, element) {
+                Some(v) if values.contains(&v) => {
+                    self.error(element.location(), &path, "duplicate entry", Some("list each value once".into()));
+                    ok = false;
+                }
+                Some(v) => values.push(v),
+                None => ok = false,
+            }
+        }
+        ok.then_some(values)
+    }
+
+    /// Reads a secret: the whole value must be one `${env:NAME}` reference.
+    pub fn secret(&mut self, field: Field<'_>) -> Option<Secret> {
+        let scalar = self.scalar(field, "a `${env:NAME}` reference")?;
+        match self.interpolator.expand(scalar.as_str()) {
+            Ok(expanded) if expanded.is_single_env_reference => Some(Secret::new(expanded.value)),
+            Ok(_) => {
+                self.error(
+                    field.location(),
+                    field.path,
+                    "secrets must come from the environment, not from the file",
+                    Some("write `${env:NAME}` and export NAME before running authdemo".into()),
+                );
+                None
+            }
+            Err(e) => {
+                self.error(field.location(), field.path, e.message, Some(e.hint));
+                None
+            }
+        }
+    }
+
+    fn scalar<'n>(&mut self, field: Field<'n>, what: &str) -> Option<&'n MarkedScalarNode> {
+        match field.node {
+            Node::Scalar(s) => Some(s),
+            _ => {
+                self.expected(field, what);
+                None
+            }
+        }
+    }
+
+    fn expected(&mut self, field: Field<'_>, what: &str) {
+        let found = match field.node {
+            Node::Scalar(_) => "a single value",
+            Node::Mapping(_) => "a mapping",
+            Node::Sequence(_) => "a list",
+        };
+        self.error(field.location(), field.path, format!("expected {what}, found {found}"), None);
+    }
+}
+
+/// The start of a span as a [`Location`].
+pub fn location_of(span: &marked_yaml::Span) -> Location {
+    span.start().map(|m| Location { line: m.line(), column: m.column() }).unwrap_or(Location { line: 1, column: 1 })
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
+}

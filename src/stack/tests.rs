@@ -1,0 +1,199 @@
+use std::path::Path;
+
+use super::*;
+
+const VALID: &str = "\
+stack: demo-${var.env}
+vars:
+  env: dev
+user_pool:
+  domain: demo-${var.env}
+  clients:
+    web:
+      callback_urls: [\"http://localhost:3000/\"]
+      oauth: { flows: [code], scopes: [openid] }
+  users:
+    alice:
+      attributes: { email: alice@example.com }
+      password: ${env:ALICE_PASSWORD}
+";
+
+fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Stack, Diagnostics> {
+    let env = |name: &str| (name == "ALICE_PASSWORD").then(|| "Secret-123".to_string());
+    let overrides: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    parse(Path::new("s.yaml"), text, &LoadOptions { var_overrides: &overrides, env: &env })
+}
+
+#[test]
+fn reads_a_valid_stack_with_defaults_and_interpolation() {
+    let stack = parse_with(VALID, &[("env", "pr-42")]).unwrap();
+    assert_eq!(stack.name, "demo-pr-42");
+    let pool = stack.user_pool.unwrap();
+    assert_eq!(pool.domain.as_deref(), Some("demo-pr-42"));
+    assert_eq!(pool.password_policy, PasswordPolicy::default());
+    assert_eq!(pool.sign_in, SignIn::Username);
+    assert_eq!(pool.clients["web"].auth_flows.len(), 3);
+    assert_eq!(pool.users["alice"].password.as_ref().map(|p| p.expose()), Some("Secret-123"));
+}
+
+/// (stack file, expected "line:column", expected field path, expected words in the message)
+const INVALID: &[(&str, &str, &str, &str)] = &[
+    ("stack: demo\nfoo: 1\n", "2:1", "foo", "unknown field"),
+    ("stak: demo\n", "1:1", "stak", "unknown field"),
+    ("region: us-west-2\n", "1:1", "stack", "required field is missing"),
+    ("stack: Demo\n", "1:8", "stack", "not a valid stack name"),
+    ("stack: a-very-long-stack-name-that-is-over-32\n", "1:8", "stack", "not a valid stack name"),
+    ("stack: demo\nregion: mars\n", "2:9", "region", "not an AWS region"),
+    ("stack: demo-${var.nope}\n", "1:8", "stack", "undefined variable `nope`"),
+    ("stack: demo-${env:AUTHDEMO_UNSET_FOR_TEST}\n", "1:8", "stack", "is not set"),
+    ("stack: demo-${foo}\n", "1:8", "stack", "unknown reference"),
+    ("stack: demo\nidentity_pool: {}\n", "2:16", "identity_pool", "not supported yet"),
+    ("stack: demo\nuser_pool: [1]\n", "2:12", "user_pool", "expected a mapping"),
+    ("stack: demo\nuser_pool:\n  pasword_policy: {}\n", "3:3", "user_pool.pasword_policy", "unknown field"),
+    (
+        "stack: demo\nuser_pool:\n  password_policy: { min_length: 3 }\n",
+        "3:34",
+        "user_pool.password_policy.min_length",
+        "out of range",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  password_policy: { min_length: eight }\n",
+        "3:34",
+        "user_pool.password_policy.min_length",
+        "whole number",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  password_policy: { require_numbers: yes }\n",
+        "3:39",
+        "user_pool.password_policy.require_numbers",
+        "true or false",
+    ),
+    ("stack: demo\nuser_pool:\n  sign_in: [username, email]\n", "3:12", "user_pool.sign_in", "must be [username]"),
+    ("stack: demo\nuser_pool:\n  sign_in: [mail]\n", "3:13", "user_pool.sign_in[0]", "not allowed"),
+    (
+        "stack: demo\nuser_pool:\n  auto_verified_attributes: [email, email]\n",
+        "3:37",
+        "user_pool.auto_verified_attributes[1]",
+        "duplicate",
+    ),
+    ("stack: demo\nuser_pool:\n  domain: my-aws-login\n", "3:11", "user_pool.domain", "domain prefix"),
+    ("stack: demo\nuser_pool:\n  domain: Bad_Domain\n", "3:11", "user_pool.domain", "domain prefix"),
+    (
+        "stack: demo\nuser_pool:\n  custom_attributes: { team: text }\n",
+        "3:30",
+        "user_pool.custom_attributes.team",
+        "not allowed",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      callback_url: []\n",
+        "5:7",
+        "user_pool.clients.web.callback_url",
+        "unknown field",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      callback_urls: [\"http://example.com/\"]\n",
+        "5:23",
+        "user_pool.clients.web.callback_urls[0]",
+        "redirect URL",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      oauth: { flows: [code], scopes: [openid] }\n",
+        "5:7",
+        "user_pool.clients.web.callback_urls",
+        "callback URL",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      oauth: { flows: [code, client_credentials], scopes: [openid] }\n      callback_urls: [\"https://a.b/\"]\n",
+        "5:16",
+        "user_pool.clients.web.oauth.flows",
+        "cannot be combined",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      oauth: { flows: [code] }\n      callback_urls: [\"https://a.b/\"]\n",
+        "5:16",
+        "user_pool.clients.web.oauth",
+        "both `flows` and `scopes`",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      oauth: { flows: [code], scopes: [opnid] }\n      callback_urls: [\"https://a.b/\"]\n",
+        "5:40",
+        "user_pool.clients.web.oauth.scopes[0]",
+        "not allowed",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    web:\n      auth_flows: [USER_SRP_AUTH]\n",
+        "5:20",
+        "user_pool.clients.web.auth_flows[0]",
+        "not allowed",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    \"bad name\": {}\n",
+        "4:5",
+        "user_pool.clients.bad name",
+        "not a valid name",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  users:\n    bob:\n      password: hunter2\n",
+        "5:17",
+        "user_pool.users.bob.password",
+        "from the environment",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  users:\n    bob:\n      attributes: { emial: b@c.d }\n",
+        "5:21",
+        "user_pool.users.bob.attributes.emial",
+        "unknown user attribute",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  users:\n    bob:\n      attributes: { email: bob }\n",
+        "5:28",
+        "user_pool.users.bob.attributes.email",
+        "not an email",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  users:\n    bob:\n      attributes: { \"custom:team\": x }\n",
+        "5:21",
+        "user_pool.users.bob.attributes.custom:team",
+        "unknown user attribute",
+    ),
+    ("stack: demo\nstack: again\n", "2:1", "", "duplicate key `stack`"),
+    ("stack: demo\n  bad: [\n", "2:6", "", "invalid YAML"),
+    ("- a\n- b\n", "1:1", "", "must be a mapping"),
+    ("stack: demo\nvars:\n  env: dev\n", "3:3", "--var envv", "does not declare"),
+];
+
+#[test]
+fn reports_each_invalid_stack_with_location_field_and_message() {
+    assert!(INVALID.len() >= 25);
+    let mut mismatches = Vec::new();
+    for (text, at, path, words) in INVALID {
+        let vars: &[(&str, &str)] = if path.starts_with("--var") { &[("envv", "x")] } else { &[] };
+        let error = parse_with(text, vars).expect_err(text);
+        let found = error.items.iter().find(|d| d.path == *path && d.message.contains(words));
+        let Some(diagnostic) = found else {
+            mismatches.push(format!("{text:?}: expected `{path}`: {words}, got {:?}", error.items));
+            continue;
+        };
+        let location = format!("{}:{}", diagnostic.location.line, diagnostic.location.column);
+        if &location != at || !error.to_string().contains(&format!("s.yaml:{at}: ")) {
+            mismatches.push(format!("{text:?}: expected at {at}, got {diagnostic:?}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn reports_every_error_at_once_in_file_order() {
+    let text = "stack: Bad\nuser_pool:\n  domain: aws\n  password_policy: { min_length: 1 }\n  nope: 1\n";
+    let error = parse_with(text, &[]).unwrap_err();
+    let paths: Vec<&str> = error.items.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths, ["stack", "user_pool.domain", "user_pool.password_policy.min_length", "user_pool.nope"]);
+}
+
+#[test]
+fn never_echoes_a_secret_in_a_diagnostic() {
+    let text = "stack: demo\nuser_pool:\n  users:\n    bob:\n      password: ${env:ALICE_PASSWORD}x\n";
+    let error = parse_with(text, &[]).unwrap_err().to_string();
+    assert!(error.contains("from the environment"));
+    assert!(!error.contains("Secret-123"), "{error}");
+}

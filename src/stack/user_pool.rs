@@ -1,0 +1,422 @@
+//! The `user_pool` part of the stack file: the pool, its app clients, hosted-UI domain and users.
+
+use std::collections::BTreeMap;
+
+use super::reader::{Field, Fields, Located, Reader};
+use crate::secret::Secret;
+
+/// How users sign in; fixed when the pool is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// With a username.
+    Username,
+    /// With their email address as the username.
+    Email,
+    /// With their phone number as the username.
+    PhoneNumber,
+    /// With either their email address or their phone number.
+    EmailOrPhoneNumber,
+}
+
+/// The pool's password rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Minimum length, 6 to 99.
+    pub min_length: i64,
+    /// Requires an uppercase letter.
+    pub require_uppercase: bool,
+    /// Requires a lowercase letter.
+    pub require_lowercase: bool,
+    /// Requires a digit.
+    pub require_numbers: bool,
+    /// Requires a symbol.
+    pub require_symbols: bool,
+    /// Days an admin-set temporary password stays valid.
+    pub temporary_password_validity_days: i64,
+}
+
+impl Default for PasswordPolicy {
+    /// Cognito's own defaults.
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+/// The Cognito user pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPool {
+    /// Sign-in attributes (fixed at creation).
+    pub sign_in: SignIn,
+    /// Custom attribute name → type (`string`, `number`, `boolean`, `datetime`).
+    pub custom_attributes: BTreeMap<String, String>,
+    /// Password rules.
+    pub password_policy: PasswordPolicy,
+    /// Attributes Cognito verifies automatically (`email`, `phone_number`).
+    pub auto_verified_attributes: Vec<String>,
+    /// Refuses deletion while on.
+    pub deletion_protection: bool,
+    /// Hosted-UI domain prefix.
+    pub domain: Option<String>,
+    /// App clients by name.
+    pub clients: BTreeMap<String, Client>,
+    /// Users by username.
+    pub users: BTreeMap<String, User>,
+}
+
+/// An app client of the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// OAuth redirect URLs after sign-in.
+    pub callback_urls: Vec<String>,
+    /// OAuth redirect URLs after sign-out.
+    pub logout_urls: Vec<String>,
+    /// OAuth grant types: `code`, `implicit`, `client_credentials`.
+    pub oauth_flows: Vec<String>,
+    /// OAuth scopes.
+    pub oauth_scopes: Vec<String>,
+    /// Explicit auth flows (`ALLOW_…`).
+    pub auth_flows: Vec<String>,
+}
+
+/// A user the stack creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Attribute name → value (`email`, `custom:team`, …).
+    pub attributes: BTreeMap<String, String>,
+    /// Permanent password, set when the user is created.
+    pub password: Option<Secret>,
+}
+
+const POOL_FIELDS: &[&str] = &[
+    "sign_in",
+    "custom_attributes",
+    "password_policy",
+    "auto_verified_attributes",
+    "deletion_protection",
+    "domain",
+    "clients",
+    "users",
+];
+const PASSWORD_FIELDS: &[&str] = &[
+    "min_length",
+    "require_uppercase",
+    "require_lowercase",
+    "require_numbers",
+    "require_symbols",
+    "temporary_password_validity_days",
+];
+const CLIENT_FIELDS: &[&str] = &["callback_urls", "logout_urls", "oauth", "auth_flows"];
+const OAUTH_FIELDS: &[&str] = &["flows", "scopes"];
+const USER_FIELDS: &[&str] = &["attributes", "password"];
+const SIGN_IN: &[&str] = &["username", "email", "phone_number"];
+const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean", "datetime"];
+const VERIFIABLE: &[&str] = &["email", "phone_number"];
+const OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
+const OAUTH_SCOPES: &[&str] = &["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
+const AUTH_FLOWS: &[&str] = &[
+    "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    "ALLOW_CUSTOM_AUTH",
+    "ALLOW_USER_PASSWORD_AUTH",
+    "ALLOW_USER_SRP_AUTH",
+    "ALLOW_REFRESH_TOKEN_AUTH",
+    "ALLOW_USER_AUTH",
+];
+/// Cognito's default explicit auth flows, used when the file names none.
+const DEFAULT_AUTH_FLOWS: &[&str] = &["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"];
+const STANDARD_ATTRIBUTES: &[&str] = &[
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
+/// Reads and validates `user_pool`.
+pub fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
+    let f = r.mapping(field, POOL_FIELDS)?;
+    let sign_in = opt(&f, "sign_in", |field| read_sign_in(r, field)).unwrap_or(Some(SignIn::Username));
+    let custom_attributes = opt(&f, "custom_attributes", |field| read_custom_attributes(r, field));
+    let password_policy = opt(&f, "password_policy", |field| read_password_policy(r, field));
+    let auto_verified_attributes =
+        opt(&f, "auto_verified_attributes", |field| r.list(field, |r, item| r.one_of(item, VERIFIABLE)));
+    let deletion_protection = opt(&f, "deletion_protection", |field| r.bool(field));
+    let domain = opt(&f, "domain", |field| {
+        r.string_matching(
+            field,
+            is_domain_prefix,
+            "is not a valid hosted-UI domain prefix",
+            "use 1-63 lowercase letters, digits and inner `-`, without `aws`, `amazon` or `cognito`",
+        )
+        .map(Some)
+    });
+    let clients = opt(&f, "clients", |field| read_named(r, field, is_client_name, read_client));
+    let custom_names: Vec<String> = custom_attributes.clone().flatten().unwrap_or_default().into_keys().collect();
+    let users =
+        opt(&f, "users", |field| read_named(r, field, is_username, |r, field| read_user(r, field, &custom_names)));
+    Some(UserPool {
+        sign_in: sign_in?,
+        custom_attributes: custom_attributes.unwrap_or(Some(BTreeMap::new()))?,
+        password_policy: password_policy.unwrap_or(Some(PasswordPolicy::default()))?,
+        auto_verified_attributes: auto_verified_attributes.unwrap_or(Some(Vec::new()))?,
+        deletion_protection: deletion_protection.unwrap_or(Some(false))?,
+        domain: domain.unwrap_or(Some(None))?,
+        clients: clients.unwrap_or(Some(BTreeMap::new()))?,
+        users: users.unwrap_or(Some(BTreeMap::new()))?,
+    })
+}
+
+/// Applies `read` to the field `key` when present: `None` means absent, `Some(None)` invalid.
+fn opt<T>(fields: &Fields<'_>, key: &str, read: impl FnOnce(Field<'_>) -> Option<T>) -> Option<Option<T>> {
+    fields.get(key).map(|owned| read(owned.field()))
+}
+
+fn read_sign_in(r: &mut Reader<'_>, field: Field<'_>) -> Option<SignIn> {
+    let values = r.list(field, |r, item| r.one_of(item, SIGN_IN))?;
+    let has = |name: &str| values.iter().any(|v| v == name);
+    match (has("username"), has("email"), has("phone_number")) {
+        (true, false, false) => Some(SignIn::Username),
+        (false, true, false) => Some(SignIn::Email),
+        (false, false, true) => Some(SignIn::PhoneNumber),
+        (false, true, true) => Some(SignIn::EmailOrPhoneNumber),
+        _ => {
+            r.error(
+                field.location(),
+                field.path(),
+                "must be [username], or one or both of [email, phone_number]",
+                Some("Cognito signs in either by username or by email/phone number, not both".into()),
+            );
+            None
+        }
+    }
+}
+
+fn read_custom_attributes(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<String, String>> {
+    let f = r.any_mapping(field)?;
+    let mut attributes = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in f.entries() {
+        if !(1..=20).contains(&name.value.len()) || !name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            r.error(
+                name.location,
+                value.path(),
+                "invalid custom attribute name",
+                Some("use 1-20 letters, digits or `_`; Cognito adds the `custom:` prefix".into()),
+            );
+            ok = false;
+        }
+        match r.one_of(value.field(), ATTRIBUTE_TYPES) {
+            Some(kind) => {
+                attributes.insert(name.value, kind);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(attributes)
+}
+
+fn read_password_policy(r: &mut Reader<'_>, field: Field<'_>) -> Option<PasswordPolicy> {
+    let f = r.mapping(field, PASSWORD_FIELDS)?;
+    let defaults = PasswordPolicy::default();
+    let mut ok = true;
+    let mut flag = |r: &mut Reader<'_>, key: &str, default: bool| match f.get(key) {
+        Some(owned) => r.bool(owned.field()).unwrap_or_else(|| {
+            ok = false;
+            default
+        }),
+        None => default,
+    };
+    let require_uppercase = flag(r, "require_uppercase", defaults.require_uppercase);
+    let require_lowercase = flag(r, "require_lowercase", defaults.require_lowercase);
+    let require_numbers = flag(r, "require_numbers", defaults.require_numbers);
+    let require_symbols = flag(r, "require_symbols", defaults.require_symbols);
+    let min_length = opt(&f, "min_length", |field| r.int(field, 6, 99)).unwrap_or(Some(defaults.min_length));
+    let validity = opt(&f, "temporary_password_validity_days", |field| r.int(field, 0, 365))
+        .unwrap_or(Some(defaults.temporary_password_validity_days));
+    let policy = PasswordPolicy {
+        min_length: min_length?,
+        require_uppercase,
+        require_lowercase,
+        require_numbers,
+        require_symbols,
+        temporary_password_validity_days: validity?,
+    };
+    ok.then_some(policy)
+}
+
+/// Reads a mapping of user-named entries, checking each name with `is_valid_name`.
+fn read_named<T>(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    is_valid_name: fn(&str) -> bool,
+    mut read_entry: impl FnMut(&mut Reader<'_>, Field<'_>) -> Option<T>,
+) -> Option<BTreeMap<String, T>> {
+    let f = r.any_mapping(field)?;
+    let mut entries = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in f.entries() {
+        if !is_valid_name(&name.value) {
+            r.error(
+                name.location,
+                value.path(),
+                format!("`{}` is not a valid name", name.value),
+                Some("use letters, digits, `_`, `-`, `.`, `@` or `+`, at most 64 characters".into()),
+            );
+            ok = false;
+        }
+        match read_entry(r, value.field()) {
+            Some(entry) => {
+                entries.insert(name.value, entry);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(entries)
+}
+
+fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
+    let f = r.mapping(field, CLIENT_FIELDS)?;
+    let urls =
+        |r: &mut Reader<'_>, key: &str| opt(&f, key, |field| r.list(field, read_url)).unwrap_or(Some(Vec::new()));
+    let callback_urls = urls(r, "callback_urls");
+    let logout_urls = urls(r, "logout_urls");
+    let auth_flows = opt(&f, "auth_flows", |field| r.list(field, |r, item| r.one_of(item, AUTH_FLOWS)))
+        .unwrap_or_else(|| Some(DEFAULT_AUTH_FLOWS.iter().map(|s| s.to_string()).collect()));
+    let (oauth_flows, oauth_scopes) = match f.get("oauth") {
+        Some(owned) => read_oauth(r, owned.field())?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let callback_urls = callback_urls?;
+    let interactive = oauth_flows.iter().any(|flow| flow != "client_credentials");
+    if interactive && callback_urls.is_empty() {
+        r.error(
+            f.location(),
+            &format!("{}.callback_urls", f.path()),
+            "the `code` and `implicit` OAuth flows need at least one callback URL",
+            Some("add `callback_urls: [\"https://app.example.com/\"]`".into()),
+        );
+        return None;
+    }
+    Some(Client { callback_urls, logout_urls: logout_urls?, oauth_flows, oauth_scopes, auth_flows: auth_flows? })
+}
+
+fn read_oauth(r: &mut Reader<'_>, field: Field<'_>) -> Option<(Vec<String>, Vec<String>)> {
+    let f = r.mapping(field, OAUTH_FIELDS)?;
+    let flows =
+        opt(&f, "flows", |field| r.list(field, |r, item| r.one_of(item, OAUTH_FLOWS))).unwrap_or(Some(Vec::new()))?;
+    let scopes =
+        opt(&f, "scopes", |field| r.list(field, |r, item| r.one_of(item, OAUTH_SCOPES))).unwrap_or(Some(Vec::new()))?;
+    let path = f.path().to_string();
+    if flows.iter().any(|flow| flow == "client_credentials") && flows.len() > 1 {
+        r.error(
+            f.location(),
+            &format!("{path}.flows"),
+            "`client_credentials` cannot be combined with `code` or `implicit`",
+            Some("use a separate client for machine-to-machine access".into()),
+        );
+        return None;
+    }
+    if flows.is_empty() != scopes.is_empty() {
+        r.error(
+            f.location(),
+            &path,
+            "OAuth needs both `flows` and `scopes`",
+            Some("e.g. `oauth: { flows: [code], scopes: [openid, email] }`".into()),
+        );
+        return None;
+    }
+    Some((flows, scopes))
+}
+
+fn read_url(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {
+    r.string_matching(
+        field,
+        |url| {
+            let secure = url.starts_with("https://") && url.len() > "https://".len();
+            let local = url.starts_with("http://localhost");
+            (secure || local) && !url.contains('#') && !url.contains(char::is_whitespace)
+        },
+        "is not a valid redirect URL",
+        "use an https:// URL without a #fragment (http:// is allowed only for localhost)",
+    )
+}
+
+fn read_user(r: &mut Reader<'_>, field: Field<'_>, custom_attributes: &[String]) -> Option<User> {
+    let f = r.mapping(field, USER_FIELDS)?;
+    let mut ok = true;
+    let mut attributes = BTreeMap::new();
+    if let Some(owned) = f.get("attributes")
+        && let Some(map) = r.any_mapping(owned.field())
+    {
+        for (name, value) in map.entries() {
+            let known = match name.value.strip_prefix("custom:") {
+                Some(custom) => custom_attributes.iter().any(|c| c == custom),
+                None => STANDARD_ATTRIBUTES.contains(&name.value.as_str()),
+            };
+            if !known {
+                let hint = match super::diagnostic::did_you_mean(&name.value, STANDARD_ATTRIBUTES.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => "use a standard attribute or `custom:NAME` declared in `custom_attributes`".into(),
+                };
+                r.error(name.location, value.path(), format!("unknown user attribute `{}`", name.value), Some(hint));
+                ok = false;
+            }
+            match r.string(value.field()) {
+                Some(Located { value: v, location }) => {
+                    if name.value == "email" && !is_email(&v) {
+                        r.error(location, value.path(), format!("`{v}` is not an email address"), None);
+                        ok = false;
+                    }
+                    attributes.insert(name.value, v);
+                }
+                None => ok = false,
+            }
+        }
+    }
+    let password = opt(&f, "password", |field| r.secret(field).map(Some)).unwrap_or(Some(None));
+    let password = password?;
+    ok.then_some(User { attributes, password })
+}
+
+fn is_domain_prefix(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !["aws", "amazon", "cognito"].iter().any(|w| s.contains(w))
+}
+
+fn is_client_name(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_username(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@+".contains(c))
+}
+
+fn is_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace),
+        None => false,
+    }
+}
