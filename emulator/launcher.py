@@ -13,6 +13,7 @@ Prints `READY <port>` on stdout once it accepts connections; exits when PARENT-P
 """
 
 import argparse
+import io
 import json
 import os
 import re
@@ -118,12 +119,26 @@ class RequestRecorder:
             return [body]
         match = self.APP_ID.search(environ.get("HTTP_USER_AGENT", ""))
         if match:
-            operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
-            if not operation:
-                operation = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+            operation = self.operation(environ)
             with self.lock:
                 self.calls[match.group(1)].append(operation)
         return self.app(environ, start_response)
+
+    @staticmethod
+    def operation(environ):
+        """The operation name: from X-Amz-Target (JSON protocols), the form's Action (query
+        protocols, e.g. STS and IAM), else the method and path (REST protocols)."""
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            return target.rpartition(".")[2]
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            action = parse_qs(body.decode()).get("Action")
+            if action:
+                return action[0]
+        return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
 
 
 def free_port():

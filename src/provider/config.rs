@@ -31,7 +31,7 @@ pub async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion>
         loader = loader.endpoint_url(endpoint);
     }
     let config = loader.load().await;
-    if config.region().is_none() {
+    if config.region().is_none_or(|r| r.as_ref().is_empty()) {
         return Err(NoRegion);
     }
     Ok(config)

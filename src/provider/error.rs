@@ -74,11 +74,12 @@ impl ProviderError {
             SdkError::ServiceError(_) => error.code().map(ErrorClass::from_code).unwrap_or(ErrorClass::Other),
             _ => ErrorClass::Other,
         };
-        let message = match &error {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => format!(
+        let message = match (&error, error.code()) {
+            (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => format!(
                 "could not reach AWS ({}); check the network, --endpoint-url and --region",
                 DisplayErrorContext(&error)
             ),
+            (SdkError::ServiceError(_), Some(code)) => format!("{code}: {}", error.message().unwrap_or("(no message)")),
             _ => DisplayErrorContext(&error).to_string(),
         };
         Self::new(class, operation, message)

@@ -191,6 +191,20 @@ fn reports_every_error_at_once_in_file_order() {
 }
 
 #[test]
+fn checks_passwords_against_the_policy_without_echoing_them() {
+    let text = "stack: demo\nuser_pool:\n  password_policy: { min_length: 12 }\n  users:\n    bob:\n      password: ${env:ALICE_PASSWORD}\n";
+    let error = parse_with(text, &[]).unwrap_err();
+    assert_eq!(error.items[0].path, "user_pool.users.bob.password");
+    assert!(error.items[0].message.contains("10 characters long; the policy requires at least 12"));
+    assert!(!error.to_string().contains("Secret-123"));
+    assert_eq!(
+        user_pool::policy_violation("lower-case-1", &PasswordPolicy::default()).as_deref(),
+        Some("contains no uppercase letter, which the policy requires")
+    );
+    assert_eq!(user_pool::policy_violation("Upper-case-1", &PasswordPolicy::default()), None);
+}
+
+#[test]
 fn never_echoes_a_secret_in_a_diagnostic() {
     let text = "stack: demo\nuser_pool:\n  users:\n    bob:\n      password: ${env:ALICE_PASSWORD}x\n";
     let error = parse_with(text, &[]).unwrap_err().to_string();

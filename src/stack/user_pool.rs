@@ -172,8 +172,10 @@ pub fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
     });
     let clients = opt(&f, "clients", |field| read_named(r, field, is_client_name, read_client));
     let custom_names: Vec<String> = custom_attributes.clone().flatten().unwrap_or_default().into_keys().collect();
-    let users =
-        opt(&f, "users", |field| read_named(r, field, is_username, |r, field| read_user(r, field, &custom_names)));
+    let policy_for_users = password_policy.clone().flatten().unwrap_or_default();
+    let users = opt(&f, "users", |field| {
+        read_named(r, field, is_username, |r, field| read_user(r, field, &custom_names, &policy_for_users))
+    });
     Some(UserPool {
         sign_in: sign_in?,
         custom_attributes: custom_attributes.unwrap_or(Some(BTreeMap::new()))?,
@@ -361,7 +363,12 @@ fn read_url(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {
     )
 }
 
-fn read_user(r: &mut Reader<'_>, field: Field<'_>, custom_attributes: &[String]) -> Option<User> {
+fn read_user(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    custom_attributes: &[String],
+    policy: &PasswordPolicy,
+) -> Option<User> {
     let f = r.mapping(field, USER_FIELDS)?;
     let mut ok = true;
     let mut attributes = BTreeMap::new();
@@ -393,9 +400,42 @@ fn read_user(r: &mut Reader<'_>, field: Field<'_>, custom_attributes: &[String])
             }
         }
     }
-    let password = opt(&f, "password", |field| r.secret(field).map(Some)).unwrap_or(Some(None));
+    let password = opt(&f, "password", |field| {
+        let secret = r.secret(field)?;
+        if let Some(broken) = policy_violation(secret.expose(), policy) {
+            let message = format!("the password from the environment {broken}");
+            r.error(
+                field.location(),
+                field.path(),
+                message,
+                Some("set a password that meets `password_policy`".into()),
+            );
+            return None;
+        }
+        Some(Some(secret))
+    })
+    .unwrap_or(Some(None));
     let password = password?;
     ok.then_some(User { attributes, password })
+}
+
+/// What `password` lacks under `policy`, in words that never include the password.
+pub(super) fn policy_violation(password: &str, policy: &PasswordPolicy) -> Option<String> {
+    let length = password.chars().count();
+    if i64::try_from(length).unwrap_or(i64::MAX) < policy.min_length {
+        return Some(format!("is {length} characters long; the policy requires at least {}", policy.min_length));
+    }
+    type Rule = (bool, fn(char) -> bool, &'static str);
+    let rules: [Rule; 4] = [
+        (policy.require_uppercase, |c| c.is_uppercase(), "uppercase letter"),
+        (policy.require_lowercase, |c| c.is_lowercase(), "lowercase letter"),
+        (policy.require_numbers, |c| c.is_ascii_digit(), "digit"),
+        (policy.require_symbols, |c| !c.is_alphanumeric() && !c.is_whitespace(), "symbol"),
+    ];
+    rules
+        .iter()
+        .find(|(required, has, _)| *required && !password.chars().any(*has))
+        .map(|(_, _, what)| format!("contains no {what}, which the policy requires"))
 }
 
 fn is_domain_prefix(s: &str) -> bool {

@@ -1,0 +1,43 @@
+//! The command-line contract: exit codes, confirmation, variables, regions.
+
+use crate::support::{StackFile, authdemo, unique_stack};
+
+#[test]
+fn apply_without_a_terminal_or_auto_approve_refuses_before_any_call() {
+    let file = StackFile::new(&format!("stack: {}\nuser_pool: {{}}\n", unique_stack("tty")));
+    for command in ["apply", "destroy"] {
+        let run = authdemo(&[command]).file(&file.path()).emulated().run().expect_code(1);
+        assert!(run.stderr.contains("there is no terminal to ask on"), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("authdemo {command} --auto-approve")), "{}", run.stderr);
+        assert!(run.calls().is_empty(), "{command} called AWS: {:?}", run.calls());
+    }
+}
+
+#[test]
+fn vars_from_the_command_line_override_defaults() {
+    let file = StackFile::new("stack: demo-${var.env}\nvars:\n  env: dev\n");
+    let run = authdemo(&["validate", "--var", "env=pr-42"]).file(&file.path()).run().expect_code(0);
+    assert!(run.stdout.contains("stack `demo-pr-42`"), "{}", run.stdout);
+    let undeclared = authdemo(&["validate", "--var", "stage=x"]).file(&file.path()).run().expect_code(1);
+    assert!(undeclared.stderr.contains("--var stage: sets a variable the stack file does not declare"));
+}
+
+#[test]
+fn a_missing_region_is_a_clear_error() {
+    let file = StackFile::new("stack: demo\n");
+    let run = authdemo(&["plan"]).file(&file.path()).env_remove("AWS_REGION").run().expect_code(1);
+    assert!(run.stderr.contains("no AWS region is set: pass --region"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_stack_file_names_the_file() {
+    let run = authdemo(&["validate", "-f", "/nonexistent/stack.yaml"]).run().expect_code(1);
+    assert!(run.stderr.contains("/nonexistent/stack.yaml:1:1: cannot read the stack file"), "{}", run.stderr);
+}
+
+#[test]
+fn plan_exit_codes_follow_detailed_exitcode() {
+    let file = StackFile::new(&format!("stack: {}\nuser_pool: {{}}\n", unique_stack("exit")));
+    authdemo(&["plan"]).file(&file.path()).emulated().run().expect_code(0);
+    authdemo(&["plan", "--detailed-exitcode"]).file(&file.path()).emulated().run().expect_code(2);
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real `authdemo` binary against a real (patched) moto server, with AWS
+//! read back through the SDK. One test binary, so the emulator starts once for all tests.
+
+mod support;
+
+mod cli;
+mod secrets;
+mod user_pool;
+mod validation;
