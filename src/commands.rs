@@ -33,7 +33,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let stack = load_stack(&args.stack)?;
             let (provider, desired) = connect(global, &stack).await?;
             let plan = discover_and_plan(&provider, &desired).await?;
-            print_plan(&plan, args.output);
+            match args.output {
+                OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
+                OutputFormat::Json => println!("{}", json::plan(&plan)),
+            }
             Ok(if args.detailed_exitcode && plan.has_changes() {
                 ExitCode::from(EXIT_CHANGES)
             } else {
@@ -55,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     reason = change.reason
                 );
             }
+            refuse_protected_deletions(&plan)?;
             execute_plan(provider, plan, "apply", args.auto_approve, args.parallelism, args.output).await
         }
         Command::Destroy(args) => {
@@ -66,9 +70,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             (live.account, live.region) = (account, provider.region().to_string());
             let plan = plan_destroy(&stack.name, &live);
             print_plan(&plan, args.output);
+            refuse_protected_deletions(&plan)?;
             execute_plan(provider, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
         }
     }
+}
+
+/// AWS refuses to delete a protected resource; refuse the whole run before anything starts.
+fn refuse_protected_deletions(plan: &Plan) -> anyhow::Result<()> {
+    if let Some(change) = plan.protected_deletions().first() {
+        bail!(
+            "refusing to delete {address}: its deletion protection is on, and nothing was changed.\n  \
+             To delete it, set `deletion_protection: false` in the stack file, run `authdemo apply`, then run this again",
+            address = change.address
+        );
+    }
+    Ok(())
 }
 
 fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
@@ -107,10 +124,11 @@ async fn discover_and_plan(provider: &AwsProvider, desired: &DesiredState) -> an
     Ok(plan(desired, &live))
 }
 
+/// Shows the plan before apply/destroy: as text, or as the first line of the JSON progress stream.
 fn print_plan(plan: &Plan, format: OutputFormat) {
     match format {
         OutputFormat::Human => anstream::print!("{}", human::plan(plan)),
-        OutputFormat::Json => println!("{}", json::plan(plan)),
+        OutputFormat::Json => println!("{}", json::plan_event(plan)),
     }
 }
 

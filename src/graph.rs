@@ -75,11 +75,6 @@ impl<N: Ord + Clone + Debug> Graph<N> {
             Err(CycleError(stuck.join(", ")))
         }
     }
-
-    /// The same graph with every edge reversed (the order for tearing down).
-    pub fn reversed(&self) -> Self {
-        Self { successors: self.predecessors.clone(), predecessors: self.successors.clone() }
-    }
 }
 
 #[cfg(test)]
@@ -94,14 +89,6 @@ mod tests {
         g.add_edge("client", "identity");
         g.add_node("other");
         assert_eq!(g.topological_order().unwrap(), ["other", "pool", "client", "domain", "identity"]);
-    }
-
-    #[test]
-    fn reversed_graph_tears_down_children_first() {
-        let mut g = Graph::default();
-        g.add_edge("pool", "client");
-        g.add_edge("client", "identity");
-        assert_eq!(g.reversed().topological_order().unwrap(), ["identity", "client", "pool"]);
     }
 
     #[test]

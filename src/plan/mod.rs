@@ -115,6 +115,16 @@ impl Plan {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
+    /// The deletions (including replacements) of resources whose live deletion protection is on:
+    /// AWS refuses them, so nothing of the plan should start.
+    pub fn protected_deletions(&self) -> Vec<&ResourceChange> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .filter(|c| c.before.as_ref().and_then(|b| b.get("deletion_protection")) == Some(&Value::Bool(true)))
+            .collect()
+    }
+
     /// The replacements of resources that hold data and are not in `allowed`.
     pub fn refused_replacements(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
         self.changes

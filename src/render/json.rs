@@ -6,6 +6,8 @@ use crate::plan::{FORMAT_VERSION, Plan, Summary};
 
 #[derive(Serialize)]
 struct JsonPlan<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'static str>,
     format_version: u32,
     summary: Summary,
     has_changes: bool,
@@ -13,9 +15,16 @@ struct JsonPlan<'a> {
     plan: &'a Plan,
 }
 
-/// Renders `plan` as pretty JSON. Secrets appear only as `"(sensitive)"`.
+/// Renders `plan` as pretty JSON (`plan --output json`). Secrets appear only as `"(sensitive)"`.
 pub fn plan(plan: &Plan) -> String {
-    let document =
-        JsonPlan { format_version: FORMAT_VERSION, summary: plan.summary(), has_changes: plan.has_changes(), plan };
-    serde_json::to_string_pretty(&document).expect("a plan is plain data and always serializes")
+    serde_json::to_string_pretty(&document(plan, None)).expect("a plan is plain data and always serializes")
+}
+
+/// Renders `plan` as one JSON line with `"event": "plan"`, the first line of a progress stream.
+pub fn plan_event(plan: &Plan) -> String {
+    serde_json::to_string(&document(plan, Some("plan"))).expect("a plan is plain data and always serializes")
+}
+
+fn document<'a>(plan: &'a Plan, event: Option<&'static str>) -> JsonPlan<'a> {
+    JsonPlan { event, format_version: FORMAT_VERSION, summary: plan.summary(), has_changes: plan.has_changes(), plan }
 }

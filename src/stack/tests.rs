@@ -156,6 +156,12 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
         "user_pool.users.bob.attributes.custom:team",
         "unknown user attribute",
     ),
+    (
+        "stack: demo\nuser_pool:\n  sign_in: [email]\n  users:\n    bob: {}\n",
+        "5:5",
+        "user_pool.users.bob",
+        "must be an email address",
+    ),
     ("stack: demo\nstack: again\n", "2:1", "", "duplicate key `stack`"),
     ("stack: demo\n  bad: [\n", "2:6", "", "invalid YAML"),
     ("- a\n- b\n", "1:1", "", "must be a mapping"),

@@ -176,6 +176,9 @@ pub fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
     let users = opt(&f, "users", |field| {
         read_named(r, field, is_username, |r, field| read_user(r, field, &custom_names, &policy_for_users))
     });
+    if let (Some(sign_in), Some(users_field)) = (sign_in, f.get("users")) {
+        check_usernames(r, sign_in, users_field.field());
+    }
     Some(UserPool {
         sign_in: sign_in?,
         custom_attributes: custom_attributes.unwrap_or(Some(BTreeMap::new()))?,
@@ -209,6 +212,27 @@ fn read_sign_in(r: &mut Reader<'_>, field: Field<'_>) -> Option<SignIn> {
                 Some("Cognito signs in either by username or by email/phone number, not both".into()),
             );
             None
+        }
+    }
+}
+
+/// With email or phone sign-in, Cognito takes the email address or phone number as the username.
+fn check_usernames(r: &mut Reader<'_>, sign_in: SignIn, users: Field<'_>) {
+    let (is_valid, what): (fn(&str) -> bool, &str) = match sign_in {
+        SignIn::Username => return,
+        SignIn::Email => (is_email, "an email address"),
+        SignIn::PhoneNumber => (is_phone_number, "a phone number like +15551234567"),
+        SignIn::EmailOrPhoneNumber => (|s| is_email(s) || is_phone_number(s), "an email address or a phone number"),
+    };
+    let Some(entries) = r.any_mapping(users) else { return };
+    for (name, value) in entries.entries() {
+        if !is_valid(&name.value) {
+            r.error(
+                name.location,
+                value.path(),
+                format!("with this `sign_in`, a user's name must be {what}"),
+                Some("name the user by the address it signs in with, or use `sign_in: [username]`".into()),
+            );
         }
     }
 }
@@ -452,6 +476,11 @@ fn is_client_name(s: &str) -> bool {
 
 fn is_username(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@+".contains(c))
+}
+
+fn is_phone_number(s: &str) -> bool {
+    s.strip_prefix('+')
+        .is_some_and(|digits| (5..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn is_email(s: &str) -> bool {

@@ -41,3 +41,23 @@ fn plan_exit_codes_follow_detailed_exitcode() {
     authdemo(&["plan"]).file(&file.path()).emulated().run().expect_code(0);
     authdemo(&["plan", "--detailed-exitcode"]).file(&file.path()).emulated().run().expect_code(2);
 }
+
+#[test]
+fn every_shipped_stack_file_validates() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files: Vec<_> = ["stacks", "examples"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    assert!(files.len() >= 2, "{files:?}");
+    for file in files {
+        authdemo(&["validate"])
+            .file(&file)
+            .env("DEMO_USER_PASSWORD", "Demo-Passw0rd")
+            .env("ADMIN_PASSWORD", "Admin-Passw0rd-1")
+            .run()
+            .expect_code(0);
+    }
+}

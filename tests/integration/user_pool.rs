@@ -193,3 +193,63 @@ async fn a_foreign_pool_with_the_same_name_is_never_touched() {
     assert!(survivor.domain().is_none(), "the foreign pool was not modified");
     assert!(client_names(&cognito, &foreign_id).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_failed_apply_is_finished_by_the_next_one_without_duplicates() {
+    let stack = unique_stack("resume");
+    let cognito = emulator().cognito();
+    // Another pool already holds the domain prefix: the domain step fails, the rest succeeds.
+    let taken = format!("{stack}-taken");
+    let other = cognito.create_user_pool().pool_name(format!("{stack}-other")).send().await.unwrap();
+    let other_id = other.user_pool().unwrap().id().unwrap().to_string();
+    cognito.create_user_pool_domain().user_pool_id(&other_id).domain(&taken).send().await.unwrap();
+    let file = StackFile::new(&stack_text(&stack, 8, &taken, &["web"]));
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated().env("DEMO_USER_PASSWORD", PASSWORD);
+
+    let failed = run(&["apply", "--auto-approve"]).run().expect_code(1);
+    assert!(failed.stdout.contains("user_pool_domain.main: failed"), "{}", failed.stdout);
+    assert!(failed.stdout.contains("run `authdemo apply` again"), "{}", failed.stdout);
+    let pool = stack_pool(&cognito, &stack).await.expect("the pool was created");
+    assert_eq!(client_names(&cognito, pool.id().unwrap()).await, ["web"]);
+
+    let free = format!("{stack}-free");
+    file.write(&stack_text(&stack, 8, &free, &["web"]));
+    let resumed = run(&["apply", "--auto-approve"]).run().expect_code(0);
+    assert!(resumed.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", resumed.stdout);
+    let resumed_pool = stack_pool(&cognito, &stack).await.unwrap();
+    assert_eq!((resumed_pool.id(), resumed_pool.domain()), (pool.id(), Some(free.as_str())));
+    assert_eq!(pools_named(&cognito, &stack).await.len(), 1, "no duplicate pool");
+
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+    cognito.delete_user_pool_domain().user_pool_id(&other_id).domain(&taken).send().await.unwrap();
+    cognito.delete_user_pool().user_pool_id(&other_id).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn deletion_protection_stops_destroy_before_anything_is_deleted() {
+    let stack = unique_stack("protect");
+    let cognito = emulator().cognito();
+    let protected = stack_text(&stack, 8, &format!("{stack}-p"), &["web"]).replace(
+        "  auto_verified_attributes: [email]\n",
+        "  auto_verified_attributes: [email]\n  deletion_protection: true\n",
+    );
+    let file = StackFile::new(&protected);
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated().env("DEMO_USER_PASSWORD", PASSWORD);
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+
+    let refused = run(&["destroy", "--auto-approve"]).run().expect_code(1);
+    assert!(
+        refused.stderr.contains("refusing to delete user_pool.main: its deletion protection is on"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("set `deletion_protection: false`"), "{}", refused.stderr);
+    let pool = stack_pool(&cognito, &stack).await.expect("the pool is still there");
+    assert_eq!(client_names(&cognito, pool.id().unwrap()).await, ["web"], "nothing was deleted");
+    assert!(pool.domain().is_some());
+
+    file.write(&protected.replace("deletion_protection: true", "deletion_protection: false"));
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+    assert!(stack_pool(&cognito, &stack).await.is_none());
+}
