@@ -100,6 +100,139 @@ def patch_cognito_idp():
     backend.update_user_pool_client = update_user_pool_client
 
 
+def patch_cognito_identity():
+    """Identity pools: the role attachment moto lacks, and the checks AWS makes when it hands out
+    credentials (a trusted provider and audience, an attached role whose trust policy names the
+    pool), so a test that gets credentials proves the wiring."""
+    import base64
+
+    from moto.cognitoidentity import models, responses
+    from moto.cognitoidentity.exceptions import ResourceNotFoundError
+    from moto.core.exceptions import JsonRESTError
+    from moto.iam.models import iam_backends
+
+    backend = models.CognitoIdentityBackend
+    response = responses.CognitoIdentityResponse
+
+    def refuse(error_type, message):
+        error = JsonRESTError(error_type, message)
+        error.code = 400
+        return error
+
+    def pool_of(self, pool_id):
+        pool = self.identity_pools.get(pool_id)
+        if pool is None:
+            raise ResourceNotFoundError(pool_id)
+        return pool
+
+    role_arn = re.compile(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+")
+
+    def set_identity_pool_roles(self):
+        pool = pool_of(self.backend, self._get_param("IdentityPoolId"))
+        roles = self._get_param("Roles") or {}
+        for kind, arn in roles.items():
+            if kind not in ("authenticated", "unauthenticated") or not role_arn.fullmatch(arn or ""):
+                raise refuse("InvalidParameterException", f"Invalid role {kind}: {arn}")
+        pool.roles = roles
+        pool.role_mappings = self._get_param("RoleMappings") or {}
+        return ""
+
+    def get_identity_pool_roles(self):
+        pool = pool_of(self.backend, self._get_param("IdentityPoolId"))
+        return json.dumps(
+            {
+                "IdentityPoolId": pool.identity_pool_id,
+                "Roles": getattr(pool, "roles", {}),
+                "RoleMappings": getattr(pool, "role_mappings", {}),
+            }
+        )
+
+    original_update = backend.update_identity_pool
+
+    def update_identity_pool(self, identity_pool_id, identity_pool_name, allow_unauthenticated, login_providers,
+                             provider_name, provider_arns, identity_providers, saml_providers, tags):
+        # AWS replaces the whole configuration: omitted provider lists are emptied.
+        pool_of(self, identity_pool_id)
+        return original_update(self, identity_pool_id, identity_pool_name, allow_unauthenticated,
+                               login_providers or {}, provider_name, provider_arns or [],
+                               identity_providers or [], saml_providers or [], tags)
+
+    def jwt_claims(token):
+        try:
+            payload = token.split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError):
+            raise refuse("NotAuthorizedException", "Invalid login token.")
+
+    def regional(self, qualified_id):
+        # GetId and GetCredentialsForIdentity are unsigned, so the region comes from the id.
+        return models.cognitoidentity_backends[self.current_account][qualified_id.split(":")[0]]
+
+    def get_id(self):
+        pool_id = self._get_param("IdentityPoolId")
+        backend = regional(self, pool_id)
+        pool = pool_of(backend, pool_id)
+        logins = self._get_param("Logins") or {}
+        if not logins and not pool.allow_unauthenticated_identities:
+            raise refuse("NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.")
+        for provider_name, token in logins.items():
+            claims = jwt_claims(token)
+            trusted = [
+                p for p in pool.cognito_identity_providers
+                if p.get("ProviderName") == provider_name and p.get("ClientId") == claims.get("aud")
+            ]
+            if not trusted or claims.get("iss") != f"https://{provider_name}":
+                raise refuse("NotAuthorizedException", "Invalid login token. Couldn't verify signed token.")
+        body = json.loads(backend.get_id(identity_pool_id=pool_id))
+        backend.identity_kinds = getattr(backend, "identity_kinds", {})
+        backend.identity_kinds[body["IdentityId"]] = (pool_id, bool(logins))
+        return json.dumps(body)
+
+    def trusts(document, pool_id, amr):
+        for statement in document.get("Statement", []):
+            principal = statement.get("Principal", {}).get("Federated")
+            conditions = statement.get("Condition", {})
+            aud = conditions.get("StringEquals", {}).get("cognito-identity.amazonaws.com:aud")
+            amrs = conditions.get("ForAnyValue:StringLike", {}).get("cognito-identity.amazonaws.com:amr")
+            if (statement.get("Effect") == "Allow" and principal == "cognito-identity.amazonaws.com"
+                    and statement.get("Action") in ("sts:AssumeRoleWithWebIdentity", ["sts:AssumeRoleWithWebIdentity"])
+                    and aud == pool_id and amr in (amrs if isinstance(amrs, list) else [amrs])):
+                return True
+        return False
+
+    def get_credentials_for_identity(self):
+        identity_id = self._get_param("IdentityId")
+        backend = regional(self, identity_id)
+        kinds = getattr(backend, "identity_kinds", {})
+        if identity_id not in kinds:
+            raise ResourceNotFoundError(identity_id)
+        pool_id, authenticated = kinds[identity_id]
+        pool = pool_of(backend, pool_id)
+        kind = "authenticated" if authenticated else "unauthenticated"
+        arn = getattr(pool, "roles", {}).get(kind)
+        if not arn:
+            raise refuse("InvalidIdentityPoolConfigurationException",
+                         "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
+        try:
+            role = iam_backends[self.current_account]["global"].get_role_by_arn(arn)
+        except Exception:
+            raise refuse("InvalidIdentityPoolConfigurationException", f"Role {arn} does not exist.")
+        document = role.assume_role_policy_document
+        document = json.loads(document) if isinstance(document, str) else document
+        if not trusts(document, pool_id, kind):
+            raise refuse("InvalidIdentityPoolConfigurationException",
+                         f"Invalid identity pool configuration: {arn} does not trust this pool for {kind} identities.")
+        body = json.loads(backend.get_credentials_for_identity(identity_id))
+        body["RoleArn"] = arn
+        return json.dumps(body)
+
+    response.set_identity_pool_roles = set_identity_pool_roles
+    response.get_identity_pool_roles = get_identity_pool_roles
+    response.get_id = get_id
+    response.get_credentials_for_identity = get_credentials_for_identity
+    backend.update_identity_pool = update_identity_pool
+
+
 class RequestRecorder:
     """WSGI middleware recording each request's operation under the caller's SDK app id."""
 
@@ -169,6 +302,7 @@ def main():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     patch_cognito_idp()
+    patch_cognito_identity()
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Action, FieldChange, Plan, ResourceChange};
 use crate::graph::Graph;
 use crate::live::LiveState;
-use crate::resource::{Address, Attributes, DesiredState, FieldRule, ResourceKind, Value};
+use crate::resource::{Address, Attributes, DesiredState, FieldRule, ResourceKind, Value, references};
 
 /// Plans the changes that make `live` match `desired`.
 pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
@@ -14,10 +14,15 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
     for resource in dependency_order(desired.resources.iter().map(|r| (&r.address, &r.depends_on))) {
         let wanted = desired.get(&resource).expect("ordered from the desired resources");
         let existing = live.resources.get(&resource);
-        let replaced_parent =
-            wanted.depends_on.iter().find(|parent| changes.get(*parent).is_some_and(|c| c.action == Action::Replace));
+        let is_new = |address: &Address| {
+            changes.get(address).is_some_and(|c| matches!(c.action, Action::Create | Action::Replace))
+        };
+        let replaced_parent = wanted.depends_on.iter().find(|parent| {
+            Some(parent.kind) == resource.kind.parent_kind()
+                && changes.get(*parent).is_some_and(|c| c.action == Action::Replace)
+        });
         let changed_fields = match existing {
-            Some(existing) => diff_fields(resource.kind, &existing.attributes, &wanted.attributes),
+            Some(existing) => diff_fields(resource.kind, &existing.attributes, &wanted.attributes, &is_new),
             None => Vec::new(),
         };
         let (action, reason) = choose_action(existing.is_some(), &changed_fields, replaced_parent);
@@ -94,14 +99,21 @@ fn deletion(resource: &crate::live::LiveResource, reason: &str) -> ResourceChang
 }
 
 /// Compares the desired fields with the live ones. Only desired fields are compared: every
-/// desired resource lists all the fields it manages.
-fn diff_fields(kind: ResourceKind, live: &Attributes, desired: &Attributes) -> Vec<FieldChange> {
+/// desired resource lists all the fields it manages. A field that refers to a resource this plan
+/// creates or replaces changes too, since that resource's id will be new (`is_new`).
+fn diff_fields(
+    kind: ResourceKind,
+    live: &Attributes,
+    desired: &Attributes,
+    is_new: &dyn Fn(&Address) -> bool,
+) -> Vec<FieldChange> {
     desired
         .iter()
         .filter_map(|(field, after)| {
             let rule = kind.field_rule(field);
             let before = live.get(field);
-            if rule == FieldRule::WriteOnly || before == Some(after) {
+            let refers_to_new = references(after).iter().any(is_new);
+            if rule == FieldRule::WriteOnly || (before == Some(after) && !refers_to_new) {
                 return None;
             }
             let forces_replacement = match rule {

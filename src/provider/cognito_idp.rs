@@ -14,9 +14,9 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use futures::future::try_join_all;
 
-use super::Secrets;
-use super::error::{ErrorClass, ProviderError, found};
-use crate::live::{ForeignResource, LiveResource, LiveState, check_ownership, ownership_tags};
+use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::{Secrets, claim, desired, id_of, live_id};
+use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
 use crate::resource::{
     Address, AttributeReads, Attributes, DesiredState, PASSWORD_SET, ResourceKind, Value, user_pool_address,
@@ -29,32 +29,6 @@ pub struct UserPools {
     secrets: Secrets,
 }
 
-fn sdk<E, R>(
-    operation: &'static str,
-) -> impl FnOnce(aws_sdk_cognitoidentityprovider::error::SdkError<E, R>) -> ProviderError
-where
-    E: aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
-{
-    move |e| ProviderError::from_sdk(operation, e)
-}
-
-/// The physical id of the resource at `address`, known once it exists.
-fn id_of<'a>(ids: &'a BTreeMap<Address, String>, address: &Address) -> Result<&'a str, ProviderError> {
-    ids.get(address).map(String::as_str).ok_or_else(|| {
-        ProviderError::new(ErrorClass::Other, "lookup", format!("{address} has no id yet (was it created?)"))
-    })
-}
-
-fn live_id(change: &ResourceChange) -> &str {
-    change.id.as_deref().unwrap_or_default()
-}
-
-fn desired(change: &ResourceChange) -> &Attributes {
-    static EMPTY: Attributes = Attributes::new();
-    change.after.as_ref().unwrap_or(&EMPTY)
-}
-
 impl UserPools {
     /// The user pools of `stack` through `client`.
     pub fn new(client: Client, stack: &str, secrets: Secrets) -> Self {
@@ -64,28 +38,13 @@ impl UserPools {
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.
     pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = user_pool_address();
-        let mut owned = Vec::new();
+        let mut candidates = Vec::new();
         for id in self.pool_ids_named(&self.stack).await? {
-            let Some(pool) = self.describe_pool(&id).await? else { continue };
-            let tags = pool.user_pool_tags().cloned().unwrap_or_default();
-            match check_ownership(&tags, &self.stack, &address) {
-                Ok(()) => owned.push(pool),
-                Err(reason) => live.foreign.push(ForeignResource { address: address.clone(), id, reason }),
+            if let Some(pool) = self.describe_pool(&id).await? {
+                candidates.push((id, pool.user_pool_tags().cloned().unwrap_or_default(), pool));
             }
         }
-        if owned.len() > 1 {
-            let ids: Vec<&str> = owned.iter().filter_map(|p| p.id()).collect();
-            return Err(ProviderError::new(
-                ErrorClass::Conflict,
-                "discovery",
-                format!(
-                    "several user pools claim {address} of stack `{}`: {}; delete the extra ones by hand, keeping the one with your users",
-                    self.stack,
-                    ids.join(", ")
-                ),
-            ));
-        }
-        let Some(pool) = owned.pop() else { return Ok(()) };
+        let Some(pool) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
         let pool_id = pool.id().unwrap_or_default().to_string();
         live.insert(LiveResource {
             address: address.clone(),

@@ -92,6 +92,32 @@ impl ProviderError {
     }
 }
 
+/// Converts an SDK error of `operation`, for `map_err`.
+pub fn sdk<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug,
+{
+    move |e| ProviderError::from_sdk(operation, e)
+}
+
+/// Like [`sdk`], but an error with code `code` means a dependency is not visible yet (e.g. a
+/// role just created, which AWS reports as an invalid parameter) and is retried.
+pub fn sdk_propagating<E, R>(
+    operation: &'static str,
+    code: &'static str,
+) -> impl FnOnce(SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug,
+{
+    move |e| {
+        let propagating = e.code() == Some(code);
+        let error = ProviderError::from_sdk(operation, e);
+        if propagating { ProviderError { class: ErrorClass::Propagating, ..error } } else { error }
+    }
+}
+
 /// Maps a "not found" error to `Ok(None)`; other errors stay errors.
 pub fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
     match result {

@@ -1,19 +1,21 @@
 //! AWS, one module per service: mapping between SDK types and resource attributes, and nothing
 //! else. Diffing, ordering, retries and reporting are the engine's.
 
+mod cognito_identity;
 mod cognito_idp;
 mod config;
 mod error;
+mod iam;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use config::{ConnectOptions, NoRegion, sdk_config};
 pub use error::{ErrorClass, ProviderError};
 
 use crate::apply::{Operation, RetryPolicy, Runner, Step, retry};
-use crate::live::LiveState;
+use crate::live::{ForeignResource, LiveState, check_ownership};
 use crate::plan::ResourceChange;
-use crate::resource::{Address, DesiredState, ResourceKind};
+use crate::resource::{Address, Attributes, DesiredState, ResourceKind, abstract_ids, resolve};
 use crate::secret::Secret;
 
 /// Secret values to send, by resource and field.
@@ -22,6 +24,8 @@ pub type Secrets = BTreeMap<(Address, String), Secret>;
 /// The stack's view of one AWS account and region.
 pub struct AwsProvider {
     user_pools: cognito_idp::UserPools,
+    identity_pools: cognito_identity::IdentityPools,
+    roles: iam::Roles,
     sts: aws_sdk_sts::Client,
     region: String,
     retry_policy: RetryPolicy,
@@ -30,14 +34,21 @@ pub struct AwsProvider {
 impl AwsProvider {
     /// A provider for `stack` over `config`; `secrets` are sent when resources are created.
     pub fn new(config: &aws_config::SdkConfig, stack: &str, secrets: Secrets) -> Self {
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
         Self {
             user_pools: cognito_idp::UserPools::new(
                 aws_sdk_cognitoidentityprovider::Client::new(config),
                 stack,
                 secrets,
             ),
+            identity_pools: cognito_identity::IdentityPools::new(
+                aws_sdk_cognitoidentity::Client::new(config),
+                stack,
+                &region,
+            ),
+            roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack),
             sts: aws_sdk_sts::Client::new(config),
-            region: config.region().map(ToString::to_string).unwrap_or_default(),
+            region,
             retry_policy: RetryPolicy::default(),
         }
     }
@@ -49,15 +60,32 @@ impl AwsProvider {
 
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String, ProviderError> {
-        let identity =
-            self.sts.get_caller_identity().send().await.map_err(|e| ProviderError::from_sdk("GetCallerIdentity", e))?;
+        let identity = self.sts.get_caller_identity().send().await.map_err(error::sdk("GetCallerIdentity"))?;
         Ok(identity.account().unwrap_or("unknown").to_string())
     }
 
-    /// Finds the stack's resources (and same-named foreign ones) in AWS. Read-only.
+    /// Finds the stack's resources (and same-named foreign ones) in AWS. Read-only. Physical ids
+    /// inside attribute values become references (see [`crate::resource::reference`]).
     pub async fn discover(&self, desired: &DesiredState) -> Result<LiveState, ProviderError> {
         let mut live = LiveState::default();
         self.user_pools.discover(desired, &mut live).await?;
+        let (mut identity, mut roles) = (LiveState::default(), LiveState::default());
+        tokio::try_join!(self.identity_pools.discover(&live, &mut identity), self.roles.discover(&mut roles))?;
+        for part in [identity, roles] {
+            live.resources.extend(part.resources);
+            live.foreign.extend(part.foreign);
+        }
+        let ids: Vec<(String, Address)> = live
+            .resources
+            .values()
+            .filter(|r| r.address.kind.is_referenced() && !r.id.is_empty())
+            .map(|r| (r.id.clone(), r.address.clone()))
+            .collect();
+        for resource in live.resources.values_mut() {
+            for value in resource.attributes.values_mut() {
+                *value = abstract_ids(value, &ids);
+            }
+        }
         Ok(live)
     }
 
@@ -67,22 +95,33 @@ impl AwsProvider {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<Option<String>, ProviderError> {
-        let pools = &self.user_pools;
+        let change = &resolved(change, ids)?;
+        let (pools, identity, roles) = (&self.user_pools, &self.identity_pools, &self.roles);
+        let done = |result: Result<(), ProviderError>| result.map(|()| None);
         match (step.address.kind, step.operation) {
             (ResourceKind::UserPool, Operation::Create) => pools.create_pool(change).await.map(Some),
-            (ResourceKind::UserPool, Operation::Update) => pools.update_pool(change).await.map(|()| None),
-            (ResourceKind::UserPool, Operation::Delete) => pools.delete_pool(change).await.map(|()| None),
+            (ResourceKind::UserPool, Operation::Update) => done(pools.update_pool(change).await),
+            (ResourceKind::UserPool, Operation::Delete) => done(pools.delete_pool(change).await),
             (ResourceKind::UserPoolClient, Operation::Create) => pools.create_client(change, ids).await.map(Some),
-            (ResourceKind::UserPoolClient, Operation::Update) => pools.update_client(change, ids).await.map(|()| None),
-            (ResourceKind::UserPoolClient, Operation::Delete) => pools.delete_client(change, ids).await.map(|()| None),
+            (ResourceKind::UserPoolClient, Operation::Update) => done(pools.update_client(change, ids).await),
+            (ResourceKind::UserPoolClient, Operation::Delete) => done(pools.delete_client(change, ids).await),
             (ResourceKind::UserPoolDomain, Operation::Create) => pools.create_domain(change, ids).await.map(Some),
             (ResourceKind::UserPoolDomain, Operation::Update) => {
                 unreachable!("every field of a domain forces replacement")
             }
-            (ResourceKind::UserPoolDomain, Operation::Delete) => pools.delete_domain(change, ids).await.map(|()| None),
+            (ResourceKind::UserPoolDomain, Operation::Delete) => done(pools.delete_domain(change, ids).await),
             (ResourceKind::UserPoolUser, Operation::Create) => pools.create_user(change, ids).await.map(Some),
-            (ResourceKind::UserPoolUser, Operation::Update) => pools.update_user(change, ids).await.map(|()| None),
-            (ResourceKind::UserPoolUser, Operation::Delete) => pools.delete_user(change, ids).await.map(|()| None),
+            (ResourceKind::UserPoolUser, Operation::Update) => done(pools.update_user(change, ids).await),
+            (ResourceKind::UserPoolUser, Operation::Delete) => done(pools.delete_user(change, ids).await),
+            (ResourceKind::IdentityPool, Operation::Create) => identity.create_pool(change, ids).await.map(Some),
+            (ResourceKind::IdentityPool, Operation::Update) => done(identity.update_pool(change, ids).await),
+            (ResourceKind::IdentityPool, Operation::Delete) => done(identity.delete_pool(change).await),
+            (ResourceKind::IamRole, Operation::Create) => roles.create(change).await.map(Some),
+            (ResourceKind::IamRole, Operation::Update) => done(roles.update(change).await),
+            (ResourceKind::IamRole, Operation::Delete) => done(roles.delete(change).await),
+            (ResourceKind::IdentityPoolRoles, Operation::Create) => identity.set_roles(change, ids).await.map(Some),
+            (ResourceKind::IdentityPoolRoles, Operation::Update) => identity.set_roles(change, ids).await.map(|_| None),
+            (ResourceKind::IdentityPoolRoles, Operation::Delete) => done(identity.clear_roles(change).await),
         }
     }
 }
@@ -96,4 +135,71 @@ impl Runner for AwsProvider {
     ) -> Result<Option<String>, ProviderError> {
         retry(self.retry_policy, || self.run_once(step, change, ids)).await
     }
+}
+
+/// `change` with the references in its attributes replaced by physical ids.
+fn resolved(change: &ResourceChange, ids: &BTreeMap<Address, String>) -> Result<ResourceChange, ProviderError> {
+    let resolve_all = |attributes: &Option<Attributes>| -> Result<Option<Attributes>, ProviderError> {
+        let Some(attributes) = attributes else { return Ok(None) };
+        let mut out = Attributes::new();
+        for (field, value) in attributes {
+            let value = resolve(value, ids).map_err(|missing| {
+                ProviderError::new(
+                    ErrorClass::Other,
+                    "resolve",
+                    format!("{} refers to {missing}, which does not exist (yet)", change.address),
+                )
+            })?;
+            out.insert(field.clone(), value);
+        }
+        Ok(Some(out))
+    };
+    Ok(ResourceChange { before: resolve_all(&change.before)?, after: resolve_all(&change.after)?, ..change.clone() })
+}
+
+/// Picks the stack's resource among same-named `candidates` (id, tags, description) by its
+/// ownership tags; the others are recorded as foreign. Two owned candidates are a conflict.
+fn claim<T>(
+    candidates: Vec<(String, HashMap<String, String>, T)>,
+    stack: &str,
+    address: &Address,
+    live: &mut LiveState,
+) -> Result<Option<T>, ProviderError> {
+    let mut owned = Vec::new();
+    for (id, tags, description) in candidates {
+        match check_ownership(&tags, stack, address) {
+            Ok(()) => owned.push((id, description)),
+            Err(reason) => live.foreign.push(ForeignResource { address: address.clone(), id, reason }),
+        }
+    }
+    if owned.len() > 1 {
+        let ids: Vec<&str> = owned.iter().map(|(id, _)| id.as_str()).collect();
+        return Err(ProviderError::new(
+            ErrorClass::Conflict,
+            "discovery",
+            format!(
+                "several resources claim {address} of stack `{stack}`: {}; delete the extra ones by hand, keeping the one in use",
+                ids.join(", ")
+            ),
+        ));
+    }
+    Ok(owned.pop().map(|(_, description)| description))
+}
+
+/// The physical id of the resource at `address`, known once it exists.
+fn id_of<'a>(ids: &'a BTreeMap<Address, String>, address: &Address) -> Result<&'a str, ProviderError> {
+    ids.get(address).map(String::as_str).ok_or_else(|| {
+        ProviderError::new(ErrorClass::Other, "lookup", format!("{address} has no id yet (was it created?)"))
+    })
+}
+
+/// The live physical id a change acts on.
+fn live_id(change: &ResourceChange) -> &str {
+    change.id.as_deref().unwrap_or_default()
+}
+
+/// The desired attributes of a change.
+fn desired(change: &ResourceChange) -> &Attributes {
+    static EMPTY: Attributes = Attributes::new();
+    change.after.as_ref().unwrap_or(&EMPTY)
 }

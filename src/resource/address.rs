@@ -16,11 +16,25 @@ pub enum ResourceKind {
     UserPoolDomain,
     /// A user of the user pool.
     UserPoolUser,
+    /// The Cognito identity pool.
+    IdentityPool,
+    /// An IAM role (the identity pool's authenticated and unauthenticated roles).
+    IamRole,
+    /// The identity pool's role attachment.
+    IdentityPoolRoles,
 }
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 4] = [Self::UserPool, Self::UserPoolClient, Self::UserPoolDomain, Self::UserPoolUser];
+    pub const ALL: [ResourceKind; 7] = [
+        Self::UserPool,
+        Self::UserPoolClient,
+        Self::UserPoolDomain,
+        Self::UserPoolUser,
+        Self::IdentityPool,
+        Self::IamRole,
+        Self::IdentityPoolRoles,
+    ];
 
     /// The kind as written in addresses.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +43,9 @@ impl ResourceKind {
             Self::UserPoolClient => "user_pool_client",
             Self::UserPoolDomain => "user_pool_domain",
             Self::UserPoolUser => "user_pool_user",
+            Self::IdentityPool => "identity_pool",
+            Self::IamRole => "iam_role",
+            Self::IdentityPoolRoles => "identity_pool_roles",
         }
     }
 }

@@ -2,9 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{Address, Attributes, ResourceKind, Value};
+use serde_json::json;
+
+use super::policy_document::document;
+use super::{Address, Attributes, ResourceKind, Value, reference};
 use crate::secret::Secret;
-use crate::stack::{SignIn, Stack, UserPool};
+use crate::stack::{IdentityPool, SignIn, Stack, UserPool};
 
 /// One resource the stack file asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,13 +47,85 @@ pub fn user_pool_address() -> Address {
     Address::new(ResourceKind::UserPool, "main")
 }
 
+/// The address of the stack's identity pool.
+pub fn identity_pool_address() -> Address {
+    Address::new(ResourceKind::IdentityPool, "main")
+}
+
+/// The name of the inline policy holding a role's statements from the stack file.
+pub const EXTRA_POLICY: &str = "authdemo-extra";
+
 /// Derives the desired state from a stack.
 pub fn desired_state(stack: &Stack) -> DesiredState {
     let mut state = DesiredState { stack: stack.name.clone(), resources: Vec::new(), secrets: BTreeMap::new() };
     if let Some(pool) = &stack.user_pool {
         add_user_pool(&mut state, pool);
     }
+    if let Some(pool) = &stack.identity_pool {
+        add_identity_pool(&mut state, pool);
+    }
     state
+}
+
+/// The identity pool, its two roles (trusting exactly this pool) and the role attachment.
+fn add_identity_pool(state: &mut DesiredState, pool: &IdentityPool) {
+    let address = identity_pool_address();
+    let clients: Vec<Address> = pool.clients.iter().map(|c| Address::new(ResourceKind::UserPoolClient, c)).collect();
+    let mut depends_on = clients.clone();
+    if !clients.is_empty() {
+        depends_on.insert(0, user_pool_address());
+    }
+    state.resources.push(DesiredResource {
+        address: address.clone(),
+        attributes: Attributes::from([
+            ("allow_unauthenticated".into(), Value::Bool(pool.allow_unauthenticated)),
+            ("providers".into(), Value::set(clients.iter().map(reference))),
+            ("server_side_token_check".into(), Value::Bool(pool.server_side_token_check)),
+        ]),
+        depends_on,
+    });
+    let mut roles = vec![("authenticated", &pool.authenticated_policy)];
+    if pool.allow_unauthenticated {
+        roles.push(("unauthenticated", &pool.unauthenticated_policy));
+    }
+    let mut attachment = BTreeMap::new();
+    let mut role_addresses = Vec::new();
+    for (kind, statements) in roles {
+        let role = Address::new(ResourceKind::IamRole, kind);
+        let mut policies = BTreeMap::new();
+        if !statements.is_empty() {
+            policies.insert(EXTRA_POLICY.to_string(), document(statements.clone()));
+        }
+        state.resources.push(DesiredResource {
+            address: role.clone(),
+            attributes: Attributes::from([
+                ("trust_policy".into(), Value::Str(identity_trust_policy(&address, kind))),
+                ("policies".into(), Value::Map(policies)),
+            ]),
+            depends_on: vec![address.clone()],
+        });
+        attachment.insert(kind.to_string(), reference(&role));
+        role_addresses.push(role);
+    }
+    role_addresses.insert(0, address);
+    state.resources.push(DesiredResource {
+        address: Address::new(ResourceKind::IdentityPoolRoles, "main"),
+        attributes: Attributes::from([("roles".into(), Value::Map(attachment))]),
+        depends_on: role_addresses,
+    });
+}
+
+/// Trust for Cognito identities of `pool`, `amr` being `authenticated` or `unauthenticated`.
+fn identity_trust_policy(pool: &Address, amr: &str) -> String {
+    document(vec![json!({
+        "Effect": "Allow",
+        "Principal": { "Federated": "cognito-identity.amazonaws.com" },
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": { "cognito-identity.amazonaws.com:aud": reference(pool) },
+            "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": amr },
+        },
+    })])
 }
 
 fn add_user_pool(state: &mut DesiredState, pool: &UserPool) {

@@ -3,10 +3,15 @@
 
 mod address;
 mod desired;
+pub mod policy_document;
+mod reference;
 mod value;
 
 pub use address::{Address, ResourceKind};
-pub use desired::{DesiredResource, DesiredState, PASSWORD_SET, desired_state, user_pool_address};
+pub use desired::{
+    DesiredResource, DesiredState, EXTRA_POLICY, PASSWORD_SET, desired_state, identity_pool_address, user_pool_address,
+};
+pub use reference::{abstract_ids, reference, references, resolve};
 pub use value::{AttributeReads, Attributes, Value};
 
 /// How a change to one field is carried out.
@@ -32,6 +37,21 @@ impl ResourceKind {
             (Self::UserPoolUser, "password") => FieldRule::WriteOnly,
             _ => FieldRule::Updatable,
         }
+    }
+
+    /// The kind of resource this kind lives in: replacing that one replaces this one too.
+    pub fn parent_kind(self) -> Option<ResourceKind> {
+        match self {
+            Self::UserPoolClient | Self::UserPoolDomain | Self::UserPoolUser => Some(Self::UserPool),
+            Self::IdentityPoolRoles => Some(Self::IdentityPool),
+            Self::UserPool | Self::IdentityPool | Self::IamRole => None,
+        }
+    }
+
+    /// Whether other resources refer to this kind's physical ids (so discovery turns them into
+    /// references, see [`reference`]).
+    pub fn is_referenced(self) -> bool {
+        matches!(self, Self::UserPool | Self::UserPoolClient | Self::IdentityPool | Self::IamRole)
     }
 
     /// Whether replacing a resource of this kind loses data users created (refused without

@@ -4,7 +4,9 @@
 //! file:line:column, the field path, what is wrong and a hint ([`Diagnostics`]).
 
 mod diagnostic;
+mod identity_pool;
 mod interpolate;
+mod policy;
 mod reader;
 mod user_pool;
 
@@ -12,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
+pub use identity_pool::IdentityPool;
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
 use interpolate::Interpolator;
@@ -28,6 +31,8 @@ pub struct Stack {
     pub region: Option<String>,
     /// The Cognito user pool, if the stack has one.
     pub user_pool: Option<UserPool>,
+    /// The Cognito identity pool, if the stack has one.
+    pub identity_pool: Option<IdentityPool>,
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
@@ -41,7 +46,7 @@ pub struct LoadOptions<'a> {
 /// Top-level fields.
 const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 /// Top-level fields of the contract that later releases implement.
-const NOT_YET_SUPPORTED: &[&str] = &["identity_pool", "functions", "api", "usage_plan"];
+const NOT_YET_SUPPORTED: &[&str] = &["functions", "api", "usage_plan"];
 
 /// Reads and validates the stack file at `path`.
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
@@ -106,11 +111,18 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let region = top.get("region").and_then(|f| {
         r.string_matching(f.field(), is_region, "is not an AWS region name", "e.g. `us-west-2` or `eu-central-1`")
     });
-    let user_pool = match top.get("user_pool") {
-        Some(f) => Some(user_pool::read(r, f.field())?),
-        None => None,
-    };
-    Some(Stack { file: file.to_path_buf(), name: name?, region, user_pool })
+    let user_pool_field = top.get("user_pool");
+    let user_pool = user_pool_field.as_ref().map(|f| user_pool::read(r, f.field()));
+    let identity_pool = top.get("identity_pool").map(|f| {
+        identity_pool::read(r, f.field(), user_pool.as_ref().and_then(Option::as_ref), user_pool_field.is_some())
+    });
+    Some(Stack {
+        file: file.to_path_buf(),
+        name: name?,
+        region,
+        user_pool: user_pool.map_or(Some(None), |pool| pool.map(Some))?,
+        identity_pool: identity_pool.map_or(Some(None), |pool| pool.map(Some))?,
+    })
 }
 
 /// Reads `vars:` defaults and applies `--var` overrides. Variable values are literal.

@@ -58,6 +58,11 @@ impl<'n> Field<'n> {
         self.path
     }
 
+    /// Whether the node is a single value (not a list or mapping).
+    pub fn is_scalar(&self) -> bool {
+        matches!(self.node, Node::Scalar(_))
+    }
+
     fn is_null(&self) -> bool {
         matches!(self.node, Node::Scalar(s) if matches!(s.as_str(), "" | "~" | "null"))
     }
@@ -270,6 +275,29 @@ impl<'a> Reader<'a> {
             }
         }
         ok.then_some(values)
+    }
+
+    /// Reads any value as JSON (scalars as strings), e.g. an IAM condition block.
+    pub fn json(&mut self, field: Field<'_>) -> Option<serde_json::Value> {
+        match field.node {
+            Node::Scalar(_) => self.string(field).map(|s| serde_json::Value::String(s.value)),
+            Node::Sequence(items) => {
+                let mut values = Vec::new();
+                for (i, node) in items.iter().enumerate() {
+                    let path = format!("{}[{i}]", field.path);
+                    values.push(self.json(Field { node, path: &path })?);
+                }
+                Some(serde_json::Value::Array(values))
+            }
+            Node::Mapping(map) => {
+                let mut object = serde_json::Map::new();
+                for (key, node) in map.iter() {
+                    let path = join(field.path, key.as_str());
+                    object.insert(key.as_str().to_string(), self.json(Field { node, path: &path })?);
+                }
+                Some(serde_json::Value::Object(object))
+            }
+        }
     }
 
     /// Reads a secret: the whole value must be one `${env:NAME}` reference.

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod identity_pool;
 mod secrets;
 mod user_pool;
 mod validation;

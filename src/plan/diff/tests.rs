@@ -163,3 +163,29 @@ fn destroy_deletes_children_first_and_keeps_foreign_resources_out() {
     assert!(plan.changes.iter().all(|c| c.action == Action::Delete && c.id.as_deref() != Some("foreign")));
     assert_eq!(plan.ignored.len(), 1);
 }
+
+#[test]
+fn a_field_referring_to_a_replaced_resource_changes_even_when_its_text_is_equal() {
+    let providers = Attributes::from([("providers".into(), Value::set([crate::resource::reference(&client("web"))]))]);
+    let identity = crate::resource::identity_pool_address();
+    let mut wanted = desired(vec![
+        (user_pool_address(), pool_attrs(8, "email")),
+        (client("web"), client_attrs("https://a/")),
+        (identity.clone(), providers.clone()),
+    ]);
+    wanted.resources[2].depends_on = vec![user_pool_address(), client("web")];
+    let plan = plan(
+        &wanted,
+        &live(vec![
+            (user_pool_address(), pool_attrs(8, "username")),
+            (client("web"), client_attrs("https://a/")),
+            (identity.clone(), providers),
+        ]),
+    );
+    assert_eq!(action_of(&plan, &client("web")), Action::Replace, "lives in the replaced pool");
+    assert_eq!(
+        action_of(&plan, &identity),
+        Action::Update,
+        "refers to the new client id, but does not live in the pool"
+    );
+}

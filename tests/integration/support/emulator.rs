@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cognitoidentityprovider::config::{Credentials, SharedCredentialsProvider};
 
 /// The running emulator.
 pub struct Emulator {
@@ -48,15 +49,29 @@ fn start() -> Emulator {
 }
 
 impl Emulator {
-    /// A Cognito user pools client for reading back what the tool did.
-    pub fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
-        let config = aws_sdk_cognitoidentityprovider::Config::builder()
+    /// SDK configuration for reading back what the tool did.
+    pub fn sdk_config(&self) -> SdkConfig {
+        SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-west-2"))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-            .build();
-        aws_sdk_cognitoidentityprovider::Client::from_conf(config)
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "tests")))
+            .build()
+    }
+
+    /// A Cognito user pools client.
+    pub fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
+        aws_sdk_cognitoidentityprovider::Client::new(&self.sdk_config())
+    }
+
+    /// A Cognito identity pools client.
+    pub fn identity(&self) -> aws_sdk_cognitoidentity::Client {
+        aws_sdk_cognitoidentity::Client::new(&self.sdk_config())
+    }
+
+    /// An IAM client.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
     }
 
     /// The AWS operations one run made, in order, by its SDK app id.

@@ -1,0 +1,184 @@
+//! IAM roles with their inline policies. A role is found by its name (`<stack>-<name>`) and owned
+//! by its tags; its id is its ARN. Deleting a role first removes its inline and attached policies,
+//! which AWS requires.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::Tag;
+
+use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::{claim, desired, live_id};
+use crate::live::{LiveResource, LiveState, ownership_tags};
+use crate::plan::ResourceChange;
+use crate::resource::policy_document::canonical_from_aws;
+use crate::resource::{Address, AttributeReads, Attributes, ResourceKind, Value, identity_pool_address};
+
+/// The roles every stack may have: looked up even when the file no longer asks for them, so a
+/// role the file dropped is found and deleted.
+const ROLE_NAMES: [&str; 2] = ["authenticated", "unauthenticated"];
+
+/// The IAM side of the provider.
+pub struct Roles {
+    client: Client,
+    stack: String,
+}
+
+impl Roles {
+    /// The roles of `stack` through `client`.
+    pub fn new(client: Client, stack: &str) -> Self {
+        Self { client, stack: stack.to_string() }
+    }
+
+    fn role_name(&self, address: &Address) -> String {
+        format!("{}-{}", self.stack, address.name)
+    }
+
+    /// Looks each possible role up by name and confirms it by tags.
+    pub async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
+        for name in ROLE_NAMES {
+            let address = Address::new(ResourceKind::IamRole, name);
+            let found_role =
+                found(self.client.get_role().role_name(self.role_name(&address)).send().await.map_err(sdk("GetRole")))?;
+            let Some(role) = found_role.and_then(|out| out.role) else { continue };
+            let tags = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+            let candidates = vec![(role.arn().to_string(), tags, role)];
+            let Some(role) = claim(candidates, &self.stack, &address, live)? else { continue };
+            let policies = self.inline_policies(role.role_name()).await?;
+            live.insert(LiveResource {
+                address,
+                id: role.arn().to_string(),
+                attributes: Attributes::from([
+                    (
+                        "trust_policy".into(),
+                        Value::Str(canonical_from_aws(role.assume_role_policy_document().unwrap_or_default())),
+                    ),
+                    ("policies".into(), Value::Map(policies)),
+                ]),
+                depends_on: vec![identity_pool_address()],
+            });
+        }
+        Ok(())
+    }
+
+    async fn inline_policies(&self, role_name: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+        let mut policies = BTreeMap::new();
+        for name in self.inline_policy_names(role_name).await? {
+            let out = self
+                .client
+                .get_role_policy()
+                .role_name(role_name)
+                .policy_name(&name)
+                .send()
+                .await
+                .map_err(sdk("GetRolePolicy"))?;
+            policies.insert(name, canonical_from_aws(out.policy_document()));
+        }
+        Ok(policies)
+    }
+
+    async fn inline_policy_names(&self, role_name: &str) -> Result<Vec<String>, ProviderError> {
+        let mut pages = self.client.list_role_policies().role_name(role_name).into_paginator().items().send();
+        let mut names = Vec::new();
+        while let Some(name) = pages.next().await {
+            names.push(name.map_err(sdk("ListRolePolicies"))?);
+        }
+        Ok(names)
+    }
+
+    /// Creates the role, tagged in the create call, then puts its inline policies.
+    pub async fn create(&self, change: &ResourceChange) -> Result<String, ProviderError> {
+        let attrs = desired(change);
+        let tags = ownership_tags(&self.stack, &change.address)
+            .into_iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ProviderError::new(ErrorClass::Other, "CreateRole", e.to_string()))?;
+        let name = self.role_name(&change.address);
+        let out = self
+            .client
+            .create_role()
+            .role_name(&name)
+            .assume_role_policy_document(attrs.text("trust_policy"))
+            .description(format!("authdemo stack {}: {}", self.stack, change.address))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(sdk("CreateRole"))?;
+        let arn = out.role.map(|r| r.arn).unwrap_or_default();
+        self.put_policies(&name, &attrs.entries("policies"), &BTreeMap::new()).await?;
+        Ok(arn)
+    }
+
+    /// Updates the trust policy and the inline policies that differ.
+    pub async fn update(&self, change: &ResourceChange) -> Result<(), ProviderError> {
+        let attrs = desired(change);
+        let name = self.role_name(&change.address);
+        if change.changed_fields.iter().any(|f| f.field == "trust_policy") {
+            self.client
+                .update_assume_role_policy()
+                .role_name(&name)
+                .policy_document(attrs.text("trust_policy"))
+                .send()
+                .await
+                .map_err(sdk("UpdateAssumeRolePolicy"))?;
+        }
+        let live = change.before.as_ref().map(|b| b.entries("policies")).unwrap_or_default();
+        let wanted = attrs.entries("policies");
+        self.put_policies(&name, &wanted, &live).await?;
+        for removed in live.keys().filter(|k| !wanted.contains_key(*k)) {
+            self.delete_policy(&name, removed).await?;
+        }
+        Ok(())
+    }
+
+    async fn put_policies(
+        &self,
+        role_name: &str,
+        wanted: &BTreeMap<String, String>,
+        live: &BTreeMap<String, String>,
+    ) -> Result<(), ProviderError> {
+        for (policy, document) in wanted.iter().filter(|(k, v)| live.get(*k) != Some(v)) {
+            self.client
+                .put_role_policy()
+                .role_name(role_name)
+                .policy_name(policy)
+                .policy_document(document)
+                .send()
+                .await
+                .map_err(sdk("PutRolePolicy"))?;
+        }
+        Ok(())
+    }
+
+    async fn delete_policy(&self, role_name: &str, policy: &str) -> Result<(), ProviderError> {
+        let result = self.client.delete_role_policy().role_name(role_name).policy_name(policy).send().await;
+        found(result.map_err(sdk("DeleteRolePolicy"))).map(drop)
+    }
+
+    /// Deletes the role after removing its inline and attached policies.
+    pub async fn delete(&self, change: &ResourceChange) -> Result<(), ProviderError> {
+        let name = live_id(change).rsplit('/').next().unwrap_or_default().to_string();
+        for policy in self.inline_policy_names(&name).await? {
+            self.delete_policy(&name, &policy).await?;
+        }
+        let attached = self
+            .client
+            .list_attached_role_policies()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(sdk("ListAttachedRolePolicies"))?;
+        for policy in attached.attached_policies() {
+            self.client
+                .detach_role_policy()
+                .role_name(&name)
+                .policy_arn(policy.policy_arn().unwrap_or_default())
+                .send()
+                .await
+                .map_err(sdk("DetachRolePolicy"))?;
+        }
+        let result = self.client.delete_role().role_name(&name).send().await;
+        found(result.map_err(sdk("DeleteRole"))).map(drop)
+    }
+}

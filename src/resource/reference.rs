@@ -1,0 +1,97 @@
+//! References between resources inside attribute values: `${ADDRESS.id}` stands for the physical
+//! id of another resource of the stack (a pool id in a trust policy, a role ARN in an attachment).
+//! Desired values carry references because ids are only known once things exist; discovery turns
+//! live ids back into references, so both sides compare equal; execution resolves them.
+
+use std::collections::BTreeMap;
+
+use super::{Address, Value};
+
+/// The reference to `address`'s physical id.
+pub fn reference(address: &Address) -> String {
+    format!("${{{address}.id}}")
+}
+
+/// The addresses `value` refers to.
+pub fn references(value: &Value) -> Vec<Address> {
+    let mut found = Vec::new();
+    for text in texts(value) {
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else { break };
+            if let Some(address) = after[..end].strip_suffix(".id").and_then(|a| a.parse().ok()) {
+                found.push(address);
+            }
+            rest = &after[end + 1..];
+        }
+    }
+    found
+}
+
+/// `value` with every reference replaced by the physical id in `ids`; the first unknown
+/// address is the error.
+pub fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<Value, Address> {
+    let mut missing = None;
+    let resolved = map_texts(value, &mut |text| {
+        let mut out = text.to_string();
+        for address in references(&Value::Str(text.to_string())) {
+            match ids.get(&address) {
+                Some(id) => out = out.replace(&reference(&address), id),
+                None => missing = Some(address),
+            }
+        }
+        out
+    });
+    match missing {
+        Some(address) => Err(address),
+        None => Ok(resolved),
+    }
+}
+
+/// `value` with each of the given physical ids replaced by a reference to its resource.
+pub fn abstract_ids(value: &Value, ids: &[(String, Address)]) -> Value {
+    map_texts(value, &mut |text| {
+        let mut out = text.to_string();
+        for (id, address) in ids {
+            out = out.replace(id.as_str(), &reference(address));
+        }
+        out
+    })
+}
+
+fn texts(value: &Value) -> Vec<&str> {
+    match value {
+        Value::Str(s) => vec![s],
+        Value::List(items) => items.iter().map(String::as_str).collect(),
+        Value::Map(map) => map.values().map(String::as_str).collect(),
+        Value::Int(_) | Value::Bool(_) | Value::Sensitive => Vec::new(),
+    }
+}
+
+fn map_texts(value: &Value, f: &mut impl FnMut(&str) -> String) -> Value {
+    match value {
+        Value::Str(s) => Value::Str(f(s)),
+        Value::List(items) => Value::List(items.iter().map(|s| f(s)).collect()),
+        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), f(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::ResourceKind;
+
+    #[test]
+    fn references_resolve_to_ids_and_ids_abstract_back_to_references() {
+        let pool = Address::new(ResourceKind::IdentityPool, "main");
+        let text = Value::Str(format!("{{\"aud\":\"{}\"}}", reference(&pool)));
+        assert_eq!(references(&text), std::slice::from_ref(&pool));
+        let ids = BTreeMap::from([(pool.clone(), "us-west-2:1234".to_string())]);
+        let resolved = resolve(&text, &ids).unwrap();
+        assert_eq!(resolved, Value::Str("{\"aud\":\"us-west-2:1234\"}".into()));
+        assert_eq!(abstract_ids(&resolved, &[("us-west-2:1234".into(), pool.clone())]), text);
+        assert_eq!(resolve(&text, &BTreeMap::new()), Err(pool));
+    }
+}
