@@ -233,6 +233,80 @@ def patch_cognito_identity():
     backend.update_identity_pool = update_identity_pool
 
 
+def patch_apigateway():
+    """REST APIs: UpdateMethod (missing in moto) and the refusals AWS makes that moto skips."""
+    from moto.apigateway import models, responses
+    from moto.apigateway.exceptions import BadRequestException, ConflictException, NotFoundException
+
+    backend = models.APIGatewayBackend
+    response = responses.APIGatewayResponse
+
+    original_create_resource = backend.create_resource
+
+    def create_resource(self, function_id, parent_resource_id, path_part):
+        api = self.get_rest_api(function_id)
+        if parent_resource_id not in api.resources:
+            raise NotFoundException(f"Invalid Resource identifier specified: {parent_resource_id}")
+        for resource in api.resources.values():
+            if resource.parent_id == parent_resource_id and resource.path_part == path_part:
+                raise ConflictException(f"Another resource with the same parent already has this name: {path_part}")
+        return original_create_resource(self, function_id, parent_resource_id, path_part)
+
+    def delete_resource(self, function_id, resource_id):
+        # AWS deletes the resource with everything below it.
+        api = self.get_rest_api(function_id)
+        if resource_id not in api.resources:
+            raise NotFoundException("Invalid Resource identifier specified")
+        doomed = {resource_id}
+        while True:
+            children = {r.id for r in api.resources.values() if r.parent_id in doomed} - doomed
+            if not children:
+                break
+            doomed |= children
+        for child in doomed - {resource_id}:
+            api.resources.pop(child)
+        return api.resources.pop(resource_id)
+
+    original_put_method = backend.put_method
+
+    def put_method(self, function_id, resource_id, method_type, *args, **kwargs):
+        resource = self.get_resource(function_id, resource_id)
+        if method_type in resource.resource_methods:
+            raise ConflictException("Method already exists for this resource")
+        return original_put_method(self, function_id, resource_id, method_type, *args, **kwargs)
+
+    original_delete_deployment = backend.delete_deployment
+
+    def delete_deployment(self, function_id, deployment_id):
+        api = self.get_rest_api(function_id)
+        if any(stage.deployment_id == deployment_id for stage in api.stages.values()):
+            raise BadRequestException("Active stages pointing to this deployment must be moved or deleted")
+        return original_delete_deployment(self, function_id, deployment_id)
+
+    def update_method(self):
+        parts = self.path.split("/")
+        method = self.backend.get_method(parts[2], parts[4], parts[6])
+        for operation in self._get_param("patchOperations") or []:
+            path, value = operation.get("path"), operation.get("value")
+            if operation.get("op") != "replace":
+                raise BadRequestException(f"Invalid patch operation specified: {operation.get('op')}")
+            if path == "/authorizationType":
+                method.authorization_type = value
+            elif path == "/apiKeyRequired":
+                method.api_key_required = str(value).lower() == "true"
+            elif path == "/operationName":
+                method.operation_name = value
+            else:
+                raise BadRequestException(f"Invalid patch path {path}")
+        return 200, {}, json.dumps(method.to_json())
+
+    backend.create_resource = create_resource
+    backend.delete_resource = delete_resource
+    backend.put_method = put_method
+    backend.delete_deployment = delete_deployment
+    response.update_method = update_method
+
+
 class RequestRecorder:
     """WSGI middleware recording each request's operation under the caller's SDK app id."""
 
@@ -303,6 +377,7 @@ def main():
 
     patch_cognito_idp()
     patch_cognito_identity()
+    patch_apigateway()
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)

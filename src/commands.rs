@@ -10,10 +10,11 @@ use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, StackArgs};
+use crate::live::LiveState;
 use crate::plan::{Plan, plan, plan_destroy};
 use crate::provider::{AwsProvider, ConnectOptions, sdk_config};
 use crate::render::{human, json, progress::Progress};
-use crate::resource::{DesiredState, desired_state};
+use crate::resource::{DesiredState, Target, desired_state};
 use crate::stack::{LoadOptions, Stack, load};
 
 /// Exit code when `plan --detailed-exitcode` finds changes.
@@ -25,7 +26,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => {
             let stack = load_stack(&args)?;
-            let count = desired_state(&stack).resources.len();
+            let target =
+                Target { region: stack.region.clone().unwrap_or_else(|| "REGION".into()), account: "ACCOUNT".into() };
+            let count = desired_state(&stack, &target).resources.len();
             println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
             Ok(ExitCode::SUCCESS)
         }
@@ -65,9 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             require_approval_path(args.auto_approve, "destroy")?;
             let stack = load_stack(&args.stack)?;
             let (provider, desired) = connect(global, &stack).await?;
-            let (account, live) = tokio::try_join!(provider.account_id(), provider.discover(&desired))?;
-            let mut live = live;
-            (live.account, live.region) = (account, provider.region().to_string());
+            let live = discover(&provider, &desired).await?;
             let plan = plan_destroy(&stack.name, &live);
             print_plan(&plan, args.output);
             refuse_protected_deletions(&plan)?;
@@ -105,6 +106,7 @@ fn require_approval_path(auto_approve: bool, command: &str) -> anyhow::Result<()
     )
 }
 
+/// Connects to AWS, learns the account, and derives the desired state for it.
 async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
     let options = ConnectOptions {
         region: global.region.clone().or_else(|| stack.region.clone()),
@@ -112,16 +114,19 @@ async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvi
         endpoint_url: global.endpoint_url.clone(),
     };
     let config = sdk_config(&options).await?;
-    let desired = desired_state(stack);
-    let provider = AwsProvider::new(&config, &stack.name, desired.secrets.clone());
+    let mut provider = AwsProvider::new(&config, &stack.name);
+    let account = provider.account_id().await.context("cannot identify the AWS account of these credentials")?;
+    let desired = desired_state(stack, &Target { region: provider.region().to_string(), account });
+    provider.prepare(&desired);
     Ok((provider, desired))
 }
 
+async fn discover(provider: &AwsProvider, desired: &DesiredState) -> anyhow::Result<LiveState> {
+    provider.discover(desired).await.context("cannot read the live state from AWS")
+}
+
 async fn discover_and_plan(provider: &AwsProvider, desired: &DesiredState) -> anyhow::Result<Plan> {
-    let (account, mut live) = tokio::try_join!(provider.account_id(), provider.discover(desired))
-        .context("cannot read the live state from AWS")?;
-    (live.account, live.region) = (account, provider.region().to_string());
-    Ok(plan(desired, &live))
+    Ok(plan(desired, &discover(provider, desired).await?))
 }
 
 /// Shows the plan before apply/destroy: as text, or as the first line of the JSON progress stream.

@@ -7,6 +7,7 @@
 //! executes it over the dependency [`graph`]. [`commands`] ties them together for the [`cli`].
 
 pub mod apply;
+pub mod artifact;
 pub mod cli;
 pub mod commands;
 pub mod graph;

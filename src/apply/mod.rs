@@ -6,5 +6,5 @@ mod retry;
 mod steps;
 
 pub use executor::{Event, Outcome, Reporter, Runner, StepOutcome, execute};
-pub use retry::{RetryPolicy, retry};
+pub use retry::{RetryPolicy, retry, wait_until};
 pub use steps::{Operation, Step, steps};

@@ -54,6 +54,31 @@ where
     }
 }
 
+/// Polls `check` until it yields a value, backing off like [`retry`]; `what` names the awaited
+/// condition in the error when the budget runs out.
+pub async fn wait_until<T, F, Fut>(policy: RetryPolicy, what: &str, mut check: F) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
+{
+    let started = Instant::now();
+    let mut delay = policy.first_delay;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if started.elapsed() + delay > policy.budget {
+            return Err(ProviderError::new(
+                crate::provider::ErrorClass::Other,
+                "wait",
+                format!("gave up waiting for {what} after {:.0?}", started.elapsed()),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(policy.max_delay);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,6 +118,18 @@ mod tests {
         .await;
         assert_eq!(result.unwrap_err().class, ErrorClass::Other);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn waits_until_the_condition_holds() {
+        let calls = AtomicUsize::new(0);
+        let value = wait_until(fast(1000), "a function to settle", || async {
+            Ok((calls.fetch_add(1, Ordering::SeqCst) == 2).then_some("Active"))
+        })
+        .await;
+        assert_eq!(value.unwrap(), "Active");
+        let never: Result<(), _> = wait_until(fast(10), "a function to settle", || async { Ok(None) }).await;
+        assert!(never.unwrap_err().to_string().contains("gave up waiting for a function to settle"));
     }
 
     #[tokio::test]

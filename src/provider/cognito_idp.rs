@@ -31,8 +31,13 @@ pub struct UserPools {
 
 impl UserPools {
     /// The user pools of `stack` through `client`.
-    pub fn new(client: Client, stack: &str, secrets: Secrets) -> Self {
-        Self { client, stack: stack.to_string(), secrets }
+    pub fn new(client: Client, stack: &str) -> Self {
+        Self { client, stack: stack.to_string(), secrets: Secrets::new() }
+    }
+
+    /// Keeps the secrets (user passwords) that creates send.
+    pub fn prepare(&mut self, secrets: Secrets) {
+        self.secrets = secrets;
     }
 
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.

@@ -1,22 +1,18 @@
-//! IAM roles with their inline policies. A role is found by its name (`<stack>-<name>`) and owned
-//! by its tags; its id is its ARN. Deleting a role first removes its inline and attached policies,
+//! IAM roles with their inline policies. A role is named `<stack>-<name>`, lives under the IAM
+//! path `/authdemo/<stack>/` and is owned by its tags; its id is its ARN. Deleting a role first removes its inline and attached policies,
 //! which AWS requires.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
 use super::{claim, desired, live_id};
-use crate::live::{LiveResource, LiveState, ownership_tags};
+use crate::live::{ADDRESS_TAG, LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
 use crate::resource::policy_document::canonical_from_aws;
-use crate::resource::{Address, AttributeReads, Attributes, ResourceKind, Value, identity_pool_address};
-
-/// The roles every stack may have: looked up even when the file no longer asks for them, so a
-/// role the file dropped is found and deleted.
-const ROLE_NAMES: [&str; 2] = ["authenticated", "unauthenticated"];
+use crate::resource::{Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, identity_pool_address};
 
 /// The IAM side of the provider.
 pub struct Roles {
@@ -34,17 +30,43 @@ impl Roles {
         format!("{}-{}", self.stack, address.name)
     }
 
-    /// Looks each possible role up by name and confirms it by tags.
-    pub async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
-        for name in ROLE_NAMES {
-            let address = Address::new(ResourceKind::IamRole, name);
-            let found_role =
-                found(self.client.get_role().role_name(self.role_name(&address)).send().await.map_err(sdk("GetRole")))?;
+    /// Every role of the stack lives under this IAM path, so one listing finds them all, even
+    /// the ones the file no longer names.
+    fn path(&self) -> String {
+        format!("/authdemo/{}/", self.stack)
+    }
+
+    /// Lists the stack's path and confirms each role by its tags; a wanted role found only by
+    /// name (outside the path or without the tags) is foreign.
+    pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+        let mut pages = self.client.list_roles().path_prefix(self.path()).into_paginator().items().send();
+        let mut names = Vec::new();
+        while let Some(role) = pages.next().await {
+            names.push(role.map_err(sdk("ListRoles"))?.role_name().to_string());
+        }
+        let wanted = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::IamRole).map(|r| &r.address);
+        for address in wanted {
+            let name = self.role_name(address);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        for name in names {
+            let found_role = found(self.client.get_role().role_name(&name).send().await.map_err(sdk("GetRole")))?;
             let Some(role) = found_role.and_then(|out| out.role) else { continue };
-            let tags = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+            let tags: HashMap<String, String> =
+                role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+            let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok());
+            let address = match claimed {
+                Some(a) if a.kind == ResourceKind::IamRole && self.role_name(&a) == name => a,
+                _ => {
+                    Address::new(ResourceKind::IamRole, name.strip_prefix(&format!("{}-", self.stack)).unwrap_or(&name))
+                }
+            };
             let candidates = vec![(role.arn().to_string(), tags, role)];
             let Some(role) = claim(candidates, &self.stack, &address, live)? else { continue };
             let policies = self.inline_policies(role.role_name()).await?;
+            let depends_on = if address.name.starts_with("fn-") { Vec::new() } else { vec![identity_pool_address()] };
             live.insert(LiveResource {
                 address,
                 id: role.arn().to_string(),
@@ -55,7 +77,7 @@ impl Roles {
                     ),
                     ("policies".into(), Value::Map(policies)),
                 ]),
-                depends_on: vec![identity_pool_address()],
+                depends_on,
             });
         }
         Ok(())
@@ -99,6 +121,7 @@ impl Roles {
             .client
             .create_role()
             .role_name(&name)
+            .path(self.path())
             .assume_role_policy_document(attrs.text("trust_policy"))
             .description(format!("authdemo stack {}: {}", self.stack, change.address))
             .set_tags(Some(tags))

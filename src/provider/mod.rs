@@ -1,13 +1,16 @@
 //! AWS, one module per service: mapping between SDK types and resource attributes, and nothing
 //! else. Diffing, ordering, retries and reporting are the engine's.
 
+mod apigateway;
 mod cognito_identity;
 mod cognito_idp;
 mod config;
 mod error;
 mod iam;
+mod lambda;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 pub use config::{ConnectOptions, NoRegion, sdk_config};
 pub use error::{ErrorClass, ProviderError};
@@ -26,31 +29,40 @@ pub struct AwsProvider {
     user_pools: cognito_idp::UserPools,
     identity_pools: cognito_identity::IdentityPools,
     roles: iam::Roles,
+    functions: lambda::Functions,
+    apis: apigateway::RestApis,
     sts: aws_sdk_sts::Client,
     region: String,
+    account: OnceLock<String>,
     retry_policy: RetryPolicy,
 }
 
 impl AwsProvider {
-    /// A provider for `stack` over `config`; `secrets` are sent when resources are created.
-    pub fn new(config: &aws_config::SdkConfig, stack: &str, secrets: Secrets) -> Self {
+    /// A provider for `stack` over `config`.
+    pub fn new(config: &aws_config::SdkConfig, stack: &str) -> Self {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
+        let retry_policy = RetryPolicy::default();
         Self {
-            user_pools: cognito_idp::UserPools::new(
-                aws_sdk_cognitoidentityprovider::Client::new(config),
-                stack,
-                secrets,
-            ),
+            user_pools: cognito_idp::UserPools::new(aws_sdk_cognitoidentityprovider::Client::new(config), stack),
             identity_pools: cognito_identity::IdentityPools::new(
                 aws_sdk_cognitoidentity::Client::new(config),
                 stack,
                 &region,
             ),
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack),
+            functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, retry_policy),
+            apis: apigateway::RestApis::new(aws_sdk_apigateway::Client::new(config), stack),
             sts: aws_sdk_sts::Client::new(config),
             region,
-            retry_policy: RetryPolicy::default(),
+            account: OnceLock::new(),
+            retry_policy,
         }
+    }
+
+    /// Keeps what creates send but plans never show: secrets and code packages.
+    pub fn prepare(&mut self, desired: &DesiredState) {
+        self.user_pools.prepare(desired.secrets.clone());
+        self.functions.prepare(desired.artifacts.clone());
     }
 
     /// The region every call goes to.
@@ -60,18 +72,28 @@ impl AwsProvider {
 
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String, ProviderError> {
+        if let Some(account) = self.account.get() {
+            return Ok(account.clone());
+        }
         let identity = self.sts.get_caller_identity().send().await.map_err(error::sdk("GetCallerIdentity"))?;
-        Ok(identity.account().unwrap_or("unknown").to_string())
+        Ok(self.account.get_or_init(|| identity.account().unwrap_or("unknown").to_string()).clone())
     }
 
     /// Finds the stack's resources (and same-named foreign ones) in AWS. Read-only. Physical ids
     /// inside attribute values become references (see [`crate::resource::reference`]).
     pub async fn discover(&self, desired: &DesiredState) -> Result<LiveState, ProviderError> {
-        let mut live = LiveState::default();
+        let mut live =
+            LiveState { account: self.account_id().await?, region: self.region.clone(), ..LiveState::default() };
         self.user_pools.discover(desired, &mut live).await?;
-        let (mut identity, mut roles) = (LiveState::default(), LiveState::default());
-        tokio::try_join!(self.identity_pools.discover(&live, &mut identity), self.roles.discover(&mut roles))?;
-        for part in [identity, roles] {
+        let mut parts: [LiveState; 4] = Default::default();
+        let [identity, roles, functions, apis] = &mut parts;
+        tokio::try_join!(
+            self.identity_pools.discover(&live, identity),
+            self.roles.discover(desired, roles),
+            self.functions.discover(desired, functions),
+            self.apis.discover(apis),
+        )?;
+        for part in parts {
             live.resources.extend(part.resources);
             live.foreign.extend(part.foreign);
         }
@@ -97,6 +119,7 @@ impl AwsProvider {
     ) -> Result<Option<String>, ProviderError> {
         let change = &resolved(change, ids)?;
         let (pools, identity, roles) = (&self.user_pools, &self.identity_pools, &self.roles);
+        let (functions, apis) = (&self.functions, &self.apis);
         let done = |result: Result<(), ProviderError>| result.map(|()| None);
         match (step.address.kind, step.operation) {
             (ResourceKind::UserPool, Operation::Create) => pools.create_pool(change).await.map(Some),
@@ -122,6 +145,26 @@ impl AwsProvider {
             (ResourceKind::IdentityPoolRoles, Operation::Create) => identity.set_roles(change, ids).await.map(Some),
             (ResourceKind::IdentityPoolRoles, Operation::Update) => identity.set_roles(change, ids).await.map(|_| None),
             (ResourceKind::IdentityPoolRoles, Operation::Delete) => done(identity.clear_roles(change).await),
+            (ResourceKind::Function, Operation::Create) => functions.create(change).await.map(Some),
+            (ResourceKind::Function, Operation::Update) => done(functions.update(change).await),
+            (ResourceKind::Function, Operation::Delete) => done(functions.delete(change).await),
+            (ResourceKind::LambdaPermission, Operation::Create) => functions.add_permission(change).await.map(Some),
+            (ResourceKind::LambdaPermission, Operation::Update) => {
+                unreachable!("every field of a permission forces replacement")
+            }
+            (ResourceKind::LambdaPermission, Operation::Delete) => done(functions.remove_permission(change).await),
+            (ResourceKind::RestApi, Operation::Create) => apis.create_api(change).await.map(Some),
+            (ResourceKind::RestApi, Operation::Update) => unreachable!("every field of an API forces replacement"),
+            (ResourceKind::RestApi, Operation::Delete) => done(apis.delete_api(change).await),
+            (ResourceKind::ApiResource, Operation::Create) => apis.create_resource(change, ids).await.map(Some),
+            (ResourceKind::ApiResource, Operation::Update) => unreachable!("every field of a path forces replacement"),
+            (ResourceKind::ApiResource, Operation::Delete) => done(apis.delete_resource(change, ids).await),
+            (ResourceKind::ApiRoute, Operation::Create) => apis.create_route(change, ids).await.map(Some),
+            (ResourceKind::ApiRoute, Operation::Update) => done(apis.update_route(change, ids).await),
+            (ResourceKind::ApiRoute, Operation::Delete) => done(apis.delete_route(change, ids).await),
+            (ResourceKind::ApiStage, Operation::Create) => apis.create_stage(change, ids).await.map(Some),
+            (ResourceKind::ApiStage, Operation::Update) => done(apis.redeploy_stage(change, ids).await),
+            (ResourceKind::ApiStage, Operation::Delete) => done(apis.delete_stage(change, ids).await),
         }
     }
 }

@@ -22,11 +22,23 @@ pub enum ResourceKind {
     IamRole,
     /// The identity pool's role attachment.
     IdentityPoolRoles,
+    /// A Lambda function.
+    Function,
+    /// API Gateway's permission to invoke a function for one route.
+    LambdaPermission,
+    /// The REST API.
+    RestApi,
+    /// A path of the REST API (`/items`, `/items/{id}`).
+    ApiResource,
+    /// A method of a path with its Lambda proxy integration (`GET /items/{id}`).
+    ApiRoute,
+    /// The stage with its deployment of the routes.
+    ApiStage,
 }
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 13] = [
         Self::UserPool,
         Self::UserPoolClient,
         Self::UserPoolDomain,
@@ -34,6 +46,12 @@ impl ResourceKind {
         Self::IdentityPool,
         Self::IamRole,
         Self::IdentityPoolRoles,
+        Self::Function,
+        Self::LambdaPermission,
+        Self::RestApi,
+        Self::ApiResource,
+        Self::ApiRoute,
+        Self::ApiStage,
     ];
 
     /// The kind as written in addresses.
@@ -46,6 +64,12 @@ impl ResourceKind {
             Self::IdentityPool => "identity_pool",
             Self::IamRole => "iam_role",
             Self::IdentityPoolRoles => "identity_pool_roles",
+            Self::Function => "function",
+            Self::LambdaPermission => "lambda_permission",
+            Self::RestApi => "rest_api",
+            Self::ApiResource => "api_resource",
+            Self::ApiRoute => "api_route",
+            Self::ApiStage => "api_stage",
         }
     }
 }

@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::policy_document::document;
 use super::{Address, Attributes, ResourceKind, Value, reference};
+use crate::artifact::Artifact;
 use crate::secret::Secret;
-use crate::stack::{IdentityPool, SignIn, Stack, UserPool};
+use crate::stack::{Api, Auth, Function, IdentityPool, Route, SignIn, Stack, UserPool};
 
 /// One resource the stack file asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +22,7 @@ pub struct DesiredResource {
     pub depends_on: Vec<Address>,
 }
 
-/// Everything the stack file asks for, plus the secrets to send (kept out of the attributes).
+/// Everything the stack file asks for, plus what is sent but not diffed: secrets and code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesiredState {
     /// The stack name.
@@ -29,6 +31,17 @@ pub struct DesiredState {
     pub resources: Vec<DesiredResource>,
     /// Secret values by resource and field, e.g. a user's password.
     pub secrets: BTreeMap<(Address, String), Secret>,
+    /// Code packages by function (their hashes are attributes).
+    pub artifacts: BTreeMap<Address, Artifact>,
+}
+
+/// Where the stack goes: ARNs name the region and account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The AWS region.
+    pub region: String,
+    /// The AWS account id.
+    pub account: String,
 }
 
 impl DesiredState {
@@ -55,16 +68,210 @@ pub fn identity_pool_address() -> Address {
 /// The name of the inline policy holding a role's statements from the stack file.
 pub const EXTRA_POLICY: &str = "authdemo-extra";
 
-/// Derives the desired state from a stack.
-pub fn desired_state(stack: &Stack) -> DesiredState {
-    let mut state = DesiredState { stack: stack.name.clone(), resources: Vec::new(), secrets: BTreeMap::new() };
+/// The name of the inline policy letting signed-in users invoke the `auth: iam` routes.
+pub const INVOKE_POLICY: &str = "authdemo-invoke";
+
+/// The address of the stack's REST API.
+pub fn rest_api_address() -> Address {
+    Address::new(ResourceKind::RestApi, "main")
+}
+
+/// The physical name of a stack's function.
+pub fn function_name(stack: &str, function: &str) -> String {
+    format!("{stack}-{function}")
+}
+
+/// The address of a function's execution role.
+pub fn function_role_address(function: &str) -> Address {
+    Address::new(ResourceKind::IamRole, format!("fn-{function}"))
+}
+
+/// The statement id of the permission for `route_key` in its function's policy.
+pub fn permission_sid(route_key: &str) -> String {
+    let readable: String =
+        route_key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(60).collect();
+    let digest = Sha256::digest(route_key.as_bytes());
+    format!("authdemo-{readable}-{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3])
+}
+
+/// The fingerprint of a route table, carried in the stage's deployment description.
+pub fn routes_fingerprint(routes: &[Route]) -> String {
+    let mut hasher = Sha256::new();
+    for route in routes {
+        hasher
+            .update(format!("{} {} {} {:?} {}\n", route.method, route.path, route.function, route.auth, route.api_key));
+    }
+    hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Derives the desired state from a stack going to `target`.
+pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
+    let mut state = DesiredState {
+        stack: stack.name.clone(),
+        resources: Vec::new(),
+        secrets: BTreeMap::new(),
+        artifacts: BTreeMap::new(),
+    };
     if let Some(pool) = &stack.user_pool {
         add_user_pool(&mut state, pool);
     }
     if let Some(pool) = &stack.identity_pool {
         add_identity_pool(&mut state, pool);
     }
+    for (name, function) in &stack.functions {
+        add_function(&mut state, target, name, function);
+    }
+    if let Some(api) = &stack.api {
+        add_api(&mut state, target, api);
+    }
     state
+}
+
+/// A function and its execution role (Lambda trust, logging to its own log group, `policy`).
+fn add_function(state: &mut DesiredState, target: &Target, name: &str, function: &Function) {
+    let role = function_role_address(name);
+    let physical = function_name(&state.stack, name);
+    let log_group = format!("arn:aws:logs:{}:{}:log-group:/aws/lambda/{physical}:*", target.region, target.account);
+    let mut policies = BTreeMap::from([(
+        "authdemo-logging".to_string(),
+        document(vec![json!({
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": log_group,
+        })]),
+    )]);
+    if !function.policy.is_empty() {
+        policies.insert(EXTRA_POLICY.to_string(), document(function.policy.clone()));
+    }
+    let trust = document(vec![json!({
+        "Effect": "Allow",
+        "Principal": { "Service": "lambda.amazonaws.com" },
+        "Action": "sts:AssumeRole",
+    })]);
+    state.resources.push(DesiredResource {
+        address: role.clone(),
+        attributes: Attributes::from([
+            ("trust_policy".into(), Value::Str(trust)),
+            ("policies".into(), Value::Map(policies)),
+        ]),
+        depends_on: Vec::new(),
+    });
+    let address = Address::new(ResourceKind::Function, name);
+    state.resources.push(DesiredResource {
+        address: address.clone(),
+        attributes: Attributes::from([
+            ("runtime".into(), Value::Str(function.runtime.clone())),
+            ("handler".into(), Value::Str(function.handler.clone())),
+            ("memory_mb".into(), Value::Int(function.memory_mb)),
+            ("timeout_s".into(), Value::Int(function.timeout_s)),
+            ("environment".into(), Value::Map(function.environment.clone())),
+            ("code_sha256".into(), Value::Str(function.code.sha256.clone())),
+            ("role".into(), Value::Str(reference(&role))),
+        ]),
+        depends_on: vec![role],
+    });
+    state.artifacts.insert(address, function.code.clone());
+}
+
+/// The REST API: every path as a resource, every route as a method with its Lambda proxy
+/// integration and invoke permission, the stage, and the invoke policy of signed-in users.
+fn add_api(state: &mut DesiredState, target: &Target, api: &Api) {
+    let rest_api = rest_api_address();
+    let api_ref = reference(&rest_api);
+    state.resources.push(DesiredResource {
+        address: rest_api.clone(),
+        attributes: Attributes::from([("endpoint_type".into(), Value::Str("REGIONAL".into()))]),
+        depends_on: Vec::new(),
+    });
+    let mut paths: Vec<String> = Vec::new();
+    for route in &api.routes {
+        let segments: Vec<&str> = route.path.split('/').filter(|s| !s.is_empty()).collect();
+        for depth in 1..=segments.len() {
+            let path = format!("/{}", segments[..depth].join("/"));
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort_unstable();
+    for path in &paths {
+        let (parent, part) = path.rsplit_once('/').expect("paths start with /");
+        let mut depends_on = vec![rest_api.clone()];
+        if !parent.is_empty() {
+            depends_on.push(Address::new(ResourceKind::ApiResource, parent));
+        }
+        state.resources.push(DesiredResource {
+            address: Address::new(ResourceKind::ApiResource, path),
+            attributes: Attributes::from([("path_part".into(), Value::Str(part.to_string()))]),
+            depends_on,
+        });
+    }
+    let mut routes = Vec::new();
+    for route in &api.routes {
+        let function = Address::new(ResourceKind::Function, &route.function);
+        let address = Address::new(ResourceKind::ApiRoute, route.key());
+        let mut depends_on = vec![rest_api.clone(), function.clone()];
+        if route.path != "/" {
+            depends_on.push(Address::new(ResourceKind::ApiResource, &route.path));
+        }
+        let uri = format!(
+            "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+            target.region,
+            reference(&function)
+        );
+        state.resources.push(DesiredResource {
+            address: address.clone(),
+            attributes: Attributes::from([
+                ("authorization".into(), Value::Str(if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }.into())),
+                ("api_key_required".into(), Value::Bool(route.api_key)),
+                ("integration_uri".into(), Value::Str(uri)),
+            ]),
+            depends_on,
+        });
+        let source =
+            format!("arn:aws:execute-api:{}:{}:{api_ref}/*/{}", target.region, target.account, arn_route(route));
+        state.resources.push(DesiredResource {
+            address: Address::new(ResourceKind::LambdaPermission, route.key()),
+            attributes: Attributes::from([
+                ("function".into(), Value::Str(reference(&function))),
+                ("source_arn".into(), Value::Str(source)),
+            ]),
+            depends_on: vec![function, rest_api.clone()],
+        });
+        routes.push(address);
+    }
+    routes.insert(0, rest_api.clone());
+    state.resources.push(DesiredResource {
+        address: Address::new(ResourceKind::ApiStage, &api.stage),
+        attributes: Attributes::from([("routes_fingerprint".into(), Value::Str(routes_fingerprint(&api.routes)))]),
+        depends_on: routes,
+    });
+    let invocable: Vec<String> = api
+        .routes
+        .iter()
+        .filter(|r| r.auth == Auth::Iam)
+        .map(|r| {
+            format!("arn:aws:execute-api:{}:{}:{api_ref}/{}/{}", target.region, target.account, api.stage, arn_route(r))
+        })
+        .collect();
+    let authenticated = Address::new(ResourceKind::IamRole, "authenticated");
+    if let Some(role) = state.resources.iter_mut().find(|r| r.address == authenticated)
+        && !invocable.is_empty()
+    {
+        if let Some(Value::Map(policies)) = role.attributes.get_mut("policies") {
+            let statement = json!({ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": invocable });
+            policies.insert(INVOKE_POLICY.to_string(), document(vec![statement]));
+        }
+        role.depends_on.push(rest_api);
+    }
+}
+
+/// `METHOD/PATH` as execute-api ARNs write it: `*` for ANY and for path parameters, no leading `/`.
+fn arn_route(route: &Route) -> String {
+    let method = if route.method == "ANY" { "*" } else { route.method.as_str() };
+    let path: Vec<&str> =
+        route.path.trim_start_matches('/').split('/').map(|s| if s.starts_with('{') { "*" } else { s }).collect();
+    format!("{method}/{}", path.join("/"))
 }
 
 /// The identity pool, its two roles (trusting exactly this pool) and the role attachment.

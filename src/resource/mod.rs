@@ -9,7 +9,9 @@ mod value;
 
 pub use address::{Address, ResourceKind};
 pub use desired::{
-    DesiredResource, DesiredState, EXTRA_POLICY, PASSWORD_SET, desired_state, identity_pool_address, user_pool_address,
+    DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, desired_state, function_name,
+    function_role_address, identity_pool_address, permission_sid, rest_api_address, routes_fingerprint,
+    user_pool_address,
 };
 pub use reference::{abstract_ids, reference, references, resolve};
 pub use value::{AttributeReads, Attributes, Value};
@@ -35,6 +37,7 @@ impl ResourceKind {
             (Self::UserPool, "custom_attributes") => FieldRule::AddOnly,
             (Self::UserPoolDomain, "domain") => FieldRule::ForcesReplacement,
             (Self::UserPoolUser, "password") => FieldRule::WriteOnly,
+            (Self::LambdaPermission, _) | (Self::RestApi, _) | (Self::ApiResource, _) => FieldRule::ForcesReplacement,
             _ => FieldRule::Updatable,
         }
     }
@@ -44,14 +47,19 @@ impl ResourceKind {
         match self {
             Self::UserPoolClient | Self::UserPoolDomain | Self::UserPoolUser => Some(Self::UserPool),
             Self::IdentityPoolRoles => Some(Self::IdentityPool),
-            Self::UserPool | Self::IdentityPool | Self::IamRole => None,
+            Self::LambdaPermission => Some(Self::Function),
+            Self::ApiResource | Self::ApiRoute | Self::ApiStage => Some(Self::RestApi),
+            Self::UserPool | Self::IdentityPool | Self::IamRole | Self::Function | Self::RestApi => None,
         }
     }
 
     /// Whether other resources refer to this kind's physical ids (so discovery turns them into
     /// references, see [`reference`]).
     pub fn is_referenced(self) -> bool {
-        matches!(self, Self::UserPool | Self::UserPoolClient | Self::IdentityPool | Self::IamRole)
+        matches!(
+            self,
+            Self::UserPool | Self::UserPoolClient | Self::IdentityPool | Self::IamRole | Self::Function | Self::RestApi
+        )
     }
 
     /// Whether replacing a resource of this kind loses data users created (refused without

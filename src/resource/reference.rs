@@ -49,15 +49,35 @@ pub fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<Value, 
     }
 }
 
-/// `value` with each of the given physical ids replaced by a reference to its resource.
+/// `value` with each of the given physical ids replaced by a reference to its resource. An id
+/// is replaced only where it stands as a whole token (not inside a longer word), so a short id
+/// cannot match by accident.
 pub fn abstract_ids(value: &Value, ids: &[(String, Address)]) -> Value {
     map_texts(value, &mut |text| {
         let mut out = text.to_string();
         for (id, address) in ids {
-            out = out.replace(id.as_str(), &reference(address));
+            out = replace_token(&out, id, &reference(address));
         }
         out
     })
+}
+
+fn replace_token(text: &str, token: &str, with: &str) -> String {
+    if token.is_empty() {
+        return text.to_string();
+    }
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(token) {
+        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
+        let after = rest[at + token.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        out.push_str(if is_word(before) || is_word(after) { token } else { with });
+        rest = &rest[at + token.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn texts(value: &Value) -> Vec<&str> {
@@ -92,6 +112,12 @@ mod tests {
         let resolved = resolve(&text, &ids).unwrap();
         assert_eq!(resolved, Value::Str("{\"aud\":\"us-west-2:1234\"}".into()));
         assert_eq!(abstract_ids(&resolved, &[("us-west-2:1234".into(), pool.clone())]), text);
-        assert_eq!(resolve(&text, &BTreeMap::new()), Err(pool));
+        assert_eq!(resolve(&text, &BTreeMap::new()), Err(pool.clone()));
+        let short = [("abc123".to_string(), pool)];
+        let abstracted = abstract_ids(&Value::Str("abc123/x xabc123 abc1234 abc123".into()), &short);
+        assert_eq!(
+            abstracted,
+            Value::Str("${identity_pool.main.id}/x xabc123 abc1234 ${identity_pool.main.id}".into())
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! Validation happens before any AWS call and reports every problem at once, each with
 //! file:line:column, the field path, what is wrong and a hint ([`Diagnostics`]).
 
+mod api;
 mod diagnostic;
+mod functions;
 mod identity_pool;
 mod interpolate;
 mod policy;
@@ -13,7 +15,9 @@ mod user_pool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use api::{Api, Auth, Route};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
+pub use functions::Function;
 pub use identity_pool::IdentityPool;
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
@@ -33,6 +37,10 @@ pub struct Stack {
     pub user_pool: Option<UserPool>,
     /// The Cognito identity pool, if the stack has one.
     pub identity_pool: Option<IdentityPool>,
+    /// Lambda functions by name.
+    pub functions: BTreeMap<String, Function>,
+    /// The REST API, if the stack has one.
+    pub api: Option<Api>,
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
@@ -46,7 +54,7 @@ pub struct LoadOptions<'a> {
 /// Top-level fields.
 const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 /// Top-level fields of the contract that later releases implement.
-const NOT_YET_SUPPORTED: &[&str] = &["functions", "api", "usage_plan"];
+const NOT_YET_SUPPORTED: &[&str] = &["usage_plan"];
 
 /// Reads and validates the stack file at `path`.
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
@@ -116,13 +124,31 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let identity_pool = top.get("identity_pool").map(|f| {
         identity_pool::read(r, f.field(), user_pool.as_ref().and_then(Option::as_ref), user_pool_field.is_some())
     });
+    let base = file.parent().unwrap_or(Path::new("."));
+    let functions = top.get("functions").map(|f| functions::read(r, f.field(), base));
+    let function_names: Option<std::collections::BTreeSet<String>> = match &functions {
+        Some(Some(read)) => Some(read.keys().cloned().collect()),
+        Some(None) => None,
+        None => Some(Default::default()),
+    };
+    let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref()));
     Some(Stack {
         file: file.to_path_buf(),
         name: name?,
         region,
-        user_pool: user_pool.map_or(Some(None), |pool| pool.map(Some))?,
-        identity_pool: identity_pool.map_or(Some(None), |pool| pool.map(Some))?,
+        user_pool: present(user_pool)?,
+        identity_pool: present(identity_pool)?,
+        functions: present(functions)?.unwrap_or_default(),
+        api: present(api)?,
     })
+}
+
+/// An optional section: absent (`Some(None)`), read well (`Some(Some(_))`) or invalid (`None`).
+fn present<T>(section: Option<Option<T>>) -> Option<Option<T>> {
+    match section {
+        None => Some(None),
+        Some(read) => read.map(Some),
+    }
 }
 
 /// Reads `vars:` defaults and applies `--var` overrides. Variable values are literal.

@@ -154,8 +154,14 @@ async fn identity_pool_roles_and_attachment_end_to_end() {
 
     let attached = identity.get_identity_pool_roles().identity_pool_id(&ids.identity_pool).send().await.unwrap();
     let roles = attached.roles().unwrap();
-    assert_eq!(roles["authenticated"], format!("arn:aws:iam::123456789012:role/{stack}-authenticated"));
-    assert_eq!(roles["unauthenticated"], format!("arn:aws:iam::123456789012:role/{stack}-unauthenticated"));
+    assert_eq!(
+        roles["authenticated"],
+        format!("arn:aws:iam::123456789012:role/authdemo/{stack}/{stack}-authenticated")
+    );
+    assert_eq!(
+        roles["unauthenticated"],
+        format!("arn:aws:iam::123456789012:role/authdemo/{stack}/{stack}-unauthenticated")
+    );
 
     run(&["plan", "--detailed-exitcode"]).run().expect_code(0);
 

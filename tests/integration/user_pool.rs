@@ -70,8 +70,9 @@ async fn client_names(cognito: &Client, pool_id: &str) -> Vec<String> {
     names
 }
 
-fn is_read_only(operation: &str) -> bool {
-    ["Describe", "List", "Get", "AdminGetUser"].iter().any(|prefix| operation.starts_with(prefix))
+/// Whether an operation the emulator recorded only reads (REST calls are recorded as `METHOD /path`).
+pub fn is_read_only(operation: &str) -> bool {
+    ["Describe", "List", "Get", "AdminGetUser", "GET "].iter().any(|prefix| operation.starts_with(prefix))
 }
 
 #[tokio::test]

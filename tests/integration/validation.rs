@@ -22,8 +22,13 @@ const CASES: &[(&str, &str)] = &[
     ("stack: demo\nregion: moon-base\n", "2:9: region"),
     ("stack: demo-${var.missing}\n", "1:8: stack"),
     ("stack: demo-${env:AUTHDEMO_TEST_NEVER_SET}\n", "1:8: stack"),
-    ("stack: demo\nfunctions: {}\n", "2:12: functions"),
-    ("stack: demo\napi: {}\n", "2:6: api"),
+    ("stack: demo\nusage_plan: {}\n", "2:13: usage_plan"),
+    ("stack: demo\napi: {}\n", "2:6: api.stage"),
+    (
+        "stack: demo\nfunctions:\n  api: { runtime: nodejs20.x, handler: a.b, code: missing-dir }\n",
+        "3:51: functions.api.code",
+    ),
+    ("stack: demo\napi:\n  stage: v1\n  routes:\n    GET /x: { function: nope }\n", "5:25: api.routes.GET /x.function"),
     ("stack: demo\nuser_pool: nope\n", "2:12: user_pool"),
     ("stack: demo\nuser_pool:\n  clients: [web]\n", "3:12: user_pool.clients"),
     (

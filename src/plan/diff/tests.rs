@@ -27,6 +27,7 @@ fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
             })
             .collect(),
         secrets: BTreeMap::new(),
+        artifacts: BTreeMap::new(),
     }
 }
 

@@ -1,0 +1,273 @@
+//! Lambda functions and the permissions that let API Gateway invoke them. A function is found
+//! among those named `<stack>-…` and owned by its tags; its id is its ARN. Permissions live in
+//! the function's resource policy as statements `authdemo-…`.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
+
+use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::{desired, live_id};
+use crate::apply::{RetryPolicy, wait_until};
+use crate::artifact::Artifact;
+use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
+use crate::plan::ResourceChange;
+use crate::resource::{
+    Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, function_name, function_role_address,
+    permission_sid, rest_api_address,
+};
+
+/// The Lambda side of the provider.
+pub struct Functions {
+    client: Client,
+    stack: String,
+    artifacts: BTreeMap<Address, Artifact>,
+    policy: RetryPolicy,
+}
+
+impl Functions {
+    /// The functions of `stack` through `client`.
+    pub fn new(client: Client, stack: &str, policy: RetryPolicy) -> Self {
+        Self { client, stack: stack.to_string(), artifacts: BTreeMap::new(), policy }
+    }
+
+    /// Keeps the code packages to upload.
+    pub fn prepare(&mut self, artifacts: BTreeMap<Address, Artifact>) {
+        self.artifacts = artifacts;
+    }
+
+    /// Finds the stack's functions (by name prefix, owned by tags) and their permissions.
+    pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+        let prefix = format!("{}-", self.stack);
+        let mut pages = self.client.list_functions().max_items(50).into_paginator().items().send();
+        let mut names = Vec::new();
+        while let Some(function) = pages.next().await {
+            let function = function.map_err(sdk("ListFunctions"))?;
+            if let Some(name) = function.function_name().filter(|n| n.starts_with(&prefix)) {
+                names.push(name.to_string());
+            }
+        }
+        let routes: BTreeMap<String, Address> = desired
+            .resources
+            .iter()
+            .filter(|r| r.address.kind == ResourceKind::LambdaPermission)
+            .map(|r| (permission_sid(&r.address.name), r.address.clone()))
+            .collect();
+        for name in names {
+            let out = found(self.client.get_function().function_name(&name).send().await.map_err(sdk("GetFunction")))?;
+            let Some(out) = out else { continue };
+            let tags = out.tags().cloned().unwrap_or_default();
+            let Some(configuration) = out.configuration() else { continue };
+            let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok());
+            let address = match claimed {
+                Some(address) if address.kind == ResourceKind::Function && tags.get(STACK_TAG) == Some(&self.stack) => {
+                    address
+                }
+                _ => {
+                    let wanted = desired.resources.iter().find(|r| {
+                        r.address.kind == ResourceKind::Function && function_name(&self.stack, &r.address.name) == name
+                    });
+                    if let Some(wanted) = wanted {
+                        let reason = check_ownership(&tags, &self.stack, &wanted.address).err().unwrap_or_default();
+                        live.foreign.push(ForeignResource { address: wanted.address.clone(), id: name, reason });
+                    }
+                    continue;
+                }
+            };
+            let arn = configuration.function_arn().unwrap_or_default().to_string();
+            live.insert(LiveResource {
+                address: address.clone(),
+                id: arn.clone(),
+                attributes: Attributes::from([
+                    (
+                        "runtime".into(),
+                        Value::Str(configuration.runtime().map(|r| r.as_str()).unwrap_or_default().into()),
+                    ),
+                    ("handler".into(), Value::Str(configuration.handler().unwrap_or_default().into())),
+                    ("memory_mb".into(), Value::Int(configuration.memory_size().unwrap_or_default().into())),
+                    ("timeout_s".into(), Value::Int(configuration.timeout().unwrap_or_default().into())),
+                    (
+                        "environment".into(),
+                        Value::Map(
+                            configuration
+                                .environment()
+                                .and_then(|e| e.variables())
+                                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                                .unwrap_or_default(),
+                        ),
+                    ),
+                    ("code_sha256".into(), Value::Str(configuration.code_sha256().unwrap_or_default().into())),
+                    ("role".into(), Value::Str(configuration.role().unwrap_or_default().into())),
+                ]),
+                depends_on: vec![function_role_address(&address.name)],
+            });
+            self.discover_permissions(&name, &arn, &address, &routes, live).await?;
+        }
+        Ok(())
+    }
+
+    async fn discover_permissions(
+        &self,
+        name: &str,
+        arn: &str,
+        function: &Address,
+        routes: &BTreeMap<String, Address>,
+        live: &mut LiveState,
+    ) -> Result<(), ProviderError> {
+        let policy = found(self.client.get_policy().function_name(name).send().await.map_err(sdk("GetPolicy")))?;
+        let Some(policy) = policy.as_ref().and_then(|p| p.policy()) else { return Ok(()) };
+        let document: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+        for statement in document["Statement"].as_array().into_iter().flatten() {
+            let Some(sid) = statement["Sid"].as_str().filter(|s| s.starts_with("authdemo-")) else { continue };
+            let address = routes.get(sid).cloned().unwrap_or_else(|| Address::new(ResourceKind::LambdaPermission, sid));
+            let source = statement["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap_or_default();
+            live.insert(LiveResource {
+                address,
+                id: sid.to_string(),
+                attributes: Attributes::from([
+                    ("function".into(), Value::Str(arn.to_string())),
+                    ("source_arn".into(), Value::Str(source.to_string())),
+                ]),
+                depends_on: vec![function.clone(), rest_api_address()],
+            });
+        }
+        Ok(())
+    }
+
+    fn code(&self, address: &Address) -> Result<Blob, ProviderError> {
+        self.artifacts
+            .get(address)
+            .map(|a| Blob::new(a.bytes.as_slice()))
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, "code", format!("no code package for {address}")))
+    }
+
+    /// Creates the function, tagged in the create call, and waits until it is active. A role
+    /// created moments ago may not be assumable yet: that error is retried.
+    pub async fn create(&self, change: &ResourceChange) -> Result<String, ProviderError> {
+        let attrs = desired(change);
+        let name = function_name(&self.stack, &change.address.name);
+        let out = self
+            .client
+            .create_function()
+            .function_name(&name)
+            .runtime(Runtime::from(attrs.text("runtime")))
+            .handler(attrs.text("handler"))
+            .role(attrs.text("role"))
+            .memory_size(whole(attrs.number("memory_mb")))
+            .timeout(whole(attrs.number("timeout_s")))
+            .environment(
+                Environment::builder().set_variables(Some(attrs.entries("environment").into_iter().collect())).build(),
+            )
+            .code(FunctionCode::builder().zip_file(self.code(&change.address)?).build())
+            .set_tags(Some(ownership_tags(&self.stack, &change.address)))
+            .send()
+            .await
+            .map_err(|e| {
+                let role_not_ready = e.as_service_error().is_some_and(|s| {
+                    s.is_invalid_parameter_value_exception() && s.to_string().contains("cannot be assumed")
+                });
+                let error = ProviderError::from_sdk("CreateFunction", e);
+                if role_not_ready { ProviderError { class: ErrorClass::Propagating, ..error } } else { error }
+            })?;
+        self.settle(&name).await?;
+        Ok(out.function_arn().unwrap_or_default().to_string())
+    }
+
+    /// Uploads new code and/or configuration, waiting for each update to finish before the next.
+    pub async fn update(&self, change: &ResourceChange) -> Result<(), ProviderError> {
+        let attrs = desired(change);
+        let name = function_name(&self.stack, &change.address.name);
+        let changed = |field: &str| change.changed_fields.iter().any(|f| f.field == field);
+        if changed("code_sha256") {
+            self.client
+                .update_function_code()
+                .function_name(&name)
+                .zip_file(self.code(&change.address)?)
+                .send()
+                .await
+                .map_err(sdk("UpdateFunctionCode"))?;
+            self.settle(&name).await?;
+        }
+        if change.changed_fields.iter().any(|f| f.field != "code_sha256") {
+            self.client
+                .update_function_configuration()
+                .function_name(&name)
+                .runtime(Runtime::from(attrs.text("runtime")))
+                .handler(attrs.text("handler"))
+                .role(attrs.text("role"))
+                .memory_size(whole(attrs.number("memory_mb")))
+                .timeout(whole(attrs.number("timeout_s")))
+                .environment(
+                    Environment::builder()
+                        .set_variables(Some(attrs.entries("environment").into_iter().collect()))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(sdk("UpdateFunctionConfiguration"))?;
+            self.settle(&name).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the function.
+    pub async fn delete(&self, change: &ResourceChange) -> Result<(), ProviderError> {
+        let result = self.client.delete_function().function_name(live_id(change)).send().await;
+        found(result.map_err(sdk("DeleteFunction"))).map(drop)
+    }
+
+    /// Waits until the function is neither being created nor updated.
+    async fn settle(&self, name: &str) -> Result<(), ProviderError> {
+        wait_until(self.policy, &format!("function {name} to finish updating"), || async {
+            let out = self
+                .client
+                .get_function_configuration()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(sdk("GetFunctionConfiguration"))?;
+            if out.state() == Some(&State::Failed) || out.last_update_status() == Some(&LastUpdateStatus::Failed) {
+                let reason = out.state_reason().or(out.last_update_status_reason()).unwrap_or("no reason given");
+                return Err(ProviderError::new(
+                    ErrorClass::Other,
+                    "GetFunctionConfiguration",
+                    format!("{name} failed: {reason}"),
+                ));
+            }
+            let busy =
+                out.state() == Some(&State::Pending) || out.last_update_status() == Some(&LastUpdateStatus::InProgress);
+            Ok((!busy).then_some(()))
+        })
+        .await
+    }
+
+    /// Lets API Gateway invoke the function for one route; the id is the statement id.
+    pub async fn add_permission(&self, change: &ResourceChange) -> Result<String, ProviderError> {
+        let attrs = desired(change);
+        let sid = permission_sid(&change.address.name);
+        self.client
+            .add_permission()
+            .function_name(attrs.text("function"))
+            .statement_id(&sid)
+            .action("lambda:InvokeFunction")
+            .principal("apigateway.amazonaws.com")
+            .source_arn(attrs.text("source_arn"))
+            .send()
+            .await
+            .map_err(sdk("AddPermission"))?;
+        Ok(sid)
+    }
+
+    /// Removes a route's permission.
+    pub async fn remove_permission(&self, change: &ResourceChange) -> Result<(), ProviderError> {
+        let function = change.before.as_ref().map(|b| b.text("function").to_string()).unwrap_or_default();
+        let result = self.client.remove_permission().function_name(function).statement_id(live_id(change)).send().await;
+        found(result.map_err(sdk("RemovePermission"))).map(drop)
+    }
+}
+
+fn whole(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,196 @@
+//! The `api` part of the stack file: the REST API's stage and its routes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::reader::{Field, Reader};
+
+/// How callers of a route authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Auth {
+    /// Anyone.
+    None,
+    /// Callers sign with SigV4 (e.g. identity pool credentials).
+    Iam,
+}
+
+/// One route: `METHOD /path` → a function.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    /// `GET`, `POST`, …, or `ANY`.
+    pub method: String,
+    /// `/items/{id}`; `/` for the root.
+    pub path: String,
+    /// The function that answers.
+    pub function: String,
+    /// Authentication.
+    pub auth: Auth,
+    /// Whether callers must send an API key.
+    pub api_key: bool,
+}
+
+impl Route {
+    /// The route's key as written: `METHOD /path`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// The REST API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    /// The stage name.
+    pub stage: String,
+    /// The routes, sorted by key.
+    pub routes: Vec<Route>,
+}
+
+const FIELDS: &[&str] = &["stage", "routes"];
+const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+
+/// Reads and validates `api`; `functions` are the names under `functions`, if that read well.
+pub fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<Api> {
+    let f = r.mapping(field, FIELDS)?;
+    let stage = match f.get("stage") {
+        Some(o) => r.string_matching(
+            o.field(),
+            |s| (1..=128).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "is not a valid stage name",
+            "use letters, digits, `_` or `-`, e.g. `latest` or `v1`",
+        ),
+        None => {
+            r.missing(&f, "stage", "e.g. `stage: latest`");
+            None
+        }
+    };
+    let mut routes = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut ok = true;
+    if let Some(routes_field) = f.get("routes")
+        && let Some(entries) = r.any_mapping(routes_field.field())
+    {
+        for (key, value) in entries.entries() {
+            let parsed = parse_route_key(&key.value);
+            if let Err(message) = &parsed {
+                r.error(
+                    key.location,
+                    value.path(),
+                    message.clone(),
+                    Some("write `METHOD /path`, e.g. `GET /items/{id}`".into()),
+                );
+                ok = false;
+            }
+            let target = read_target(r, value.field(), functions);
+            let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
+                ok = false;
+                continue;
+            };
+            let normalized = format!("{method} {path}");
+            if let Some(first) = seen.insert(normalized.clone(), key.value.clone()) {
+                r.error(
+                    key.location,
+                    value.path(),
+                    format!("`{}` is the same route as `{first}`", key.value),
+                    Some("each method and path may appear once".into()),
+                );
+                ok = false;
+                continue;
+            }
+            routes.push(Route { method, path, function, auth, api_key });
+        }
+    }
+    routes.sort();
+    let api = Api { stage: stage?, routes };
+    ok.then_some(api)
+}
+
+fn read_target(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    functions: Option<&BTreeSet<String>>,
+) -> Option<(String, Auth, bool)> {
+    let f = r.mapping(field, ROUTE_FIELDS)?;
+    let function = match f.get("function") {
+        Some(o) => {
+            let name = r.string(o.field())?;
+            if let Some(known) = functions
+                && !known.contains(&name.value)
+            {
+                let hint = match super::diagnostic::did_you_mean(&name.value, known.iter().map(String::as_str)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None if known.is_empty() => "declare it under `functions`".to_string(),
+                    None => format!("functions: {}", known.iter().cloned().collect::<Vec<_>>().join(", ")),
+                };
+                r.error(
+                    o.field().location(),
+                    o.path(),
+                    format!("`{}` is not a function of this stack", name.value),
+                    Some(hint),
+                );
+                return None;
+            }
+            name.value
+        }
+        None => {
+            r.missing(&f, "function", "name the function that answers, e.g. `function: api`");
+            return None;
+        }
+    };
+    let auth = match f.get("auth") {
+        Some(o) => match r.one_of(o.field(), &["none", "iam"])?.as_str() {
+            "iam" => Auth::Iam,
+            _ => Auth::None,
+        },
+        None => Auth::None,
+    };
+    let api_key = f.get("api_key").map(|o| r.bool(o.field())).unwrap_or(Some(false))?;
+    Some((function, auth, api_key))
+}
+
+/// Splits `METHOD /path` and checks both; the path comes back without a trailing slash.
+fn parse_route_key(key: &str) -> Result<(String, String), String> {
+    let Some((method, path)) = key.split_once(' ') else {
+        return Err(format!("`{key}` is not `METHOD /path`"));
+    };
+    if !METHODS.contains(&method) {
+        return Err(format!("`{method}` is not an HTTP method (use one of {})", METHODS.join(", ")));
+    }
+    if !path.starts_with('/') {
+        return Err(format!("the path `{path}` must start with `/`"));
+    }
+    let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let segments: Vec<&str> = trimmed.split('/').skip(1).filter(|s| !s.is_empty() || trimmed != "/").collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        let literal = !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let parameter = segment
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .map(|name| name.strip_suffix('+').filter(|_| last).unwrap_or(name))
+            .is_some_and(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if !literal && !parameter {
+            return Err(format!(
+                "`{segment}` in `{path}` is not a valid path segment (letters, digits, `._-`, `{{param}}`, or a last `{{proxy+}}`)"
+            ));
+        }
+    }
+    Ok((method.to_string(), trimmed.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_route_keys() {
+        assert_eq!(parse_route_key("GET /items/{id}"), Ok(("GET".into(), "/items/{id}".into())));
+        assert_eq!(parse_route_key("ANY /{proxy+}"), Ok(("ANY".into(), "/{proxy+}".into())));
+        assert_eq!(parse_route_key("GET /"), Ok(("GET".into(), "/".into())));
+        assert_eq!(parse_route_key("POST /a/"), Ok(("POST".into(), "/a".into())));
+        assert!(parse_route_key("FETCH /a").is_err());
+        assert!(parse_route_key("GET a").is_err());
+        assert!(parse_route_key("GET /{proxy+}/x").is_err());
+        assert!(parse_route_key("GET /a//b").is_err());
+        assert!(parse_route_key("GET /a b").is_err());
+    }
+}

@@ -1,0 +1,161 @@
+//! The `functions` part of the stack file: Lambda functions and their code.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::policy::read_statements;
+use super::reader::{Field, Reader};
+use crate::artifact::Artifact;
+
+/// A Lambda function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// Runtime, e.g. `nodejs20.x`.
+    pub runtime: String,
+    /// Entry point, e.g. `api.handler`.
+    pub handler: String,
+    /// The code package, built while loading.
+    pub code: Artifact,
+    /// Memory in MB.
+    pub memory_mb: i64,
+    /// Timeout in seconds.
+    pub timeout_s: i64,
+    /// Environment variables.
+    pub environment: BTreeMap<String, String>,
+    /// Extra IAM statements for the function's role.
+    pub policy: Vec<Value>,
+}
+
+const FIELDS: &[&str] = &["runtime", "handler", "code", "memory_mb", "timeout_s", "environment", "policy"];
+const RUNTIMES: &[&str] = &[
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "java17",
+    "java21",
+    "dotnet8",
+    "ruby3.3",
+    "provided.al2",
+    "provided.al2023",
+];
+
+/// Reads and validates `functions`; code paths are relative to `base` (the stack file's directory).
+pub fn read(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<BTreeMap<String, Function>> {
+    let f = r.any_mapping(field)?;
+    let mut functions = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in f.entries() {
+        if !is_function_name(&name.value) {
+            r.error(
+                name.location,
+                value.path(),
+                format!("`{}` is not a valid function name", name.value),
+                Some("use 1-31 letters, digits, `-` or `_` (the stack name is prefixed)".into()),
+            );
+            ok = false;
+        }
+        match read_function(r, value.field(), base) {
+            Some(function) => drop(functions.insert(name.value, function)),
+            None => ok = false,
+        }
+    }
+    ok.then_some(functions)
+}
+
+fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Function> {
+    let f = r.mapping(field, FIELDS)?;
+    let required = |r: &mut Reader<'_>, key: &str, hint: &str| {
+        let found = f.get(key);
+        if found.is_none() {
+            r.missing(&f, key, hint);
+        }
+        found
+    };
+    let runtime = required(r, "runtime", "e.g. `runtime: nodejs20.x`").and_then(|o| r.one_of(o.field(), RUNTIMES));
+    let handler = required(r, "handler", "e.g. `handler: api.handler` (file api.js, export handler)").and_then(|o| {
+        r.string_matching(
+            o.field(),
+            |h| !h.is_empty() && h.len() <= 128 && !h.contains(char::is_whitespace),
+            "is not a valid handler",
+            "write FILE.EXPORT, e.g. `api.handler`",
+        )
+    });
+    let code = required(r, "code", "e.g. `code: ../examples/api` (a directory or a .zip, relative to this file)")
+        .and_then(|o| read_code(r, o.field(), base));
+    let memory_mb = f.get("memory_mb").map(|o| r.int(o.field(), 128, 10240)).unwrap_or(Some(128));
+    let timeout_s = f.get("timeout_s").map(|o| r.int(o.field(), 1, 900)).unwrap_or(Some(3));
+    let environment = f.get("environment").map(|o| read_environment(r, o.field())).unwrap_or(Some(BTreeMap::new()));
+    let policy = f.get("policy").map(|o| read_statements(r, o.field())).unwrap_or(Some(Vec::new()));
+    Some(Function {
+        runtime: runtime?,
+        handler: handler?,
+        code: code?,
+        memory_mb: memory_mb?,
+        timeout_s: timeout_s?,
+        environment: environment?,
+        policy: policy?,
+    })
+}
+
+fn read_code(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Artifact> {
+    let relative = r.string(field)?;
+    let path = base.join(&relative.value);
+    let problem = if !path.exists() {
+        Some(format!("`{}` does not exist (resolved to {})", relative.value, path.display()))
+    } else if !path.is_dir() && path.extension().is_none_or(|e| e != "zip") {
+        Some(format!("`{}` is neither a directory nor a .zip file", relative.value))
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        r.error(
+            field.location(),
+            field.path(),
+            message,
+            Some("paths are relative to the stack file's directory".into()),
+        );
+        return None;
+    }
+    match Artifact::load(&path) {
+        Ok(artifact) => Some(artifact),
+        Err(e) => {
+            r.error(field.location(), field.path(), format!("cannot read the code: {e}"), None);
+            None
+        }
+    }
+}
+
+fn read_environment(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<String, String>> {
+    let f = r.any_mapping(field)?;
+    let mut variables = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in f.entries() {
+        let valid = name.value.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid || name.value.starts_with("AWS_") {
+            r.error(
+                name.location,
+                value.path(),
+                format!("`{}` is not a usable environment variable name", name.value),
+                Some("use letters, digits and `_`, starting with a letter; `AWS_` names are reserved by Lambda".into()),
+            );
+            ok = false;
+        }
+        match r.string(value.field()) {
+            Some(v) => drop(variables.insert(name.value, v.value)),
+            None => ok = false,
+        }
+    }
+    ok.then_some(variables)
+}
+
+fn is_function_name(s: &str) -> bool {
+    (1..=31).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
