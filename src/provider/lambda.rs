@@ -16,7 +16,7 @@ use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_T
 use crate::plan::ResourceChange;
 use crate::resource::{
     Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, function_name, function_role_address,
-    permission_sid, rest_api_address,
+    permission_sid, rest_api_address, route_of_sid,
 };
 
 /// The Lambda side of the provider.
@@ -49,12 +49,6 @@ impl Functions {
                 names.push(name.to_string());
             }
         }
-        let routes: BTreeMap<String, Address> = desired
-            .resources
-            .iter()
-            .filter(|r| r.address.kind == ResourceKind::LambdaPermission)
-            .map(|r| (permission_sid(&r.address.name), r.address.clone()))
-            .collect();
         for name in names {
             let out = found(self.client.get_function().function_name(&name).send().await.map_err(sdk("GetFunction")))?;
             let Some(out) = out else { continue };
@@ -103,7 +97,7 @@ impl Functions {
                 ]),
                 depends_on: vec![function_role_address(&address.name)],
             });
-            self.discover_permissions(&name, &arn, &address, &routes, live).await?;
+            self.discover_permissions(&name, &arn, &address, desired, live).await?;
         }
         Ok(())
     }
@@ -113,7 +107,7 @@ impl Functions {
         name: &str,
         arn: &str,
         function: &Address,
-        routes: &BTreeMap<String, Address>,
+        desired: &DesiredState,
         live: &mut LiveState,
     ) -> Result<(), ProviderError> {
         let policy = found(self.client.get_policy().function_name(name).send().await.map_err(sdk("GetPolicy")))?;
@@ -121,7 +115,13 @@ impl Functions {
         let document: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
         for statement in document["Statement"].as_array().into_iter().flatten() {
             let Some(sid) = statement["Sid"].as_str().filter(|s| s.starts_with("authdemo-")) else { continue };
-            let address = routes.get(sid).cloned().unwrap_or_else(|| Address::new(ResourceKind::LambdaPermission, sid));
+            let wanted = desired
+                .resources
+                .iter()
+                .map(|r| &r.address)
+                .find(|a| a.kind == ResourceKind::LambdaPermission && permission_sid(&a.name) == sid);
+            let route = route_of_sid(sid).unwrap_or_else(|| sid.to_string());
+            let address = wanted.cloned().unwrap_or_else(|| Address::new(ResourceKind::LambdaPermission, route));
             let source = statement["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap_or_default();
             live.insert(LiveResource {
                 address,

@@ -86,12 +86,42 @@ pub fn function_role_address(function: &str) -> Address {
     Address::new(ResourceKind::IamRole, format!("fn-{function}"))
 }
 
-/// The statement id of the permission for `route_key` in its function's policy.
+/// The statement id of the permission for `route_key` in its function's policy: the key itself,
+/// every character but letters and digits written `_XX` (hex), so [`route_of_sid`] can read it
+/// back; keys too long for a statement id (100 characters) get a hash instead.
 pub fn permission_sid(route_key: &str) -> String {
-    let readable: String =
-        route_key.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).take(60).collect();
+    let mut sid = String::from("authdemo-");
+    for byte in route_key.bytes() {
+        if byte.is_ascii_alphanumeric() {
+            sid.push(byte as char);
+        } else {
+            sid.push_str(&format!("_{byte:02X}"));
+        }
+    }
+    if sid.len() <= 100 {
+        return sid;
+    }
     let digest = Sha256::digest(route_key.as_bytes());
-    format!("authdemo-{readable}-{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3])
+    format!("authdemo-h{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The route key a statement id was made from, if it was made by [`permission_sid`] from a short key.
+pub fn route_of_sid(sid: &str) -> Option<String> {
+    let encoded = sid.strip_prefix("authdemo-")?;
+    let bytes = encoded.as_bytes();
+    let mut key = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'_' {
+            let hex = encoded.get(i + 1..i + 3)?;
+            key.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            key.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(key).ok().filter(|k| k.contains(' '))
 }
 
 /// The fingerprint of a route table, carried in the stage's deployment description.
@@ -392,5 +422,20 @@ fn add_user_pool(state: &mut DesiredState, pool: &UserPool) {
             state.secrets.insert((address.clone(), "password".into()), password.clone());
         }
         state.resources.push(DesiredResource { address, attributes, depends_on: vec![pool_address.clone()] });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_ids_encode_the_route_reversibly() {
+        let sid = permission_sid("GET /items/{id}");
+        assert_eq!(sid, "authdemo-GET_20_2Fitems_2F_7Bid_7D");
+        assert_eq!(route_of_sid(&sid).as_deref(), Some("GET /items/{id}"));
+        let long = format!("GET /{}", "segment/".repeat(20));
+        assert!(permission_sid(&long).len() <= 100);
+        assert_eq!(route_of_sid(&permission_sid(&long)), None);
     }
 }

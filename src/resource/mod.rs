@@ -10,7 +10,7 @@ mod value;
 pub use address::{Address, ResourceKind};
 pub use desired::{
     DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, desired_state, function_name,
-    function_role_address, identity_pool_address, permission_sid, rest_api_address, routes_fingerprint,
+    function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, routes_fingerprint,
     user_pool_address,
 };
 pub use reference::{abstract_ids, reference, references, resolve};

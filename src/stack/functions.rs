@@ -47,7 +47,13 @@ const RUNTIMES: &[&str] = &[
 ];
 
 /// Reads and validates `functions`; code paths are relative to `base` (the stack file's directory).
-pub fn read(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<BTreeMap<String, Function>> {
+/// `stack` (if valid) bounds the names: the execution role `<stack>-fn-<name>` has at most 64 characters.
+pub fn read(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    base: &Path,
+    stack: Option<&str>,
+) -> Option<BTreeMap<String, Function>> {
     let f = r.any_mapping(field)?;
     let mut functions = BTreeMap::new();
     let mut ok = true;
@@ -58,6 +64,19 @@ pub fn read(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<BTreeMa
                 value.path(),
                 format!("`{}` is not a valid function name", name.value),
                 Some("use 1-31 letters, digits, `-` or `_` (the stack name is prefixed)".into()),
+            );
+            ok = false;
+        } else if let Some(stack) = stack
+            && stack.len() + "-fn-".len() + name.value.len() > 64
+        {
+            r.error(
+                name.location,
+                value.path(),
+                format!(
+                    "`{}` is too long for this stack: its role `{stack}-fn-{}` would exceed 64 characters",
+                    name.value, name.value
+                ),
+                Some("shorten the function or the stack name".into()),
             );
             ok = false;
         }

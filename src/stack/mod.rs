@@ -125,7 +125,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         identity_pool::read(r, f.field(), user_pool.as_ref().and_then(Option::as_ref), user_pool_field.is_some())
     });
     let base = file.parent().unwrap_or(Path::new("."));
-    let functions = top.get("functions").map(|f| functions::read(r, f.field(), base));
+    let functions = top.get("functions").map(|f| functions::read(r, f.field(), base, name.as_deref()));
     let function_names: Option<std::collections::BTreeSet<String>> = match &functions {
         Some(Some(read)) => Some(read.keys().cloned().collect()),
         Some(None) => None,

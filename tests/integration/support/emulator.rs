@@ -69,6 +69,16 @@ impl Emulator {
         aws_sdk_cognitoidentity::Client::new(&self.sdk_config())
     }
 
+    /// A Lambda client.
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.sdk_config())
+    }
+
+    /// An API Gateway client.
+    pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&self.sdk_config())
+    }
+
     /// An IAM client.
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config())

@@ -5,7 +5,7 @@ mod emulator;
 mod run;
 
 pub use emulator::emulator;
-pub use run::authdemo;
+pub use run::{Run, authdemo};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
