@@ -234,7 +234,8 @@ def patch_cognito_identity():
 
 
 def patch_apigateway():
-    """REST APIs: UpdateMethod (missing in moto) and the refusals AWS makes that moto skips."""
+    """REST APIs and usage plans: UpdateMethod (missing in moto), numbers where moto stores strings,
+    and the refusals AWS makes that moto skips."""
     from moto.apigateway import models, responses
     from moto.apigateway.exceptions import BadRequestException, ConflictException, NotFoundException
 
@@ -300,6 +301,38 @@ def patch_apigateway():
                 raise BadRequestException(f"Invalid patch path {path}")
         return 200, {}, json.dumps(method.to_json())
 
+    original_apply_patch = models.UsagePlan.apply_patch_operations
+
+    def usage_plan_patch(self, patch_operations):
+        # moto stores a patched quota limit as the JSON string it came in, which SDKs cannot
+        # parse back; AWS stores a number.
+        original_apply_patch(self, patch_operations)
+        for key in ("limit", "offset"):
+            if key in self.quota:
+                self.quota[key] = int(self.quota[key])
+
+    def delete_usage_plan(self, usage_plan_id):
+        plan = self.usage_plans.get(usage_plan_id)
+        if plan is None:
+            raise NotFoundException("Invalid Usage Plan ID specified")
+        if plan.api_stages:
+            raise BadRequestException(
+                f"Cannot delete Usage Plan {usage_plan_id} because there are API Stages associated with it"
+            )
+        self.usage_plans.pop(usage_plan_id)
+
+    original_create_plan_key = backend.create_usage_plan_key
+
+    def create_usage_plan_key(self, usage_plan_id, payload):
+        if usage_plan_id not in self.usage_plans:
+            raise NotFoundException("Invalid Usage Plan ID specified")
+        if payload["keyId"] in self.usage_plan_keys.get(usage_plan_id, {}):
+            raise ConflictException(f"Usage Plan {usage_plan_id} already has API key {payload['keyId']}")
+        return original_create_plan_key(self, usage_plan_id, payload)
+
+    models.UsagePlan.apply_patch_operations = usage_plan_patch
+    backend.delete_usage_plan = delete_usage_plan
+    backend.create_usage_plan_key = create_usage_plan_key
     backend.create_resource = create_resource
     backend.delete_resource = delete_resource
     backend.put_method = put_method

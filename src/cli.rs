@@ -49,6 +49,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete every resource the stack owns.
     Destroy(DestroyArgs),
+    /// Print what a web client needs (ids, URLs, API keys), read from AWS.
+    Output(OutputArgs),
 }
 
 /// Which stack file, with which variables.
@@ -111,6 +113,31 @@ pub struct DestroyArgs {
     /// Progress format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+}
+
+/// `output` options.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputsFormat::Json)]
+    pub format: OutputsFormat,
+    /// Include API key values (secrets).
+    #[arg(long)]
+    pub show_sensitive: bool,
+}
+
+/// Formats of `authdemo output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputsFormat {
+    /// Versioned JSON.
+    Json,
+    /// `AUTHDEMO_NAME=value` lines.
+    Env,
+    /// An Amplify web client configuration.
+    Amplify,
 }
 
 /// Human-readable or machine-readable output.

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
-use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, StackArgs};
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, OutputsFormat, StackArgs};
 use crate::live::LiveState;
+use crate::outputs::Outputs;
 use crate::plan::{Plan, plan, plan_destroy};
 use crate::provider::{AwsProvider, ConnectOptions, sdk_config};
 use crate::render::{human, json, progress::Progress};
@@ -73,6 +74,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_plan(&plan, args.output);
             refuse_protected_deletions(&plan)?;
             execute_plan(provider, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+        }
+        Command::Output(args) => {
+            let stack = load_stack(&args.stack)?;
+            let (provider, desired) = connect(global, &stack).await?;
+            let live = discover(&provider, &desired).await?;
+            let mut outputs = Outputs::collect(&stack, &live);
+            if outputs.is_empty() {
+                bail!("nothing of stack `{}` exists in AWS yet: run `authdemo apply` first", stack.name);
+            }
+            if args.show_sensitive {
+                for key in outputs.api_keys.values_mut() {
+                    key.value = Some(provider.api_key_value(&key.id).await?);
+                }
+            }
+            match args.format {
+                OutputsFormat::Json => println!("{}", outputs.to_json()),
+                OutputsFormat::Env => print!("{}", outputs.to_env()),
+                OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

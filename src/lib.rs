@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod graph;
 pub mod live;
+pub mod outputs;
 pub mod plan;
 pub mod provider;
 pub mod render;

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_apigateway::Client;
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation};
+use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Method, Op, PatchOperation};
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
-use super::{claim, desired, id_of, live_id};
+use super::{Serial, claim, desired, id_of, live_id};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
 use crate::resource::{Address, AttributeReads, Attributes, ResourceKind, Value, function_name, rest_api_address};
@@ -19,38 +19,29 @@ const FINGERPRINT_PREFIX: &str = "authdemo routes ";
 pub struct RestApis {
     client: Client,
     stack: String,
+    serial: Serial,
 }
 
 impl RestApis {
-    /// The REST APIs of `stack` through `client`.
-    pub fn new(client: Client, stack: &str) -> Self {
-        Self { client, stack: stack.to_string() }
+    /// The REST APIs of `stack` through `client`; `serial` is held around the calls API Gateway
+    /// allows only one at a time per account.
+    pub fn new(client: Client, stack: &str, serial: Serial) -> Self {
+        Self { client, stack: stack.to_string(), serial }
     }
 
     /// Finds the stack's API, then its paths, routes and stages.
     pub async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = rest_api_address();
         let mut candidates = Vec::new();
-        let mut position = None;
-        loop {
-            let page = self
-                .client
-                .get_rest_apis()
-                .limit(500)
-                .set_position(position.clone())
-                .send()
-                .await
-                .map_err(sdk("GetRestApis"))?;
-            for api in page.items().iter().filter(|a| a.name() == Some(self.stack.as_str())) {
+        let mut apis = self.client.get_rest_apis().limit(500).into_paginator().items().send();
+        while let Some(api) = apis.next().await {
+            let api = api.map_err(sdk("GetRestApis"))?;
+            if api.name() == Some(self.stack.as_str()) {
                 candidates.push((
                     api.id().unwrap_or_default().to_string(),
                     api.tags().cloned().unwrap_or_default(),
-                    api.clone(),
+                    api,
                 ));
-            }
-            position = page.position().map(str::to_string).filter(|p| Some(p) != position.as_ref());
-            if position.is_none() || page.items().is_empty() {
-                break;
             }
         }
         let Some(api) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
@@ -68,80 +59,69 @@ impl RestApis {
     }
 
     async fn discover_paths(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {
-        let mut position = None;
-        loop {
-            let page = self
-                .client
-                .get_resources()
-                .rest_api_id(api_id)
-                .limit(500)
-                .embed("methods")
-                .set_position(position.clone())
-                .send()
-                .await
-                .map_err(sdk("GetResources"))?;
-            for resource in page.items() {
-                let path = resource.path().unwrap_or("/");
-                let resource_id = resource.id().unwrap_or_default();
-                let mut route_parents = vec![rest_api_address()];
-                if path != "/" {
-                    let resource_address = Address::new(ResourceKind::ApiResource, path);
-                    let mut depends_on = vec![rest_api_address()];
-                    if let Some((parent, _)) = path.rsplit_once('/').filter(|(p, _)| !p.is_empty()) {
-                        depends_on.push(Address::new(ResourceKind::ApiResource, parent));
-                    }
-                    live.insert(LiveResource {
-                        address: resource_address.clone(),
-                        id: resource_id.to_string(),
-                        attributes: Attributes::from([(
-                            "path_part".into(),
-                            Value::Str(resource.path_part().unwrap_or_default().to_string()),
-                        )]),
-                        depends_on,
-                    });
-                    route_parents.push(resource_address);
+        let mut resources =
+            self.client.get_resources().rest_api_id(api_id).limit(500).embed("methods").into_paginator().items().send();
+        while let Some(resource) = resources.next().await {
+            let resource = resource.map_err(sdk("GetResources"))?;
+            let path = resource.path().unwrap_or("/");
+            let resource_id = resource.id().unwrap_or_default();
+            let mut route_parents = vec![rest_api_address()];
+            if path != "/" {
+                let resource_address = Address::new(ResourceKind::ApiResource, path);
+                let mut depends_on = vec![rest_api_address()];
+                if let Some((parent, _)) = path.rsplit_once('/').filter(|(p, _)| !p.is_empty()) {
+                    depends_on.push(Address::new(ResourceKind::ApiResource, parent));
                 }
-                for (method, details) in resource.resource_methods().into_iter().flatten() {
-                    let details = if details.authorization_type().is_some() {
-                        details.clone()
-                    } else {
-                        let out = self
-                            .client
-                            .get_method()
-                            .rest_api_id(api_id)
-                            .resource_id(resource_id)
-                            .http_method(method)
-                            .send()
-                            .await
-                            .map_err(sdk("GetMethod"))?;
-                        aws_sdk_apigateway::types::Method::builder()
-                            .set_authorization_type(out.authorization_type().map(str::to_string))
-                            .set_api_key_required(out.api_key_required())
-                            .set_method_integration(out.method_integration().cloned())
-                            .build()
-                    };
-                    let uri = details.method_integration().and_then(|i| i.uri()).unwrap_or_default();
-                    let mut depends_on = route_parents.clone();
-                    if let Some(function) = self.function_in(uri) {
-                        depends_on.push(function);
-                    }
-                    live.insert(LiveResource {
-                        address: Address::new(ResourceKind::ApiRoute, format!("{method} {path}")),
-                        id: format!("{resource_id}/{method}"),
-                        attributes: Attributes::from([
-                            ("authorization".into(), Value::Str(details.authorization_type().unwrap_or("NONE").into())),
-                            ("api_key_required".into(), Value::Bool(details.api_key_required().unwrap_or(false))),
-                            ("integration_uri".into(), Value::Str(uri.to_string())),
-                        ]),
-                        depends_on,
-                    });
-                }
+                live.insert(LiveResource {
+                    address: resource_address.clone(),
+                    id: resource_id.to_string(),
+                    attributes: Attributes::from([(
+                        "path_part".into(),
+                        Value::Str(resource.path_part().unwrap_or_default().to_string()),
+                    )]),
+                    depends_on,
+                });
+                route_parents.push(resource_address);
             }
-            position = page.position().map(str::to_string).filter(|p| Some(p) != position.as_ref());
-            if position.is_none() || page.items().is_empty() {
-                return Ok(());
+            for (method, details) in resource.resource_methods().into_iter().flatten() {
+                let details = match details.authorization_type() {
+                    Some(_) => details.clone(),
+                    None => self.method(api_id, resource_id, method).await?,
+                };
+                let uri = details.method_integration().and_then(|i| i.uri()).unwrap_or_default();
+                let mut depends_on = route_parents.clone();
+                depends_on.extend(self.function_in(uri));
+                live.insert(LiveResource {
+                    address: Address::new(ResourceKind::ApiRoute, format!("{method} {path}")),
+                    id: format!("{resource_id}/{method}"),
+                    attributes: Attributes::from([
+                        ("authorization".into(), Value::Str(details.authorization_type().unwrap_or("NONE").into())),
+                        ("api_key_required".into(), Value::Bool(details.api_key_required().unwrap_or(false))),
+                        ("integration_uri".into(), Value::Str(uri.to_string())),
+                    ]),
+                    depends_on,
+                });
             }
         }
+        Ok(())
+    }
+
+    /// A method's details, for listings that did not embed them.
+    async fn method(&self, api_id: &str, resource_id: &str, method: &str) -> Result<Method, ProviderError> {
+        let out = self
+            .client
+            .get_method()
+            .rest_api_id(api_id)
+            .resource_id(resource_id)
+            .http_method(method)
+            .send()
+            .await
+            .map_err(sdk("GetMethod"))?;
+        Ok(Method::builder()
+            .set_authorization_type(out.authorization_type().map(str::to_string))
+            .set_api_key_required(out.api_key_required())
+            .set_method_integration(out.method_integration().cloned())
+            .build())
     }
 
     /// The stack's function an integration URI invokes, if any.
@@ -343,6 +323,7 @@ impl RestApis {
 
     async fn deploy(&self, api_id: &str, change: &ResourceChange) -> Result<String, ProviderError> {
         let description = format!("{FINGERPRINT_PREFIX}{}", desired(change).text("routes_fingerprint"));
+        let _one_at_a_time = self.serial.lock().await;
         let out = self
             .client
             .create_deployment()
@@ -415,6 +396,7 @@ impl RestApis {
     }
 }
 
-fn replace(path: &str, value: &str) -> PatchOperation {
+/// A patch operation replacing `path` with `value`.
+pub(super) fn replace(path: &str, value: &str) -> PatchOperation {
     PatchOperation::builder().op(Op::Replace).path(path).value(value).build()
 }

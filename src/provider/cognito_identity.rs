@@ -7,7 +7,7 @@ use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 
-use super::error::{ProviderError, found, sdk, sdk_propagating};
+use super::error::{ErrorClass, ProviderError, found, sdk, sdk_transient};
 use super::{claim, desired, id_of, live_id};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
@@ -159,7 +159,7 @@ impl IdentityPools {
             .set_roles(Some(roles))
             .send()
             .await
-            .map_err(sdk_propagating("SetIdentityPoolRoles", "InvalidParameterException"))?;
+            .map_err(sdk_transient("SetIdentityPoolRoles", "InvalidParameterException", ErrorClass::Propagating))?;
         Ok(pool_id.to_string())
     }
 

@@ -101,20 +101,22 @@ where
     move |e| ProviderError::from_sdk(operation, e)
 }
 
-/// Like [`sdk`], but an error with code `code` means a dependency is not visible yet (e.g. a
-/// role just created, which AWS reports as an invalid parameter) and is retried.
-pub fn sdk_propagating<E, R>(
+/// Like [`sdk`], but an error with code `code` is of `class` for this operation: e.g. a role
+/// created moments ago that AWS calls an invalid parameter (propagating), or a concurrent call
+/// AWS answers with a conflict (throttled). Both are retried.
+pub fn sdk_transient<E, R>(
     operation: &'static str,
     code: &'static str,
+    class: ErrorClass,
 ) -> impl FnOnce(SdkError<E, R>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: fmt::Debug,
 {
     move |e| {
-        let propagating = e.code() == Some(code);
+        let matches = e.code() == Some(code);
         let error = ProviderError::from_sdk(operation, e);
-        if propagating { ProviderError { class: ErrorClass::Propagating, ..error } } else { error }
+        if matches { ProviderError { class, ..error } } else { error }
     }
 }
 

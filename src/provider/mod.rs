@@ -8,6 +8,7 @@ mod config;
 mod error;
 mod iam;
 mod lambda;
+mod usage_plans;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -24,6 +25,10 @@ use crate::secret::Secret;
 /// Secret values to send, by resource and field.
 pub type Secrets = BTreeMap<(Address, String), Secret>;
 
+/// Held around the API Gateway calls AWS allows only one at a time per account
+/// (CreateDeployment, UpdateUsagePlan, CreateUsagePlanKey).
+type Serial = std::sync::Arc<tokio::sync::Mutex<()>>;
+
 /// The stack's view of one AWS account and region.
 pub struct AwsProvider {
     user_pools: cognito_idp::UserPools,
@@ -31,6 +36,7 @@ pub struct AwsProvider {
     roles: iam::Roles,
     functions: lambda::Functions,
     apis: apigateway::RestApis,
+    usage_plans: usage_plans::UsagePlans,
     sts: aws_sdk_sts::Client,
     region: String,
     account: OnceLock<String>,
@@ -42,6 +48,7 @@ impl AwsProvider {
     pub fn new(config: &aws_config::SdkConfig, stack: &str) -> Self {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let retry_policy = RetryPolicy::default();
+        let serial = Serial::default();
         Self {
             user_pools: cognito_idp::UserPools::new(aws_sdk_cognitoidentityprovider::Client::new(config), stack),
             identity_pools: cognito_identity::IdentityPools::new(
@@ -51,7 +58,8 @@ impl AwsProvider {
             ),
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack),
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, retry_policy),
-            apis: apigateway::RestApis::new(aws_sdk_apigateway::Client::new(config), stack),
+            apis: apigateway::RestApis::new(aws_sdk_apigateway::Client::new(config), stack, serial.clone()),
+            usage_plans: usage_plans::UsagePlans::new(aws_sdk_apigateway::Client::new(config), stack, serial),
             sts: aws_sdk_sts::Client::new(config),
             region,
             account: OnceLock::new(),
@@ -63,6 +71,7 @@ impl AwsProvider {
     pub fn prepare(&mut self, desired: &DesiredState) {
         self.user_pools.prepare(desired.secrets.clone());
         self.functions.prepare(desired.artifacts.clone());
+        self.usage_plans.prepare(desired.secrets.clone());
     }
 
     /// The region every call goes to.
@@ -79,19 +88,25 @@ impl AwsProvider {
         Ok(self.account.get_or_init(|| identity.account().unwrap_or("unknown").to_string()).clone())
     }
 
+    /// The value of an API key (a secret: only for `output --show-sensitive`).
+    pub async fn api_key_value(&self, key_id: &str) -> Result<String, ProviderError> {
+        self.usage_plans.key_value(key_id).await
+    }
+
     /// Finds the stack's resources (and same-named foreign ones) in AWS. Read-only. Physical ids
     /// inside attribute values become references (see [`crate::resource::reference`]).
     pub async fn discover(&self, desired: &DesiredState) -> Result<LiveState, ProviderError> {
         let mut live =
             LiveState { account: self.account_id().await?, region: self.region.clone(), ..LiveState::default() };
         self.user_pools.discover(desired, &mut live).await?;
-        let mut parts: [LiveState; 4] = Default::default();
-        let [identity, roles, functions, apis] = &mut parts;
+        let mut parts: [LiveState; 5] = Default::default();
+        let [identity, roles, functions, apis, plans] = &mut parts;
         tokio::try_join!(
             self.identity_pools.discover(&live, identity),
             self.roles.discover(desired, roles),
             self.functions.discover(desired, functions),
             self.apis.discover(apis),
+            self.usage_plans.discover(desired, plans),
         )?;
         for part in parts {
             live.resources.extend(part.resources);
@@ -119,7 +134,7 @@ impl AwsProvider {
     ) -> Result<Option<String>, ProviderError> {
         let change = &resolved(change, ids)?;
         let (pools, identity, roles) = (&self.user_pools, &self.identity_pools, &self.roles);
-        let (functions, apis) = (&self.functions, &self.apis);
+        let (functions, apis, plans) = (&self.functions, &self.apis, &self.usage_plans);
         let done = |result: Result<(), ProviderError>| result.map(|()| None);
         match (step.address.kind, step.operation) {
             (ResourceKind::UserPool, Operation::Create) => pools.create_pool(change).await.map(Some),
@@ -165,6 +180,17 @@ impl AwsProvider {
             (ResourceKind::ApiStage, Operation::Create) => apis.create_stage(change, ids).await.map(Some),
             (ResourceKind::ApiStage, Operation::Update) => done(apis.redeploy_stage(change, ids).await),
             (ResourceKind::ApiStage, Operation::Delete) => done(apis.delete_stage(change, ids).await),
+            (ResourceKind::UsagePlan, Operation::Create) => plans.create_plan(change).await.map(Some),
+            (ResourceKind::UsagePlan, Operation::Update) => done(plans.update_plan(change).await),
+            (ResourceKind::UsagePlan, Operation::Delete) => done(plans.delete_plan(change).await),
+            (ResourceKind::ApiKey, Operation::Create) => plans.create_key(change).await.map(Some),
+            (ResourceKind::ApiKey, Operation::Update) => done(plans.update_key(change).await),
+            (ResourceKind::ApiKey, Operation::Delete) => done(plans.delete_key(change).await),
+            (ResourceKind::UsagePlanKey, Operation::Create) => plans.link_key(change, ids).await.map(Some),
+            (ResourceKind::UsagePlanKey, Operation::Update) => {
+                unreachable!("every field of a plan key forces replacement")
+            }
+            (ResourceKind::UsagePlanKey, Operation::Delete) => done(plans.unlink_key(change, ids).await),
         }
     }
 }

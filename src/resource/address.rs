@@ -34,11 +34,17 @@ pub enum ResourceKind {
     ApiRoute,
     /// The stage with its deployment of the routes.
     ApiStage,
+    /// The usage plan (throttle, quota) on the API's stage.
+    UsagePlan,
+    /// An API key.
+    ApiKey,
+    /// An API key's link to the usage plan.
+    UsagePlanKey,
 }
 
 impl ResourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 13] = [
+    pub const ALL: [ResourceKind; 16] = [
         Self::UserPool,
         Self::UserPoolClient,
         Self::UserPoolDomain,
@@ -52,6 +58,9 @@ impl ResourceKind {
         Self::ApiResource,
         Self::ApiRoute,
         Self::ApiStage,
+        Self::UsagePlan,
+        Self::ApiKey,
+        Self::UsagePlanKey,
     ];
 
     /// The kind as written in addresses.
@@ -70,6 +79,9 @@ impl ResourceKind {
             Self::ApiResource => "api_resource",
             Self::ApiRoute => "api_route",
             Self::ApiStage => "api_stage",
+            Self::UsagePlan => "usage_plan",
+            Self::ApiKey => "api_key",
+            Self::UsagePlanKey => "usage_plan_key",
         }
     }
 }

@@ -9,7 +9,7 @@ use super::policy_document::document;
 use super::{Address, Attributes, ResourceKind, Value, reference};
 use crate::artifact::Artifact;
 use crate::secret::Secret;
-use crate::stack::{Api, Auth, Function, IdentityPool, Route, SignIn, Stack, UserPool};
+use crate::stack::{Api, Auth, Function, IdentityPool, Route, SignIn, Stack, UsagePlan, UserPool};
 
 /// One resource the stack file asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,8 +153,41 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     }
     if let Some(api) = &stack.api {
         add_api(&mut state, target, api);
+        if let Some(plan) = &stack.usage_plan {
+            add_usage_plan(&mut state, &api.stage, plan);
+        }
     }
     state
+}
+
+/// The usage plan on the API's stage, each API key, and each key's link to the plan.
+fn add_usage_plan(state: &mut DesiredState, stage: &str, plan: &UsagePlan) {
+    let address = Address::new(ResourceKind::UsagePlan, "main");
+    state.resources.push(DesiredResource {
+        address: address.clone(),
+        attributes: Attributes::from([
+            ("throttle.rate".into(), Value::Int(plan.rate)),
+            ("throttle.burst".into(), Value::Int(plan.burst)),
+            ("quota.limit".into(), Value::Int(plan.quota_limit)),
+            ("quota.period".into(), Value::Str(plan.quota_period.clone())),
+            ("api_stages".into(), Value::list([format!("{}:{stage}", reference(&rest_api_address()))])),
+        ]),
+        depends_on: vec![rest_api_address(), Address::new(ResourceKind::ApiStage, stage)],
+    });
+    for key in &plan.api_keys {
+        let key_address = Address::new(ResourceKind::ApiKey, &key.name);
+        let mut attributes = Attributes::from([("enabled".into(), Value::Bool(true))]);
+        if let Some(value) = &key.value {
+            attributes.insert("value".into(), Value::Sensitive);
+            state.secrets.insert((key_address.clone(), "value".into()), value.clone());
+        }
+        state.resources.push(DesiredResource { address: key_address.clone(), attributes, depends_on: Vec::new() });
+        state.resources.push(DesiredResource {
+            address: Address::new(ResourceKind::UsagePlanKey, &key.name),
+            attributes: Attributes::from([("key".into(), Value::Str(reference(&key_address)))]),
+            depends_on: vec![address.clone(), key_address],
+        });
+    }
 }
 
 /// A function and its execution role (Lambda trust, logging to its own log group, `policy`).

@@ -37,7 +37,10 @@ impl ResourceKind {
             (Self::UserPool, "custom_attributes") => FieldRule::AddOnly,
             (Self::UserPoolDomain, "domain") => FieldRule::ForcesReplacement,
             (Self::UserPoolUser, "password") => FieldRule::WriteOnly,
-            (Self::LambdaPermission, _) | (Self::RestApi, _) | (Self::ApiResource, _) => FieldRule::ForcesReplacement,
+            (Self::ApiKey, "value") => FieldRule::WriteOnly,
+            (Self::LambdaPermission | Self::RestApi | Self::ApiResource | Self::UsagePlanKey, _) => {
+                FieldRule::ForcesReplacement
+            }
             _ => FieldRule::Updatable,
         }
     }
@@ -49,7 +52,9 @@ impl ResourceKind {
             Self::IdentityPoolRoles => Some(Self::IdentityPool),
             Self::LambdaPermission => Some(Self::Function),
             Self::ApiResource | Self::ApiRoute | Self::ApiStage => Some(Self::RestApi),
+            Self::UsagePlanKey => Some(Self::UsagePlan),
             Self::UserPool | Self::IdentityPool | Self::IamRole | Self::Function | Self::RestApi => None,
+            Self::UsagePlan | Self::ApiKey => None,
         }
     }
 
@@ -58,7 +63,13 @@ impl ResourceKind {
     pub fn is_referenced(self) -> bool {
         matches!(
             self,
-            Self::UserPool | Self::UserPoolClient | Self::IdentityPool | Self::IamRole | Self::Function | Self::RestApi
+            Self::UserPool
+                | Self::UserPoolClient
+                | Self::IdentityPool
+                | Self::IamRole
+                | Self::Function
+                | Self::RestApi
+                | Self::ApiKey
         )
     }
 

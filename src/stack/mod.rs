@@ -10,6 +10,7 @@ mod identity_pool;
 mod interpolate;
 mod policy;
 mod reader;
+mod usage_plan;
 mod user_pool;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ pub use api::{Api, Auth, Route};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 pub use functions::Function;
 pub use identity_pool::IdentityPool;
+pub use usage_plan::{ApiKey, UsagePlan};
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
 use interpolate::Interpolator;
@@ -41,6 +43,8 @@ pub struct Stack {
     pub functions: BTreeMap<String, Function>,
     /// The REST API, if the stack has one.
     pub api: Option<Api>,
+    /// The usage plan with its API keys, if the stack has one.
+    pub usage_plan: Option<UsagePlan>,
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
@@ -53,8 +57,6 @@ pub struct LoadOptions<'a> {
 
 /// Top-level fields.
 const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
-/// Top-level fields of the contract that later releases implement.
-const NOT_YET_SUPPORTED: &[&str] = &["usage_plan"];
 
 /// Reads and validates the stack file at `path`.
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
@@ -94,16 +96,6 @@ pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack
 
 fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack> {
     let top = r.mapping(root, TOP_LEVEL)?;
-    for key in NOT_YET_SUPPORTED {
-        if let Some(field) = top.get(key) {
-            r.error(
-                field.field().location(),
-                key,
-                "not supported yet by this version of authdemo",
-                Some(format!("remove `{key}` for now; it lands in a later release")),
-            );
-        }
-    }
     let name = match top.get("stack") {
         Some(f) => r.string_matching(
             f.field(),
@@ -132,6 +124,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         None => Some(Default::default()),
     };
     let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref()));
+    let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     Some(Stack {
         file: file.to_path_buf(),
         name: name?,
@@ -140,6 +133,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         identity_pool: present(identity_pool)?,
         functions: present(functions)?.unwrap_or_default(),
         api: present(api)?,
+        usage_plan: present(usage_plan)?,
     })
 }
 

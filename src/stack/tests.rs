@@ -47,7 +47,31 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
     ("stack: demo-${var.nope}\n", "1:8", "stack", "undefined variable `nope`"),
     ("stack: demo-${env:AUTHDEMO_UNSET_FOR_TEST}\n", "1:8", "stack", "is not set"),
     ("stack: demo-${foo}\n", "1:8", "stack", "unknown reference"),
-    ("stack: demo\nusage_plan: {}\n", "2:13", "usage_plan", "not supported yet"),
+    ("stack: demo\nusage_plan: {}\n", "2:13", "usage_plan", "needs an API stage"),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 0, burst: 1 }\n  quota: { limit: 5, period: DAY }\n",
+        "12:21",
+        "usage_plan.throttle.rate",
+        "out of range",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: YEAR }\n",
+        "13:30",
+        "usage_plan.quota.period",
+        "not allowed",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: DAY }\n  api_keys: [a, a]\n",
+        "14:17",
+        "usage_plan.api_keys[1]",
+        "duplicate entry",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: DAY }\n  api_keys: [{ name: p, value: \"${env:ALICE_PASSWORD}\" }]\n",
+        "14:32",
+        "usage_plan.api_keys[0].value",
+        "20 to 128",
+    ),
     (
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: nowhere\n",
         "6:11",

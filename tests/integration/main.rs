@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod cli;
+mod demo;
 mod identity_pool;
 mod secrets;
 mod user_pool;

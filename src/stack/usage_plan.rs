@@ -1,0 +1,154 @@
+//! The `usage_plan` part of the stack file: throttling and quota for the API's stage, and the API
+//! keys that callers send.
+
+use super::reader::{Field, Reader};
+use crate::secret::Secret;
+
+/// The usage plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsagePlan {
+    /// Steady-state requests per second.
+    pub rate: i64,
+    /// Burst size in requests.
+    pub burst: i64,
+    /// Requests per period.
+    pub quota_limit: i64,
+    /// `DAY`, `WEEK` or `MONTH`.
+    pub quota_period: String,
+    /// The API keys linked to the plan.
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// An API key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    /// Its name within the stack.
+    pub name: String,
+    /// Its value from the environment; AWS generates one when absent.
+    pub value: Option<Secret>,
+}
+
+const FIELDS: &[&str] = &["throttle", "quota", "api_keys"];
+
+/// Reads and validates `usage_plan`; `has_api` whether the stack has an `api` to attach it to.
+pub fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Option<UsagePlan> {
+    let f = r.mapping(field, FIELDS)?;
+    if !has_api {
+        r.error(
+            f.location(),
+            f.path(),
+            "a usage plan needs an API stage to apply to",
+            Some("add an `api:` section with a `stage`".into()),
+        );
+    }
+    let (rate, burst) = match f.get("throttle") {
+        Some(o) => {
+            let throttle = r.mapping(o.field(), &["rate", "burst"])?;
+            let rate = required_int(r, &throttle, "rate", 1, 10_000, "e.g. `rate: 10` requests per second");
+            let burst = required_int(r, &throttle, "burst", 0, 5_000, "e.g. `burst: 20` requests");
+            (rate, burst)
+        }
+        None => {
+            r.missing(&f, "throttle", "e.g. `throttle: { rate: 10, burst: 20 }`");
+            (None, None)
+        }
+    };
+    let (quota_limit, quota_period) = match f.get("quota") {
+        Some(o) => {
+            let quota = r.mapping(o.field(), &["limit", "period"])?;
+            let limit = required_int(r, &quota, "limit", 1, i64::from(i32::MAX), "e.g. `limit: 1000` requests");
+            let period = match quota.get("period") {
+                Some(p) => r.one_of(p.field(), &["DAY", "WEEK", "MONTH"]),
+                None => {
+                    r.missing(&quota, "period", "DAY, WEEK or MONTH");
+                    None
+                }
+            };
+            (limit, period)
+        }
+        None => {
+            r.missing(&f, "quota", "e.g. `quota: { limit: 1000, period: DAY }`");
+            (None, None)
+        }
+    };
+    let api_keys = match f.get("api_keys") {
+        Some(o) => read_keys(r, o.field()),
+        None => Some(Vec::new()),
+    };
+    let plan = UsagePlan {
+        rate: rate?,
+        burst: burst?,
+        quota_limit: quota_limit?,
+        quota_period: quota_period?,
+        api_keys: api_keys?,
+    };
+    has_api.then_some(plan)
+}
+
+fn required_int(
+    r: &mut Reader<'_>,
+    f: &super::reader::Fields<'_>,
+    key: &str,
+    min: i64,
+    max: i64,
+    hint: &str,
+) -> Option<i64> {
+    match f.get(key) {
+        Some(o) => r.int(o.field(), min, max),
+        None => {
+            r.missing(f, key, hint);
+            None
+        }
+    }
+}
+
+fn read_keys(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<ApiKey>> {
+    let keys = r.list(field, |r, item| {
+        let (name, value) = if item.is_scalar() {
+            (r.string(item)?.value, None)
+        } else {
+            let key = r.mapping(item, &["name", "value"])?;
+            let name = match key.get("name") {
+                Some(n) => r.string(n.field())?.value,
+                None => {
+                    r.missing(&key, "name", "e.g. `{ name: partner, value: \"${env:PARTNER_API_KEY}\" }`");
+                    return None;
+                }
+            };
+            let value = match key.get("value") {
+                Some(v) => {
+                    let secret = r.secret(v.field())?;
+                    if !(20..=128).contains(&secret.expose().len()) {
+                        r.error(
+                            v.field().location(),
+                            v.path(),
+                            "the API key value from the environment must have 20 to 128 characters",
+                            Some("AWS refuses shorter keys; or leave `value` out and AWS generates one".into()),
+                        );
+                        return None;
+                    }
+                    Some(secret)
+                }
+                None => None,
+            };
+            (name, value)
+        };
+        if !(1..=64).contains(&name.len()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            r.error(
+                item.location(),
+                item.path(),
+                format!("`{name}` is not a valid API key name"),
+                Some("use 1-64 letters, digits, `-` or `_`".into()),
+            );
+            return None;
+        }
+        Some(ApiKey { name, value })
+    })?;
+    let mut names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        r.error(field.location(), field.path(), format!("API key `{}` is listed twice", pair[0]), None);
+        return None;
+    }
+    Some(keys)
+}
