@@ -51,6 +51,35 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print what a web client needs (ids, URLs, API keys), read from AWS.
     Output(OutputArgs),
+    /// Print the dependency graph of the stack's resources (no AWS call).
+    Graph(GraphArgs),
+    /// Print the JSON Schema of the stack file, for editors.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `graph` options.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Graph language.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+}
+
+/// Graph languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid (renders in GitHub and GitLab markdown).
+    Mermaid,
 }
 
 /// Which stack file, with which variables.

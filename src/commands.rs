@@ -14,7 +14,7 @@ use crate::live::LiveState;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, plan, plan_destroy};
 use crate::provider::{AwsProvider, ConnectOptions, sdk_config};
-use crate::render::{human, json, progress::Progress};
+use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{DesiredState, Target, desired_state};
 use crate::stack::{LoadOptions, Stack, load};
 
@@ -75,6 +75,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             refuse_protected_deletions(&plan)?;
             execute_plan(provider, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
         }
+        Command::Graph(args) => {
+            let stack = load_stack(&args.stack)?;
+            print!("{}", graph::graph(&offline_desired_state(&stack), args.format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&crate::stack::schema()).expect("the schema is plain data"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "authdemo", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Output(args) => {
             let stack = load_stack(&args.stack)?;
             let (provider, desired) = connect(global, &stack).await?;
@@ -108,6 +122,12 @@ fn refuse_protected_deletions(plan: &Plan) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
+fn offline_desired_state(stack: &Stack) -> DesiredState {
+    let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
+    desired_state(stack, &Target { region, account: "ACCOUNT".into() })
 }
 
 fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {

@@ -44,9 +44,9 @@ pub struct Api {
     pub routes: Vec<Route>,
 }
 
-const FIELDS: &[&str] = &["stage", "routes"];
-const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
-const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+pub(super) const FIELDS: &[&str] = &["stage", "routes"];
+pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
+pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads and validates `api`; `functions` are the names under `functions`, if that read well.
 pub fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<Api> {

@@ -28,8 +28,8 @@ pub struct Function {
     pub policy: Vec<Value>,
 }
 
-const FIELDS: &[&str] = &["runtime", "handler", "code", "memory_mb", "timeout_s", "environment", "policy"];
-const RUNTIMES: &[&str] = &[
+pub(super) const FIELDS: &[&str] = &["runtime", "handler", "code", "memory_mb", "timeout_s", "environment", "policy"];
+pub(super) const RUNTIMES: &[&str] = &[
     "nodejs18.x",
     "nodejs20.x",
     "nodejs22.x",

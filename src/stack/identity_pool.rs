@@ -22,7 +22,7 @@ pub struct IdentityPool {
     pub unauthenticated_policy: Vec<Value>,
 }
 
-const FIELDS: &[&str] =
+pub(super) const FIELDS: &[&str] =
     &["allow_unauthenticated", "clients", "server_side_token_check", "authenticated_policy", "unauthenticated_policy"];
 
 /// Reads and validates `identity_pool`; `user_pool` is the stack's pool, if it read well, and

@@ -10,6 +10,7 @@ mod identity_pool;
 mod interpolate;
 mod policy;
 mod reader;
+mod schema;
 mod usage_plan;
 mod user_pool;
 
@@ -20,6 +21,7 @@ pub use api::{Api, Auth, Route};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 pub use functions::Function;
 pub use identity_pool::IdentityPool;
+pub use schema::schema;
 pub use usage_plan::{ApiKey, UsagePlan};
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
@@ -56,7 +58,8 @@ pub struct LoadOptions<'a> {
 }
 
 /// Top-level fields.
-const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
+pub(super) const TOP_LEVEL: &[&str] =
+    &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 
 /// Reads and validates the stack file at `path`.
 pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {

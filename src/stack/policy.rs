@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use super::reader::{Field, Reader};
 
-const STATEMENT_FIELDS: &[&str] = &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+pub(super) const STATEMENT_FIELDS: &[&str] =
+    &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 /// Reads a list of IAM statements into JSON, checking their shape.
 pub fn read_statements(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<Value>> {

@@ -28,7 +28,7 @@ pub struct ApiKey {
     pub value: Option<Secret>,
 }
 
-const FIELDS: &[&str] = &["throttle", "quota", "api_keys"];
+pub(super) const FIELDS: &[&str] = &["throttle", "quota", "api_keys"];
 
 /// Reads and validates `usage_plan`; `has_api` whether the stack has an `api` to attach it to.
 pub fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Option<UsagePlan> {

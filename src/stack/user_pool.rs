@@ -94,7 +94,7 @@ pub struct User {
     pub password: Option<Secret>,
 }
 
-const POOL_FIELDS: &[&str] = &[
+pub(super) const POOL_FIELDS: &[&str] = &[
     "sign_in",
     "custom_attributes",
     "password_policy",
@@ -104,7 +104,7 @@ const POOL_FIELDS: &[&str] = &[
     "clients",
     "users",
 ];
-const PASSWORD_FIELDS: &[&str] = &[
+pub(super) const PASSWORD_FIELDS: &[&str] = &[
     "min_length",
     "require_uppercase",
     "require_lowercase",
@@ -112,15 +112,15 @@ const PASSWORD_FIELDS: &[&str] = &[
     "require_symbols",
     "temporary_password_validity_days",
 ];
-const CLIENT_FIELDS: &[&str] = &["callback_urls", "logout_urls", "oauth", "auth_flows"];
-const OAUTH_FIELDS: &[&str] = &["flows", "scopes"];
-const USER_FIELDS: &[&str] = &["attributes", "password"];
-const SIGN_IN: &[&str] = &["username", "email", "phone_number"];
-const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean", "datetime"];
-const VERIFIABLE: &[&str] = &["email", "phone_number"];
-const OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
-const OAUTH_SCOPES: &[&str] = &["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
-const AUTH_FLOWS: &[&str] = &[
+pub(super) const CLIENT_FIELDS: &[&str] = &["callback_urls", "logout_urls", "oauth", "auth_flows"];
+pub(super) const OAUTH_FIELDS: &[&str] = &["flows", "scopes"];
+pub(super) const USER_FIELDS: &[&str] = &["attributes", "password"];
+pub(super) const SIGN_IN: &[&str] = &["username", "email", "phone_number"];
+pub(super) const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean", "datetime"];
+pub(super) const VERIFIABLE: &[&str] = &["email", "phone_number"];
+pub(super) const OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
+pub(super) const OAUTH_SCOPES: &[&str] = &["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
+pub(super) const AUTH_FLOWS: &[&str] = &[
     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
     "ALLOW_CUSTOM_AUTH",
     "ALLOW_USER_PASSWORD_AUTH",
@@ -130,7 +130,7 @@ const AUTH_FLOWS: &[&str] = &[
 ];
 /// Cognito's default explicit auth flows, used when the file names none.
 const DEFAULT_AUTH_FLOWS: &[&str] = &["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"];
-const STANDARD_ATTRIBUTES: &[&str] = &[
+pub(super) const STANDARD_ATTRIBUTES: &[&str] = &[
     "address",
     "birthdate",
     "email",
