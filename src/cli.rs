@@ -105,6 +105,12 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Also save the plan to this file, for `authdemo apply FILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Take over the same-named resource that has no ownership tags (repeatable).
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable)]
+    pub adopt: Vec<Address>,
 }
 
 /// `apply` options.
@@ -113,6 +119,9 @@ pub struct ApplyArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Apply exactly this saved plan (from `plan --out`) instead of planning anew.
+    #[arg(value_name = "PLANFILE", conflicts_with_all = ["file", "vars"])]
+    pub plan_file: Option<PathBuf>,
     /// Apply without asking (required without a terminal, e.g. in CI).
     #[arg(long)]
     pub auto_approve: bool,
@@ -122,6 +131,9 @@ pub struct ApplyArgs {
     /// Allow replacing this resource even though replacing it loses data (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     pub allow_replace: Vec<Address>,
+    /// Take over the same-named resource that has no ownership tags (repeatable).
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file")]
+    pub adopt: Vec<Address>,
     /// Progress format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
@@ -176,6 +188,19 @@ pub enum OutputFormat {
     Human,
     /// Versioned JSON for scripts.
     Json,
+}
+
+/// An address whose kind can be adopted.
+fn parse_adoptable(s: &str) -> Result<Address, String> {
+    let address: Address = s.parse().map_err(|e: crate::resource::AddressParseError| e.to_string())?;
+    if address.kind.can_adopt() {
+        Ok(address)
+    } else {
+        Err(format!(
+            "{} resources cannot be adopted (only user_pool, identity_pool, iam_role and function)",
+            address.kind
+        ))
+    }
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

@@ -15,8 +15,9 @@ use crate::outputs::Outputs;
 use crate::plan::{Plan, plan, plan_destroy};
 use crate::provider::{AwsProvider, ConnectOptions, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
-use crate::resource::{DesiredState, Target, desired_state};
-use crate::stack::{LoadOptions, Stack, load};
+use crate::resource::{Address, DesiredState, Target, desired_state};
+use crate::saved_plan::SavedPlan;
+use crate::stack::{Diagnostic, Diagnostics, LoadOptions, Location, Stack, parse};
 
 /// Exit code when `plan --detailed-exitcode` finds changes.
 const EXIT_CHANGES: u8 = 2;
@@ -34,9 +35,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(args) => {
-            let stack = load_stack(&args.stack)?;
+            let (stack, text) = read_stack(&args.stack.file, &args.stack.vars)?;
             let (provider, desired) = connect(global, &stack).await?;
-            let plan = discover_and_plan(&provider, &desired).await?;
+            let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
+            if let Some(out) = &args.out {
+                let saved = SavedPlan::new(&plan, &args.stack.file, &text, &args.stack.vars, &args.adopt);
+                let json = serde_json::to_string_pretty(&saved).expect("a saved plan is plain data");
+                std::fs::write(out, json).with_context(|| format!("cannot write the plan to {}", out.display()))?;
+            }
             match args.output {
                 OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
                 OutputFormat::Json => println!("{}", json::plan(&plan)),
@@ -48,10 +54,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Apply(args) => {
-            require_approval_path(args.auto_approve, "apply")?;
-            let stack = load_stack(&args.stack)?;
+            let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
+            if saved.is_none() {
+                require_approval_path(args.auto_approve, "apply")?;
+            }
+            let (file, vars, adopt) = match &saved {
+                Some(saved) => (saved.stack_file.clone(), saved.vars.clone(), saved.adopt()?),
+                None => (args.stack.file.clone(), args.stack.vars.clone(), args.adopt.clone()),
+            };
+            let (stack, text) = read_stack(&file, &vars)?;
             let (provider, desired) = connect(global, &stack).await?;
-            let plan = discover_and_plan(&provider, &desired).await?;
+            let plan = discover_and_plan(&provider, &desired, &adopt).await?;
+            if let Some(saved) = &saved {
+                saved.check(&text, &plan)?;
+            }
             print_plan(&plan, args.output);
             let refused = plan.refused_replacements(&args.allow_replace);
             if let Some(change) = refused.first() {
@@ -63,13 +79,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             refuse_protected_deletions(&plan)?;
-            execute_plan(provider, plan, "apply", args.auto_approve, args.parallelism, args.output).await
+            refuse_conflicts(&plan)?;
+            let approved = args.auto_approve || saved.is_some();
+            execute_plan(provider, plan, "apply", approved, args.parallelism, args.output).await
         }
         Command::Destroy(args) => {
             require_approval_path(args.auto_approve, "destroy")?;
             let stack = load_stack(&args.stack)?;
             let (provider, desired) = connect(global, &stack).await?;
-            let live = discover(&provider, &desired).await?;
+            let live = discover(&provider, &desired, &[]).await?;
             let plan = plan_destroy(&stack.name, &live);
             print_plan(&plan, args.output);
             refuse_protected_deletions(&plan)?;
@@ -92,7 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Output(args) => {
             let stack = load_stack(&args.stack)?;
             let (provider, desired) = connect(global, &stack).await?;
-            let live = discover(&provider, &desired).await?;
+            let live = discover(&provider, &desired, &[]).await?;
             let mut outputs = Outputs::collect(&stack, &live);
             if outputs.is_empty() {
                 bail!("nothing of stack `{}` exists in AWS yet: run `authdemo apply` first", stack.name);
@@ -131,9 +149,23 @@ fn offline_desired_state(stack: &Stack) -> DesiredState {
 }
 
 fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
+    read_stack(&args.file, &args.vars).map(|(stack, _)| stack)
+}
+
+/// Reads and validates a stack file; also returns its text (saved plans record its hash).
+fn read_stack(file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Result<(Stack, String)> {
     let env = |name: &str| std::env::var(name).ok();
-    let options = LoadOptions { var_overrides: &args.vars, env: &env };
-    Ok(load(&args.file, &options)?)
+    let options = LoadOptions { var_overrides: vars, env: &env };
+    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics {
+        file: file.to_path_buf(),
+        items: vec![Diagnostic {
+            location: Location { line: 1, column: 1 },
+            path: String::new(),
+            message: format!("cannot read the stack file: {e}"),
+            hint: Some("pass the stack file with -f FILE".into()),
+        }],
+    })?;
+    Ok((parse(file, &text, &options)?, text))
 }
 
 /// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.
@@ -162,12 +194,29 @@ async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvi
     Ok((provider, desired))
 }
 
-async fn discover(provider: &AwsProvider, desired: &DesiredState) -> anyhow::Result<LiveState> {
-    provider.discover(desired).await.context("cannot read the live state from AWS")
+async fn discover(provider: &AwsProvider, desired: &DesiredState, adopt: &[Address]) -> anyhow::Result<LiveState> {
+    let adopt = adopt.iter().cloned().collect();
+    provider.discover(desired, &adopt).await.context("cannot read the live state from AWS")
 }
 
-async fn discover_and_plan(provider: &AwsProvider, desired: &DesiredState) -> anyhow::Result<Plan> {
-    Ok(plan(desired, &discover(provider, desired).await?))
+async fn discover_and_plan(provider: &AwsProvider, desired: &DesiredState, adopt: &[Address]) -> anyhow::Result<Plan> {
+    Ok(plan(desired, &discover(provider, desired, adopt).await?))
+}
+
+/// A resource the stack wants whose name someone else's resource holds: refuse the whole run.
+fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
+    if plan.conflicts.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> =
+        plan.conflicts.iter().map(|c| format!("  - {} is taken by {}: {}", c.address, c.id, c.reason)).collect();
+    let adopt: Vec<String> = plan.conflicts.iter().map(|c| format!("--adopt {}", c.address)).collect();
+    bail!(
+        "refusing to apply: resources of this stack already exist without its ownership tags, and nothing was changed:\n{}\n  \
+         To take them over, run again with {}; or rename or delete them by hand",
+        lines.join("\n"),
+        adopt.join(" ")
+    )
 }
 
 /// Shows the plan before apply/destroy: as text, or as the first line of the JSON progress stream.

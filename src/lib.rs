@@ -17,6 +17,7 @@ pub mod plan;
 pub mod provider;
 pub mod render;
 pub mod resource;
+pub mod saved_plan;
 pub mod secret;
 pub mod stack;
 

@@ -1,7 +1,7 @@
 //! The live state: what exists in AWS that belongs to the stack, found by deterministic name and
 //! confirmed by ownership tags, plus the same-named resources that are not ours (foreign).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -47,9 +47,25 @@ pub struct LiveState {
     pub resources: BTreeMap<Address, LiveResource>,
     /// Same-named resources that belong to someone else.
     pub foreign: Vec<ForeignResource>,
+    /// Addresses whose untagged same-named resource may be taken over (`--adopt`).
+    pub adoptable: BTreeSet<Address>,
+    /// Addresses whose resource discovery took over; they get the ownership tags on apply.
+    pub adopted: BTreeSet<Address>,
 }
 
 impl LiveState {
+    /// An empty state in which the untagged resources of `adoptable` may be taken over.
+    pub fn adopting(adoptable: &BTreeSet<Address>) -> Self {
+        Self { adoptable: adoptable.clone(), ..Self::default() }
+    }
+
+    /// Moves what `part` found into this state.
+    pub fn merge(&mut self, part: LiveState) {
+        self.resources.extend(part.resources);
+        self.foreign.extend(part.foreign);
+        self.adopted.extend(part.adopted);
+    }
+
     /// Records a resource of the stack.
     pub fn insert(&mut self, resource: LiveResource) {
         self.resources.insert(resource.address.clone(), resource);
@@ -59,6 +75,12 @@ impl LiveState {
 /// The tags every resource the stack creates carries.
 pub fn ownership_tags(stack: &str, address: &Address) -> HashMap<String, String> {
     HashMap::from([(STACK_TAG.to_string(), stack.to_string()), (ADDRESS_TAG.to_string(), address.to_string())])
+}
+
+/// Whether a resource with `tags` carries no authdemo ownership tag at all (made by hand or by
+/// another tool): only such a resource can be adopted.
+pub fn is_untagged(tags: &HashMap<String, String>) -> bool {
+    !tags.contains_key(STACK_TAG) && !tags.contains_key(ADDRESS_TAG)
 }
 
 /// Whether a resource with `tags` belongs to `address` of `stack`; if not, why.

@@ -25,7 +25,8 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
             Some(existing) => diff_fields(resource.kind, &existing.attributes, &wanted.attributes, &is_new),
             None => Vec::new(),
         };
-        let (action, reason) = choose_action(existing.is_some(), &changed_fields, replaced_parent);
+        let adopt = live.adopted.contains(&resource);
+        let (action, reason) = choose_action(existing.is_some(), adopt, &changed_fields, replaced_parent);
         let change = ResourceChange {
             address: resource.clone(),
             action,
@@ -36,6 +37,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
             after: Some(wanted.attributes.clone()),
             depends_on: wanted.depends_on.clone(),
             notes: write_only_notes(resource.kind, &wanted.attributes, existing.is_some()),
+            adopt,
         };
         changes.insert(resource, change);
     }
@@ -43,12 +45,18 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
         desired.resources.iter().filter_map(|r| changes.remove(&r.address)).collect();
     let orphans = live.resources.values().filter(|r| desired.get(&r.address).is_none());
     ordered.extend(orphans.map(|orphan| deletion(orphan, "not in the stack file")));
+    let (conflicts, ignored) = live
+        .foreign
+        .iter()
+        .cloned()
+        .partition(|f| desired.get(&f.address).is_some() && !live.resources.contains_key(&f.address));
     Plan {
         stack: desired.stack.clone(),
         account: live.account.clone(),
         region: live.region.clone(),
         changes: ordered,
-        ignored: live.foreign.clone(),
+        ignored,
+        conflicts,
     }
 }
 
@@ -62,11 +70,17 @@ pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
         region: live.region.clone(),
         changes,
         ignored: live.foreign.clone(),
+        conflicts: Vec::new(),
     }
 }
 
 /// The one place an action is chosen.
-fn choose_action(exists: bool, changed: &[FieldChange], replaced_parent: Option<&Address>) -> (Action, String) {
+fn choose_action(
+    exists: bool,
+    adopt: bool,
+    changed: &[FieldChange],
+    replaced_parent: Option<&Address>,
+) -> (Action, String) {
     if !exists {
         return (Action::Create, "does not exist yet".into());
     }
@@ -80,6 +94,9 @@ fn choose_action(exists: bool, changed: &[FieldChange], replaced_parent: Option<
     if !changed.is_empty() {
         let fields: Vec<&str> = changed.iter().map(|c| c.field.as_str()).collect();
         return (Action::Update, format!("{} differ{}", fields.join(", "), if fields.len() == 1 { "s" } else { "" }));
+    }
+    if adopt {
+        return (Action::Update, "adopted: it gets the ownership tags".into());
     }
     (Action::NoOp, "matches the stack file".into())
 }
@@ -95,6 +112,7 @@ fn deletion(resource: &crate::live::LiveResource, reason: &str) -> ResourceChang
         after: None,
         depends_on: resource.depends_on.clone(),
         notes: Vec::new(),
+        adopt: false,
     }
 }
 

@@ -63,6 +63,8 @@ pub struct ResourceChange {
     pub depends_on: Vec<Address>,
     /// Things the reviewer should know (e.g. write-only fields).
     pub notes: Vec<String>,
+    /// Whether this run takes the resource over (`--adopt`): it gets the ownership tags.
+    pub adopt: bool,
 }
 
 /// How many resources a plan adds, changes and destroys.
@@ -89,6 +91,9 @@ pub struct Plan {
     pub changes: Vec<ResourceChange>,
     /// Same-named resources that are not the stack's and are left alone.
     pub ignored: Vec<ForeignResource>,
+    /// Resources the stack wants whose name a foreign resource already holds: apply refuses
+    /// until the user adopts them (`--adopt ADDRESS`) or removes them.
+    pub conflicts: Vec<ForeignResource>,
 }
 
 impl Plan {

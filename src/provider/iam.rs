@@ -111,11 +111,7 @@ impl Roles {
     /// Creates the role, tagged in the create call, then puts its inline policies.
     pub async fn create(&self, change: &ResourceChange) -> Result<String, ProviderError> {
         let attrs = desired(change);
-        let tags = ownership_tags(&self.stack, &change.address)
-            .into_iter()
-            .map(|(key, value)| Tag::builder().key(key).value(value).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::new(ErrorClass::Other, "CreateRole", e.to_string()))?;
+        let tags = self.tags(&change.address)?;
         let name = self.role_name(&change.address);
         let out = self
             .client
@@ -133,10 +129,19 @@ impl Roles {
         Ok(arn)
     }
 
-    /// Updates the trust policy and the inline policies that differ.
+    /// Updates the trust policy and the inline policies that differ; tags an adopted role.
     pub async fn update(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let attrs = desired(change);
         let name = self.role_name(&change.address);
+        if change.adopt {
+            self.client
+                .tag_role()
+                .role_name(&name)
+                .set_tags(Some(self.tags(&change.address)?))
+                .send()
+                .await
+                .map_err(sdk("TagRole"))?;
+        }
         if change.changed_fields.iter().any(|f| f.field == "trust_policy") {
             self.client
                 .update_assume_role_policy()
@@ -153,6 +158,14 @@ impl Roles {
             self.delete_policy(&name, removed).await?;
         }
         Ok(())
+    }
+
+    fn tags(&self, address: &Address) -> Result<Vec<Tag>, ProviderError> {
+        ownership_tags(&self.stack, address)
+            .into_iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ProviderError::new(ErrorClass::Other, "Tag", e.to_string()))
     }
 
     async fn put_policies(

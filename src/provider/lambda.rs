@@ -9,10 +9,10 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
-use super::{desired, live_id};
+use super::{claim, desired, live_id};
 use crate::apply::{RetryPolicy, wait_until};
 use crate::artifact::Artifact;
-use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
+use crate::live::{ADDRESS_TAG, LiveResource, LiveState, STACK_TAG, ownership_tags};
 use crate::plan::ResourceChange;
 use crate::resource::{
     Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, function_name, function_role_address,
@@ -53,23 +53,20 @@ impl Functions {
             let out = found(self.client.get_function().function_name(&name).send().await.map_err(sdk("GetFunction")))?;
             let Some(out) = out else { continue };
             let tags = out.tags().cloned().unwrap_or_default();
-            let Some(configuration) = out.configuration() else { continue };
-            let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok());
-            let address = match claimed {
-                Some(address) if address.kind == ResourceKind::Function && tags.get(STACK_TAG) == Some(&self.stack) => {
-                    address
-                }
-                _ => {
-                    let wanted = desired.resources.iter().find(|r| {
-                        r.address.kind == ResourceKind::Function && function_name(&self.stack, &r.address.name) == name
-                    });
-                    if let Some(wanted) = wanted {
-                        let reason = check_ownership(&tags, &self.stack, &wanted.address).err().unwrap_or_default();
-                        live.foreign.push(ForeignResource { address: wanted.address.clone(), id: name, reason });
-                    }
-                    continue;
-                }
+            let claimed = tags
+                .get(ADDRESS_TAG)
+                .and_then(|a| a.parse::<Address>().ok())
+                .filter(|a| a.kind == ResourceKind::Function && tags.get(STACK_TAG) == Some(&self.stack));
+            let wanted = || {
+                desired
+                    .resources
+                    .iter()
+                    .map(|r| r.address.clone())
+                    .find(|a| a.kind == ResourceKind::Function && function_name(&self.stack, &a.name) == name)
             };
+            let Some(address) = claimed.or_else(wanted) else { continue };
+            let Some(out) = claim(vec![(name.clone(), tags, out)], &self.stack, &address, live)? else { continue };
+            let Some(configuration) = out.configuration() else { continue };
             let arn = configuration.function_arn().unwrap_or_default().to_string();
             live.insert(LiveResource {
                 address: address.clone(),
@@ -175,10 +172,20 @@ impl Functions {
         Ok(out.function_arn().unwrap_or_default().to_string())
     }
 
-    /// Uploads new code and/or configuration, waiting for each update to finish before the next.
+    /// Uploads new code and/or configuration, waiting for each update to finish before the next;
+    /// tags an adopted function.
     pub async fn update(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let attrs = desired(change);
         let name = function_name(&self.stack, &change.address.name);
+        if change.adopt {
+            self.client
+                .tag_resource()
+                .resource(live_id(change))
+                .set_tags(Some(ownership_tags(&self.stack, &change.address)))
+                .send()
+                .await
+                .map_err(sdk("TagResource"))?;
+        }
         let changed = |field: &str| change.changed_fields.iter().any(|f| f.field == field);
         if changed("code_sha256") {
             self.client
@@ -190,7 +197,8 @@ impl Functions {
                 .map_err(sdk("UpdateFunctionCode"))?;
             self.settle(&name).await?;
         }
-        if change.changed_fields.iter().any(|f| f.field != "code_sha256") {
+        let configuration = ["runtime", "handler", "role", "memory_mb", "timeout_s", "environment"];
+        if configuration.iter().any(|field| changed(field)) {
             self.client
                 .update_function_configuration()
                 .function_name(&name)

@@ -10,14 +10,14 @@ mod iam;
 mod lambda;
 mod usage_plans;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 pub use config::{ConnectOptions, NoRegion, sdk_config};
 pub use error::{ErrorClass, ProviderError};
 
 use crate::apply::{Operation, RetryPolicy, Runner, Step, retry};
-use crate::live::{ForeignResource, LiveState, check_ownership};
+use crate::live::{ForeignResource, LiveState, check_ownership, is_untagged};
 use crate::plan::ResourceChange;
 use crate::resource::{Address, Attributes, DesiredState, ResourceKind, abstract_ids, resolve};
 use crate::secret::Secret;
@@ -94,12 +94,17 @@ impl AwsProvider {
     }
 
     /// Finds the stack's resources (and same-named foreign ones) in AWS. Read-only. Physical ids
-    /// inside attribute values become references (see [`crate::resource::reference`]).
-    pub async fn discover(&self, desired: &DesiredState) -> Result<LiveState, ProviderError> {
-        let mut live =
-            LiveState { account: self.account_id().await?, region: self.region.clone(), ..LiveState::default() };
+    /// inside attribute values become references (see [`crate::resource::reference`]). The
+    /// untagged resources of `adopt` are taken over.
+    pub async fn discover(
+        &self,
+        desired: &DesiredState,
+        adopt: &BTreeSet<Address>,
+    ) -> Result<LiveState, ProviderError> {
+        let account = self.account_id().await?;
+        let mut live = LiveState { account, region: self.region.clone(), ..LiveState::adopting(adopt) };
         self.user_pools.discover(desired, &mut live).await?;
-        let mut parts: [LiveState; 5] = Default::default();
+        let mut parts: [LiveState; 5] = std::array::from_fn(|_| LiveState::adopting(adopt));
         let [identity, roles, functions, apis, plans] = &mut parts;
         tokio::try_join!(
             self.identity_pools.discover(&live, identity),
@@ -109,8 +114,7 @@ impl AwsProvider {
             self.usage_plans.discover(desired, plans),
         )?;
         for part in parts {
-            live.resources.extend(part.resources);
-            live.foreign.extend(part.foreign);
+            live.merge(part);
         }
         let ids: Vec<(String, Address)> = live
             .resources
@@ -227,7 +231,8 @@ fn resolved(change: &ResourceChange, ids: &BTreeMap<Address, String>) -> Result<
 }
 
 /// Picks the stack's resource among same-named `candidates` (id, tags, description) by its
-/// ownership tags; the others are recorded as foreign. Two owned candidates are a conflict.
+/// ownership tags; the others are recorded as foreign. Two owned candidates are a conflict. An
+/// untagged candidate of an address the user asked to adopt is taken over instead.
 fn claim<T>(
     candidates: Vec<(String, HashMap<String, String>, T)>,
     stack: &str,
@@ -235,11 +240,28 @@ fn claim<T>(
     live: &mut LiveState,
 ) -> Result<Option<T>, ProviderError> {
     let mut owned = Vec::new();
+    let mut adoptable = Vec::new();
     for (id, tags, description) in candidates {
         match check_ownership(&tags, stack, address) {
             Ok(()) => owned.push((id, description)),
+            Err(_) if live.adoptable.contains(address) && is_untagged(&tags) => adoptable.push((id, description)),
             Err(reason) => live.foreign.push(ForeignResource { address: address.clone(), id, reason }),
         }
+    }
+    if owned.is_empty() && adoptable.len() == 1 {
+        live.adopted.insert(address.clone());
+        owned = adoptable;
+    } else if !adoptable.is_empty() {
+        let ids: Vec<&str> = adoptable.iter().map(|(id, _)| id.as_str()).collect();
+        return Err(ProviderError::new(
+            ErrorClass::Conflict,
+            "adopt",
+            format!(
+                "cannot adopt {address}: {} candidates ({}); delete or rename the extra ones by hand",
+                ids.len(),
+                ids.join(", ")
+            ),
+        ));
     }
     if owned.len() > 1 {
         let ids: Vec<&str> = owned.iter().map(|(id, _)| id.as_str()).collect();

@@ -24,6 +24,13 @@ pub fn plan(plan: &Plan) -> String {
             ignored.address.kind, ignored.id, ignored.reason
         );
     }
+    for conflict in &plan.conflicts {
+        let _ = writeln!(
+            out,
+            "{RED}✗ conflict: {} is already taken by {}{RED:#}: {}.\n    apply refuses to create a second one or to touch it; to take it over, pass --adopt {}\n",
+            conflict.address, conflict.id, conflict.reason, conflict.address
+        );
+    }
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         resource_block(&mut out, change);
     }
@@ -71,6 +78,9 @@ fn resource_block(out: &mut String, change: &ResourceChange) {
                 let _ = writeln!(out, "      {YELLOW}~{YELLOW:#} {}: {before} → {after}{forces}", field.field);
             }
         }
+    }
+    if change.adopt {
+        let _ = writeln!(out, "      {YELLOW}+ tags: authdemo:stack, authdemo:id (adopted){YELLOW:#}");
     }
     for note in &change.notes {
         let _ = writeln!(out, "      {DIM}note: {note}{DIM:#}");

@@ -7,7 +7,7 @@ pub mod policy_document;
 mod reference;
 mod value;
 
-pub use address::{Address, ResourceKind};
+pub use address::{Address, AddressParseError, ResourceKind};
 pub use desired::{
     DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, desired_state, function_name,
     function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, routes_fingerprint,
@@ -71,6 +71,12 @@ impl ResourceKind {
                 | Self::RestApi
                 | Self::ApiKey
         )
+    }
+
+    /// Whether an untagged resource of this kind can be taken over with `--adopt` (its update
+    /// adds the ownership tags).
+    pub fn can_adopt(self) -> bool {
+        matches!(self, Self::UserPool | Self::IdentityPool | Self::IamRole | Self::Function)
     }
 
     /// Whether replacing a resource of this kind loses data users created (refused without

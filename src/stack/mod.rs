@@ -61,20 +61,6 @@ pub struct LoadOptions<'a> {
 pub(super) const TOP_LEVEL: &[&str] =
     &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 
-/// Reads and validates the stack file at `path`.
-pub fn load(path: &Path, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| Diagnostics {
-        file: path.to_path_buf(),
-        items: vec![Diagnostic {
-            location: Location { line: 1, column: 1 },
-            path: String::new(),
-            message: format!("cannot read the stack file: {e}"),
-            hint: Some("pass the stack file with -f FILE".into()),
-        }],
-    })?;
-    parse(path, &text, options)
-}
-
 /// Validates stack file text; `file` only names it in diagnostics.
 pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
     let fail = |items| Diagnostics { file: file.to_path_buf(), items };

@@ -10,3 +10,4 @@ mod identity_pool;
 mod secrets;
 mod user_pool;
 mod validation;
+mod workflow;

@@ -171,7 +171,7 @@ async fn core_scenario_plan_apply_update_replace_delete_destroy() {
 }
 
 #[tokio::test]
-async fn a_foreign_pool_with_the_same_name_is_never_touched() {
+async fn a_foreign_pool_with_the_same_name_is_a_conflict_until_adopted() {
     let stack = unique_stack("foreign");
     let cognito = emulator().cognito();
     let foreign = cognito.create_user_pool().pool_name(&stack).send().await.unwrap();
@@ -180,19 +180,36 @@ async fn a_foreign_pool_with_the_same_name_is_never_touched() {
     let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated().env("DEMO_USER_PASSWORD", PASSWORD);
 
     let planned = run(&["plan"]).run().expect_code(0);
-    assert!(planned.stdout.contains(&format!("ignoring user_pool {foreign_id}")), "{}", planned.stdout);
+    assert!(
+        planned.stdout.contains(&format!("conflict: user_pool.main is already taken by {foreign_id}")),
+        "{}",
+        planned.stdout
+    );
     assert!(planned.stdout.contains("no `authdemo:stack`/`authdemo:id` ownership tags"), "{}", planned.stdout);
-    assert!(planned.stdout.contains("+ user_pool.main"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("pass --adopt user_pool.main"), "{}", planned.stdout);
 
-    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    let refused = run(&["apply", "--auto-approve"]).run().expect_code(1);
+    assert!(refused.stderr.contains("run again with --adopt user_pool.main"), "{}", refused.stderr);
+    let mutating: Vec<String> = refused.calls().into_iter().filter(|op| !is_read_only(op)).collect();
+    assert!(mutating.is_empty(), "nothing is touched: {mutating:?}");
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
     let left = pools_named(&cognito, &stack).await;
-    assert_eq!(left.len(), 1, "only the foreign pool remains");
-    let survivor = &left[0];
-    assert_eq!(survivor.id(), Some(foreign_id.as_str()));
-    assert!(survivor.user_pool_tags().is_none_or(|t| t.is_empty()), "the foreign pool was not tagged");
-    assert!(survivor.domain().is_none(), "the foreign pool was not modified");
-    assert!(client_names(&cognito, &foreign_id).await.is_empty());
+    assert_eq!(left.len(), 1, "only the foreign pool exists");
+    assert!(left[0].user_pool_tags().is_none_or(|t| t.is_empty()), "the foreign pool was not tagged");
+    assert!(client_names(&cognito, &foreign_id).await.is_empty(), "nor changed");
+
+    let adopting = run(&["plan", "--adopt", "user_pool.main"]).run().expect_code(0);
+    assert!(adopting.stdout.contains("~ user_pool.main"), "{}", adopting.stdout);
+    assert!(adopting.stdout.contains("(adopted)"), "{}", adopting.stdout);
+    run(&["apply", "--auto-approve", "--adopt", "user_pool.main"]).run().expect_code(0);
+    let adopted = stack_pool(&cognito, &stack).await.expect("the foreign pool is now the stack's");
+    assert_eq!(adopted.id(), Some(foreign_id.as_str()));
+    assert_eq!(adopted.policies().unwrap().password_policy().unwrap().minimum_length(), Some(10));
+    assert_eq!(client_names(&cognito, &foreign_id).await, ["web"]);
+    assert_eq!(pools_named(&cognito, &stack).await.len(), 1, "no second pool");
+    run(&["plan", "--detailed-exitcode"]).run().expect_code(0);
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+    assert!(pools_named(&cognito, &stack).await.is_empty(), "an adopted pool is the stack's to destroy");
 }
 
 #[tokio::test]

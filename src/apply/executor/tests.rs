@@ -55,6 +55,7 @@ fn change(address: Address, action: Action, parent: bool) -> ResourceChange {
         after: None,
         depends_on: if parent { vec![user_pool_address()] } else { vec![] },
         notes: vec![],
+        adopt: false,
     }
 }
 
@@ -63,7 +64,14 @@ fn clients(n: usize, action: Action) -> Vec<ResourceChange> {
 }
 
 async fn run_plan(changes: Vec<ResourceChange>, runner: FakeRunner, parallelism: usize) -> (Outcome, Arc<FakeRunner>) {
-    let plan = Plan { stack: "t".into(), account: String::new(), region: String::new(), changes, ignored: vec![] };
+    let plan = Plan {
+        stack: "t".into(),
+        account: String::new(),
+        region: String::new(),
+        changes,
+        ignored: vec![],
+        conflicts: vec![],
+    };
     let (graph, work) = steps(&plan).unwrap();
     let runner = Arc::new(runner);
     let ids = plan.changes.iter().filter_map(|c| Some((c.address.clone(), c.id.clone()?))).collect();
@@ -140,6 +148,7 @@ async fn a_stop_request_starts_nothing_new() {
         region: String::new(),
         changes: clients(3, Action::Update),
         ignored: vec![],
+        conflicts: vec![],
     };
     let (graph, work) = steps(&plan).unwrap();
     let runner = Arc::new(FakeRunner::default());

@@ -21,6 +21,7 @@ fn change(address: Address, action: Action, fields: Vec<FieldChange>, after: Opt
         after,
         depends_on: vec![],
         notes: vec![],
+        adopt: false,
     }
 }
 
@@ -62,11 +63,19 @@ fn renders_each_action_with_values_and_summary() {
             id: "us-west-2_x".into(),
             reason: "no tags".into(),
         }],
+        conflicts: vec![ForeignResource {
+            address: Address::new(ResourceKind::Function, "api"),
+            id: "demo-api".into(),
+            reason: "no tags".into(),
+        }],
     };
     let expected = "\
 Stack demo in account 123456789012 (us-west-2):
 
 ! ignoring user_pool us-west-2_x: no tags; authdemo never modifies or deletes it
+
+✗ conflict: function.api is already taken by demo-api: no tags.
+    apply refuses to create a second one or to touch it; to take it over, pass --adopt function.api
 
   # user_pool.main will be updated in place: why
   ~ user_pool.main (id id-1)
@@ -96,6 +105,7 @@ fn says_so_when_nothing_changes() {
         region: "r".into(),
         changes: vec![change(user_pool_address(), Action::NoOp, vec![], None)],
         ignored: vec![],
+        conflicts: vec![],
     };
     assert!(strip(&plan_text(&plan)).ends_with("No changes: AWS matches the stack file (1 resources checked).\n"));
 }

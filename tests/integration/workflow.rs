@@ -1,0 +1,218 @@
+//! CI-grade workflow: saved plans, environments side by side, guards, drift, progress, and the
+//! offline commands (schema, graph, completions).
+
+use std::path::Path;
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use serde_json::Value;
+
+use crate::support::{Run, StackFile, authdemo, emulator, unique_stack};
+
+/// A stack with a user pool, one function behind two routes, and a usage plan.
+fn api_stack(stack: &str, min_length: u32) -> String {
+    format!(
+        "stack: {stack}
+vars:
+  env: dev
+user_pool:
+  password_policy: {{ min_length: {min_length} }}
+  domain: {stack}-${{var.env}}
+functions:
+  api: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
+api:
+  stage: live
+  routes:
+    GET /open: {{ function: api }}
+    GET /closed: {{ function: api, auth: iam, api_key: true }}
+usage_plan:
+  throttle: {{ rate: 10, burst: 20 }}
+  quota: {{ limit: 1000, period: DAY }}
+  api_keys: [ci]
+"
+    )
+}
+
+fn project(text: &str) -> StackFile {
+    let file = StackFile::new(text);
+    let code = file.path().parent().unwrap().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/api/api.js"), code.join("api.js")).unwrap();
+    file
+}
+
+fn run(file: &StackFile, args: &[&str]) -> Run {
+    authdemo(args).file(&file.path()).emulated().run()
+}
+
+async fn pool_id(stack: &str) -> String {
+    let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
+    pools.user_pools().iter().find(|p| p.name() == Some(stack)).unwrap().id().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_saved_plan_applies_as_saved_and_is_refused_once_stale() {
+    let stack = unique_stack("saved");
+    let file = project(&api_stack(&stack, 8));
+    let plan_file = file.path().with_file_name("plan.json");
+    let plan_path = plan_file.to_str().unwrap();
+    run(&file, &["plan", "--out", plan_path]).expect_code(0);
+    let saved = std::fs::read_to_string(&plan_file).unwrap();
+    assert!(saved.contains("\"kind\": \"authdemo-saved-plan\"") && saved.contains("\"format_version\": 1"));
+    let applied = authdemo(&["apply", plan_path]).emulated().run().expect_code(0);
+    assert!(applied.stdout.contains("apply complete"), "{}", applied.stdout);
+
+    // An out-of-band change after the plan was saved makes it stale.
+    file.write(&api_stack(&stack, 12));
+    run(&file, &["plan", "--out", plan_path]).expect_code(0);
+    let pool = pool_id(&stack).await;
+    emulator()
+        .cognito()
+        .update_user_pool()
+        .user_pool_id(&pool)
+        .user_pool_tags("authdemo:stack", &stack)
+        .user_pool_tags("authdemo:id", "user_pool.main")
+        .deletion_protection(aws_sdk_cognitoidentityprovider::types::DeletionProtectionType::Active)
+        .send()
+        .await
+        .unwrap();
+    let refused = authdemo(&["apply", plan_path]).emulated().run().expect_code(1);
+    assert!(refused.stderr.contains("the plan is stale"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("user_pool.main: deletion_protection is now true"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("authdemo plan --out FILE"), "{}", refused.stderr);
+    assert!(refused.calls().iter().all(|op| crate::user_pool::is_read_only(op)), "nothing was changed");
+
+    // A changed stack file is refused too.
+    file.write(&api_stack(&stack, 12).replace("user_pool:\n", "user_pool:\n  deletion_protection: true\n"));
+    run(&file, &["plan", "--out", plan_path]).expect_code(0);
+    file.write(&api_stack(&stack, 14));
+    let changed = authdemo(&["apply", plan_path]).emulated().run().expect_code(1);
+    assert!(changed.stderr.contains("changed since the plan was made"), "{}", changed.stderr);
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn two_environments_of_one_file_coexist_and_are_destroyed_independently() {
+    let stack = unique_stack("envs");
+    let file =
+        project(&api_stack(&stack, 8).replace(&format!("stack: {stack}"), &format!("stack: {stack}-${{var.env}}")));
+    let env = |name: &str, args: &[&str]| {
+        let mut all = args.to_vec();
+        let var = format!("env={name}");
+        all.extend(["--var", &var]);
+        run(&file, &all)
+    };
+    env("a", &["apply", "--auto-approve"]).expect_code(0);
+    env("b", &["apply", "--auto-approve"]).expect_code(0);
+    env("a", &["plan", "--detailed-exitcode"]).expect_code(0);
+    env("b", &["plan", "--detailed-exitcode"]).expect_code(0);
+    env("a", &["destroy", "--auto-approve"]).expect_code(0);
+    env("b", &["plan", "--detailed-exitcode"]).expect_code(0);
+    let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
+    let names: Vec<&str> =
+        pools.user_pools().iter().filter_map(|p| p.name()).filter(|n| n.starts_with(&stack)).collect();
+    assert_eq!(names, [format!("{stack}-b")]);
+    env("b", &["destroy", "--auto-approve"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn replacing_the_user_pool_is_refused_without_allow_replace() {
+    let stack = unique_stack("guard");
+    let text = api_stack(&stack, 8);
+    let file = project(&text);
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    let before = pool_id(&stack).await;
+    file.write(&text.replace("user_pool:\n", "user_pool:\n  sign_in: [email]\n"));
+    let refused = run(&file, &["apply", "--auto-approve"]).expect_code(1);
+    assert!(refused.stderr.contains("refusing to replace user_pool.main"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-replace user_pool.main"), "{}", refused.stderr);
+    assert_eq!(pool_id(&stack).await, before, "nothing was replaced");
+    run(&file, &["apply", "--auto-approve", "--allow-replace", "user_pool.main"]).expect_code(0);
+    assert_ne!(pool_id(&stack).await, before, "replaced when allowed");
+    run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
+    run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+}
+
+#[tokio::test]
+async fn drift_made_outside_the_tool_is_planned_back() {
+    let stack = unique_stack("drift");
+    let file = project(&api_stack(&stack, 8));
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    let gateway = emulator().apigateway();
+    let plans = gateway.get_usage_plans().send().await.unwrap();
+    let plan = plans.items().iter().find(|p| p.name() == Some(stack.as_str())).unwrap().id().unwrap().to_string();
+    let patch = |path: &str, value: &str| PatchOperation::builder().op(Op::Replace).path(path).value(value).build();
+    gateway
+        .update_usage_plan()
+        .usage_plan_id(&plan)
+        .patch_operations(patch("/throttle/rateLimit", "99"))
+        .send()
+        .await
+        .unwrap();
+    let apis = gateway.get_rest_apis().send().await.unwrap();
+    let api = apis.items().iter().find(|a| a.name() == Some(stack.as_str())).unwrap().id().unwrap().to_string();
+    let resources = gateway.get_resources().rest_api_id(&api).send().await.unwrap();
+    let closed = resources.items().iter().find(|r| r.path() == Some("/closed")).unwrap().id().unwrap().to_string();
+    gateway
+        .update_method()
+        .rest_api_id(&api)
+        .resource_id(&closed)
+        .http_method("GET")
+        .patch_operations(patch("/authorizationType", "NONE"))
+        .send()
+        .await
+        .unwrap();
+
+    let planned = run(&file, &["plan", "--detailed-exitcode"]).expect_code(2);
+    assert!(planned.stdout.contains("throttle.rate: 99 → 10"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("authorization: \"NONE\" → \"AWS_IAM\""), "{}", planned.stdout);
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
+    run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+}
+
+#[test]
+fn progress_is_one_json_line_per_event_with_a_summary() {
+    let stack = unique_stack("progress");
+    let file = StackFile::new(&format!("stack: {stack}\nuser_pool:\n  clients:\n    web: {{}}\n"));
+    let applied = run(&file, &["apply", "--auto-approve", "--output", "json"]).expect_code(0);
+    let events: Vec<Value> =
+        applied.stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(events[0]["event"], "plan");
+    assert_eq!(events[0]["summary"]["add"], 2);
+    let names: Vec<(&str, &str)> =
+        events[1..].iter().map(|e| (e["event"].as_str().unwrap(), e["address"].as_str().unwrap_or(""))).collect();
+    assert_eq!(
+        names,
+        [
+            ("started", "user_pool.main"),
+            ("finished", "user_pool.main"),
+            ("started", "user_pool_client.web"),
+            ("finished", "user_pool_client.web"),
+            ("summary", ""),
+        ]
+    );
+    assert!(events[2]["elapsed_s"].as_f64().is_some() && events[2]["id"].is_string());
+    assert_eq!(events[5]["succeeded"], true);
+    assert!(events.iter().all(|e| e["format_version"] == 1));
+    let human = run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+    assert!(human.stdout.contains("user_pool_client.web: deleting…"), "{}", human.stdout);
+    assert!(human.stdout.contains("user_pool.main: deleted in "), "{}", human.stdout);
+    assert!(human.stdout.contains("destroy complete: 0 created, 0 updated, 2 deleted"), "{}", human.stdout);
+}
+
+#[test]
+fn schema_graph_and_completions_work_offline() {
+    let schema: Value = serde_json::from_str(&authdemo(&["schema"]).run().expect_code(0).stdout).unwrap();
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+    assert!(schema["properties"]["usage_plan"]["properties"]["quota"].is_object());
+    let file = project(&api_stack("graph-demo", 8));
+    let dot = authdemo(&["graph", "--format", "dot", "--endpoint-url", "http://127.0.0.1:9"]).file(&file.path()).run();
+    let dot = dot.expect_code(0);
+    assert!(dot.stdout.contains("\"function.api\" -> \"api_route.GET /closed\";"), "{}", dot.stdout);
+    assert!(dot.stdout.contains("\"api_stage.live\" -> \"usage_plan.main\";"), "{}", dot.stdout);
+    let mermaid = authdemo(&["graph"]).file(&file.path()).run().expect_code(0);
+    assert!(mermaid.stdout.starts_with("flowchart LR\n"));
+    let bash = authdemo(&["completions", "bash"]).run().expect_code(0);
+    assert!(bash.stdout.contains("authdemo"));
+}
