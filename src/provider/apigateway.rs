@@ -335,7 +335,8 @@ impl RestApis {
         Ok(out.id().unwrap_or_default().to_string())
     }
 
-    /// Deploys the routes and creates the stage on that deployment.
+    /// Deploys the routes and creates the stage on that deployment. Deployments no stage uses
+    /// (left by an interrupted run between the two calls) are deleted.
     pub async fn create_stage(
         &self,
         change: &ResourceChange,
@@ -352,6 +353,7 @@ impl RestApis {
             .send()
             .await
             .map_err(sdk("CreateStage"))?;
+        self.delete_unused_deployments(api_id).await?;
         Ok(change.address.name.clone())
     }
 
@@ -384,6 +386,25 @@ impl RestApis {
         let result = self.client.delete_stage().rest_api_id(api_id).stage_name(live_id(change)).send().await;
         found(result.map_err(sdk("DeleteStage")))?;
         self.delete_deployment(api_id, change).await
+    }
+
+    async fn delete_unused_deployments(&self, api_id: &str) -> Result<(), ProviderError> {
+        let stages = self.client.get_stages().rest_api_id(api_id).send().await.map_err(sdk("GetStages"))?;
+        let used: Vec<&str> = stages.item().iter().filter_map(|s| s.deployment_id()).collect();
+        let mut deployments =
+            self.client.get_deployments().rest_api_id(api_id).limit(500).into_paginator().items().send();
+        let mut unused = Vec::new();
+        while let Some(deployment) = deployments.next().await {
+            let id = deployment.map_err(sdk("GetDeployments"))?.id.unwrap_or_default();
+            if !used.contains(&id.as_str()) {
+                unused.push(id);
+            }
+        }
+        for id in unused {
+            let result = self.client.delete_deployment().rest_api_id(api_id).deployment_id(id).send().await;
+            found(result.map_err(sdk("DeleteDeployment")))?;
+        }
+        Ok(())
     }
 
     async fn delete_deployment(&self, api_id: &str, change: &ResourceChange) -> Result<(), ProviderError> {

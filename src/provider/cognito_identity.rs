@@ -67,11 +67,14 @@ impl IdentityPools {
         let attached: BTreeMap<String, String> =
             roles.and_then(|r| r.roles).unwrap_or_default().into_iter().filter(|(_, arn)| !arn.is_empty()).collect();
         if !attached.is_empty() {
+            // The attachment names the roles: it goes before them when the stack is torn down.
+            let mut depends_on = vec![address];
+            depends_on.extend(attached.keys().map(|kind| Address::new(ResourceKind::IamRole, kind)));
             live.insert(LiveResource {
                 address: Address::new(ResourceKind::IdentityPoolRoles, "main"),
                 id: pool.identity_pool_id().to_string(),
                 attributes: Attributes::from([("roles".into(), Value::Map(attached))]),
-                depends_on: vec![address],
+                depends_on,
             });
         }
         Ok(())

@@ -11,7 +11,7 @@ use super::error::{ErrorClass, ProviderError, found, sdk, sdk_transient};
 use super::{Secrets, Serial, claim, desired, id_of, live_id};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
 use crate::plan::ResourceChange;
-use crate::resource::{Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value};
+use crate::resource::{Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, rest_api_address};
 
 /// The usage plan side of the provider.
 pub struct UsagePlans {
@@ -63,6 +63,10 @@ impl UsagePlans {
             .api_stages()
             .iter()
             .map(|s| format!("{}:{}", s.api_id().unwrap_or_default(), s.stage().unwrap_or_default()));
+        // The plan names the API's stages: it goes before them when the stack is torn down.
+        let mut depends_on = vec![rest_api_address()];
+        let stage_names = plan.api_stages().iter().filter_map(|s| s.stage());
+        depends_on.extend(stage_names.map(|s| Address::new(ResourceKind::ApiStage, s)));
         live.insert(LiveResource {
             address: plan_address(),
             id: plan_id.clone(),
@@ -79,7 +83,7 @@ impl UsagePlans {
                 ),
                 ("api_stages".into(), Value::list(stages)),
             ]),
-            depends_on: Vec::new(),
+            depends_on,
         });
         let prefix = format!("{}-", self.stack);
         let mut keys =

@@ -216,3 +216,66 @@ fn schema_graph_and_completions_work_offline() {
     let bash = authdemo(&["completions", "bash"]).run().expect_code(0);
     assert!(bash.stdout.contains("authdemo"));
 }
+
+/// Exactly one resource of each top-level kind of `stack` exists.
+async fn exactly_one_of_each(stack: &str) {
+    let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
+    assert_eq!(pools.user_pools().iter().filter(|p| p.name() == Some(stack)).count(), 1, "user pools");
+    let gateway = emulator().apigateway();
+    let apis = gateway.get_rest_apis().send().await.unwrap();
+    assert_eq!(apis.items().iter().filter(|a| a.name() == Some(stack)).count(), 1, "REST APIs");
+    let plans = gateway.get_usage_plans().send().await.unwrap();
+    assert_eq!(plans.items().iter().filter(|p| p.name() == Some(stack)).count(), 1, "usage plans");
+    let keys = gateway.get_api_keys().name_query(format!("{stack}-")).send().await.unwrap();
+    assert_eq!(keys.items().len(), 1, "API keys");
+    let api = apis.items().iter().find(|a| a.name() == Some(stack)).unwrap().id().unwrap();
+    let deployments = gateway.get_deployments().rest_api_id(api).send().await.unwrap();
+    assert_eq!(deployments.items().len(), 1, "no orphaned deployment");
+}
+
+/// Sends `signal` to `child` as soon as its progress shows the first step `done` (so the run
+/// is interrupted midway, whatever the machine's speed); returns its exit code and the rest of
+/// its output.
+fn interrupt_after_first_step(mut child: std::process::Child, signal: &str, done: &str) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains(done) {
+            break;
+        }
+    }
+    std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    (child.wait().unwrap().code(), rest.join("\n"))
+}
+
+#[tokio::test]
+async fn an_interrupted_apply_or_destroy_is_finished_by_the_next_run() {
+    for signal in ["-INT", "-KILL"] {
+        let stack = unique_stack("kill");
+        let file = project(&api_stack(&stack, 8));
+        let validated = run(&file, &["validate"]).expect_code(0).stdout;
+        let total: String = validated.rsplit(", ").next().unwrap().chars().filter(char::is_ascii_digit).collect();
+        let child = authdemo(&["apply", "--auto-approve"]).file(&file.path()).emulated().spawn();
+        let (code, rest) = interrupt_after_first_step(child, signal, ": created in ");
+        if signal == "-INT" {
+            assert_eq!(code, Some(1), "{rest}");
+            assert!(rest.contains("not started (interrupted)"), "{rest}");
+            assert!(rest.contains("run `authdemo apply` again"), "{rest}");
+        }
+        let resumed = run(&file, &["apply", "--auto-approve"]).expect_code(0);
+        let everything = format!("Plan: {total} to add");
+        assert!(!resumed.stdout.contains(&everything), "the first run created something: {}", resumed.stdout);
+        assert!(resumed.stdout.contains(" to add"), "{}", resumed.stdout);
+        run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
+        exactly_one_of_each(&stack).await;
+
+        let child = authdemo(&["destroy", "--auto-approve"]).file(&file.path()).emulated().spawn();
+        interrupt_after_first_step(child, signal, ": deleted in ");
+        run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+        let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
+        assert!(pools.user_pools().iter().all(|p| p.name() != Some(stack.as_str())), "after {signal}");
+        let apis = emulator().apigateway().get_rest_apis().send().await.unwrap();
+        assert!(apis.items().iter().all(|a| a.name() != Some(stack.as_str())), "after {signal}");
+    }
+}

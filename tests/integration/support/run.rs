@@ -87,6 +87,12 @@ impl Authdemo {
         self.env("AWS_ENDPOINT_URL", &endpoint)
     }
 
+    /// Starts the run in the background, its stdout piped (stderr discarded).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+        self.command.spawn().expect("start authdemo")
+    }
+
     /// Runs to completion.
     pub fn run(mut self) -> Run {
         let output = self.command.output().expect("run authdemo");
