@@ -28,9 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => {
             let stack = load_stack(&args)?;
-            let target =
-                Target { region: stack.region.clone().unwrap_or_else(|| "REGION".into()), account: "ACCOUNT".into() };
-            let count = desired_state(&stack, &target).resources.len();
+            let count = offline_desired_state(&stack).resources.len();
             println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
             Ok(ExitCode::SUCCESS)
         }
@@ -69,17 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 saved.check(&text, &plan)?;
             }
             print_plan(&plan, args.output);
-            let refused = plan.refused_replacements(&args.allow_replace);
-            if let Some(change) = refused.first() {
-                bail!(
-                    "refusing to replace {address}: replacing it deletes every user in it ({reason}).\n  \
-                     If that is what you want, run again with --allow-replace {address}",
-                    address = change.address,
-                    reason = change.reason
-                );
-            }
-            refuse_protected_deletions(&plan)?;
-            refuse_conflicts(&plan)?;
+            guard(&plan, &args.allow_replace)?;
             let approved = args.auto_approve || saved.is_some();
             execute_plan(provider, plan, "apply", approved, args.parallelism, args.output).await
         }
@@ -90,7 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let live = discover(&provider, &desired, &[]).await?;
             let plan = plan_destroy(&stack.name, &live);
             print_plan(&plan, args.output);
-            refuse_protected_deletions(&plan)?;
+            guard(&plan, &[])?;
             execute_plan(provider, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
         }
         Command::Graph(args) => {
@@ -130,8 +118,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// AWS refuses to delete a protected resource; refuse the whole run before anything starts.
-fn refuse_protected_deletions(plan: &Plan) -> anyhow::Result<()> {
+/// Refuses, before anything starts, a plan that would lose data without `--allow-replace`,
+/// delete a protected resource, or touch a resource the stack does not own.
+fn guard(plan: &Plan, allow_replace: &[Address]) -> anyhow::Result<()> {
+    if let Some(change) = plan.refused_replacements(allow_replace).first() {
+        bail!(
+            "refusing to replace {address}: replacing it deletes every user in it ({reason}), and nothing was changed.\n  \
+             If that is what you want, run again with --allow-replace {address}",
+            address = change.address,
+            reason = change.reason
+        );
+    }
     if let Some(change) = plan.protected_deletions().first() {
         bail!(
             "refusing to delete {address}: its deletion protection is on, and nothing was changed.\n  \
@@ -139,7 +136,7 @@ fn refuse_protected_deletions(plan: &Plan) -> anyhow::Result<()> {
             address = change.address
         );
     }
-    Ok(())
+    refuse_conflicts(plan)
 }
 
 /// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.

@@ -15,12 +15,29 @@ use aws_sdk_cognitoidentityprovider::types::{
 use futures::future::try_join_all;
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
-use super::{Secrets, claim, desired, id_of, live_id};
+use super::{Secrets, claim, desired, id_of, live_id, whole};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
 use crate::resource::{
     Address, AttributeReads, Attributes, DesiredState, PASSWORD_SET, ResourceKind, Value, user_pool_address,
 };
+
+/// Sets every managed client setting on a Create- or UpdateUserPoolClient builder: the two are
+/// different types with the same setters, and an update must send them all (AWS resets the rest).
+macro_rules! with_client_settings {
+    ($builder:expr, $attrs:expr) => {{
+        let attrs: &Attributes = $attrs;
+        let flows = oauth_flows(attrs);
+        $builder
+            .set_callback_urls(Some(attrs.items("callback_urls").to_vec()))
+            .set_logout_urls(Some(attrs.items("logout_urls").to_vec()))
+            .allowed_o_auth_flows_user_pool_client(!flows.is_empty())
+            .set_allowed_o_auth_flows(Some(flows))
+            .set_allowed_o_auth_scopes(Some(attrs.items("oauth_scopes").to_vec()))
+            .set_explicit_auth_flows(Some(auth_flows(attrs)))
+            .supported_identity_providers("COGNITO")
+    }};
+}
 
 /// The Cognito user pool side of the provider.
 pub struct UserPools {
@@ -245,23 +262,12 @@ impl UserPools {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<String, ProviderError> {
-        let attrs = desired(change);
-        let flows = oauth_flows(attrs);
-        let out = self
+        let builder = self
             .client
             .create_user_pool_client()
             .user_pool_id(id_of(ids, &user_pool_address())?)
-            .client_name(&change.address.name)
-            .set_callback_urls(Some(attrs.items("callback_urls").to_vec()))
-            .set_logout_urls(Some(attrs.items("logout_urls").to_vec()))
-            .allowed_o_auth_flows_user_pool_client(!flows.is_empty())
-            .set_allowed_o_auth_flows(Some(flows))
-            .set_allowed_o_auth_scopes(Some(attrs.items("oauth_scopes").to_vec()))
-            .set_explicit_auth_flows(Some(auth_flows(attrs)))
-            .supported_identity_providers("COGNITO")
-            .send()
-            .await
-            .map_err(sdk("CreateUserPoolClient"))?;
+            .client_name(&change.address.name);
+        let out = with_client_settings!(builder, desired(change)).send().await.map_err(sdk("CreateUserPoolClient"))?;
         out.user_pool_client.and_then(|c| c.client_id).ok_or_else(|| {
             ProviderError::new(ErrorClass::Other, "CreateUserPoolClient", "the response has no client id")
         })
@@ -273,23 +279,13 @@ impl UserPools {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<(), ProviderError> {
-        let attrs = desired(change);
-        let flows = oauth_flows(attrs);
-        self.client
+        let builder = self
+            .client
             .update_user_pool_client()
             .user_pool_id(id_of(ids, &user_pool_address())?)
             .client_id(live_id(change))
-            .client_name(&change.address.name)
-            .set_callback_urls(Some(attrs.items("callback_urls").to_vec()))
-            .set_logout_urls(Some(attrs.items("logout_urls").to_vec()))
-            .allowed_o_auth_flows_user_pool_client(!flows.is_empty())
-            .set_allowed_o_auth_flows(Some(flows))
-            .set_allowed_o_auth_scopes(Some(attrs.items("oauth_scopes").to_vec()))
-            .set_explicit_auth_flows(Some(auth_flows(attrs)))
-            .supported_identity_providers("COGNITO")
-            .send()
-            .await
-            .map_err(sdk("UpdateUserPoolClient"))?;
+            .client_name(&change.address.name);
+        with_client_settings!(builder, desired(change)).send().await.map_err(sdk("UpdateUserPoolClient"))?;
         Ok(())
     }
 
@@ -481,16 +477,17 @@ fn pool_attributes(pool: &UserPoolType) -> Attributes {
 }
 
 fn password_policy(attrs: &Attributes) -> UserPoolPolicyType {
-    let whole = |field: &str| i32::try_from(attrs.number(field)).unwrap_or(i32::MAX);
     UserPoolPolicyType::builder()
         .password_policy(
             PasswordPolicyType::builder()
-                .minimum_length(whole("password_policy.min_length"))
+                .minimum_length(whole(attrs.number("password_policy.min_length")))
                 .require_uppercase(attrs.flag("password_policy.require_uppercase"))
                 .require_lowercase(attrs.flag("password_policy.require_lowercase"))
                 .require_numbers(attrs.flag("password_policy.require_numbers"))
                 .require_symbols(attrs.flag("password_policy.require_symbols"))
-                .temporary_password_validity_days(whole("password_policy.temporary_password_validity_days"))
+                .temporary_password_validity_days(whole(
+                    attrs.number("password_policy.temporary_password_validity_days"),
+                ))
                 .build(),
         )
         .build()

@@ -9,7 +9,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
-use super::{claim, desired, live_id};
+use super::{claim, desired, live_id, whole};
 use crate::apply::{RetryPolicy, wait_until};
 use crate::artifact::Artifact;
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, STACK_TAG, ownership_tags};
@@ -154,9 +154,7 @@ impl Functions {
             .role(attrs.text("role"))
             .memory_size(whole(attrs.number("memory_mb")))
             .timeout(whole(attrs.number("timeout_s")))
-            .environment(
-                Environment::builder().set_variables(Some(attrs.entries("environment").into_iter().collect())).build(),
-            )
+            .environment(environment(attrs))
             .code(FunctionCode::builder().zip_file(self.code(&change.address)?).build())
             .set_tags(Some(ownership_tags(&self.stack, &change.address)))
             .send()
@@ -207,11 +205,7 @@ impl Functions {
                 .role(attrs.text("role"))
                 .memory_size(whole(attrs.number("memory_mb")))
                 .timeout(whole(attrs.number("timeout_s")))
-                .environment(
-                    Environment::builder()
-                        .set_variables(Some(attrs.entries("environment").into_iter().collect()))
-                        .build(),
-                )
+                .environment(environment(attrs))
                 .send()
                 .await
                 .map_err(sdk("UpdateFunctionConfiguration"))?;
@@ -276,6 +270,6 @@ impl Functions {
     }
 }
 
-fn whole(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+fn environment(attrs: &Attributes) -> Environment {
+    Environment::builder().set_variables(Some(attrs.entries("environment").into_iter().collect())).build()
 }

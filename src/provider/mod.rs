@@ -289,6 +289,11 @@ fn live_id(change: &ResourceChange) -> &str {
     change.id.as_deref().unwrap_or_default()
 }
 
+/// A whole-number attribute as the `i32` the SDKs take (saturating; validation bounds it first).
+fn whole(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 /// The desired attributes of a change.
 fn desired(change: &ResourceChange) -> &Attributes {
     static EMPTY: Attributes = Attributes::new();

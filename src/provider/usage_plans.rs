@@ -8,7 +8,7 @@ use aws_sdk_apigateway::types::{Op, PatchOperation, QuotaPeriodType, QuotaSettin
 
 use super::apigateway::replace;
 use super::error::{ErrorClass, ProviderError, found, sdk, sdk_transient};
-use super::{Secrets, Serial, claim, desired, id_of, live_id};
+use super::{Secrets, Serial, claim, desired, id_of, live_id, whole};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
 use crate::plan::ResourceChange;
 use crate::resource::{Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, rest_api_address};
@@ -311,8 +311,4 @@ impl UsagePlans {
 
 fn stage_patch(op: Op, stage: &str) -> PatchOperation {
     PatchOperation::builder().op(op).path("/apiStages").value(stage).build()
-}
-
-fn whole(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
