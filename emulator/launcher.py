@@ -8,7 +8,7 @@ It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
 `GET /_authdemo/requests?app=ID` answers a JSON list of operation names.
 
-Usage: python launcher.py [--port N] [--parent-pid PID]
+Usage: python launcher.py [--port N] [--parent-pid PID] [--latency-ms MS]
 Prints `READY <port>` on stdout once it accepts connections; exits when PARENT-PID is gone.
 """
 
@@ -345,8 +345,9 @@ class RequestRecorder:
 
     APP_ID = re.compile(r"\bapp/([^\s]+)")
 
-    def __init__(self, app):
+    def __init__(self, app, latency_ms=0):
         self.app = app
+        self.latency = latency_ms / 1000
         self.lock = threading.Lock()
         self.calls = defaultdict(list)
 
@@ -362,6 +363,8 @@ class RequestRecorder:
             operation = self.operation(environ)
             with self.lock:
                 self.calls[match.group(1)].append(operation)
+        if self.latency:
+            time.sleep(self.latency)
         return self.app(environ, start_response)
 
     @staticmethod
@@ -400,6 +403,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--parent-pid", type=int)
+    parser.add_argument("--latency-ms", type=int, default=0, help="delay every AWS call, as the network to AWS does")
     args = parser.parse_args()
 
     if moto.__version__ != PINNED_MOTO:
@@ -414,7 +418,7 @@ def main():
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(DomainDispatcherApplication(create_backend_app))
+    app = RequestRecorder(DomainDispatcherApplication(create_backend_app), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()

@@ -82,13 +82,13 @@ impl UserPools {
                 depends_on: vec![address.clone()],
             });
         }
-        for client in self.clients(&pool_id).await? {
-            live.insert(client);
-        }
         let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
-        let users = try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes))).await?;
-        for user in users.into_iter().flatten() {
-            live.insert(user);
+        let (clients, users) = tokio::try_join!(
+            self.clients(&pool_id),
+            try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
+        )?;
+        for resource in clients.into_iter().chain(users.into_iter().flatten()) {
+            live.insert(resource);
         }
         Ok(())
     }

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{Role, Tag};
+use futures::future::try_join_all;
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
 use super::{claim, desired, live_id};
@@ -51,9 +52,8 @@ impl Roles {
                 names.push(name);
             }
         }
-        for name in names {
-            let found_role = found(self.client.get_role().role_name(&name).send().await.map_err(sdk("GetRole")))?;
-            let Some(role) = found_role.and_then(|out| out.role) else { continue };
+        let roles = try_join_all(names.iter().map(|name| self.role_with_policies(name))).await?;
+        for (name, (role, policies)) in names.into_iter().zip(roles).filter_map(|(n, r)| Some((n, r?))) {
             let tags: HashMap<String, String> =
                 role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
             let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok());
@@ -65,7 +65,6 @@ impl Roles {
             };
             let candidates = vec![(role.arn().to_string(), tags, role)];
             let Some(role) = claim(candidates, &self.stack, &address, live)? else { continue };
-            let policies = self.inline_policies(role.role_name()).await?;
             let depends_on = if address.name.starts_with("fn-") { Vec::new() } else { vec![identity_pool_address()] };
             live.insert(LiveResource {
                 address,
@@ -83,20 +82,29 @@ impl Roles {
         Ok(())
     }
 
+    /// A role and its inline policies, if it exists (all roles are read concurrently).
+    async fn role_with_policies(&self, name: &str) -> Result<Option<(Role, BTreeMap<String, String>)>, ProviderError> {
+        let found_role = found(self.client.get_role().role_name(name).send().await.map_err(sdk("GetRole")))?;
+        let Some(role) = found_role.and_then(|out| out.role) else { return Ok(None) };
+        let policies = self.inline_policies(name).await?;
+        Ok(Some((role, policies)))
+    }
+
     async fn inline_policies(&self, role_name: &str) -> Result<BTreeMap<String, String>, ProviderError> {
-        let mut policies = BTreeMap::new();
-        for name in self.inline_policy_names(role_name).await? {
+        let names = self.inline_policy_names(role_name).await?;
+        let documents = try_join_all(names.iter().map(|name| async move {
             let out = self
                 .client
                 .get_role_policy()
                 .role_name(role_name)
-                .policy_name(&name)
+                .policy_name(name)
                 .send()
                 .await
                 .map_err(sdk("GetRolePolicy"))?;
-            policies.insert(name, canonical_from_aws(out.policy_document()));
-        }
-        Ok(policies)
+            Ok::<_, ProviderError>(canonical_from_aws(out.policy_document()))
+        }))
+        .await?;
+        Ok(names.into_iter().zip(documents).collect())
     }
 
     async fn inline_policy_names(&self, role_name: &str) -> Result<Vec<String>, ProviderError> {

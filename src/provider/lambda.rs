@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_lambda::Client;
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
+use futures::future::try_join_all;
 
 use super::error::{ErrorClass, ProviderError, found, sdk};
 use super::{claim, desired, live_id, whole};
@@ -49,9 +51,8 @@ impl Functions {
                 names.push(name.to_string());
             }
         }
-        for name in names {
-            let out = found(self.client.get_function().function_name(&name).send().await.map_err(sdk("GetFunction")))?;
-            let Some(out) = out else { continue };
+        let fetched = try_join_all(names.iter().map(|name| self.function_with_policy(name))).await?;
+        for (name, (out, policy)) in names.into_iter().zip(fetched).filter_map(|(n, f)| Some((n, f?))) {
             let tags = out.tags().cloned().unwrap_or_default();
             let claimed = tags
                 .get(ADDRESS_TAG)
@@ -94,43 +95,22 @@ impl Functions {
                 ]),
                 depends_on: vec![function_role_address(&address.name)],
             });
-            self.discover_permissions(&name, &arn, &address, desired, live).await?;
+            if let Some(policy) = policy {
+                discover_permissions(&policy, &arn, &address, desired, live);
+            }
         }
         Ok(())
     }
 
-    async fn discover_permissions(
+    /// A function and its resource policy, if it exists (all functions are read concurrently).
+    async fn function_with_policy(
         &self,
         name: &str,
-        arn: &str,
-        function: &Address,
-        desired: &DesiredState,
-        live: &mut LiveState,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Option<(GetFunctionOutput, Option<String>)>, ProviderError> {
+        let function = self.client.get_function().function_name(name).send().await.map_err(sdk("GetFunction"));
+        let Some(function) = found(function)? else { return Ok(None) };
         let policy = found(self.client.get_policy().function_name(name).send().await.map_err(sdk("GetPolicy")))?;
-        let Some(policy) = policy.as_ref().and_then(|p| p.policy()) else { return Ok(()) };
-        let document: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
-        for statement in document["Statement"].as_array().into_iter().flatten() {
-            let Some(sid) = statement["Sid"].as_str().filter(|s| s.starts_with("authdemo-")) else { continue };
-            let wanted = desired
-                .resources
-                .iter()
-                .map(|r| &r.address)
-                .find(|a| a.kind == ResourceKind::LambdaPermission && permission_sid(&a.name) == sid);
-            let route = route_of_sid(sid).unwrap_or_else(|| sid.to_string());
-            let address = wanted.cloned().unwrap_or_else(|| Address::new(ResourceKind::LambdaPermission, route));
-            let source = statement["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap_or_default();
-            live.insert(LiveResource {
-                address,
-                id: sid.to_string(),
-                attributes: Attributes::from([
-                    ("function".into(), Value::Str(arn.to_string())),
-                    ("source_arn".into(), Value::Str(source.to_string())),
-                ]),
-                depends_on: vec![function.clone(), rest_api_address()],
-            });
-        }
-        Ok(())
+        Ok(Some((function, policy.and_then(|p| p.policy))))
     }
 
     fn code(&self, address: &Address) -> Result<Blob, ProviderError> {
@@ -272,4 +252,29 @@ impl Functions {
 
 fn environment(attrs: &Attributes) -> Environment {
     Environment::builder().set_variables(Some(attrs.entries("environment").into_iter().collect())).build()
+}
+
+/// The permissions (statements `authdemo-…`) in a function's resource policy.
+fn discover_permissions(policy: &str, arn: &str, function: &Address, desired: &DesiredState, live: &mut LiveState) {
+    let document: serde_json::Value = serde_json::from_str(policy).unwrap_or_default();
+    for statement in document["Statement"].as_array().into_iter().flatten() {
+        let Some(sid) = statement["Sid"].as_str().filter(|s| s.starts_with("authdemo-")) else { continue };
+        let wanted = desired
+            .resources
+            .iter()
+            .map(|r| &r.address)
+            .find(|a| a.kind == ResourceKind::LambdaPermission && permission_sid(&a.name) == sid);
+        let route = route_of_sid(sid).unwrap_or_else(|| sid.to_string());
+        let address = wanted.cloned().unwrap_or_else(|| Address::new(ResourceKind::LambdaPermission, route));
+        let source = statement["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap_or_default();
+        live.insert(LiveResource {
+            address,
+            id: sid.to_string(),
+            attributes: Attributes::from([
+                ("function".into(), Value::Str(arn.to_string())),
+                ("source_arn".into(), Value::Str(source.to_string())),
+            ]),
+            depends_on: vec![function.clone(), rest_api_address()],
+        });
+    }
 }

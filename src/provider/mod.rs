@@ -103,11 +103,19 @@ impl AwsProvider {
     ) -> Result<LiveState, ProviderError> {
         let account = self.account_id().await?;
         let mut live = LiveState { account, region: self.region.clone(), ..LiveState::adopting(adopt) };
-        self.user_pools.discover(desired, &mut live).await?;
         let mut parts: [LiveState; 5] = std::array::from_fn(|_| LiveState::adopting(adopt));
-        let [identity, roles, functions, apis, plans] = &mut parts;
+        let [pools, roles, functions, apis, plans] = &mut parts;
+        // The identity pool names the user pool's clients, so it is read after the user pool;
+        // everything else is read concurrently with both.
+        let cognito = async {
+            self.user_pools.discover(desired, pools).await?;
+            let mut identity = LiveState::adopting(adopt);
+            self.identity_pools.discover(pools, &mut identity).await?;
+            pools.merge(identity);
+            Ok::<_, ProviderError>(())
+        };
         tokio::try_join!(
-            self.identity_pools.discover(&live, identity),
+            cognito,
             self.roles.discover(desired, roles),
             self.functions.discover(desired, functions),
             self.apis.discover(apis),
