@@ -15,7 +15,7 @@ mod usage_plan;
 mod user_pool;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use api::{Api, Auth, Route};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
@@ -31,8 +31,6 @@ use reader::{Field, Reader};
 /// A validated stack file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stack {
-    /// The stack file as the user named it.
-    pub file: PathBuf,
     /// The stack name: it names and tags everything the stack owns.
     pub name: String,
     /// The region from the file, if it names one.
@@ -58,10 +56,9 @@ pub struct LoadOptions<'a> {
 }
 
 /// Top-level fields.
-pub(super) const TOP_LEVEL: &[&str] =
-    &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
+const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 
-/// Validates stack file text; `file` only names it in diagnostics.
+/// Validates stack file text; `file` names it in diagnostics and anchors relative code paths.
 pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
     let fail = |items| Diagnostics { file: file.to_path_buf(), items };
     let root = marked_yaml::parse_yaml_with_options(
@@ -115,7 +112,6 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref()));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     Some(Stack {
-        file: file.to_path_buf(),
         name: name?,
         region,
         user_pool: present(user_pool)?,
