@@ -75,6 +75,11 @@ impl ProviderError {
             _ => ErrorClass::Other,
         };
         let message = match (&error, error.code()) {
+            (SdkError::DispatchFailure(failure), _) if !(failure.is_io() || failure.is_timeout()) => format!(
+                "could not send the request ({}); check the credentials: --profile or AWS_PROFILE \
+                 (run `aws sso login` for an SSO profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                DisplayErrorContext(&error)
+            ),
             (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => format!(
                 "could not reach AWS ({}); check the network, --endpoint-url and --region",
                 DisplayErrorContext(&error)

@@ -61,3 +61,16 @@ fn every_shipped_stack_file_validates() {
             .expect_code(0);
     }
 }
+
+#[test]
+fn missing_credentials_say_how_to_provide_them() {
+    let file = StackFile::new("stack: demo\n");
+    let run = authdemo(&["plan"])
+        .file(&file.path())
+        .emulated()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .run()
+        .expect_code(1);
+    assert!(run.stderr.contains("check the credentials: --profile or AWS_PROFILE"), "{}", run.stderr);
+}
