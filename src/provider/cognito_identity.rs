@@ -14,6 +14,18 @@ use crate::plan::ResourceChange;
 use crate::resource::Address;
 use crate::resource::{AttributeReads, Attributes, ResourceKind, Value, identity_pool_address, user_pool_address};
 
+/// Sets the whole configuration (and the ownership tags) on a Create- or UpdateIdentityPool
+/// builder: different types with the same setters, and an update replaces everything.
+macro_rules! with_pool_settings {
+    ($pools:expr, $builder:expr, $change:expr, $ids:expr) => {
+        $builder
+            .identity_pool_name(&$pools.stack)
+            .allow_unauthenticated_identities(desired($change).flag("allow_unauthenticated"))
+            .set_cognito_identity_providers(Some($pools.providers($change, $ids)?))
+            .set_identity_pool_tags(Some(ownership_tags(&$pools.stack, &$change.address)))
+    };
+}
+
 /// The Cognito identity pool side of the provider.
 pub struct IdentityPools {
     client: Client,
@@ -109,16 +121,8 @@ impl IdentityPools {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<String, ProviderError> {
-        let out = self
-            .client
-            .create_identity_pool()
-            .identity_pool_name(&self.stack)
-            .allow_unauthenticated_identities(desired(change).flag("allow_unauthenticated"))
-            .set_cognito_identity_providers(Some(self.providers(change, ids)?))
-            .set_identity_pool_tags(Some(ownership_tags(&self.stack, &change.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateIdentityPool"))?;
+        let builder = self.client.create_identity_pool();
+        let out = with_pool_settings!(self, builder, change, ids).send().await.map_err(sdk("CreateIdentityPool"))?;
         Ok(out.identity_pool_id().to_string())
     }
 
@@ -128,16 +132,8 @@ impl IdentityPools {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<(), ProviderError> {
-        self.client
-            .update_identity_pool()
-            .identity_pool_id(live_id(change))
-            .identity_pool_name(&self.stack)
-            .allow_unauthenticated_identities(desired(change).flag("allow_unauthenticated"))
-            .set_cognito_identity_providers(Some(self.providers(change, ids)?))
-            .set_identity_pool_tags(Some(ownership_tags(&self.stack, &change.address)))
-            .send()
-            .await
-            .map_err(sdk("UpdateIdentityPool"))?;
+        let builder = self.client.update_identity_pool().identity_pool_id(live_id(change));
+        with_pool_settings!(self, builder, change, ids).send().await.map_err(sdk("UpdateIdentityPool"))?;
         Ok(())
     }
 

@@ -21,6 +21,21 @@ use crate::resource::{
     permission_sid, rest_api_address, route_of_sid,
 };
 
+/// Sets every managed configuration setting on a CreateFunction or UpdateFunctionConfiguration
+/// builder (different types with the same setters).
+macro_rules! with_function_settings {
+    ($builder:expr, $attrs:expr) => {{
+        let attrs: &Attributes = $attrs;
+        $builder
+            .runtime(Runtime::from(attrs.text("runtime")))
+            .handler(attrs.text("handler"))
+            .role(attrs.text("role"))
+            .memory_size(whole(attrs.number("memory_mb")))
+            .timeout(whole(attrs.number("timeout_s")))
+            .environment(environment(attrs))
+    }};
+}
+
 /// The Lambda side of the provider.
 pub struct Functions {
     client: Client,
@@ -125,16 +140,8 @@ impl Functions {
     pub async fn create(&self, change: &ResourceChange) -> Result<String, ProviderError> {
         let attrs = desired(change);
         let name = function_name(&self.stack, &change.address.name);
-        let out = self
-            .client
-            .create_function()
-            .function_name(&name)
-            .runtime(Runtime::from(attrs.text("runtime")))
-            .handler(attrs.text("handler"))
-            .role(attrs.text("role"))
-            .memory_size(whole(attrs.number("memory_mb")))
-            .timeout(whole(attrs.number("timeout_s")))
-            .environment(environment(attrs))
+        let builder = self.client.create_function().function_name(&name);
+        let out = with_function_settings!(builder, attrs)
             .code(FunctionCode::builder().zip_file(self.code(&change.address)?).build())
             .set_tags(Some(ownership_tags(&self.stack, &change.address)))
             .send()
@@ -177,18 +184,8 @@ impl Functions {
         }
         let configuration = ["runtime", "handler", "role", "memory_mb", "timeout_s", "environment"];
         if configuration.iter().any(|field| changed(field)) {
-            self.client
-                .update_function_configuration()
-                .function_name(&name)
-                .runtime(Runtime::from(attrs.text("runtime")))
-                .handler(attrs.text("handler"))
-                .role(attrs.text("role"))
-                .memory_size(whole(attrs.number("memory_mb")))
-                .timeout(whole(attrs.number("timeout_s")))
-                .environment(environment(attrs))
-                .send()
-                .await
-                .map_err(sdk("UpdateFunctionConfiguration"))?;
+            let builder = self.client.update_function_configuration().function_name(&name);
+            with_function_settings!(builder, attrs).send().await.map_err(sdk("UpdateFunctionConfiguration"))?;
             self.settle(&name).await?;
         }
         Ok(())
