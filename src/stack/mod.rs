@@ -177,15 +177,20 @@ fn read_vars(root: &marked_yaml::Node, overrides: &[(String, String)]) -> (BTree
 
 fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {
     use marked_yaml::LoadError as E;
+    let mut hint = "see stacks/demo.yaml for the expected shape";
     let (marker, message) = match &error {
         E::TopLevelMustBeMapping(m) => (Some(*m), "the stack file must be a mapping of fields".to_string()),
         E::DuplicateKey(inner) => {
             (inner.key.span().start().copied(), format!("duplicate key `{}`", inner.key.as_str()))
         }
         E::ScanError(m, e) => (Some(*m), format!("invalid YAML: {e}")),
-        E::UnexpectedAnchor(m) | E::UnexpectedTag(m) | E::MappingKeyMustBeScalar(m) | E::TopLevelMustBeSequence(m) => {
-            (Some(*m), error.to_string())
+        E::UnexpectedAnchor(m) => {
+            hint = "write the values out, or share them through `vars:` and `${var.NAME}`";
+            (Some(*m), "YAML anchors and aliases (&name, *name) are not supported in stack files".to_string())
         }
+        E::UnexpectedTag(m) => (Some(*m), "YAML tags (!name) are not supported in stack files".to_string()),
+        E::MappingKeyMustBeScalar(m) => (Some(*m), "mapping keys must be plain values".to_string()),
+        E::TopLevelMustBeSequence(m) => (Some(*m), "the stack file must be a mapping of fields".to_string()),
     };
     Diagnostic {
         location: marker
@@ -193,7 +198,7 @@ fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {
             .unwrap_or(Location { line: 1, column: 1 }),
         path: String::new(),
         message,
-        hint: Some("see stacks/demo.yaml for the expected shape".into()),
+        hint: Some(hint.into()),
     }
 }
 

@@ -200,7 +200,8 @@ impl<'a> Reader<'a> {
             "true" => Some(true),
             "false" => Some(false),
             other => {
-                self.error(field.location(), field.path, format!("expected true or false, found `{other}`"), None);
+                let message = format!("expected true or false, found `{other}`");
+                self.error(field.location(), field.path, message, Some("write `true` or `false`".into()));
                 None
             }
         }

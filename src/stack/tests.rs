@@ -287,6 +287,7 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
     ("stack: demo\nstack: again\n", "2:1", "", "duplicate key `stack`"),
     ("stack: demo\n  bad: [\n", "2:6", "", "invalid YAML"),
     ("- a\n- b\n", "1:1", "", "must be a mapping"),
+    ("base: &b\n  x: 1\nstack: demo\n", "2:4", "", "anchors and aliases"),
     ("stack: demo\nvars:\n  env: dev\n", "3:3", "--var envv", "does not declare"),
 ];
 
