@@ -84,7 +84,9 @@ impl ProviderError {
                 "could not reach AWS ({}); check the network, --endpoint-url and --region",
                 DisplayErrorContext(&error)
             ),
-            (SdkError::ServiceError(_), Some(code)) => format!("{code}: {}", error.message().unwrap_or("(no message)")),
+            (SdkError::ServiceError(_), Some(code)) => {
+                format!("{code}: {}{}", error.message().unwrap_or("(no message)"), next_step(operation, code))
+            }
             _ => DisplayErrorContext(&error).to_string(),
         };
         Self::new(class, operation, message)
@@ -94,6 +96,22 @@ impl ProviderError {
     pub fn gave_up(self, tries: u32, elapsed: Duration) -> Self {
         let message = format!("{} (gave up after {tries} tries in {:.0?})", self.message, elapsed);
         Self { message, ..self }
+    }
+}
+
+/// What to do about an error code that is about the caller rather than the stack.
+fn next_step(operation: &str, code: &str) -> String {
+    match code {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "NotAuthorizedException" => {
+            format!(" (the credentials may not call {operation}: grant it to them, or use --profile for ones that may)")
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            " (the credentials expired: sign in again, e.g. `aws sso login`)".to_string()
+        }
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch" => {
+            " (the credentials are not valid for this account or region: check --profile and --region)".to_string()
+        }
+        _ => String::new(),
     }
 }
 
@@ -145,5 +163,12 @@ mod tests {
         assert_eq!(ErrorClass::from_code("ConflictException"), ErrorClass::Conflict);
         assert_eq!(ErrorClass::from_code("InvalidParameterException"), ErrorClass::Other);
         assert!(ErrorClass::Throttled.is_transient() && !ErrorClass::Conflict.is_transient());
+    }
+
+    #[test]
+    fn errors_about_the_caller_say_what_to_do() {
+        assert!(next_step("CreateRole", "AccessDenied").contains("may not call CreateRole"));
+        assert!(next_step("GetRole", "ExpiredToken").contains("aws sso login"));
+        assert_eq!(next_step("GetRole", "NoSuchEntity"), "");
     }
 }
