@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_lambda::Client;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
@@ -146,13 +147,7 @@ impl Functions {
             .set_tags(Some(ownership_tags(&self.stack, &change.address)))
             .send()
             .await
-            .map_err(|e| {
-                let role_not_ready = e.as_service_error().is_some_and(|s| {
-                    s.is_invalid_parameter_value_exception() && s.to_string().contains("cannot be assumed")
-                });
-                let error = ProviderError::from_sdk("CreateFunction", e);
-                if role_not_ready { ProviderError { class: ErrorClass::Propagating, ..error } } else { error }
-            })?;
+            .map_err(role_not_ready("CreateFunction"))?;
         self.settle(&name).await?;
         Ok(out.function_arn().unwrap_or_default().to_string())
     }
@@ -185,7 +180,8 @@ impl Functions {
         let configuration = ["runtime", "handler", "role", "memory_mb", "timeout_s", "environment"];
         if configuration.iter().any(|field| changed(field)) {
             let builder = self.client.update_function_configuration().function_name(&name);
-            with_function_settings!(builder, attrs).send().await.map_err(sdk("UpdateFunctionConfiguration"))?;
+            let sent = with_function_settings!(builder, attrs).send().await;
+            sent.map_err(role_not_ready("UpdateFunctionConfiguration"))?;
             self.settle(&name).await?;
         }
         Ok(())
@@ -247,6 +243,21 @@ impl Functions {
     }
 }
 
+/// Converts an error of `operation`; Lambda's "the role cannot be assumed" (a role created moments
+/// ago, not yet visible) is transient. Lambda gives it no code of its own, so the message decides.
+fn role_not_ready<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    move |e| {
+        let propagating = e.code() == Some("InvalidParameterValueException")
+            && e.message().is_some_and(|m| m.contains("cannot be assumed"));
+        let error = ProviderError::from_sdk(operation, e);
+        if propagating { ProviderError { class: ErrorClass::Propagating, ..error } } else { error }
+    }
+}
+
 fn environment(attrs: &Attributes) -> Environment {
     Environment::builder().set_variables(Some(attrs.entries("environment").into_iter().collect())).build()
 }
@@ -273,5 +284,38 @@ fn discover_permissions(policy: &str, arn: &str, function: &Address, desired: &D
             ]),
             depends_on: vec![function.clone(), rest_api_address()],
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_lambda::config::http::HttpResponse;
+    use aws_sdk_lambda::operation::create_function::CreateFunctionError;
+    use aws_sdk_lambda::types::error::InvalidParameterValueException;
+
+    use super::*;
+
+    fn invalid_parameter(message: &str) -> SdkError<CreateFunctionError, HttpResponse> {
+        let error = InvalidParameterValueException::builder()
+            .message(message)
+            .meta(
+                aws_sdk_lambda::error::ErrorMetadata::builder()
+                    .code("InvalidParameterValueException")
+                    .message(message)
+                    .build(),
+            )
+            .build();
+        let response = HttpResponse::new(400.try_into().unwrap(), aws_sdk_lambda::primitives::SdkBody::empty());
+        SdkError::service_error(CreateFunctionError::InvalidParameterValueException(error), response)
+    }
+
+    #[test]
+    fn a_role_not_yet_assumable_is_retried_and_other_invalid_parameters_are_not() {
+        let racing = role_not_ready("CreateFunction")(invalid_parameter(
+            "The role defined for the function cannot be assumed by Lambda.",
+        ));
+        assert_eq!(racing.class, ErrorClass::Propagating);
+        let wrong = role_not_ready("CreateFunction")(invalid_parameter("Unzipped size must be smaller than 262144000"));
+        assert_eq!(wrong.class, ErrorClass::Other);
     }
 }
