@@ -54,38 +54,18 @@ pub fn read(
     base: &Path,
     stack: Option<&str>,
 ) -> Option<BTreeMap<String, Function>> {
-    let f = r.any_mapping(field)?;
-    let mut functions = BTreeMap::new();
-    let mut ok = true;
-    for (name, value) in f.entries() {
-        if !is_function_name(&name.value) {
-            r.error(
-                name.location,
-                value.path(),
-                format!("`{}` is not a valid function name", name.value),
-                Some("use 1-31 letters, digits, `-` or `_` (the stack name is prefixed)".into()),
-            );
-            ok = false;
-        } else if let Some(stack) = stack
-            && stack.len() + "-fn-".len() + name.value.len() > 64
-        {
-            r.error(
-                name.location,
-                value.path(),
-                format!(
-                    "`{}` is too long for this stack: its role `{stack}-fn-{}` would exceed 64 characters",
-                    name.value, name.value
-                ),
-                Some("shorten the function or the stack name".into()),
-            );
-            ok = false;
+    let check = |name: &str| {
+        if !is_function_name(name) {
+            let hint = "use 1-31 letters, digits, `-` or `_` (the stack name is prefixed)".to_string();
+            return Some((format!("`{name}` is not a valid function name"), hint));
         }
-        match read_function(r, value.field(), base) {
-            Some(function) => drop(functions.insert(name.value, function)),
-            None => ok = false,
-        }
-    }
-    ok.then_some(functions)
+        let role = format!("{}-fn-{name}", stack?);
+        (role.len() > 64).then(|| {
+            let message = format!("`{name}` is too long for this stack: its role `{role}` would exceed 64 characters");
+            (message, "shorten the function or the stack name".to_string())
+        })
+    };
+    r.named(field, check, |r, value| read_function(r, value, base))
 }
 
 fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Function> {
@@ -152,27 +132,16 @@ fn read_code(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Artifa
 }
 
 fn read_environment(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<String, String>> {
-    let f = r.any_mapping(field)?;
-    let mut variables = BTreeMap::new();
-    let mut ok = true;
-    for (name, value) in f.entries() {
-        let valid = name.value.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid || name.value.starts_with("AWS_") {
-            r.error(
-                name.location,
-                value.path(),
-                format!("`{}` is not a usable environment variable name", name.value),
-                Some("use letters, digits and `_`, starting with a letter; `AWS_` names are reserved by Lambda".into()),
-            );
-            ok = false;
-        }
-        match r.string(value.field()) {
-            Some(v) => drop(variables.insert(name.value, v.value)),
-            None => ok = false,
-        }
-    }
-    ok.then_some(variables)
+    let check = |name: &str| {
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with("AWS_");
+        (!valid).then(|| {
+            let hint = "use letters, digits and `_`, starting with a letter; `AWS_` names are reserved by Lambda";
+            (format!("`{name}` is not a usable environment variable name"), hint.to_string())
+        })
+    };
+    r.named(field, check, |r, value| r.string(value).map(|s| s.value))
 }
 
 fn is_function_name(s: &str) -> bool {

@@ -1,6 +1,8 @@
 //! A span-aware reader over the parsed YAML tree. Every accessor records a diagnostic (with the
 //! node's location and field path) instead of stopping, so one pass reports every problem.
 
+use std::collections::BTreeMap;
+
 use marked_yaml::Node;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 
@@ -299,6 +301,31 @@ impl<'a> Reader<'a> {
                 Some(serde_json::Value::Object(object))
             }
         }
+    }
+
+    /// Reads a mapping keyed by user-chosen names (clients, users, functions, …): `check_name`
+    /// says what is wrong with a name (message and hint), `read_entry` reads each value. Every
+    /// problem is reported; the result is `None` if there was any.
+    pub fn named<T>(
+        &mut self,
+        field: Field<'_>,
+        check_name: impl Fn(&str) -> Option<(String, String)>,
+        mut read_entry: impl FnMut(&mut Self, Field<'_>) -> Option<T>,
+    ) -> Option<BTreeMap<String, T>> {
+        let fields = self.any_mapping(field)?;
+        let mut entries = BTreeMap::new();
+        let mut ok = true;
+        for (name, value) in fields.entries() {
+            if let Some((message, hint)) = check_name(&name.value) {
+                self.error(name.location, value.path(), message, Some(hint));
+                ok = false;
+            }
+            match read_entry(self, value.field()) {
+                Some(entry) => drop(entries.insert(name.value, entry)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(entries)
     }
 
     /// Reads a secret: the whole value must be one `${env:NAME}` reference.

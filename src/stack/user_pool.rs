@@ -170,11 +170,23 @@ pub fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
         )
         .map(Some)
     });
-    let clients = opt(&f, "clients", |field| read_named(r, field, is_client_name, read_client));
+    let clients = opt(&f, "clients", |field| {
+        let check = |name: &str| {
+            (!is_client_name(name))
+                .then(|| (format!("`{name}` is not a valid name"), "use 1-64 letters, digits, `_` or `-`".to_string()))
+        };
+        r.named(field, check, read_client)
+    });
     let custom_names: Vec<String> = custom_attributes.clone().flatten().unwrap_or_default().into_keys().collect();
     let policy_for_users = password_policy.clone().flatten().unwrap_or_default();
     let users = opt(&f, "users", |field| {
-        read_named(r, field, is_username, |r, field| read_user(r, field, &custom_names, &policy_for_users))
+        let check = |name: &str| {
+            (!is_username(name)).then(|| {
+                let hint = "use 1-64 letters, digits, `_`, `-`, `.`, `@` or `+`".to_string();
+                (format!("`{name}` is not a valid name"), hint)
+            })
+        };
+        r.named(field, check, |r, field| read_user(r, field, &custom_names, &policy_for_users))
     });
     if let (Some(sign_in), Some(users_field)) = (sign_in, f.get("users")) {
         check_usernames(r, sign_in, users_field.field());
@@ -238,27 +250,14 @@ fn check_usernames(r: &mut Reader<'_>, sign_in: SignIn, users: Field<'_>) {
 }
 
 fn read_custom_attributes(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<String, String>> {
-    let f = r.any_mapping(field)?;
-    let mut attributes = BTreeMap::new();
-    let mut ok = true;
-    for (name, value) in f.entries() {
-        if !(1..=20).contains(&name.value.len()) || !name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            r.error(
-                name.location,
-                value.path(),
-                "invalid custom attribute name",
-                Some("use 1-20 letters, digits or `_`; Cognito adds the `custom:` prefix".into()),
-            );
-            ok = false;
-        }
-        match r.one_of(value.field(), ATTRIBUTE_TYPES) {
-            Some(kind) => {
-                attributes.insert(name.value, kind);
-            }
-            None => ok = false,
-        }
-    }
-    ok.then_some(attributes)
+    let check = |name: &str| {
+        let valid = (1..=20).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        (!valid).then(|| {
+            let hint = "use 1-20 letters, digits or `_`; Cognito adds the `custom:` prefix".to_string();
+            ("invalid custom attribute name".to_string(), hint)
+        })
+    };
+    r.named(field, check, |r, value| r.one_of(value, ATTRIBUTE_TYPES))
 }
 
 fn read_password_policy(r: &mut Reader<'_>, field: Field<'_>) -> Option<PasswordPolicy> {
@@ -288,36 +287,6 @@ fn read_password_policy(r: &mut Reader<'_>, field: Field<'_>) -> Option<Password
         temporary_password_validity_days: validity?,
     };
     ok.then_some(policy)
-}
-
-/// Reads a mapping of user-named entries, checking each name with `is_valid_name`.
-fn read_named<T>(
-    r: &mut Reader<'_>,
-    field: Field<'_>,
-    is_valid_name: fn(&str) -> bool,
-    mut read_entry: impl FnMut(&mut Reader<'_>, Field<'_>) -> Option<T>,
-) -> Option<BTreeMap<String, T>> {
-    let f = r.any_mapping(field)?;
-    let mut entries = BTreeMap::new();
-    let mut ok = true;
-    for (name, value) in f.entries() {
-        if !is_valid_name(&name.value) {
-            r.error(
-                name.location,
-                value.path(),
-                format!("`{}` is not a valid name", name.value),
-                Some("use letters, digits, `_`, `-`, `.`, `@` or `+`, at most 64 characters".into()),
-            );
-            ok = false;
-        }
-        match read_entry(r, value.field()) {
-            Some(entry) => {
-                entries.insert(name.value, entry);
-            }
-            None => ok = false,
-        }
-    }
-    ok.then_some(entries)
 }
 
 fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
