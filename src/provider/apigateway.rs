@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Method, Op, PatchOperation};
 
-use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
 use super::{Serial, claim, desired, id_of, live_id};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
@@ -176,7 +176,7 @@ impl RestApis {
     /// Deletes the API with everything in it.
     pub async fn delete_api(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let result = self.client.delete_rest_api().rest_api_id(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteRestApi"))).map(drop)
+        deleted("DeleteRestApi", result)
     }
 
     /// The id of the resource at `path` ("/" is the API's root).
@@ -226,7 +226,7 @@ impl RestApis {
     ) -> Result<(), ProviderError> {
         let api_id = id_of(ids, &rest_api_address())?;
         let result = self.client.delete_resource().rest_api_id(api_id).resource_id(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteResource"))).map(drop)
+        deleted("DeleteResource", result)
     }
 
     /// Creates a method with its Lambda proxy integration; the id is `RESOURCE_ID/METHOD`.
@@ -318,7 +318,7 @@ impl RestApis {
         let (resource_id, method) = live_id(change).split_once('/').unwrap_or_default();
         let result =
             self.client.delete_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send().await;
-        found(result.map_err(sdk("DeleteMethod"))).map(drop)
+        deleted("DeleteMethod", result)
     }
 
     async fn deploy(&self, api_id: &str, change: &ResourceChange) -> Result<String, ProviderError> {
@@ -384,7 +384,7 @@ impl RestApis {
     ) -> Result<(), ProviderError> {
         let api_id = id_of(ids, &rest_api_address())?;
         let result = self.client.delete_stage().rest_api_id(api_id).stage_name(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteStage")))?;
+        deleted("DeleteStage", result)?;
         self.delete_deployment(api_id, change).await
     }
 
@@ -402,7 +402,7 @@ impl RestApis {
         }
         for id in unused {
             let result = self.client.delete_deployment().rest_api_id(api_id).deployment_id(id).send().await;
-            found(result.map_err(sdk("DeleteDeployment")))?;
+            deleted("DeleteDeployment", result)?;
         }
         Ok(())
     }
@@ -413,7 +413,7 @@ impl RestApis {
             return Ok(());
         }
         let result = self.client.delete_deployment().rest_api_id(api_id).deployment_id(old).send().await;
-        found(result.map_err(sdk("DeleteDeployment"))).map(drop)
+        deleted("DeleteDeployment", result)
     }
 }
 

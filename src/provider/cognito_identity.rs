@@ -7,7 +7,7 @@ use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 
-use super::error::{ErrorClass, ProviderError, found, sdk, sdk_transient};
+use super::error::{ErrorClass, ProviderError, deleted, found, sdk, sdk_transient};
 use super::{claim, desired, id_of, live_id};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
@@ -140,7 +140,7 @@ impl IdentityPools {
     /// Deletes the identity pool.
     pub async fn delete_pool(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let result = self.client.delete_identity_pool().identity_pool_id(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteIdentityPool"))).map(drop)
+        deleted("DeleteIdentityPool", result)
     }
 
     /// Attaches the roles. A role created moments ago may not be visible to Cognito yet: AWS
@@ -171,7 +171,7 @@ impl IdentityPools {
             .set_roles(Some(HashMap::new()))
             .send()
             .await;
-        found(result.map_err(sdk("SetIdentityPoolRoles"))).map(drop)
+        deleted("SetIdentityPoolRoles", result)
     }
 }
 

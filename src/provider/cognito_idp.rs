@@ -14,7 +14,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use futures::future::try_join_all;
 
-use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
 use super::{Secrets, claim, desired, id_of, live_id, whole};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
@@ -253,7 +253,7 @@ impl UserPools {
     /// Deletes the pool (and with it every user in it).
     pub async fn delete_pool(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let result = self.client.delete_user_pool().user_pool_id(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteUserPool"))).map(drop)
+        deleted("DeleteUserPool", result)
     }
 
     /// Creates an app client with its full configuration.
@@ -302,7 +302,7 @@ impl UserPools {
             .client_id(live_id(change))
             .send()
             .await;
-        found(result.map_err(sdk("DeleteUserPoolClient"))).map(drop)
+        deleted("DeleteUserPoolClient", result)
     }
 
     /// Creates the hosted-UI domain; its id is the prefix.
@@ -335,7 +335,7 @@ impl UserPools {
             .domain(live_id(change))
             .send()
             .await;
-        found(result.map_err(sdk("DeleteUserPoolDomain"))).map(drop)
+        deleted("DeleteUserPoolDomain", result)
     }
 
     /// Creates a user without sending any message, then makes its password permanent. The
@@ -416,7 +416,7 @@ impl UserPools {
             .username(live_id(change))
             .send()
             .await;
-        found(result.map_err(sdk("AdminDeleteUser"))).map(drop)
+        deleted("AdminDeleteUser", result)
     }
 
     async fn set_permanent_password(&self, pool_id: &str, address: &Address) -> Result<(), ProviderError> {

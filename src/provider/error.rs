@@ -143,6 +143,16 @@ where
     }
 }
 
+/// The result of a delete: a resource that is already gone counts as deleted (an earlier run may
+/// have deleted it, or its parent took it along).
+pub fn deleted<T, E, R>(operation: &'static str, result: Result<T, SdkError<E, R>>) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug,
+{
+    found(result.map_err(sdk(operation))).map(drop)
+}
+
 /// Maps a "not found" error to `Ok(None)`; other errors stay errors.
 pub fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
     match result {

@@ -8,7 +8,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 
-use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
 use super::{claim, desired, live_id};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, ownership_tags};
 use crate::plan::ResourceChange;
@@ -197,7 +197,7 @@ impl Roles {
 
     async fn delete_policy(&self, role_name: &str, policy: &str) -> Result<(), ProviderError> {
         let result = self.client.delete_role_policy().role_name(role_name).policy_name(policy).send().await;
-        found(result.map_err(sdk("DeleteRolePolicy"))).map(drop)
+        deleted("DeleteRolePolicy", result)
     }
 
     /// Deletes the role after removing its inline and attached policies.
@@ -223,6 +223,6 @@ impl Roles {
                 .map_err(sdk("DetachRolePolicy"))?;
         }
         let result = self.client.delete_role().role_name(&name).send().await;
-        found(result.map_err(sdk("DeleteRole"))).map(drop)
+        deleted("DeleteRole", result)
     }
 }

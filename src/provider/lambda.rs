@@ -11,7 +11,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime, State};
 use futures::future::try_join_all;
 
-use super::error::{ErrorClass, ProviderError, found, sdk};
+use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
 use super::{claim, desired, live_id, whole};
 use crate::apply::{RetryPolicy, wait_until};
 use crate::artifact::Artifact;
@@ -190,7 +190,7 @@ impl Functions {
     /// Deletes the function.
     pub async fn delete(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let result = self.client.delete_function().function_name(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteFunction"))).map(drop)
+        deleted("DeleteFunction", result)
     }
 
     /// Waits until the function is neither being created nor updated.
@@ -239,7 +239,7 @@ impl Functions {
     pub async fn remove_permission(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let function = change.before.as_ref().map(|b| b.text("function").to_string()).unwrap_or_default();
         let result = self.client.remove_permission().function_name(function).statement_id(live_id(change)).send().await;
-        found(result.map_err(sdk("RemovePermission"))).map(drop)
+        deleted("RemovePermission", result)
     }
 }
 

@@ -7,7 +7,7 @@ use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{Op, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings};
 
 use super::apigateway::replace;
-use super::error::{ErrorClass, ProviderError, found, sdk, sdk_transient};
+use super::error::{ErrorClass, ProviderError, deleted, found, sdk, sdk_transient};
 use super::{Secrets, Serial, claim, desired, id_of, live_id, whole};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
 use crate::plan::ResourceChange;
@@ -228,7 +228,7 @@ impl UsagePlans {
         let detach = stages.iter().map(|s| stage_patch(Op::Remove, s)).collect();
         found(self.patch_plan(live_id(change), detach).await)?;
         let result = self.client.delete_usage_plan().usage_plan_id(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteUsagePlan"))).map(drop)
+        deleted("DeleteUsagePlan", result)
     }
 
     /// Creates an API key with the value from the environment, or one AWS generates.
@@ -262,7 +262,7 @@ impl UsagePlans {
     /// Deletes an API key.
     pub async fn delete_key(&self, change: &ResourceChange) -> Result<(), ProviderError> {
         let result = self.client.delete_api_key().api_key(live_id(change)).send().await;
-        found(result.map_err(sdk("DeleteApiKey"))).map(drop)
+        deleted("DeleteApiKey", result)
     }
 
     /// The value of an API key, for `authdemo output --show-sensitive`.
@@ -305,7 +305,7 @@ impl UsagePlans {
             .key_id(live_id(change))
             .send()
             .await;
-        found(result.map_err(sdk("DeleteUsagePlanKey"))).map(drop)
+        deleted("DeleteUsagePlanKey", result)
     }
 }
 
