@@ -13,9 +13,10 @@ use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, OutputsFormat, StackArg
 use crate::live::LiveState;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, plan, plan_destroy};
-use crate::provider::{AwsProvider, ConnectOptions, sdk_config};
+use crate::provider::desired_state;
+use crate::provider::{Applier, AwsProvider, ConnectOptions, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
-use crate::resource::{Address, DesiredState, Target, desired_state};
+use crate::resource::{Address, DesiredState, Target};
 use crate::saved_plan::SavedPlan;
 use crate::stack::{Diagnostic, Diagnostics, LoadOptions, Location, Stack, parse};
 
@@ -69,7 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_plan(&plan, args.output);
             guard(&plan, &args.allow_replace)?;
             let approved = args.auto_approve || saved.is_some();
-            execute_plan(provider, plan, "apply", approved, args.parallelism, args.output).await
+            execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
         }
         Command::Destroy(args) => {
             require_approval_path(args.auto_approve, "destroy")?;
@@ -79,7 +80,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let plan = plan_destroy(&stack.name, &live);
             print_plan(&plan, args.output);
             guard(&plan, &[])?;
-            execute_plan(provider, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+            execute_plan(provider.applier(&desired), plan, "destroy", args.auto_approve, args.parallelism, args.output)
+                .await
         }
         Command::Graph(args) => {
             let stack = load_stack(&args.stack)?;
@@ -184,10 +186,9 @@ async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvi
         endpoint_url: global.endpoint_url.clone(),
     };
     let config = sdk_config(&options).await?;
-    let mut provider = AwsProvider::new(&config, &stack.name);
+    let provider = AwsProvider::new(&config, &stack.name);
     let account = provider.account_id().await.context("cannot identify the AWS account of these credentials")?;
     let desired = desired_state(stack, &Target { region: provider.region().to_string(), account });
-    provider.prepare(&desired);
     Ok((provider, desired))
 }
 
@@ -225,7 +226,7 @@ fn print_plan(plan: &Plan, format: OutputFormat) {
 }
 
 async fn execute_plan(
-    provider: AwsProvider,
+    applier: Applier,
     plan: Plan,
     command: &str,
     auto_approve: bool,
@@ -251,7 +252,7 @@ async fn execute_plan(
         }
     });
     let reporter = Progress::new(format);
-    let outcome = execute(&graph, &work, Arc::new(provider), ids, parallelism.into(), &stop, &reporter).await;
+    let outcome = execute(&graph, &work, Arc::new(applier), ids, parallelism.into(), &stop, &reporter).await;
     watcher.abort();
     reporter.finish(command, &outcome);
     Ok(if outcome.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -10,6 +10,7 @@ pub mod apply;
 pub mod artifact;
 pub mod cli;
 pub mod commands;
+pub mod error;
 pub mod graph;
 pub mod live;
 pub mod outputs;
@@ -20,6 +21,7 @@ pub mod resource;
 pub mod saved_plan;
 pub mod secret;
 pub mod stack;
+pub mod step;
 
 use std::process::ExitCode;
 

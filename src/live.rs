@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes};
+use crate::resource::{Address, Attributes, Spec, references};
 
 /// Tag naming the stack that owns a resource.
 pub const STACK_TAG: &str = "authdemo:stack";
@@ -23,6 +23,14 @@ pub struct LiveResource {
     pub attributes: Attributes,
     /// The resources it lives in (its parent).
     pub depends_on: Vec<Address>,
+}
+
+impl LiveResource {
+    /// The live resource at `address` with physical id `id` and the fields of `spec`; what it
+    /// depends on is filled in by [`LiveState::link`].
+    pub fn of<S: Spec>(address: Address, id: String, spec: &S) -> Self {
+        Self { address, id, attributes: spec.to_attributes(), depends_on: Vec::new() }
+    }
 }
 
 /// A same-named resource without the stack's ownership tags: never modified, never deleted.
@@ -69,6 +77,19 @@ impl LiveState {
     /// Records a resource of the stack.
     pub fn insert(&mut self, resource: LiveResource) {
         self.resources.insert(resource.address.clone(), resource);
+    }
+
+    /// Makes each resource depend on what it lives in and on every resource its attributes
+    /// refer to, when those exist: deletes then run children first.
+    pub fn link(&mut self) {
+        let present: BTreeSet<Address> = self.resources.keys().cloned().collect();
+        for resource in self.resources.values_mut() {
+            let mut depends_on: BTreeSet<Address> = resource.depends_on.drain(..).collect();
+            depends_on.extend(resource.address.container());
+            depends_on.extend(resource.attributes.values().flat_map(references));
+            depends_on.remove(&resource.address);
+            resource.depends_on = depends_on.into_iter().filter(|a| present.contains(a)).collect();
+        }
     }
 }
 

@@ -3,30 +3,17 @@
 //! lets running steps finish but starts no new one, so a re-run can adopt and finish.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::steps::Step;
+use crate::error::ProviderError;
 use crate::graph::Graph;
 use crate::plan::ResourceChange;
-use crate::provider::ProviderError;
 use crate::resource::Address;
-
-/// Carries out one step against AWS (or a fake in tests).
-pub trait Runner: Send + Sync + 'static {
-    /// Runs `step` for `change`; `ids` holds the physical ids of every resource known so far.
-    /// Returns the new physical id after a create.
-    fn run(
-        &self,
-        step: &Step,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> impl Future<Output = Result<Option<String>, ProviderError>> + Send;
-}
+use crate::step::{Runner, Step};
 
 /// Progress of a run, for a [`Reporter`].
 #[derive(Debug)]

@@ -2,9 +2,7 @@
 //! first, creates and updates parents first) that [`execute`] walks with bounded parallelism.
 
 mod executor;
-mod retry;
 mod steps;
 
-pub use executor::{Event, Outcome, Reporter, Runner, StepOutcome, execute};
-pub use retry::{RetryPolicy, retry, wait_until};
-pub use steps::{Operation, Step, steps};
+pub use executor::{Event, Outcome, Reporter, StepOutcome, execute};
+pub use steps::steps;

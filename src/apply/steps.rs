@@ -6,27 +6,7 @@ use std::collections::BTreeMap;
 use crate::graph::{CycleError, Graph};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::resource::Address;
-
-/// What one step does to its resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    /// Deletes the live resource.
-    Delete,
-    /// Creates the resource.
-    Create,
-    /// Changes the live resource in place.
-    Update,
-}
-
-/// One unit of work: an operation on a resource.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Step {
-    /// The resource.
-    pub address: Address,
-    /// The operation.
-    pub operation: Operation,
-}
+use crate::step::{Operation, Step};
 
 /// The steps of `plan` with their ordering, and the change each step carries out.
 pub fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, ResourceChange>), CycleError> {

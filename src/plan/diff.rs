@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Action, FieldChange, Plan, ResourceChange};
 use crate::graph::Graph;
 use crate::live::LiveState;
-use crate::resource::{Address, Attributes, DesiredState, FieldRule, ResourceKind, Value, references};
+use crate::resource::{Address, Attributes, DesiredState, FieldRule, Value, references, rule_of};
 
 /// Plans the changes that make `live` match `desired`.
 pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
@@ -22,7 +22,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
                 && changes.get(*parent).is_some_and(|c| c.action == Action::Replace)
         });
         let changed_fields = match existing {
-            Some(existing) => diff_fields(resource.kind, &existing.attributes, &wanted.attributes, &is_new),
+            Some(existing) => diff_fields(wanted.rules, &existing.attributes, &wanted.attributes, &is_new),
             None => Vec::new(),
         };
         let adopt = live.adopted.contains(&resource);
@@ -36,7 +36,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
             before: existing.map(|e| e.attributes.clone()),
             after: Some(wanted.attributes.clone()),
             depends_on: wanted.depends_on.clone(),
-            notes: write_only_notes(resource.kind, &wanted.attributes, existing.is_some()),
+            notes: write_only_notes(wanted.rules, &wanted.attributes, existing.is_some()),
             adopt,
         };
         changes.insert(resource, change);
@@ -120,7 +120,7 @@ fn deletion(resource: &crate::live::LiveResource, reason: &str) -> ResourceChang
 /// desired resource lists all the fields it manages. A field that refers to a resource this plan
 /// creates or replaces changes too, since that resource's id will be new (`is_new`).
 fn diff_fields(
-    kind: ResourceKind,
+    rules: &[(&str, FieldRule)],
     live: &Attributes,
     desired: &Attributes,
     is_new: &dyn Fn(&Address) -> bool,
@@ -128,7 +128,7 @@ fn diff_fields(
     desired
         .iter()
         .filter_map(|(field, after)| {
-            let rule = kind.field_rule(field);
+            let rule = rule_of(rules, field);
             let before = live.get(field);
             let refers_to_new = references(after).iter().any(is_new);
             if rule == FieldRule::WriteOnly || (before == Some(after) && !refers_to_new) {
@@ -158,10 +158,10 @@ fn only_adds(before: Option<&Value>, after: &Value) -> bool {
     }
 }
 
-fn write_only_notes(kind: ResourceKind, desired: &Attributes, exists: bool) -> Vec<String> {
+fn write_only_notes(rules: &[(&str, FieldRule)], desired: &Attributes, exists: bool) -> Vec<String> {
     desired
         .keys()
-        .filter(|field| exists && kind.field_rule(field) == FieldRule::WriteOnly)
+        .filter(|field| exists && rule_of(rules, field) == FieldRule::WriteOnly)
         .map(|field| format!("{field} is set on create only: AWS cannot hand it back, so it is not compared"))
         .collect()
 }

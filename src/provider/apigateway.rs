@@ -1,106 +1,270 @@
 //! API Gateway REST APIs: the API (found by name, owned by tags), its paths, methods with Lambda
 //! proxy integrations, and the stage whose deployment carries the route table's fingerprint.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use aws_sdk_apigateway::Client;
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Method, Op, PatchOperation};
+use aws_sdk_apigateway::types::{
+    EndpointConfiguration, EndpointType, IntegrationType, Method, Op, PatchOperation, RestApi,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
-use super::{Serial, claim, desired, id_of, live_id};
-use crate::live::{LiveResource, LiveState, ownership_tags};
-use crate::plan::ResourceChange;
-use crate::resource::{Address, AttributeReads, Attributes, ResourceKind, Value, function_name, rest_api_address};
+use super::call::Calls;
+use super::handler::{Handler, StepContext};
+use super::iam::RoleSpec;
+use super::lambda::PermissionSpec;
+use super::{Serial, claim};
+use crate::error::{ProviderError, deleted, found};
+use crate::live::{LiveResource, LiveState, check_ownership, ownership_tags};
+use crate::resource::policy_document::document;
+use crate::resource::{
+    Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, reference, rest_api_address,
+};
+use crate::spec;
+use crate::stack::{Api, Auth, Route};
 
 /// The prefix of a deployment description before the routes' fingerprint.
 const FINGERPRINT_PREFIX: &str = "authdemo routes ";
+
+spec! {
+    /// The REST API.
+    pub struct RestApiSpec for RestApi {
+        /// `REGIONAL`.
+        endpoint_type: String => ForcesReplacement,
+    }
+}
+
+spec! {
+    /// A path of the REST API.
+    pub struct ApiResourceSpec for ApiResource {
+        /// The last segment of the path.
+        path_part: String => ForcesReplacement,
+    }
+}
+
+spec! {
+    /// A method with its Lambda proxy integration.
+    pub struct RouteSpec for ApiRoute {
+        /// `NONE` or `AWS_IAM`.
+        authorization: String,
+        /// Whether callers must send an API key.
+        api_key_required: bool,
+        /// The Lambda invocation URI.
+        integration_uri: String,
+    }
+}
+
+spec! {
+    /// The stage and the deployment it serves.
+    pub struct StageSpec for ApiStage {
+        /// The fingerprint of the route table the deployment was made from.
+        routes_fingerprint: String,
+        /// The deployment the stage serves (live only).
+        deployment_id: Option<String>,
+    }
+}
+
+/// The fingerprint of a route table, carried in the stage's deployment description.
+fn routes_fingerprint(routes: &[Route]) -> String {
+    let mut hasher = Sha256::new();
+    for route in routes {
+        hasher
+            .update(format!("{} {} {} {:?} {}\n", route.method, route.path, route.function, route.auth, route.api_key));
+    }
+    hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Adds the REST API to `state`: every path as a resource, every route as a method with its
+/// Lambda proxy integration and invoke permission, the stage, and the invoke policy of
+/// signed-in users on the authenticated role.
+pub fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
+    let rest_api = rest_api_address();
+    let api_ref = reference(&rest_api);
+    let spec = RestApiSpec { endpoint_type: "REGIONAL".into() };
+    state.resources.push(DesiredResource::of(rest_api.clone(), &spec, Vec::new()));
+    for path in api_paths(&api.routes) {
+        let (parent, part) = path.rsplit_once('/').unwrap_or_default();
+        let mut depends_on = vec![rest_api.clone()];
+        if !parent.is_empty() {
+            depends_on.push(Address::new(ResourceKind::ApiResource, parent));
+        }
+        let spec = ApiResourceSpec { path_part: part.to_string() };
+        state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiResource, &path), &spec, depends_on));
+    }
+    let mut routes = vec![rest_api.clone()];
+    for route in &api.routes {
+        let function = Address::new(ResourceKind::Function, &route.function);
+        let address = Address::new(ResourceKind::ApiRoute, route.key());
+        let mut depends_on = vec![rest_api.clone(), function.clone()];
+        if route.path != "/" {
+            depends_on.push(Address::new(ResourceKind::ApiResource, &route.path));
+        }
+        let spec = RouteSpec {
+            authorization: if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }.into(),
+            api_key_required: route.api_key,
+            integration_uri: format!(
+                "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+                target.region,
+                reference(&function)
+            ),
+        };
+        state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
+        let permission = PermissionSpec {
+            function: reference(&function),
+            source_arn: format!(
+                "arn:aws:execute-api:{}:{}:{api_ref}/*/{}",
+                target.region,
+                target.account,
+                arn_route(route)
+            ),
+        };
+        let permission_address = Address::new(ResourceKind::LambdaPermission, route.key());
+        state.resources.push(DesiredResource::of(permission_address, &permission, vec![function, rest_api.clone()]));
+        routes.push(address);
+    }
+    let stage = StageSpec { routes_fingerprint: routes_fingerprint(&api.routes), deployment_id: None };
+    state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
+    let invocable: Vec<String> = api
+        .routes
+        .iter()
+        .filter(|r| r.auth == Auth::Iam)
+        .map(|r| {
+            format!("arn:aws:execute-api:{}:{}:{api_ref}/{}/{}", target.region, target.account, api.stage, arn_route(r))
+        })
+        .collect();
+    grant_invoke(state, invocable);
+}
+
+/// Every path of the routes and all their parents, sorted (parents first).
+fn api_paths(routes: &[Route]) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    for route in routes {
+        let segments: Vec<&str> = route.path.split('/').filter(|s| !s.is_empty()).collect();
+        for depth in 1..=segments.len() {
+            let path = format!("/{}", segments[..depth].join("/"));
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort_unstable();
+    paths
+}
+
+/// Lets the authenticated role invoke exactly the `invocable` method ARNs.
+fn grant_invoke(state: &mut DesiredState, invocable: Vec<String>) {
+    let authenticated = Address::new(ResourceKind::IamRole, "authenticated");
+    let Some(role) = state.resources.iter_mut().find(|r| r.address == authenticated) else { return };
+    if invocable.is_empty() {
+        return;
+    }
+    let Ok(mut spec) = RoleSpec::from_attributes(&role.attributes) else { return };
+    let statement = json!({ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": invocable });
+    spec.policies.insert(INVOKE_POLICY.to_string(), document(vec![statement]));
+    role.attributes = spec.to_attributes();
+    role.depends_on.push(rest_api_address());
+}
+
+/// `METHOD/PATH` as execute-api ARNs write it: `*` for ANY and for path parameters, no leading `/`.
+fn arn_route(route: &Route) -> String {
+    let method = if route.method == "ANY" { "*" } else { route.method.as_str() };
+    let path: Vec<&str> =
+        route.path.trim_start_matches('/').split('/').map(|s| if s.starts_with('{') { "*" } else { s }).collect();
+    format!("{method}/{}", path.join("/"))
+}
 
 /// The API Gateway side of the provider.
 pub struct RestApis {
     client: Client,
     stack: String,
     serial: Serial,
+    calls: Calls,
 }
 
 impl RestApis {
     /// The REST APIs of `stack` through `client`; `serial` is held around the calls API Gateway
     /// allows only one at a time per account.
-    pub fn new(client: Client, stack: &str, serial: Serial) -> Self {
-        Self { client, stack: stack.to_string(), serial }
+    pub fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), serial, calls }
+    }
+
+    /// The APIs named after the stack: id, tags and description of each.
+    async fn candidates(&self) -> Result<Vec<(String, HashMap<String, String>, RestApi)>, ProviderError> {
+        let listed = self
+            .calls
+            .all_pages(
+                "GetRestApis",
+                |position| self.client.get_rest_apis().limit(500).set_position(position).send(),
+                |out| (out.items.unwrap_or_default(), out.position),
+            )
+            .await?;
+        Ok(listed
+            .into_iter()
+            .filter(|api| api.name() == Some(self.stack.as_str()))
+            .filter_map(|api| Some((api.id.clone()?, api.tags.clone().unwrap_or_default(), api)))
+            .collect())
     }
 
     /// Finds the stack's API, then its paths, routes and stages.
     pub async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = rest_api_address();
-        let mut candidates = Vec::new();
-        let mut apis = self.client.get_rest_apis().limit(500).into_paginator().items().send();
-        while let Some(api) = apis.next().await {
-            let api = api.map_err(sdk("GetRestApis"))?;
-            if api.name() == Some(self.stack.as_str()) {
-                candidates.push((
-                    api.id().unwrap_or_default().to_string(),
-                    api.tags().cloned().unwrap_or_default(),
-                    api,
-                ));
-            }
-        }
-        let Some(api) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
-        let api_id = api.id().unwrap_or_default().to_string();
+        let Some((api_id, api)) = claim(
+            self.candidates().await?.into_iter().map(|(id, tags, api)| (id.clone(), tags, (id, api))).collect(),
+            &self.stack,
+            &address,
+            live,
+        )?
+        else {
+            return Ok(());
+        };
         let endpoint =
             api.endpoint_configuration().and_then(|e| e.types().first()).map(|t| t.as_str()).unwrap_or_default();
-        live.insert(LiveResource {
-            address: address.clone(),
-            id: api_id.clone(),
-            attributes: Attributes::from([("endpoint_type".into(), Value::Str(endpoint.to_string()))]),
-            depends_on: Vec::new(),
-        });
+        live.insert(LiveResource::of(address, api_id.clone(), &RestApiSpec { endpoint_type: endpoint.to_string() }));
         self.discover_paths(&api_id, live).await?;
         self.discover_stages(&api_id, live).await
     }
 
     async fn discover_paths(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {
-        let mut resources =
-            self.client.get_resources().rest_api_id(api_id).limit(500).embed("methods").into_paginator().items().send();
-        while let Some(resource) = resources.next().await {
-            let resource = resource.map_err(sdk("GetResources"))?;
+        let resources = self
+            .calls
+            .all_pages(
+                "GetResources",
+                |position| {
+                    self.client
+                        .get_resources()
+                        .rest_api_id(api_id)
+                        .limit(500)
+                        .embed("methods")
+                        .set_position(position)
+                        .send()
+                },
+                |out| (out.items.unwrap_or_default(), out.position),
+            )
+            .await?;
+        for resource in resources {
             let path = resource.path().unwrap_or("/");
-            let resource_id = resource.id().unwrap_or_default();
-            let mut route_parents = vec![rest_api_address()];
+            let Some(resource_id) = resource.id() else { continue };
             if path != "/" {
-                let resource_address = Address::new(ResourceKind::ApiResource, path);
-                let mut depends_on = vec![rest_api_address()];
-                if let Some((parent, _)) = path.rsplit_once('/').filter(|(p, _)| !p.is_empty()) {
-                    depends_on.push(Address::new(ResourceKind::ApiResource, parent));
-                }
-                live.insert(LiveResource {
-                    address: resource_address.clone(),
-                    id: resource_id.to_string(),
-                    attributes: Attributes::from([(
-                        "path_part".into(),
-                        Value::Str(resource.path_part().unwrap_or_default().to_string()),
-                    )]),
-                    depends_on,
-                });
-                route_parents.push(resource_address);
+                let spec = ApiResourceSpec { path_part: resource.path_part().unwrap_or_default().to_string() };
+                live.insert(LiveResource::of(
+                    Address::new(ResourceKind::ApiResource, path),
+                    resource_id.to_string(),
+                    &spec,
+                ));
             }
             for (method, details) in resource.resource_methods().into_iter().flatten() {
                 let details = match details.authorization_type() {
                     Some(_) => details.clone(),
                     None => self.method(api_id, resource_id, method).await?,
                 };
-                let uri = details.method_integration().and_then(|i| i.uri()).unwrap_or_default();
-                let mut depends_on = route_parents.clone();
-                depends_on.extend(self.function_in(uri));
-                live.insert(LiveResource {
-                    address: Address::new(ResourceKind::ApiRoute, format!("{method} {path}")),
-                    id: format!("{resource_id}/{method}"),
-                    attributes: Attributes::from([
-                        ("authorization".into(), Value::Str(details.authorization_type().unwrap_or("NONE").into())),
-                        ("api_key_required".into(), Value::Bool(details.api_key_required().unwrap_or(false))),
-                        ("integration_uri".into(), Value::Str(uri.to_string())),
-                    ]),
-                    depends_on,
-                });
+                let spec = RouteSpec {
+                    authorization: details.authorization_type().unwrap_or("NONE").to_string(),
+                    api_key_required: details.api_key_required().unwrap_or(false),
+                    integration_uri: details.method_integration().and_then(|i| i.uri()).unwrap_or_default().to_string(),
+                };
+                let address = Address::new(ResourceKind::ApiRoute, format!("{method} {path}"));
+                live.insert(LiveResource::of(address, format!("{resource_id}/{method}"), &spec));
             }
         }
         Ok(())
@@ -109,14 +273,11 @@ impl RestApis {
     /// A method's details, for listings that did not embed them.
     async fn method(&self, api_id: &str, resource_id: &str, method: &str) -> Result<Method, ProviderError> {
         let out = self
-            .client
-            .get_method()
-            .rest_api_id(api_id)
-            .resource_id(resource_id)
-            .http_method(method)
-            .send()
-            .await
-            .map_err(sdk("GetMethod"))?;
+            .calls
+            .call("GetMethod", || {
+                self.client.get_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send()
+            })
+            .await?;
         Ok(Method::builder()
             .set_authorization_type(out.authorization_type().map(str::to_string))
             .set_api_key_required(out.api_key_required())
@@ -124,133 +285,49 @@ impl RestApis {
             .build())
     }
 
-    /// The stack's function an integration URI invokes, if any.
-    fn function_in(&self, uri: &str) -> Option<Address> {
-        let name = uri.rsplit(":function:").next()?.strip_suffix("/invocations")?;
-        let function = name.strip_prefix(&format!("{}-", self.stack))?;
-        (function_name(&self.stack, function) == name).then(|| Address::new(ResourceKind::Function, function))
-    }
-
     async fn discover_stages(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {
-        let stages = self.client.get_stages().rest_api_id(api_id).send().await.map_err(sdk("GetStages"))?;
+        let stages = self.calls.call("GetStages", || self.client.get_stages().rest_api_id(api_id).send()).await?;
         let routes: Vec<Address> =
             live.resources.keys().filter(|a| a.kind == ResourceKind::ApiRoute).cloned().collect();
         for stage in stages.item() {
+            let Some(name) = stage.stage_name() else { continue };
             let deployment_id = stage.deployment_id().unwrap_or_default();
-            let deployment = self.client.get_deployment().rest_api_id(api_id).deployment_id(deployment_id).send().await;
-            let description =
-                found(deployment.map_err(sdk("GetDeployment")))?.and_then(|d| d.description).unwrap_or_default();
+            let deployment = self
+                .calls
+                .call("GetDeployment", || {
+                    self.client.get_deployment().rest_api_id(api_id).deployment_id(deployment_id).send()
+                })
+                .await;
+            let description = found(deployment)?.and_then(|d| d.description).unwrap_or_default();
             let fingerprint = description.strip_prefix(FINGERPRINT_PREFIX).unwrap_or("(not deployed by authdemo)");
-            let mut depends_on = vec![rest_api_address()];
-            depends_on.extend(routes.iter().cloned());
-            live.insert(LiveResource {
-                address: Address::new(ResourceKind::ApiStage, stage.stage_name().unwrap_or_default()),
-                id: stage.stage_name().unwrap_or_default().to_string(),
-                attributes: Attributes::from([
-                    ("routes_fingerprint".into(), Value::Str(fingerprint.to_string())),
-                    ("deployment_id".into(), Value::Str(deployment_id.to_string())),
-                ]),
-                depends_on,
-            });
+            let spec = StageSpec {
+                routes_fingerprint: fingerprint.to_string(),
+                deployment_id: Some(deployment_id.to_string()),
+            };
+            // The stage serves the routes: it goes before them when the stack is torn down.
+            let mut resource = LiveResource::of(Address::new(ResourceKind::ApiStage, name), name.to_string(), &spec);
+            resource.depends_on.extend(routes.iter().cloned());
+            live.insert(resource);
         }
         Ok(())
     }
 
-    /// Creates the API, tagged in the create call.
-    pub async fn create_api(&self, change: &ResourceChange) -> Result<String, ProviderError> {
-        let endpoint =
-            EndpointConfiguration::builder().types(EndpointType::from(desired(change).text("endpoint_type"))).build();
-        let out = self
-            .client
-            .create_rest_api()
-            .name(&self.stack)
-            .description(format!("authdemo stack {}", self.stack))
-            .endpoint_configuration(endpoint)
-            .set_tags(Some(ownership_tags(&self.stack, &change.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateRestApi"))?;
-        Ok(out.id().unwrap_or_default().to_string())
-    }
-
-    /// Deletes the API with everything in it.
-    pub async fn delete_api(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let result = self.client.delete_rest_api().rest_api_id(live_id(change)).send().await;
-        deleted("DeleteRestApi", result)
-    }
-
     /// The id of the resource at `path` ("/" is the API's root).
-    async fn resource_id(
-        &self,
-        api_id: &str,
-        path: &str,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
+    async fn resource_id(&self, cx: &StepContext<'_>, api_id: &str, path: &str) -> Result<String, ProviderError> {
         if path != "/" {
-            return id_of(ids, &Address::new(ResourceKind::ApiResource, path)).map(str::to_string);
+            return cx.id_of(&Address::new(ResourceKind::ApiResource, path)).map(str::to_string);
         }
-        let resources =
-            self.client.get_resources().rest_api_id(api_id).limit(500).send().await.map_err(sdk("GetResources"))?;
-        resources.items().iter().find(|r| r.path() == Some("/")).and_then(|r| r.id()).map(str::to_string).ok_or_else(
-            || ProviderError::new(ErrorClass::Other, "GetResources", format!("API {api_id} has no root resource")),
-        )
-    }
-
-    /// Creates a path under its parent.
-    pub async fn create_resource(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let api_id = id_of(ids, &rest_api_address())?;
-        let parent =
-            change.address.name.rsplit_once('/').map(|(p, _)| if p.is_empty() { "/" } else { p }).unwrap_or("/");
-        let parent_id = self.resource_id(api_id, parent, ids).await?;
-        let out = self
-            .client
-            .create_resource()
-            .rest_api_id(api_id)
-            .parent_id(parent_id)
-            .path_part(desired(change).text("path_part"))
-            .send()
-            .await
-            .map_err(sdk("CreateResource"))?;
-        Ok(out.id().unwrap_or_default().to_string())
-    }
-
-    /// Deletes a path.
-    pub async fn delete_resource(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let api_id = id_of(ids, &rest_api_address())?;
-        let result = self.client.delete_resource().rest_api_id(api_id).resource_id(live_id(change)).send().await;
-        deleted("DeleteResource", result)
-    }
-
-    /// Creates a method with its Lambda proxy integration; the id is `RESOURCE_ID/METHOD`.
-    pub async fn create_route(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let attrs = desired(change);
-        let api_id = id_of(ids, &rest_api_address())?;
-        let (method, path) = change.address.name.split_once(' ').unwrap_or(("ANY", "/"));
-        let resource_id = self.resource_id(api_id, path, ids).await?;
-        self.client
-            .put_method()
-            .rest_api_id(api_id)
-            .resource_id(&resource_id)
-            .http_method(method)
-            .authorization_type(attrs.text("authorization"))
-            .api_key_required(attrs.flag("api_key_required"))
-            .send()
-            .await
-            .map_err(sdk("PutMethod"))?;
-        self.put_integration(api_id, &resource_id, method, attrs.text("integration_uri")).await?;
-        Ok(format!("{resource_id}/{method}"))
+        let resources = self
+            .calls
+            .call("GetResources", || self.client.get_resources().rest_api_id(api_id).limit(500).send())
+            .await?;
+        resources
+            .items()
+            .iter()
+            .find(|r| r.path() == Some("/"))
+            .and_then(|r| r.id())
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::other("GetResources", format!("API {api_id} has no root resource")))
     }
 
     async fn put_integration(
@@ -260,160 +337,278 @@ impl RestApis {
         method: &str,
         uri: &str,
     ) -> Result<(), ProviderError> {
-        self.client
-            .put_integration()
-            .rest_api_id(api_id)
-            .resource_id(resource_id)
-            .http_method(method)
-            .r#type(IntegrationType::AwsProxy)
-            .integration_http_method("POST")
-            .uri(uri)
-            .send()
-            .await
-            .map_err(sdk("PutIntegration"))?;
+        self.calls
+            .call("PutIntegration", || {
+                self.client
+                    .put_integration()
+                    .rest_api_id(api_id)
+                    .resource_id(resource_id)
+                    .http_method(method)
+                    .r#type(IntegrationType::AwsProxy)
+                    .integration_http_method("POST")
+                    .uri(uri)
+                    .send()
+            })
+            .await?;
         Ok(())
     }
 
-    /// Updates a method's authorization and API key flag in one patch call, and its integration.
-    pub async fn update_route(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let attrs = desired(change);
-        let api_id = id_of(ids, &rest_api_address())?;
-        let (resource_id, method) = live_id(change).split_once('/').unwrap_or_default();
-        let changed = |field: &str| change.changed_fields.iter().any(|f| f.field == field);
-        let mut patches = Vec::new();
-        if changed("authorization") {
-            patches.push(replace("/authorizationType", attrs.text("authorization")));
+    async fn deploy(&self, api_id: &str, wanted: &StageSpec) -> Result<String, ProviderError> {
+        let description = format!("{FINGERPRINT_PREFIX}{}", wanted.routes_fingerprint);
+        let _one_at_a_time = self.serial.lock().await;
+        let out = self
+            .calls
+            .call("CreateDeployment", || {
+                self.client.create_deployment().rest_api_id(api_id).description(&description).send()
+            })
+            .await?;
+        out.id.ok_or_else(|| ProviderError::missing("CreateDeployment", "deployment id"))
+    }
+
+    /// Deletes the deployments no stage uses (left by an interrupted run between the two calls
+    /// of a stage's create).
+    async fn delete_unused_deployments(&self, api_id: &str) -> Result<(), ProviderError> {
+        let stages = self.calls.call("GetStages", || self.client.get_stages().rest_api_id(api_id).send()).await?;
+        let used: Vec<&str> = stages.item().iter().filter_map(|s| s.deployment_id()).collect();
+        let deployments = self
+            .calls
+            .all_pages(
+                "GetDeployments",
+                |position| self.client.get_deployments().rest_api_id(api_id).limit(500).set_position(position).send(),
+                |out| (out.items.unwrap_or_default(), out.position),
+            )
+            .await?;
+        for id in deployments.into_iter().filter_map(|d| d.id).filter(|id| !used.contains(&id.as_str())) {
+            self.delete_deployment(api_id, &id).await?;
         }
-        if changed("api_key_required") {
-            patches.push(replace("/apiKeyRequired", &attrs.flag("api_key_required").to_string()));
+        Ok(())
+    }
+
+    async fn delete_deployment(&self, api_id: &str, id: &str) -> Result<(), ProviderError> {
+        let result = self
+            .calls
+            .call("DeleteDeployment", || self.client.delete_deployment().rest_api_id(api_id).deployment_id(id).send())
+            .await;
+        deleted(result)
+    }
+}
+
+impl Handler<RestApiSpec> for RestApis {
+    /// Creates the API, tagged in the create call.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &RestApiSpec) -> Result<String, ProviderError> {
+        let endpoint =
+            EndpointConfiguration::builder().types(EndpointType::from(wanted.endpoint_type.as_str())).build();
+        let out = self
+            .calls
+            .call("CreateRestApi", || {
+                self.client
+                    .create_rest_api()
+                    .name(&self.stack)
+                    .description(format!("authdemo stack {}", self.stack))
+                    .endpoint_configuration(endpoint.clone())
+                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .send()
+            })
+            .await?;
+        out.id.ok_or_else(|| ProviderError::missing("CreateRestApi", "API id"))
+    }
+
+    /// Deletes the API with everything in it.
+    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &RestApiSpec) -> Result<(), ProviderError> {
+        deleted(self.calls.call("DeleteRestApi", || self.client.delete_rest_api().rest_api_id(id).send()).await)
+    }
+
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &RestApiSpec) -> Result<Option<String>, ProviderError> {
+        let mut owned = self
+            .candidates()
+            .await?
+            .into_iter()
+            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
+        Ok(owned.next().map(|(id, _, _)| id))
+    }
+}
+
+impl Handler<ApiResourceSpec> for RestApis {
+    /// Creates a path under its parent.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &ApiResourceSpec) -> Result<String, ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let parent = cx.address.name.rsplit_once('/').map_or("/", |(p, _)| if p.is_empty() { "/" } else { p });
+        let parent_id = self.resource_id(cx, api_id, parent).await?;
+        let out = self
+            .calls
+            .call("CreateResource", || {
+                self.client
+                    .create_resource()
+                    .rest_api_id(api_id)
+                    .parent_id(&parent_id)
+                    .path_part(&wanted.path_part)
+                    .send()
+            })
+            .await?;
+        out.id.ok_or_else(|| ProviderError::missing("CreateResource", "resource id"))
+    }
+
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &ApiResourceSpec) -> Result<(), ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        deleted(
+            self.calls
+                .call("DeleteResource", || self.client.delete_resource().rest_api_id(api_id).resource_id(id).send())
+                .await,
+        )
+    }
+}
+
+/// A method's address name `METHOD /PATH` and live id `RESOURCE_ID/METHOD`, split.
+fn split_route(text: &str, separator: char) -> Result<(&str, &str), ProviderError> {
+    text.split_once(separator).ok_or_else(|| ProviderError::other("route", format!("`{text}` is not a route")))
+}
+
+impl Handler<RouteSpec> for RestApis {
+    /// Creates a method; the id is `RESOURCE_ID/METHOD`.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &RouteSpec) -> Result<String, ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let (method, path) = split_route(&cx.address.name, ' ')?;
+        let resource_id = self.resource_id(cx, api_id, path).await?;
+        self.calls
+            .call("PutMethod", || {
+                self.client
+                    .put_method()
+                    .rest_api_id(api_id)
+                    .resource_id(&resource_id)
+                    .http_method(method)
+                    .authorization_type(&wanted.authorization)
+                    .api_key_required(wanted.api_key_required)
+                    .send()
+            })
+            .await?;
+        Ok(format!("{resource_id}/{method}"))
+    }
+
+    /// Puts the method's Lambda proxy integration.
+    async fn finish(&self, cx: &StepContext<'_>, id: &str, wanted: &RouteSpec) -> Result<(), ProviderError> {
+        let (resource_id, method) = split_route(id, '/')?;
+        self.put_integration(cx.id_of(&rest_api_address())?, resource_id, method, &wanted.integration_uri).await
+    }
+
+    /// Updates a method's authorization and API key flag in one patch call, and its integration.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &RouteSpec,
+        wanted: &RouteSpec,
+    ) -> Result<(), ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let (resource_id, method) = split_route(id, '/')?;
+        let mut patches = Vec::new();
+        if live.authorization != wanted.authorization {
+            patches.push(replace("/authorizationType", &wanted.authorization));
+        }
+        if live.api_key_required != wanted.api_key_required {
+            patches.push(replace("/apiKeyRequired", &wanted.api_key_required.to_string()));
         }
         if !patches.is_empty() {
-            self.client
-                .update_method()
-                .rest_api_id(api_id)
-                .resource_id(resource_id)
-                .http_method(method)
-                .set_patch_operations(Some(patches))
-                .send()
-                .await
-                .map_err(sdk("UpdateMethod"))?;
+            self.calls
+                .call("UpdateMethod", || {
+                    self.client
+                        .update_method()
+                        .rest_api_id(api_id)
+                        .resource_id(resource_id)
+                        .http_method(method)
+                        .set_patch_operations(Some(patches.clone()))
+                        .send()
+                })
+                .await?;
         }
-        if changed("integration_uri") {
-            self.put_integration(api_id, resource_id, method, attrs.text("integration_uri")).await?;
+        if live.integration_uri != wanted.integration_uri {
+            self.put_integration(api_id, resource_id, method, &wanted.integration_uri).await?;
         }
         Ok(())
     }
 
     /// Deletes a method (and its integration).
-    pub async fn delete_route(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let api_id = id_of(ids, &rest_api_address())?;
-        let (resource_id, method) = live_id(change).split_once('/').unwrap_or_default();
-        let result =
-            self.client.delete_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send().await;
-        deleted("DeleteMethod", result)
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &RouteSpec) -> Result<(), ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let (resource_id, method) = split_route(id, '/')?;
+        let result = self
+            .calls
+            .call("DeleteMethod", || {
+                self.client.delete_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send()
+            })
+            .await;
+        deleted(result)
     }
 
-    async fn deploy(&self, api_id: &str, change: &ResourceChange) -> Result<String, ProviderError> {
-        let description = format!("{FINGERPRINT_PREFIX}{}", desired(change).text("routes_fingerprint"));
-        let _one_at_a_time = self.serial.lock().await;
-        let out = self
-            .client
-            .create_deployment()
-            .rest_api_id(api_id)
-            .description(description)
-            .send()
-            .await
-            .map_err(sdk("CreateDeployment"))?;
-        Ok(out.id().unwrap_or_default().to_string())
+    /// A repeated PutMethod finds its method there: its id is known from the path.
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &RouteSpec) -> Result<Option<String>, ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let (method, path) = split_route(&cx.address.name, ' ')?;
+        Ok(Some(format!("{}/{method}", self.resource_id(cx, api_id, path).await?)))
+    }
+}
+
+impl Handler<StageSpec> for RestApis {
+    /// Deploys the routes and creates the stage on that deployment.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &StageSpec) -> Result<String, ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let deployment = self.deploy(api_id, wanted).await?;
+        self.calls
+            .call("CreateStage", || {
+                self.client
+                    .create_stage()
+                    .rest_api_id(api_id)
+                    .stage_name(&cx.address.name)
+                    .deployment_id(&deployment)
+                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .send()
+            })
+            .await?;
+        Ok(cx.address.name.clone())
     }
 
-    /// Deploys the routes and creates the stage on that deployment. Deployments no stage uses
-    /// (left by an interrupted run between the two calls) are deleted.
-    pub async fn create_stage(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let api_id = id_of(ids, &rest_api_address())?;
-        let deployment = self.deploy(api_id, change).await?;
-        self.client
-            .create_stage()
-            .rest_api_id(api_id)
-            .stage_name(&change.address.name)
-            .deployment_id(deployment)
-            .set_tags(Some(ownership_tags(&self.stack, &change.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateStage"))?;
-        self.delete_unused_deployments(api_id).await?;
-        Ok(change.address.name.clone())
+    /// Deletes the deployments no stage uses.
+    async fn finish(&self, cx: &StepContext<'_>, _id: &str, _wanted: &StageSpec) -> Result<(), ProviderError> {
+        self.delete_unused_deployments(cx.id_of(&rest_api_address())?).await
     }
 
     /// Redeploys: a new deployment, the stage moved to it, the old deployment deleted.
-    pub async fn redeploy_stage(
+    async fn update(
         &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &StageSpec,
+        wanted: &StageSpec,
     ) -> Result<(), ProviderError> {
-        let api_id = id_of(ids, &rest_api_address())?;
-        let deployment = self.deploy(api_id, change).await?;
-        self.client
-            .update_stage()
-            .rest_api_id(api_id)
-            .stage_name(live_id(change))
-            .patch_operations(replace("/deploymentId", &deployment))
-            .send()
-            .await
-            .map_err(sdk("UpdateStage"))?;
-        self.delete_deployment(api_id, change).await
+        let api_id = cx.id_of(&rest_api_address())?;
+        let deployment = self.deploy(api_id, wanted).await?;
+        self.calls
+            .call("UpdateStage", || {
+                self.client
+                    .update_stage()
+                    .rest_api_id(api_id)
+                    .stage_name(id)
+                    .patch_operations(replace("/deploymentId", &deployment))
+                    .send()
+            })
+            .await?;
+        match &live.deployment_id {
+            Some(old) if !old.is_empty() => self.delete_deployment(api_id, old).await,
+            _ => Ok(()),
+        }
     }
 
     /// Deletes the stage, then its deployment.
-    pub async fn delete_stage(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let api_id = id_of(ids, &rest_api_address())?;
-        let result = self.client.delete_stage().rest_api_id(api_id).stage_name(live_id(change)).send().await;
-        deleted("DeleteStage", result)?;
-        self.delete_deployment(api_id, change).await
-    }
-
-    async fn delete_unused_deployments(&self, api_id: &str) -> Result<(), ProviderError> {
-        let stages = self.client.get_stages().rest_api_id(api_id).send().await.map_err(sdk("GetStages"))?;
-        let used: Vec<&str> = stages.item().iter().filter_map(|s| s.deployment_id()).collect();
-        let mut deployments =
-            self.client.get_deployments().rest_api_id(api_id).limit(500).into_paginator().items().send();
-        let mut unused = Vec::new();
-        while let Some(deployment) = deployments.next().await {
-            let id = deployment.map_err(sdk("GetDeployments"))?.id.unwrap_or_default();
-            if !used.contains(&id.as_str()) {
-                unused.push(id);
-            }
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, live: &StageSpec) -> Result<(), ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        deleted(
+            self.calls
+                .call("DeleteStage", || self.client.delete_stage().rest_api_id(api_id).stage_name(id).send())
+                .await,
+        )?;
+        match &live.deployment_id {
+            Some(old) if !old.is_empty() => self.delete_deployment(api_id, old).await,
+            _ => Ok(()),
         }
-        for id in unused {
-            let result = self.client.delete_deployment().rest_api_id(api_id).deployment_id(id).send().await;
-            deleted("DeleteDeployment", result)?;
-        }
-        Ok(())
-    }
-
-    async fn delete_deployment(&self, api_id: &str, change: &ResourceChange) -> Result<(), ProviderError> {
-        let old = change.before.as_ref().map(|b| b.text("deployment_id").to_string()).unwrap_or_default();
-        if old.is_empty() {
-            return Ok(());
-        }
-        let result = self.client.delete_deployment().rest_api_id(api_id).deployment_id(old).send().await;
-        deleted("DeleteDeployment", result)
     }
 }
 

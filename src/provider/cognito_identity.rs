@@ -1,28 +1,109 @@
-//! Cognito identity pools and their role attachment. The pool is found by name (the stack name)
-//! and owned by its tags; it trusts the stack's user pool clients as identity providers.
+//! Cognito identity pools, their two roles and the role attachment. The pool is found by name
+//! (the stack name) and owned by its tags; it trusts the stack's user pool clients as identity
+//! providers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
+use serde_json::json;
 
-use super::error::{ErrorClass, ProviderError, deleted, found, sdk, sdk_transient};
-use super::{claim, desired, id_of, live_id};
-use crate::live::{LiveResource, LiveState, ownership_tags};
-use crate::plan::ResourceChange;
-use crate::resource::Address;
-use crate::resource::{AttributeReads, Attributes, ResourceKind, Value, identity_pool_address, user_pool_address};
+use super::call::Calls;
+use super::claim;
+use super::handler::{Handler, StepContext};
+use super::iam::RoleSpec;
+use crate::error::{ProviderError, deleted, found};
+use crate::live::{LiveResource, LiveState, check_ownership, ownership_tags};
+use crate::resource::policy_document::document;
+use crate::resource::{
+    Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, identity_pool_address, reference,
+    user_pool_address,
+};
+use crate::spec;
+use crate::stack::IdentityPool;
+
+spec! {
+    /// The identity pool's settings.
+    pub struct IdentityPoolSpec for IdentityPool {
+        /// Whether guests get credentials (of the unauthenticated role).
+        allow_unauthenticated: bool,
+        /// The trusted user pool clients: references to the stack's own, `PROVIDER:CLIENT_ID` for others.
+        providers: BTreeSet<String>,
+        /// Whether Cognito checks with the user pool that a token was not revoked.
+        server_side_token_check: bool,
+    }
+}
+
+spec! {
+    /// The identity pool's role attachment.
+    pub struct IdentityPoolRolesSpec for IdentityPoolRoles {
+        /// Role ARN by `authenticated` / `unauthenticated`.
+        roles: BTreeMap<String, String>,
+    }
+}
+
+/// Adds the identity pool, its two roles (trusting exactly this pool) and the role attachment.
+pub fn desired(state: &mut DesiredState, pool: &IdentityPool) {
+    let address = identity_pool_address();
+    let clients: Vec<Address> = pool.clients.iter().map(|c| Address::new(ResourceKind::UserPoolClient, c)).collect();
+    let mut depends_on = clients.clone();
+    if !clients.is_empty() {
+        depends_on.insert(0, user_pool_address());
+    }
+    let spec = IdentityPoolSpec {
+        allow_unauthenticated: pool.allow_unauthenticated,
+        providers: clients.iter().map(reference).collect(),
+        server_side_token_check: pool.server_side_token_check,
+    };
+    state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
+    let mut roles = vec![("authenticated", &pool.authenticated_policy)];
+    if pool.allow_unauthenticated {
+        roles.push(("unauthenticated", &pool.unauthenticated_policy));
+    }
+    let mut attachment = BTreeMap::new();
+    let mut role_addresses = vec![address.clone()];
+    for (kind, statements) in roles {
+        let role = Address::new(ResourceKind::IamRole, kind);
+        let mut policies = BTreeMap::new();
+        if !statements.is_empty() {
+            policies.insert(EXTRA_POLICY.to_string(), document(statements.clone()));
+        }
+        let role_spec = RoleSpec { trust_policy: identity_trust_policy(&address, kind), policies };
+        state.resources.push(DesiredResource::of(role.clone(), &role_spec, vec![address.clone()]));
+        attachment.insert(kind.to_string(), reference(&role));
+        role_addresses.push(role);
+    }
+    let attachment = IdentityPoolRolesSpec { roles: attachment };
+    state.resources.push(DesiredResource::of(
+        Address::new(ResourceKind::IdentityPoolRoles, "main"),
+        &attachment,
+        role_addresses,
+    ));
+}
+
+/// Trust for Cognito identities of `pool`, `amr` being `authenticated` or `unauthenticated`.
+fn identity_trust_policy(pool: &Address, amr: &str) -> String {
+    document(vec![json!({
+        "Effect": "Allow",
+        "Principal": { "Federated": "cognito-identity.amazonaws.com" },
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": { "cognito-identity.amazonaws.com:aud": reference(pool) },
+            "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": amr },
+        },
+    })])
+}
 
 /// Sets the whole configuration (and the ownership tags) on a Create- or UpdateIdentityPool
 /// builder: different types with the same setters, and an update replaces everything.
 macro_rules! with_pool_settings {
-    ($pools:expr, $builder:expr, $change:expr, $ids:expr) => {
+    ($pools:expr, $builder:expr, $cx:expr, $spec:expr, $providers:expr) => {
         $builder
             .identity_pool_name(&$pools.stack)
-            .allow_unauthenticated_identities(desired($change).flag("allow_unauthenticated"))
-            .set_cognito_identity_providers(Some($pools.providers($change, $ids)?))
-            .set_identity_pool_tags(Some(ownership_tags(&$pools.stack, &$change.address)))
+            .allow_unauthenticated_identities($spec.allow_unauthenticated)
+            .set_cognito_identity_providers(Some($providers.clone()))
+            .set_identity_pool_tags(Some(ownership_tags(&$pools.stack, $cx.address)))
     };
 }
 
@@ -31,12 +112,13 @@ pub struct IdentityPools {
     client: Client,
     stack: String,
     region: String,
+    calls: Calls,
 }
 
 impl IdentityPools {
     /// The identity pools of `stack` through `client`, in `region`.
-    pub fn new(client: Client, stack: &str, region: &str) -> Self {
-        Self { client, stack: stack.to_string(), region: region.to_string() }
+    pub fn new(client: Client, stack: &str, region: &str, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), region: region.to_string(), calls }
     }
 
     /// The provider name of a user pool, as identity pools know it.
@@ -44,140 +126,177 @@ impl IdentityPools {
         format!("cognito-idp.{}.amazonaws.com/{user_pool_id}", self.region)
     }
 
+    /// The same-named identity pools: id, tags and description of each.
+    async fn candidates(
+        &self,
+    ) -> Result<Vec<(String, HashMap<String, String>, DescribeIdentityPoolOutput)>, ProviderError> {
+        let listed = self
+            .calls
+            .all_pages(
+                "ListIdentityPools",
+                |token| self.client.list_identity_pools().max_results(60).set_next_token(token).send(),
+                |out| (out.identity_pools.unwrap_or_default(), out.next_token),
+            )
+            .await?;
+        let mut candidates = Vec::new();
+        for pool in listed.iter().filter(|p| p.identity_pool_name() == Some(self.stack.as_str())) {
+            let Some(id) = pool.identity_pool_id() else { continue };
+            let described = self
+                .calls
+                .call("DescribeIdentityPool", || self.client.describe_identity_pool().identity_pool_id(id).send())
+                .await;
+            if let Some(described) = found(described)? {
+                candidates.push((
+                    id.to_string(),
+                    described.identity_pool_tags().cloned().unwrap_or_default(),
+                    described,
+                ));
+            }
+        }
+        Ok(candidates)
+    }
+
     /// Finds the stack's identity pool and its role attachment; `user_pools` holds the
     /// discovered user pool, whose clients the providers name.
     pub async fn discover(&self, user_pools: &LiveState, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = identity_pool_address();
-        let mut candidates = Vec::new();
-        let mut pages = self.client.list_identity_pools().max_results(60).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            for pool in page.map_err(sdk("ListIdentityPools"))?.identity_pools() {
-                if pool.identity_pool_name() != Some(self.stack.as_str()) {
-                    continue;
-                }
-                let id = pool.identity_pool_id().unwrap_or_default();
-                let described = self.client.describe_identity_pool().identity_pool_id(id).send().await;
-                if let Some(described) = found(described.map_err(sdk("DescribeIdentityPool")))? {
-                    candidates.push((
-                        id.to_string(),
-                        described.identity_pool_tags().cloned().unwrap_or_default(),
-                        described,
-                    ));
-                }
-            }
-        }
-        let Some(pool) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
+        let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
         let own_user_pool = user_pools.resources.get(&user_pool_address()).map(|p| self.provider_name(&p.id));
-        live.insert(LiveResource {
-            address: address.clone(),
-            id: pool.identity_pool_id().to_string(),
-            attributes: pool_attributes(&pool, own_user_pool.as_deref()),
-            depends_on: Vec::new(),
-        });
-        let roles = self.client.get_identity_pool_roles().identity_pool_id(pool.identity_pool_id()).send().await;
-        let roles = found(roles.map_err(sdk("GetIdentityPoolRoles")))?;
-        let attached: BTreeMap<String, String> =
-            roles.and_then(|r| r.roles).unwrap_or_default().into_iter().filter(|(_, arn)| !arn.is_empty()).collect();
+        let pool_id = pool.identity_pool_id().to_string();
+        live.insert(LiveResource::of(address, pool_id.clone(), &pool_spec(&pool, own_user_pool.as_deref())));
+        let roles = self
+            .calls
+            .call("GetIdentityPoolRoles", || self.client.get_identity_pool_roles().identity_pool_id(&pool_id).send())
+            .await;
+        let attached: BTreeMap<String, String> = found(roles)?
+            .and_then(|r| r.roles)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, arn)| !arn.is_empty())
+            .collect();
         if !attached.is_empty() {
-            // The attachment names the roles: it goes before them when the stack is torn down.
-            let mut depends_on = vec![address];
-            depends_on.extend(attached.keys().map(|kind| Address::new(ResourceKind::IamRole, kind)));
-            live.insert(LiveResource {
-                address: Address::new(ResourceKind::IdentityPoolRoles, "main"),
-                id: pool.identity_pool_id().to_string(),
-                attributes: Attributes::from([("roles".into(), Value::Map(attached))]),
-                depends_on,
-            });
+            let address = Address::new(ResourceKind::IdentityPoolRoles, "main");
+            live.insert(LiveResource::of(address, pool_id, &IdentityPoolRolesSpec { roles: attached }));
         }
         Ok(())
     }
 
     fn providers(
         &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
+        cx: &StepContext<'_>,
+        spec: &IdentityPoolSpec,
     ) -> Result<Vec<CognitoIdentityProvider>, ProviderError> {
-        let attrs = desired(change);
-        let client_ids = attrs.items("providers");
-        if client_ids.is_empty() {
+        if spec.providers.is_empty() {
             return Ok(Vec::new());
         }
-        let provider_name = self.provider_name(id_of(ids, &user_pool_address())?);
-        Ok(client_ids
+        let provider_name = self.provider_name(cx.id_of(&user_pool_address())?);
+        Ok(spec
+            .providers
             .iter()
             .map(|client_id| {
                 CognitoIdentityProvider::builder()
                     .provider_name(&provider_name)
                     .client_id(client_id)
-                    .server_side_token_check(attrs.flag("server_side_token_check"))
+                    .server_side_token_check(spec.server_side_token_check)
                     .build()
             })
             .collect())
     }
+}
 
+impl Handler<IdentityPoolSpec> for IdentityPools {
     /// Creates the identity pool, tagged in the create call.
-    pub async fn create_pool(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let builder = self.client.create_identity_pool();
-        let out = with_pool_settings!(self, builder, change, ids).send().await.map_err(sdk("CreateIdentityPool"))?;
-        Ok(out.identity_pool_id().to_string())
+    async fn create(&self, cx: &StepContext<'_>, wanted: &IdentityPoolSpec) -> Result<String, ProviderError> {
+        let providers = self.providers(cx, wanted)?;
+        let out = self
+            .calls
+            .call("CreateIdentityPool", || {
+                with_pool_settings!(self, self.client.create_identity_pool(), cx, wanted, providers).send()
+            })
+            .await?;
+        Ok(out.identity_pool_id)
     }
 
     /// Updates the identity pool; UpdateIdentityPool replaces the whole configuration.
-    pub async fn update_pool(
+    async fn update(
         &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
+        cx: &StepContext<'_>,
+        id: &str,
+        _live: &IdentityPoolSpec,
+        wanted: &IdentityPoolSpec,
     ) -> Result<(), ProviderError> {
-        let builder = self.client.update_identity_pool().identity_pool_id(live_id(change));
-        with_pool_settings!(self, builder, change, ids).send().await.map_err(sdk("UpdateIdentityPool"))?;
+        let providers = self.providers(cx, wanted)?;
+        self.calls
+            .call("UpdateIdentityPool", || {
+                let builder = self.client.update_identity_pool().identity_pool_id(id);
+                with_pool_settings!(self, builder, cx, wanted, providers).send()
+            })
+            .await?;
         Ok(())
     }
 
-    /// Deletes the identity pool.
-    pub async fn delete_pool(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let result = self.client.delete_identity_pool().identity_pool_id(live_id(change)).send().await;
-        deleted("DeleteIdentityPool", result)
+    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &IdentityPoolSpec) -> Result<(), ProviderError> {
+        deleted(
+            self.calls
+                .call("DeleteIdentityPool", || self.client.delete_identity_pool().identity_pool_id(id).send())
+                .await,
+        )
     }
 
-    /// Attaches the roles. A role created moments ago may not be visible to Cognito yet: AWS
-    /// then calls it an invalid parameter, which is retried.
-    pub async fn set_roles(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let pool_id = id_of(ids, &identity_pool_address())?;
-        let roles: HashMap<String, String> = desired(change).entries("roles").into_iter().collect();
-        self.client
-            .set_identity_pool_roles()
-            .identity_pool_id(pool_id)
-            .set_roles(Some(roles))
-            .send()
-            .await
-            .map_err(sdk_transient("SetIdentityPoolRoles", "InvalidParameterException", ErrorClass::Propagating))?;
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &IdentityPoolSpec) -> Result<Option<String>, ProviderError> {
+        let mut owned = self
+            .candidates()
+            .await?
+            .into_iter()
+            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
+        Ok(owned.next().map(|(id, _, _)| id))
+    }
+}
+
+impl IdentityPools {
+    async fn set_roles(&self, pool_id: &str, roles: HashMap<String, String>) -> Result<(), ProviderError> {
+        self.calls
+            .call("SetIdentityPoolRoles", || {
+                self.client.set_identity_pool_roles().identity_pool_id(pool_id).set_roles(Some(roles.clone())).send()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl Handler<IdentityPoolRolesSpec> for IdentityPools {
+    /// Attaches the roles (a role created moments ago may not be visible to Cognito yet: the
+    /// classifier makes that transient). The id is the pool's.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &IdentityPoolRolesSpec) -> Result<String, ProviderError> {
+        let pool_id = cx.id_of(&identity_pool_address())?;
+        self.set_roles(pool_id, wanted.roles.clone().into_iter().collect()).await?;
         Ok(pool_id.to_string())
     }
 
+    async fn update(
+        &self,
+        _cx: &StepContext<'_>,
+        id: &str,
+        _live: &IdentityPoolRolesSpec,
+        wanted: &IdentityPoolRolesSpec,
+    ) -> Result<(), ProviderError> {
+        self.set_roles(id, wanted.roles.clone().into_iter().collect()).await
+    }
+
     /// Detaches every role.
-    pub async fn clear_roles(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let result = self
-            .client
-            .set_identity_pool_roles()
-            .identity_pool_id(live_id(change))
-            .set_roles(Some(HashMap::new()))
-            .send()
-            .await;
-        deleted("SetIdentityPoolRoles", result)
+    async fn delete(
+        &self,
+        _cx: &StepContext<'_>,
+        id: &str,
+        _live: &IdentityPoolRolesSpec,
+    ) -> Result<(), ProviderError> {
+        deleted(self.set_roles(id, HashMap::new()).await)
     }
 }
 
 /// The pool's settings; providers of the stack's own user pool are listed by client id (which
 /// discovery turns into references), others by their full provider name.
-fn pool_attributes(pool: &DescribeIdentityPoolOutput, own_user_pool: Option<&str>) -> Attributes {
+fn pool_spec(pool: &DescribeIdentityPoolOutput, own_user_pool: Option<&str>) -> IdentityPoolSpec {
     let providers = pool.cognito_identity_providers();
     let names = providers.iter().map(|p| {
         let client_id = p.client_id().unwrap_or_default();
@@ -186,12 +305,9 @@ fn pool_attributes(pool: &DescribeIdentityPoolOutput, own_user_pool: Option<&str
             name => format!("{}:{client_id}", name.unwrap_or_default()),
         }
     });
-    Attributes::from([
-        ("allow_unauthenticated".into(), Value::Bool(pool.allow_unauthenticated_identities())),
-        ("providers".into(), Value::set(names)),
-        (
-            "server_side_token_check".into(),
-            Value::Bool(providers.iter().any(|p| p.server_side_token_check() == Some(true))),
-        ),
-    ])
+    IdentityPoolSpec {
+        allow_unauthenticated: pool.allow_unauthenticated_identities(),
+        providers: names.collect(),
+        server_side_token_check: providers.iter().any(|p| p.server_side_token_check() == Some(true)),
+    }
 }

@@ -4,7 +4,7 @@
 //! Users are looked up by the names the stack file gives: users who signed up by themselves are
 //! never listed, compared or deleted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{
@@ -14,27 +14,150 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use futures::future::try_join_all;
 
-use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
-use super::{Secrets, claim, desired, id_of, live_id, whole};
-use crate::live::{LiveResource, LiveState, ownership_tags};
-use crate::plan::ResourceChange;
+use super::call::Calls;
+use super::handler::{Handler, StepContext};
+use super::{claim, whole};
+use crate::error::{ProviderError, deleted, found};
+use crate::live::{LiveResource, LiveState, check_ownership, ownership_tags};
 use crate::resource::{
-    Address, AttributeReads, Attributes, DesiredState, PASSWORD_SET, ResourceKind, Value, user_pool_address,
+    Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Spec, user_pool_address,
 };
+use crate::spec;
+use crate::stack::{SignIn, UserPool};
+
+spec! {
+    /// The user pool's settings.
+    pub struct UserPoolSpec for UserPool {
+        /// The attributes users sign in with: fixed at creation.
+        sign_in: Vec<String> => ForcesReplacement,
+        /// Custom attribute name → type: may be added, never changed or removed.
+        custom_attributes: BTreeMap<String, String> => AddOnly,
+        /// Minimum password length.
+        min_length @ "password_policy.min_length": i64,
+        /// Passwords need an uppercase letter.
+        require_uppercase @ "password_policy.require_uppercase": bool,
+        /// Passwords need a lowercase letter.
+        require_lowercase @ "password_policy.require_lowercase": bool,
+        /// Passwords need a digit.
+        require_numbers @ "password_policy.require_numbers": bool,
+        /// Passwords need a symbol.
+        require_symbols @ "password_policy.require_symbols": bool,
+        /// Days an admin-set temporary password stays valid.
+        temporary_password_validity_days @ "password_policy.temporary_password_validity_days": i64,
+        /// Attributes Cognito verifies automatically.
+        auto_verified_attributes: BTreeSet<String>,
+        /// Refuses deletion while on.
+        deletion_protection: bool,
+    }
+}
+
+spec! {
+    /// An app client's settings.
+    pub struct ClientSpec for UserPoolClient {
+        /// OAuth redirect URLs after sign-in.
+        callback_urls: Vec<String>,
+        /// OAuth redirect URLs after sign-out.
+        logout_urls: Vec<String>,
+        /// OAuth grant types.
+        oauth_flows: BTreeSet<String>,
+        /// OAuth scopes.
+        oauth_scopes: BTreeSet<String>,
+        /// Explicit auth flows (`ALLOW_…`).
+        auth_flows: BTreeSet<String>,
+    }
+}
+
+spec! {
+    /// The hosted-UI domain.
+    pub struct DomainSpec for UserPoolDomain {
+        /// The prefix.
+        domain: String => ForcesReplacement,
+    }
+}
+
+spec! {
+    /// A user the stack creates.
+    pub struct UserSpec for UserPoolUser {
+        /// Attribute name → value.
+        attributes: BTreeMap<String, String>,
+        /// The password: set on create, never read back.
+        password: Option<Sensitive> => WriteOnly,
+        /// `permanent` once the password is set for good (an interrupted create leaves it temporary).
+        password_status: Option<String>,
+    }
+}
+
+/// Adds the user pool, its domain, clients and users to `state`.
+pub fn desired(state: &mut DesiredState, pool: &UserPool) {
+    let pool_address = user_pool_address();
+    let policy = &pool.password_policy;
+    let sign_in = match pool.sign_in {
+        SignIn::Username => vec!["username"],
+        SignIn::Email => vec!["email"],
+        SignIn::PhoneNumber => vec!["phone_number"],
+        SignIn::EmailOrPhoneNumber => vec!["email", "phone_number"],
+    };
+    let spec = UserPoolSpec {
+        sign_in: sign_in.into_iter().map(str::to_string).collect(),
+        custom_attributes: pool.custom_attributes.clone(),
+        min_length: policy.min_length,
+        require_uppercase: policy.require_uppercase,
+        require_lowercase: policy.require_lowercase,
+        require_numbers: policy.require_numbers,
+        require_symbols: policy.require_symbols,
+        temporary_password_validity_days: policy.temporary_password_validity_days,
+        auto_verified_attributes: pool.auto_verified_attributes.iter().cloned().collect(),
+        deletion_protection: pool.deletion_protection,
+    };
+    state.resources.push(DesiredResource::of(pool_address.clone(), &spec, Vec::new()));
+    if let Some(domain) = &pool.domain {
+        let address = Address::new(ResourceKind::UserPoolDomain, "main");
+        state.resources.push(DesiredResource::of(
+            address,
+            &DomainSpec { domain: domain.clone() },
+            vec![pool_address.clone()],
+        ));
+    }
+    for (name, client) in &pool.clients {
+        let spec = ClientSpec {
+            callback_urls: client.callback_urls.clone(),
+            logout_urls: client.logout_urls.clone(),
+            oauth_flows: client.oauth_flows.iter().cloned().collect(),
+            oauth_scopes: client.oauth_scopes.iter().cloned().collect(),
+            auth_flows: client.auth_flows.iter().cloned().collect(),
+        };
+        let address = Address::new(ResourceKind::UserPoolClient, name);
+        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+    }
+    for (name, user) in &pool.users {
+        let address = Address::new(ResourceKind::UserPoolUser, name);
+        let spec = UserSpec {
+            attributes: user.attributes.clone(),
+            password: user.password.as_ref().map(|_| Sensitive),
+            password_status: user.password.as_ref().map(|_| PASSWORD_SET.to_string()),
+        };
+        if let Some(password) = &user.password {
+            state.secrets.insert(address.clone(), password.clone());
+        }
+        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+    }
+}
 
 /// Sets every managed client setting on a Create- or UpdateUserPoolClient builder: the two are
 /// different types with the same setters, and an update must send them all (AWS resets the rest).
 macro_rules! with_client_settings {
-    ($builder:expr, $attrs:expr) => {{
-        let attrs: &Attributes = $attrs;
-        let flows = oauth_flows(attrs);
+    ($builder:expr, $spec:expr) => {{
+        let spec: &ClientSpec = $spec;
+        let flows: Vec<OAuthFlowType> = spec.oauth_flows.iter().map(|f| OAuthFlowType::from(f.as_str())).collect();
         $builder
-            .set_callback_urls(Some(attrs.items("callback_urls").to_vec()))
-            .set_logout_urls(Some(attrs.items("logout_urls").to_vec()))
+            .set_callback_urls(Some(spec.callback_urls.clone()))
+            .set_logout_urls(Some(spec.logout_urls.clone()))
             .allowed_o_auth_flows_user_pool_client(!flows.is_empty())
             .set_allowed_o_auth_flows(Some(flows))
-            .set_allowed_o_auth_scopes(Some(attrs.items("oauth_scopes").to_vec()))
-            .set_explicit_auth_flows(Some(auth_flows(attrs)))
+            .set_allowed_o_auth_scopes(Some(spec.oauth_scopes.iter().cloned().collect()))
+            .set_explicit_auth_flows(Some(
+                spec.auth_flows.iter().map(|f| ExplicitAuthFlowsType::from(f.as_str())).collect(),
+            ))
             .supported_identity_providers("COGNITO")
     }};
 }
@@ -43,44 +166,24 @@ macro_rules! with_client_settings {
 pub struct UserPools {
     client: Client,
     stack: String,
-    secrets: Secrets,
+    calls: Calls,
 }
 
 impl UserPools {
     /// The user pools of `stack` through `client`.
-    pub fn new(client: Client, stack: &str) -> Self {
-        Self { client, stack: stack.to_string(), secrets: Secrets::new() }
-    }
-
-    /// Keeps the secrets (user passwords) that creates send.
-    pub fn prepare(&mut self, secrets: Secrets) {
-        self.secrets = secrets;
+    pub fn new(client: Client, stack: &str, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), calls }
     }
 
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.
     pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = user_pool_address();
-        let mut candidates = Vec::new();
-        for id in self.pool_ids_named(&self.stack).await? {
-            if let Some(pool) = self.describe_pool(&id).await? {
-                candidates.push((id, pool.user_pool_tags().cloned().unwrap_or_default(), pool));
-            }
-        }
-        let Some(pool) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
-        let pool_id = pool.id().unwrap_or_default().to_string();
-        live.insert(LiveResource {
-            address: address.clone(),
-            id: pool_id.clone(),
-            attributes: pool_attributes(&pool),
-            depends_on: Vec::new(),
-        });
+        let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
+        let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
+        live.insert(LiveResource::of(address, pool_id.clone(), &pool_spec(&pool)));
         if let Some(domain) = pool.domain().filter(|d| !d.is_empty()) {
-            live.insert(LiveResource {
-                address: Address::new(ResourceKind::UserPoolDomain, "main"),
-                id: domain.to_string(),
-                attributes: Attributes::from([("domain".into(), Value::Str(domain.to_string()))]),
-                depends_on: vec![address.clone()],
-            });
+            let address = Address::new(ResourceKind::UserPoolDomain, "main");
+            live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
         }
         let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
         let (clients, users) = tokio::try_join!(
@@ -93,63 +196,71 @@ impl UserPools {
         Ok(())
     }
 
-    async fn pool_ids_named(&self, name: &str) -> Result<Vec<String>, ProviderError> {
-        let mut pages = self.client.list_user_pools().max_results(60).into_paginator().items().send();
-        let mut ids = Vec::new();
-        while let Some(pool) = pages.next().await {
-            let pool = pool.map_err(sdk("ListUserPools"))?;
-            if pool.name() == Some(name)
-                && let Some(id) = pool.id()
-            {
-                ids.push(id.to_string());
+    /// The pools named after the stack: id, tags and description of each.
+    async fn candidates(&self) -> Result<Vec<(String, HashMap<String, String>, UserPoolType)>, ProviderError> {
+        let listed = self
+            .calls
+            .all_pages(
+                "ListUserPools",
+                |token| self.client.list_user_pools().max_results(60).set_next_token(token).send(),
+                |out| (out.user_pools.unwrap_or_default(), out.next_token),
+            )
+            .await?;
+        let mut candidates = Vec::new();
+        for id in listed.into_iter().filter(|p| p.name() == Some(self.stack.as_str())).filter_map(|p| p.id) {
+            let described =
+                self.calls.call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(&id).send()).await;
+            if let Some(pool) = found(described)?.and_then(|d| d.user_pool) {
+                candidates.push((id, pool.user_pool_tags().cloned().unwrap_or_default(), pool));
             }
         }
-        Ok(ids)
+        Ok(candidates)
     }
 
-    async fn describe_pool(&self, id: &str) -> Result<Option<UserPoolType>, ProviderError> {
-        let described = self.client.describe_user_pool().user_pool_id(id).send().await.map_err(sdk("DescribeUserPool"));
-        Ok(found(described)?.and_then(|d| d.user_pool))
+    async fn client_ids(&self, pool_id: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        let listed = self
+            .calls
+            .all_pages(
+                "ListUserPoolClients",
+                |token| {
+                    self.client
+                        .list_user_pool_clients()
+                        .user_pool_id(pool_id)
+                        .max_results(60)
+                        .set_next_token(token)
+                        .send()
+                },
+                |out| (out.user_pool_clients.unwrap_or_default(), out.next_token),
+            )
+            .await?;
+        Ok(listed.into_iter().filter_map(|c| Some((c.client_name?, c.client_id?))).collect())
     }
 
     async fn clients(&self, pool_id: &str) -> Result<Vec<LiveResource>, ProviderError> {
-        let mut pages =
-            self.client.list_user_pool_clients().user_pool_id(pool_id).max_results(60).into_paginator().items().send();
-        let mut client_ids = Vec::new();
-        while let Some(client) = pages.next().await {
-            if let Some(id) = client.map_err(sdk("ListUserPoolClients"))?.client_id() {
-                client_ids.push(id.to_string());
-            }
-        }
-        let described = try_join_all(client_ids.iter().map(|id| async move {
+        let client_ids = self.client_ids(pool_id).await?;
+        let described = try_join_all(client_ids.iter().map(|(_, id)| async move {
             let out = self
-                .client
-                .describe_user_pool_client()
-                .user_pool_id(pool_id)
-                .client_id(id)
-                .send()
-                .await
-                .map_err(sdk("DescribeUserPoolClient"));
+                .calls
+                .call("DescribeUserPoolClient", || {
+                    self.client.describe_user_pool_client().user_pool_id(pool_id).client_id(id).send()
+                })
+                .await;
             found(out)
         }))
         .await?;
-        Ok(described
-            .into_iter()
-            .flatten()
-            .filter_map(|out| out.user_pool_client)
-            .map(|client| LiveResource {
-                address: Address::new(ResourceKind::UserPoolClient, client.client_name().unwrap_or_default()),
-                id: client.client_id().unwrap_or_default().to_string(),
-                attributes: Attributes::from([
-                    ("callback_urls".into(), Value::list(client.callback_urls().to_vec())),
-                    ("logout_urls".into(), Value::list(client.logout_urls().to_vec())),
-                    ("oauth_flows".into(), Value::set(client.allowed_o_auth_flows().iter().map(|f| f.as_str()))),
-                    ("oauth_scopes".into(), Value::set(client.allowed_o_auth_scopes().to_vec())),
-                    ("auth_flows".into(), Value::set(client.explicit_auth_flows().iter().map(|f| f.as_str()))),
-                ]),
-                depends_on: vec![user_pool_address()],
-            })
-            .collect())
+        let mut resources = Vec::new();
+        for client in described.into_iter().flatten().filter_map(|out| out.user_pool_client) {
+            let (Some(name), Some(id)) = (client.client_name(), client.client_id()) else { continue };
+            let spec = ClientSpec {
+                callback_urls: client.callback_urls().to_vec(),
+                logout_urls: client.logout_urls().to_vec(),
+                oauth_flows: client.allowed_o_auth_flows().iter().map(|f| f.as_str().to_string()).collect(),
+                oauth_scopes: client.allowed_o_auth_scopes().iter().cloned().collect(),
+                auth_flows: client.explicit_auth_flows().iter().map(|f| f.as_str().to_string()).collect(),
+            };
+            resources.push(LiveResource::of(Address::new(ResourceKind::UserPoolClient, name), id.to_string(), &spec));
+        }
+        Ok(resources)
     }
 
     /// Reads the user at `address`, keeping the attributes the stack manages: everything but
@@ -158,18 +269,14 @@ impl UserPools {
         &self,
         pool_id: &str,
         address: &Address,
-        desired: &Attributes,
+        desired: &crate::resource::Attributes,
     ) -> Result<Option<LiveResource>, ProviderError> {
+        let declared = UserSpec::from_attributes(desired).map(|s| s.attributes).unwrap_or_default();
         let out = self
-            .client
-            .admin_get_user()
-            .user_pool_id(pool_id)
-            .username(&address.name)
-            .send()
-            .await
-            .map_err(sdk("AdminGetUser"));
+            .calls
+            .call("AdminGetUser", || self.client.admin_get_user().user_pool_id(pool_id).username(&address.name).send())
+            .await;
         let Some(user) = found(out)? else { return Ok(None) };
-        let declared = desired.entries("attributes");
         let attributes: BTreeMap<String, String> = user
             .user_attributes()
             .iter()
@@ -182,270 +289,297 @@ impl UserPools {
             Some(other) => other.as_str().to_lowercase(),
             None => "unknown".to_string(),
         };
-        Ok(Some(LiveResource {
-            address: address.clone(),
-            id: address.name.clone(),
-            attributes: Attributes::from([
-                ("attributes".into(), Value::Map(attributes)),
-                ("password_status".into(), Value::Str(status)),
-            ]),
-            depends_on: vec![user_pool_address()],
-        }))
+        let spec = UserSpec { attributes, password: None, password_status: Some(status) };
+        Ok(Some(LiveResource::of(address.clone(), address.name.clone(), &spec)))
     }
 
-    /// Creates the pool, tagged in the create call itself.
-    pub async fn create_pool(&self, change: &ResourceChange) -> Result<String, ProviderError> {
-        let attrs = desired(change);
-        let sign_in = attrs.items("sign_in");
-        let username_attributes: Vec<UsernameAttributeType> =
-            sign_in.iter().filter(|s| *s != "username").map(|s| UsernameAttributeType::from(s.as_str())).collect();
-        let out = self
-            .client
-            .create_user_pool()
-            .pool_name(&self.stack)
-            .policies(password_policy(attrs))
-            .set_auto_verified_attributes(Some(verified_attributes(attrs)))
-            .deletion_protection(deletion_protection(attrs))
-            .set_username_attributes((!username_attributes.is_empty()).then_some(username_attributes))
-            .set_schema(Some(custom_schema(&attrs.entries("custom_attributes"))).filter(|s| !s.is_empty()))
-            .set_user_pool_tags(Some(ownership_tags(&self.stack, &change.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateUserPool"))?;
-        out.user_pool
-            .and_then(|p| p.id)
-            .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateUserPool", "the response has no pool id"))
-    }
-
-    /// Updates the pool. UpdateUserPool resets every omitted setting, so it always sends the
-    /// full configuration (and the ownership tags); new custom attributes are added first.
-    pub async fn update_pool(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let attrs = desired(change);
-        let pool_id = live_id(change);
-        let live_custom = change.before.as_ref().map(|b| b.entries("custom_attributes")).unwrap_or_default();
-        let added: BTreeMap<String, String> = attrs
-            .entries("custom_attributes")
-            .into_iter()
-            .filter(|(name, _)| !live_custom.contains_key(name))
-            .collect();
-        if !added.is_empty() {
-            self.client
-                .add_custom_attributes()
-                .user_pool_id(pool_id)
-                .set_custom_attributes(Some(custom_schema(&added)))
-                .send()
-                .await
-                .map_err(sdk("AddCustomAttributes"))?;
-        }
-        self.client
-            .update_user_pool()
-            .user_pool_id(pool_id)
-            .policies(password_policy(attrs))
-            .set_auto_verified_attributes(Some(verified_attributes(attrs)))
-            .deletion_protection(deletion_protection(attrs))
-            .set_user_pool_tags(Some(ownership_tags(&self.stack, &change.address)))
-            .send()
-            .await
-            .map_err(sdk("UpdateUserPool"))?;
-        Ok(())
-    }
-
-    /// Deletes the pool (and with it every user in it).
-    pub async fn delete_pool(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let result = self.client.delete_user_pool().user_pool_id(live_id(change)).send().await;
-        deleted("DeleteUserPool", result)
-    }
-
-    /// Creates an app client with its full configuration.
-    pub async fn create_client(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let builder = self
-            .client
-            .create_user_pool_client()
-            .user_pool_id(id_of(ids, &user_pool_address())?)
-            .client_name(&change.address.name);
-        let out = with_client_settings!(builder, desired(change)).send().await.map_err(sdk("CreateUserPoolClient"))?;
-        out.user_pool_client.and_then(|c| c.client_id).ok_or_else(|| {
-            ProviderError::new(ErrorClass::Other, "CreateUserPoolClient", "the response has no client id")
-        })
-    }
-
-    /// Updates an app client. UpdateUserPoolClient resets omitted fields: send them all.
-    pub async fn update_client(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let builder = self
-            .client
-            .update_user_pool_client()
-            .user_pool_id(id_of(ids, &user_pool_address())?)
-            .client_id(live_id(change))
-            .client_name(&change.address.name);
-        with_client_settings!(builder, desired(change)).send().await.map_err(sdk("UpdateUserPoolClient"))?;
-        Ok(())
-    }
-
-    /// Deletes an app client.
-    pub async fn delete_client(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let result = self
-            .client
-            .delete_user_pool_client()
-            .user_pool_id(id_of(ids, &user_pool_address())?)
-            .client_id(live_id(change))
-            .send()
-            .await;
-        deleted("DeleteUserPoolClient", result)
-    }
-
-    /// Creates the hosted-UI domain; its id is the prefix.
-    pub async fn create_domain(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let domain = desired(change).text("domain");
-        self.client
-            .create_user_pool_domain()
-            .user_pool_id(id_of(ids, &user_pool_address())?)
-            .domain(domain)
-            .send()
-            .await
-            .map_err(sdk("CreateUserPoolDomain"))?;
-        Ok(domain.to_string())
-    }
-
-    /// Deletes the hosted-UI domain.
-    pub async fn delete_domain(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let result = self
-            .client
-            .delete_user_pool_domain()
-            .user_pool_id(id_of(ids, &user_pool_address())?)
-            .domain(live_id(change))
-            .send()
-            .await;
-        deleted("DeleteUserPoolDomain", result)
-    }
-
-    /// Creates a user without sending any message, then makes its password permanent. The
-    /// password is first set as the temporary one, so an interruption between the two calls
-    /// leaves a user whose `password_status` the next plan shows as unfinished.
-    pub async fn create_user(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<String, ProviderError> {
-        let pool_id = id_of(ids, &user_pool_address())?;
-        let password = self.secrets.get(&(change.address.clone(), "password".to_string()));
-        self.client
-            .admin_create_user()
-            .user_pool_id(pool_id)
-            .username(&change.address.name)
-            .set_user_attributes(Some(user_attributes(&desired(change).entries("attributes"))?))
-            .set_temporary_password(password.map(|p| p.expose().to_string()))
-            .message_action(MessageActionType::Suppress)
-            .send()
-            .await
-            .map_err(sdk("AdminCreateUser"))?;
-        if password.is_some() {
-            self.set_permanent_password(pool_id, &change.address).await?;
-        }
-        Ok(change.address.name.clone())
-    }
-
-    /// Updates a user's attributes (set changed ones, delete removed ones) and finishes an
-    /// interrupted password set-up.
-    pub async fn update_user(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let pool_id = id_of(ids, &user_pool_address())?;
-        let wanted = desired(change).entries("attributes");
-        let live = change.before.as_ref().map(|b| b.entries("attributes")).unwrap_or_default();
-        let changed: BTreeMap<String, String> =
-            wanted.iter().filter(|(k, v)| live.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let removed: Vec<String> = live.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
-        if !changed.is_empty() {
-            self.client
-                .admin_update_user_attributes()
-                .user_pool_id(pool_id)
-                .username(&change.address.name)
-                .set_user_attributes(Some(user_attributes(&changed)?))
-                .send()
-                .await
-                .map_err(sdk("AdminUpdateUserAttributes"))?;
-        }
-        if !removed.is_empty() {
-            self.client
-                .admin_delete_user_attributes()
-                .user_pool_id(pool_id)
-                .username(&change.address.name)
-                .set_user_attribute_names(Some(removed))
-                .send()
-                .await
-                .map_err(sdk("AdminDeleteUserAttributes"))?;
-        }
-        if change.changed_fields.iter().any(|f| f.field == "password_status") {
-            self.set_permanent_password(pool_id, &change.address).await?;
-        }
-        Ok(())
-    }
-
-    /// Deletes a user.
-    pub async fn delete_user(
-        &self,
-        change: &ResourceChange,
-        ids: &BTreeMap<Address, String>,
-    ) -> Result<(), ProviderError> {
-        let result = self
-            .client
-            .admin_delete_user()
-            .user_pool_id(id_of(ids, &user_pool_address())?)
-            .username(live_id(change))
-            .send()
-            .await;
-        deleted("AdminDeleteUser", result)
-    }
-
-    async fn set_permanent_password(&self, pool_id: &str, address: &Address) -> Result<(), ProviderError> {
-        let Some(password) = self.secrets.get(&(address.clone(), "password".to_string())) else {
-            return Err(ProviderError::new(
-                ErrorClass::Other,
-                "AdminSetUserPassword",
-                format!("{address} has no password in the stack file to make permanent"),
-            ));
+    async fn set_permanent_password(&self, cx: &StepContext<'_>, pool_id: &str) -> Result<(), ProviderError> {
+        let Some(password) = cx.secret else {
+            let message = format!("{} has no password in the stack file to make permanent", cx.address);
+            return Err(ProviderError::other("AdminSetUserPassword", message));
         };
-        self.client
-            .admin_set_user_password()
-            .user_pool_id(pool_id)
-            .username(&address.name)
-            .password(password.expose())
-            .permanent(true)
-            .send()
-            .await
-            .map_err(sdk("AdminSetUserPassword"))?;
+        self.calls
+            .call("AdminSetUserPassword", || {
+                self.client
+                    .admin_set_user_password()
+                    .user_pool_id(pool_id)
+                    .username(&cx.address.name)
+                    .password(password.expose())
+                    .permanent(true)
+                    .send()
+            })
+            .await?;
         Ok(())
     }
 }
 
-fn pool_attributes(pool: &UserPoolType) -> Attributes {
+impl Handler<UserPoolSpec> for UserPools {
+    /// Creates the pool, tagged in the create call itself.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &UserPoolSpec) -> Result<String, ProviderError> {
+        let username_attributes: Vec<UsernameAttributeType> = wanted
+            .sign_in
+            .iter()
+            .filter(|s| *s != "username")
+            .map(|s| UsernameAttributeType::from(s.as_str()))
+            .collect();
+        let schema = custom_schema(&wanted.custom_attributes);
+        let out = self
+            .calls
+            .call("CreateUserPool", || {
+                self.client
+                    .create_user_pool()
+                    .pool_name(&self.stack)
+                    .policies(password_policy(wanted))
+                    .set_auto_verified_attributes(Some(verified_attributes(wanted)))
+                    .deletion_protection(deletion_protection(wanted))
+                    .set_username_attributes((!username_attributes.is_empty()).then(|| username_attributes.clone()))
+                    .set_schema((!schema.is_empty()).then(|| schema.clone()))
+                    .set_user_pool_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .send()
+            })
+            .await?;
+        out.user_pool.and_then(|p| p.id).ok_or_else(|| ProviderError::missing("CreateUserPool", "pool id"))
+    }
+
+    /// Updates the pool. UpdateUserPool resets every omitted setting, so it always sends the
+    /// full configuration (and the ownership tags); new custom attributes are added first.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &UserPoolSpec,
+        wanted: &UserPoolSpec,
+    ) -> Result<(), ProviderError> {
+        let added: BTreeMap<String, String> = wanted
+            .custom_attributes
+            .iter()
+            .filter(|(name, _)| !live.custom_attributes.contains_key(*name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !added.is_empty() {
+            let schema = custom_schema(&added);
+            self.calls
+                .call("AddCustomAttributes", || {
+                    self.client
+                        .add_custom_attributes()
+                        .user_pool_id(id)
+                        .set_custom_attributes(Some(schema.clone()))
+                        .send()
+                })
+                .await?;
+        }
+        self.calls
+            .call("UpdateUserPool", || {
+                self.client
+                    .update_user_pool()
+                    .user_pool_id(id)
+                    .policies(password_policy(wanted))
+                    .set_auto_verified_attributes(Some(verified_attributes(wanted)))
+                    .deletion_protection(deletion_protection(wanted))
+                    .set_user_pool_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the pool (and with it every user in it).
+    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &UserPoolSpec) -> Result<(), ProviderError> {
+        deleted(self.calls.call("DeleteUserPool", || self.client.delete_user_pool().user_pool_id(id).send()).await)
+    }
+
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &UserPoolSpec) -> Result<Option<String>, ProviderError> {
+        let mut owned = self
+            .candidates()
+            .await?
+            .into_iter()
+            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
+        Ok(owned.next().map(|(id, _, _)| id))
+    }
+}
+
+impl Handler<ClientSpec> for UserPools {
+    /// Creates an app client with its full configuration.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &ClientSpec) -> Result<String, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let out = self
+            .calls
+            .call("CreateUserPoolClient", || {
+                let builder = self.client.create_user_pool_client().user_pool_id(pool_id).client_name(&cx.address.name);
+                with_client_settings!(builder, wanted).send()
+            })
+            .await?;
+        out.user_pool_client
+            .and_then(|c| c.client_id)
+            .ok_or_else(|| ProviderError::missing("CreateUserPoolClient", "client id"))
+    }
+
+    /// Updates an app client. UpdateUserPoolClient resets omitted fields: send them all.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        _live: &ClientSpec,
+        wanted: &ClientSpec,
+    ) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        self.calls
+            .call("UpdateUserPoolClient", || {
+                let builder = self
+                    .client
+                    .update_user_pool_client()
+                    .user_pool_id(pool_id)
+                    .client_id(id)
+                    .client_name(&cx.address.name);
+                with_client_settings!(builder, wanted).send()
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &ClientSpec) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let result = self
+            .calls
+            .call("DeleteUserPoolClient", || {
+                self.client.delete_user_pool_client().user_pool_id(pool_id).client_id(id).send()
+            })
+            .await;
+        deleted(result)
+    }
+}
+
+impl Handler<DomainSpec> for UserPools {
+    /// Creates the hosted-UI domain; its id is the prefix.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &DomainSpec) -> Result<String, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        self.calls
+            .call("CreateUserPoolDomain", || {
+                self.client.create_user_pool_domain().user_pool_id(pool_id).domain(&wanted.domain).send()
+            })
+            .await?;
+        Ok(wanted.domain.clone())
+    }
+
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &DomainSpec) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let result = self
+            .calls
+            .call("DeleteUserPoolDomain", || {
+                self.client.delete_user_pool_domain().user_pool_id(pool_id).domain(id).send()
+            })
+            .await;
+        deleted(result)
+    }
+}
+
+impl Handler<UserSpec> for UserPools {
+    /// Creates a user without sending any message. The password is first set as the temporary
+    /// one, so an interruption before [`Handler::finish`] leaves a user whose `password_status`
+    /// the next plan shows as unfinished.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &UserSpec) -> Result<String, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let attributes = user_attributes(&wanted.attributes)?;
+        self.calls
+            .call("AdminCreateUser", || {
+                self.client
+                    .admin_create_user()
+                    .user_pool_id(pool_id)
+                    .username(&cx.address.name)
+                    .set_user_attributes(Some(attributes.clone()))
+                    .set_temporary_password(cx.secret.map(|p| p.expose().to_string()))
+                    .message_action(MessageActionType::Suppress)
+                    .send()
+            })
+            .await?;
+        Ok(cx.address.name.clone())
+    }
+
+    /// Makes the password permanent.
+    async fn finish(&self, cx: &StepContext<'_>, _id: &str, wanted: &UserSpec) -> Result<(), ProviderError> {
+        if wanted.password.is_none() {
+            return Ok(());
+        }
+        self.set_permanent_password(cx, cx.id_of(&user_pool_address())?).await
+    }
+
+    /// Updates a user's attributes (set changed ones, delete removed ones) and finishes an
+    /// interrupted password set-up.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &UserSpec,
+        wanted: &UserSpec,
+    ) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let changed: BTreeMap<String, String> = wanted
+            .attributes
+            .iter()
+            .filter(|(k, v)| live.attributes.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let removed: Vec<String> =
+            live.attributes.keys().filter(|k| !wanted.attributes.contains_key(*k)).cloned().collect();
+        if !changed.is_empty() {
+            let attributes = user_attributes(&changed)?;
+            self.calls
+                .call("AdminUpdateUserAttributes", || {
+                    self.client
+                        .admin_update_user_attributes()
+                        .user_pool_id(pool_id)
+                        .username(id)
+                        .set_user_attributes(Some(attributes.clone()))
+                        .send()
+                })
+                .await?;
+        }
+        if !removed.is_empty() {
+            self.calls
+                .call("AdminDeleteUserAttributes", || {
+                    self.client
+                        .admin_delete_user_attributes()
+                        .user_pool_id(pool_id)
+                        .username(id)
+                        .set_user_attribute_names(Some(removed.clone()))
+                        .send()
+                })
+                .await?;
+        }
+        if wanted.password_status.is_some() && live.password_status != wanted.password_status {
+            self.set_permanent_password(cx, pool_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &UserSpec) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let result = self
+            .calls
+            .call("AdminDeleteUser", || self.client.admin_delete_user().user_pool_id(pool_id).username(id).send())
+            .await;
+        deleted(result)
+    }
+
+    /// A user whose create was answered "exists" is the stack's own: users are found by name.
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &UserSpec) -> Result<Option<String>, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let out = self
+            .calls
+            .call("AdminGetUser", || {
+                self.client.admin_get_user().user_pool_id(pool_id).username(&cx.address.name).send()
+            })
+            .await;
+        Ok(found(out)?.map(|_| cx.address.name.clone()))
+    }
+}
+
+fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
     let policy = pool.policies().and_then(|p| p.password_policy());
-    let sign_in: Vec<&str> = if pool.username_attributes().is_empty() {
-        vec!["username"]
+    let sign_in: Vec<String> = if pool.username_attributes().is_empty() {
+        vec!["username".to_string()]
     } else {
-        pool.username_attributes().iter().map(|a| a.as_str()).collect()
+        pool.username_attributes().iter().map(|a| a.as_str().to_string()).collect()
     };
     let custom_attributes: BTreeMap<String, String> = pool
         .schema_attributes()
@@ -456,49 +590,41 @@ fn pool_attributes(pool: &UserPoolType) -> Attributes {
             Some((name.to_string(), kind))
         })
         .collect();
-    Attributes::from([
-        ("sign_in".into(), Value::list(sign_in)),
-        ("custom_attributes".into(), Value::Map(custom_attributes)),
-        ("password_policy.min_length".into(), Value::Int(policy.and_then(|p| p.minimum_length()).unwrap_or(8).into())),
-        ("password_policy.require_uppercase".into(), Value::Bool(policy.is_some_and(|p| p.require_uppercase()))),
-        ("password_policy.require_lowercase".into(), Value::Bool(policy.is_some_and(|p| p.require_lowercase()))),
-        ("password_policy.require_numbers".into(), Value::Bool(policy.is_some_and(|p| p.require_numbers()))),
-        ("password_policy.require_symbols".into(), Value::Bool(policy.is_some_and(|p| p.require_symbols()))),
-        (
-            "password_policy.temporary_password_validity_days".into(),
-            Value::Int(policy.map(|p| p.temporary_password_validity_days()).unwrap_or(7).into()),
-        ),
-        ("auto_verified_attributes".into(), Value::set(pool.auto_verified_attributes().iter().map(|a| a.as_str()))),
-        (
-            "deletion_protection".into(),
-            Value::Bool(pool.deletion_protection() == Some(&DeletionProtectionType::Active)),
-        ),
-    ])
+    UserPoolSpec {
+        sign_in,
+        custom_attributes,
+        min_length: policy.and_then(|p| p.minimum_length()).unwrap_or(8).into(),
+        require_uppercase: policy.is_some_and(|p| p.require_uppercase()),
+        require_lowercase: policy.is_some_and(|p| p.require_lowercase()),
+        require_numbers: policy.is_some_and(|p| p.require_numbers()),
+        require_symbols: policy.is_some_and(|p| p.require_symbols()),
+        temporary_password_validity_days: policy.map_or(7, |p| p.temporary_password_validity_days()).into(),
+        auto_verified_attributes: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_string()).collect(),
+        deletion_protection: pool.deletion_protection() == Some(&DeletionProtectionType::Active),
+    }
 }
 
-fn password_policy(attrs: &Attributes) -> UserPoolPolicyType {
+fn password_policy(spec: &UserPoolSpec) -> UserPoolPolicyType {
     UserPoolPolicyType::builder()
         .password_policy(
             PasswordPolicyType::builder()
-                .minimum_length(whole(attrs.number("password_policy.min_length")))
-                .require_uppercase(attrs.flag("password_policy.require_uppercase"))
-                .require_lowercase(attrs.flag("password_policy.require_lowercase"))
-                .require_numbers(attrs.flag("password_policy.require_numbers"))
-                .require_symbols(attrs.flag("password_policy.require_symbols"))
-                .temporary_password_validity_days(whole(
-                    attrs.number("password_policy.temporary_password_validity_days"),
-                ))
+                .minimum_length(whole(spec.min_length))
+                .require_uppercase(spec.require_uppercase)
+                .require_lowercase(spec.require_lowercase)
+                .require_numbers(spec.require_numbers)
+                .require_symbols(spec.require_symbols)
+                .temporary_password_validity_days(whole(spec.temporary_password_validity_days))
                 .build(),
         )
         .build()
 }
 
-fn verified_attributes(attrs: &Attributes) -> Vec<VerifiedAttributeType> {
-    attrs.items("auto_verified_attributes").iter().map(|a| VerifiedAttributeType::from(a.as_str())).collect()
+fn verified_attributes(spec: &UserPoolSpec) -> Vec<VerifiedAttributeType> {
+    spec.auto_verified_attributes.iter().map(|a| VerifiedAttributeType::from(a.as_str())).collect()
 }
 
-fn deletion_protection(attrs: &Attributes) -> DeletionProtectionType {
-    if attrs.flag("deletion_protection") { DeletionProtectionType::Active } else { DeletionProtectionType::Inactive }
+fn deletion_protection(spec: &UserPoolSpec) -> DeletionProtectionType {
+    if spec.deletion_protection { DeletionProtectionType::Active } else { DeletionProtectionType::Inactive }
 }
 
 fn custom_schema(custom: &BTreeMap<String, String>) -> Vec<SchemaAttributeType> {
@@ -516,14 +642,6 @@ fn custom_schema(custom: &BTreeMap<String, String>) -> Vec<SchemaAttributeType> 
         .collect()
 }
 
-fn oauth_flows(attrs: &Attributes) -> Vec<OAuthFlowType> {
-    attrs.items("oauth_flows").iter().map(|f| OAuthFlowType::from(f.as_str())).collect()
-}
-
-fn auth_flows(attrs: &Attributes) -> Vec<ExplicitAuthFlowsType> {
-    attrs.items("auth_flows").iter().map(|f| ExplicitAuthFlowsType::from(f.as_str())).collect()
-}
-
 fn user_attributes(attributes: &BTreeMap<String, String>) -> Result<Vec<AttributeType>, ProviderError> {
     attributes
         .iter()
@@ -532,7 +650,7 @@ fn user_attributes(attributes: &BTreeMap<String, String>) -> Result<Vec<Attribut
                 .name(name)
                 .value(value)
                 .build()
-                .map_err(|e| ProviderError::new(ErrorClass::Other, "AttributeType", e.to_string()))
+                .map_err(|e| ProviderError::other("AttributeType", e.to_string()))
         })
         .collect()
 }
@@ -542,29 +660,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_back_a_pool_as_the_attributes_it_was_created_with() {
-        let desired = Attributes::from([
-            ("password_policy.min_length".into(), Value::Int(12)),
-            ("password_policy.require_uppercase".into(), Value::Bool(true)),
-            ("password_policy.temporary_password_validity_days".into(), Value::Int(3)),
-            ("deletion_protection".into(), Value::Bool(true)),
-            ("auto_verified_attributes".into(), Value::set(["email"])),
-        ]);
+    fn reads_back_a_pool_as_the_spec_it_was_created_with() {
+        let desired = UserPoolSpec {
+            sign_in: vec!["username".into()],
+            custom_attributes: BTreeMap::new(),
+            min_length: 12,
+            require_uppercase: true,
+            require_lowercase: false,
+            require_numbers: false,
+            require_symbols: false,
+            temporary_password_validity_days: 3,
+            auto_verified_attributes: ["email".to_string()].into(),
+            deletion_protection: true,
+        };
         let pool = UserPoolType::builder()
             .policies(password_policy(&desired))
             .set_auto_verified_attributes(Some(verified_attributes(&desired)))
             .deletion_protection(deletion_protection(&desired))
             .set_schema_attributes(Some(custom_schema(&BTreeMap::from([("team".into(), "string".into())]))))
             .build();
-        let live = pool_attributes(&pool);
-        assert_eq!(live["password_policy.min_length"], Value::Int(12));
-        assert_eq!(live["password_policy.require_uppercase"], Value::Bool(true));
-        assert_eq!(live["password_policy.require_symbols"], Value::Bool(false));
-        assert_eq!(live["password_policy.temporary_password_validity_days"], Value::Int(3));
-        assert_eq!(live["deletion_protection"], Value::Bool(true));
-        assert_eq!(live["sign_in"], Value::list(["username"]));
-        assert_eq!(live["auto_verified_attributes"], Value::set(["email"]));
         // Schema names as sent to CreateUserPool carry no prefix; only read-backs do.
-        assert_eq!(live["custom_attributes"], Value::Map(BTreeMap::new()));
+        assert_eq!(pool_spec(&pool), desired);
     }
 }

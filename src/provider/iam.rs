@@ -1,6 +1,6 @@
 //! IAM roles with their inline policies. A role is named `<stack>-<name>`, lives under the IAM
-//! path `/authdemo/<stack>/` and is owned by its tags; its id is its ARN. Deleting a role first removes its inline and attached policies,
-//! which AWS requires.
+//! path `/authdemo/<stack>/` and is owned by its tags; its id is its ARN. Deleting a role first
+//! removes its inline and attached policies, which AWS requires.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,23 +8,36 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 
-use super::error::{ErrorClass, ProviderError, deleted, found, sdk};
-use super::{claim, desired, live_id};
-use crate::live::{ADDRESS_TAG, LiveResource, LiveState, ownership_tags};
-use crate::plan::ResourceChange;
+use super::call::Calls;
+use super::claim;
+use super::handler::{Handler, StepContext};
+use crate::error::{ProviderError, deleted, found};
+use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownership_tags};
 use crate::resource::policy_document::canonical_from_aws;
-use crate::resource::{Address, AttributeReads, Attributes, DesiredState, ResourceKind, Value, identity_pool_address};
+use crate::resource::{Address, DesiredState, ResourceKind};
+use crate::spec;
+
+spec! {
+    /// An IAM role: who may assume it and what it may do.
+    pub struct RoleSpec for IamRole {
+        /// The trust policy, as canonical JSON.
+        trust_policy: String,
+        /// The inline policies by name, as canonical JSON.
+        policies: BTreeMap<String, String>,
+    }
+}
 
 /// The IAM side of the provider.
 pub struct Roles {
     client: Client,
     stack: String,
+    calls: Calls,
 }
 
 impl Roles {
     /// The roles of `stack` through `client`.
-    pub fn new(client: Client, stack: &str) -> Self {
-        Self { client, stack: stack.to_string() }
+    pub fn new(client: Client, stack: &str, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), calls }
     }
 
     fn role_name(&self, address: &Address) -> String {
@@ -40,11 +53,15 @@ impl Roles {
     /// Lists the stack's path and confirms each role by its tags; a wanted role found only by
     /// name (outside the path or without the tags) is foreign.
     pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
-        let mut pages = self.client.list_roles().path_prefix(self.path()).into_paginator().items().send();
-        let mut names = Vec::new();
-        while let Some(role) = pages.next().await {
-            names.push(role.map_err(sdk("ListRoles"))?.role_name().to_string());
-        }
+        let listed = self
+            .calls
+            .all_pages(
+                "ListRoles",
+                |marker| self.client.list_roles().path_prefix(self.path()).set_marker(marker).send(),
+                |out| (out.roles, out.marker),
+            )
+            .await?;
+        let mut names: Vec<String> = listed.into_iter().map(|role| role.role_name).collect();
         let wanted = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::IamRole).map(|r| &r.address);
         for address in wanted {
             let name = self.role_name(address);
@@ -53,9 +70,8 @@ impl Roles {
             }
         }
         let roles = try_join_all(names.iter().map(|name| self.role_with_policies(name))).await?;
-        for (name, (role, policies)) in names.into_iter().zip(roles).filter_map(|(n, r)| Some((n, r?))) {
-            let tags: HashMap<String, String> =
-                role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+        for (name, (role, spec)) in names.into_iter().zip(roles).filter_map(|(n, r)| Some((n, r?))) {
+            let tags = tags_of(&role);
             let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok());
             let address = match claimed {
                 Some(a) if a.kind == ResourceKind::IamRole && self.role_name(&a) == name => a,
@@ -63,44 +79,29 @@ impl Roles {
                     Address::new(ResourceKind::IamRole, name.strip_prefix(&format!("{}-", self.stack)).unwrap_or(&name))
                 }
             };
-            let candidates = vec![(role.arn().to_string(), tags, role)];
+            let candidates = vec![(role.arn.clone(), tags, role)];
             let Some(role) = claim(candidates, &self.stack, &address, live)? else { continue };
-            let depends_on = if address.name.starts_with("fn-") { Vec::new() } else { vec![identity_pool_address()] };
-            live.insert(LiveResource {
-                address,
-                id: role.arn().to_string(),
-                attributes: Attributes::from([
-                    (
-                        "trust_policy".into(),
-                        Value::Str(canonical_from_aws(role.assume_role_policy_document().unwrap_or_default())),
-                    ),
-                    ("policies".into(), Value::Map(policies)),
-                ]),
-                depends_on,
-            });
+            live.insert(LiveResource::of(address, role.arn, &spec));
         }
         Ok(())
     }
 
-    /// A role and its inline policies, if it exists (all roles are read concurrently).
-    async fn role_with_policies(&self, name: &str) -> Result<Option<(Role, BTreeMap<String, String>)>, ProviderError> {
-        let found_role = found(self.client.get_role().role_name(name).send().await.map_err(sdk("GetRole")))?;
-        let Some(role) = found_role.and_then(|out| out.role) else { return Ok(None) };
+    /// A role and its settings, if it exists (all roles are read concurrently).
+    async fn role_with_policies(&self, name: &str) -> Result<Option<(Role, RoleSpec)>, ProviderError> {
+        let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(name).send()).await)?;
+        let Some(role) = got.and_then(|out| out.role) else { return Ok(None) };
         let policies = self.inline_policies(name).await?;
-        Ok(Some((role, policies)))
+        let trust_policy = canonical_from_aws(role.assume_role_policy_document().unwrap_or_default());
+        Ok(Some((role, RoleSpec { trust_policy, policies })))
     }
 
     async fn inline_policies(&self, role_name: &str) -> Result<BTreeMap<String, String>, ProviderError> {
         let names = self.inline_policy_names(role_name).await?;
         let documents = try_join_all(names.iter().map(|name| async move {
             let out = self
-                .client
-                .get_role_policy()
-                .role_name(role_name)
-                .policy_name(name)
-                .send()
-                .await
-                .map_err(sdk("GetRolePolicy"))?;
+                .calls
+                .call("GetRolePolicy", || self.client.get_role_policy().role_name(role_name).policy_name(name).send())
+                .await?;
             Ok::<_, ProviderError>(canonical_from_aws(out.policy_document()))
         }))
         .await?;
@@ -108,64 +109,13 @@ impl Roles {
     }
 
     async fn inline_policy_names(&self, role_name: &str) -> Result<Vec<String>, ProviderError> {
-        let mut pages = self.client.list_role_policies().role_name(role_name).into_paginator().items().send();
-        let mut names = Vec::new();
-        while let Some(name) = pages.next().await {
-            names.push(name.map_err(sdk("ListRolePolicies"))?);
-        }
-        Ok(names)
-    }
-
-    /// Creates the role, tagged in the create call, then puts its inline policies.
-    pub async fn create(&self, change: &ResourceChange) -> Result<String, ProviderError> {
-        let attrs = desired(change);
-        let tags = self.tags(&change.address)?;
-        let name = self.role_name(&change.address);
-        let out = self
-            .client
-            .create_role()
-            .role_name(&name)
-            .path(self.path())
-            .assume_role_policy_document(attrs.text("trust_policy"))
-            .description(format!("authdemo stack {}: {}", self.stack, change.address))
-            .set_tags(Some(tags))
-            .send()
+        self.calls
+            .all_pages(
+                "ListRolePolicies",
+                |marker| self.client.list_role_policies().role_name(role_name).set_marker(marker).send(),
+                |out| (out.policy_names, out.marker),
+            )
             .await
-            .map_err(sdk("CreateRole"))?;
-        let arn = out.role.map(|r| r.arn).unwrap_or_default();
-        self.put_policies(&name, &attrs.entries("policies"), &BTreeMap::new()).await?;
-        Ok(arn)
-    }
-
-    /// Updates the trust policy and the inline policies that differ; tags an adopted role.
-    pub async fn update(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let attrs = desired(change);
-        let name = self.role_name(&change.address);
-        if change.adopt {
-            self.client
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(self.tags(&change.address)?))
-                .send()
-                .await
-                .map_err(sdk("TagRole"))?;
-        }
-        if change.changed_fields.iter().any(|f| f.field == "trust_policy") {
-            self.client
-                .update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(attrs.text("trust_policy"))
-                .send()
-                .await
-                .map_err(sdk("UpdateAssumeRolePolicy"))?;
-        }
-        let live = change.before.as_ref().map(|b| b.entries("policies")).unwrap_or_default();
-        let wanted = attrs.entries("policies");
-        self.put_policies(&name, &wanted, &live).await?;
-        for removed in live.keys().filter(|k| !wanted.contains_key(*k)) {
-            self.delete_policy(&name, removed).await?;
-        }
-        Ok(())
     }
 
     fn tags(&self, address: &Address) -> Result<Vec<Tag>, ProviderError> {
@@ -173,9 +123,10 @@ impl Roles {
             .into_iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::new(ErrorClass::Other, "Tag", e.to_string()))
+            .map_err(|e| ProviderError::other("Tag", e.to_string()))
     }
 
+    /// Puts each policy of `wanted` that differs from `live`.
     async fn put_policies(
         &self,
         role_name: &str,
@@ -183,46 +134,125 @@ impl Roles {
         live: &BTreeMap<String, String>,
     ) -> Result<(), ProviderError> {
         for (policy, document) in wanted.iter().filter(|(k, v)| live.get(*k) != Some(v)) {
-            self.client
-                .put_role_policy()
-                .role_name(role_name)
-                .policy_name(policy)
-                .policy_document(document)
-                .send()
-                .await
-                .map_err(sdk("PutRolePolicy"))?;
+            self.calls
+                .call("PutRolePolicy", || {
+                    self.client
+                        .put_role_policy()
+                        .role_name(role_name)
+                        .policy_name(policy)
+                        .policy_document(document)
+                        .send()
+                })
+                .await?;
         }
         Ok(())
     }
 
     async fn delete_policy(&self, role_name: &str, policy: &str) -> Result<(), ProviderError> {
-        let result = self.client.delete_role_policy().role_name(role_name).policy_name(policy).send().await;
-        deleted("DeleteRolePolicy", result)
+        let result = self
+            .calls
+            .call("DeleteRolePolicy", || {
+                self.client.delete_role_policy().role_name(role_name).policy_name(policy).send()
+            })
+            .await;
+        deleted(result)
+    }
+}
+
+fn tags_of(role: &Role) -> HashMap<String, String> {
+    role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+}
+
+impl Handler<RoleSpec> for Roles {
+    /// Creates the role, tagged in the create call.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &RoleSpec) -> Result<String, ProviderError> {
+        let tags = self.tags(cx.address)?;
+        let name = self.role_name(cx.address);
+        let out = self
+            .calls
+            .call("CreateRole", || {
+                self.client
+                    .create_role()
+                    .role_name(&name)
+                    .path(self.path())
+                    .assume_role_policy_document(&wanted.trust_policy)
+                    .description(format!("authdemo stack {}: {}", self.stack, cx.address))
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await?;
+        out.role.map(|r| r.arn).ok_or_else(|| ProviderError::missing("CreateRole", "role"))
+    }
+
+    /// Puts the role's inline policies.
+    async fn finish(&self, cx: &StepContext<'_>, _id: &str, wanted: &RoleSpec) -> Result<(), ProviderError> {
+        self.put_policies(&self.role_name(cx.address), &wanted.policies, &BTreeMap::new()).await
+    }
+
+    /// Updates the trust policy and the inline policies that differ; tags an adopted role.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        _id: &str,
+        live: &RoleSpec,
+        wanted: &RoleSpec,
+    ) -> Result<(), ProviderError> {
+        let name = self.role_name(cx.address);
+        if cx.adopt {
+            let tags = self.tags(cx.address)?;
+            self.calls
+                .call("TagRole", || self.client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send())
+                .await?;
+        }
+        if live.trust_policy != wanted.trust_policy {
+            self.calls
+                .call("UpdateAssumeRolePolicy", || {
+                    self.client
+                        .update_assume_role_policy()
+                        .role_name(&name)
+                        .policy_document(&wanted.trust_policy)
+                        .send()
+                })
+                .await?;
+        }
+        self.put_policies(&name, &wanted.policies, &live.policies).await?;
+        for removed in live.policies.keys().filter(|k| !wanted.policies.contains_key(*k)) {
+            self.delete_policy(&name, removed).await?;
+        }
+        Ok(())
     }
 
     /// Deletes the role after removing its inline and attached policies.
-    pub async fn delete(&self, change: &ResourceChange) -> Result<(), ProviderError> {
-        let name = live_id(change).rsplit('/').next().unwrap_or_default().to_string();
+    async fn delete(&self, cx: &StepContext<'_>, _id: &str, _live: &RoleSpec) -> Result<(), ProviderError> {
+        let name = self.role_name(cx.address);
         for policy in self.inline_policy_names(&name).await? {
             self.delete_policy(&name, &policy).await?;
         }
         let attached = self
-            .client
-            .list_attached_role_policies()
-            .role_name(&name)
-            .send()
-            .await
-            .map_err(sdk("ListAttachedRolePolicies"))?;
-        for policy in attached.attached_policies() {
-            self.client
-                .detach_role_policy()
-                .role_name(&name)
-                .policy_arn(policy.policy_arn().unwrap_or_default())
-                .send()
-                .await
-                .map_err(sdk("DetachRolePolicy"))?;
+            .calls
+            .all_pages(
+                "ListAttachedRolePolicies",
+                |marker| self.client.list_attached_role_policies().role_name(&name).set_marker(marker).send(),
+                |out| (out.attached_policies.unwrap_or_default(), out.marker),
+            )
+            .await;
+        for policy in found(attached)?.unwrap_or_default() {
+            let Some(arn) = policy.policy_arn else { continue };
+            let detached = self
+                .calls
+                .call("DetachRolePolicy", || self.client.detach_role_policy().role_name(&name).policy_arn(&arn).send())
+                .await;
+            deleted(detached)?;
         }
-        let result = self.client.delete_role().role_name(&name).send().await;
-        deleted("DeleteRole", result)
+        deleted(self.calls.call("DeleteRole", || self.client.delete_role().role_name(&name).send()).await)
+    }
+
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &RoleSpec) -> Result<Option<String>, ProviderError> {
+        let name = self.role_name(cx.address);
+        let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(&name).send()).await)?;
+        let role = got
+            .and_then(|out| out.role)
+            .filter(|role| check_ownership(&tags_of(role), &self.stack, cx.address).is_ok());
+        Ok(role.map(|role| role.arn))
     }
 }

@@ -51,10 +51,16 @@ mod tests {
         DesiredState {
             stack: "demo".into(),
             resources: vec![
-                DesiredResource { address: user_pool_address(), attributes: Attributes::new(), depends_on: vec![] },
+                DesiredResource {
+                    address: user_pool_address(),
+                    attributes: Attributes::new(),
+                    rules: &[],
+                    depends_on: vec![],
+                },
                 DesiredResource {
                     address: Address::new(ResourceKind::ApiRoute, "GET /items/{id}"),
                     attributes: Attributes::new(),
+                    rules: &[],
                     depends_on: vec![user_pool_address()],
                 },
             ],

@@ -6,9 +6,10 @@ use std::time::Instant;
 use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
-use crate::apply::{Event, Operation, Outcome, Reporter, StepOutcome};
+use crate::apply::{Event, Outcome, Reporter, StepOutcome};
 use crate::cli::OutputFormat;
 use crate::plan::FORMAT_VERSION;
+use crate::step::Operation;
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const RED: Style = AnsiColor::Red.on_default();

@@ -106,6 +106,26 @@ impl Address {
     pub fn new(kind: ResourceKind, name: impl Into<String>) -> Self {
         Self { kind, name: name.into() }
     }
+
+    /// The resource this one lives in, read from its kind and name: a client's pool, a path's
+    /// parent path, a method's path, a plan key's plan; `None` for resources that stand alone.
+    pub fn container(&self) -> Option<Address> {
+        let in_api = |path: &str| match path {
+            "" | "/" => Address::new(ResourceKind::RestApi, "main"),
+            path => Address::new(ResourceKind::ApiResource, path),
+        };
+        match self.kind {
+            ResourceKind::UserPoolClient | ResourceKind::UserPoolDomain | ResourceKind::UserPoolUser => {
+                Some(Address::new(ResourceKind::UserPool, "main"))
+            }
+            ResourceKind::IdentityPoolRoles => Some(Address::new(ResourceKind::IdentityPool, "main")),
+            ResourceKind::ApiResource => self.name.rsplit_once('/').map(|(parent, _)| in_api(parent)),
+            ResourceKind::ApiRoute => self.name.split_once(' ').map(|(_, path)| in_api(path)),
+            ResourceKind::ApiStage => Some(Address::new(ResourceKind::RestApi, "main")),
+            ResourceKind::UsagePlanKey => Some(Address::new(ResourceKind::UsagePlan, "main")),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Address {
@@ -154,5 +174,16 @@ mod tests {
         assert_eq!(address.to_string(), "user_pool_client.web");
         assert!("pool.main".parse::<Address>().is_err());
         assert!("user_pool.".parse::<Address>().is_err());
+    }
+
+    #[test]
+    fn knows_what_each_resource_lives_in() {
+        let container = |a: &str| a.parse::<Address>().unwrap().container().map(|c| c.to_string());
+        assert_eq!(container("api_resource./items/{id}").as_deref(), Some("api_resource./items"));
+        assert_eq!(container("api_resource./items").as_deref(), Some("rest_api.main"));
+        assert_eq!(container("api_route.GET /items").as_deref(), Some("api_resource./items"));
+        assert_eq!(container("api_route.GET /").as_deref(), Some("rest_api.main"));
+        assert_eq!(container("user_pool_client.web").as_deref(), Some("user_pool.main"));
+        assert_eq!(container("function.api"), None);
     }
 }

@@ -5,16 +5,17 @@ mod address;
 mod desired;
 pub mod policy_document;
 mod reference;
+mod spec;
 mod value;
 
 pub use address::{Address, AddressParseError, ResourceKind};
 pub use desired::{
-    DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, desired_state, function_name,
-    function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, routes_fingerprint,
-    user_pool_address,
+    DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, function_name,
+    function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, user_pool_address,
 };
 pub use reference::{abstract_ids, reference, references, resolve};
-pub use value::{AttributeReads, Attributes, Value};
+pub use spec::{FieldValue, Sensitive, Spec, SpecError, rule_of};
+pub use value::{Attributes, Value};
 
 /// How a change to one field is carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,21 +31,6 @@ pub enum FieldRule {
 }
 
 impl ResourceKind {
-    /// The rule for `field` of this kind. Fields not listed are updatable.
-    pub fn field_rule(self, field: &str) -> FieldRule {
-        match (self, field) {
-            (Self::UserPool, "sign_in") => FieldRule::ForcesReplacement,
-            (Self::UserPool, "custom_attributes") => FieldRule::AddOnly,
-            (Self::UserPoolDomain, "domain") => FieldRule::ForcesReplacement,
-            (Self::UserPoolUser, "password") => FieldRule::WriteOnly,
-            (Self::ApiKey, "value") => FieldRule::WriteOnly,
-            (Self::LambdaPermission | Self::RestApi | Self::ApiResource | Self::UsagePlanKey, _) => {
-                FieldRule::ForcesReplacement
-            }
-            _ => FieldRule::Updatable,
-        }
-    }
-
     /// The kind of resource this kind lives in: replacing that one replaces this one too.
     pub fn parent_kind(self) -> Option<ResourceKind> {
         match self {

@@ -2,10 +2,11 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicUsize;
 
 use super::*;
-use crate::apply::{Operation, steps};
+use crate::apply::steps;
+use crate::error::ErrorClass;
 use crate::plan::{Action, Plan};
-use crate::provider::ErrorClass;
 use crate::resource::{ResourceKind, user_pool_address};
+use crate::step::Operation;
 
 /// Records the order of calls and the peak concurrency; fails the addresses it is told to.
 #[derive(Default)]

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::live::{ForeignResource, LiveResource};
-use crate::resource::{DesiredResource, user_pool_address};
+use crate::resource::{DesiredResource, ResourceKind, user_pool_address};
 
 fn pool_attrs(min_length: i64, sign_in: &str) -> Attributes {
     Attributes::from([
@@ -10,6 +10,17 @@ fn pool_attrs(min_length: i64, sign_in: &str) -> Attributes {
         ("sign_in".into(), Value::list([sign_in])),
         ("custom_attributes".into(), Value::Map(BTreeMap::from([("team".into(), "string".into())]))),
     ])
+}
+
+/// The field rules of the kinds these tests use, as their specs declare them.
+fn rules_of(kind: ResourceKind) -> &'static [(&'static str, FieldRule)] {
+    match kind {
+        ResourceKind::UserPool => {
+            &[("sign_in", FieldRule::ForcesReplacement), ("custom_attributes", FieldRule::AddOnly)]
+        }
+        ResourceKind::UserPoolUser => &[("password", FieldRule::WriteOnly)],
+        _ => &[],
+    }
 }
 
 fn client(name: &str) -> Address {
@@ -23,7 +34,8 @@ fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
             .into_iter()
             .map(|(address, attributes)| {
                 let depends_on = if address == user_pool_address() { vec![] } else { vec![user_pool_address()] };
-                DesiredResource { address, attributes, depends_on }
+                let rules = rules_of(address.kind);
+                DesiredResource { address, attributes, rules, depends_on }
             })
             .collect(),
         secrets: BTreeMap::new(),

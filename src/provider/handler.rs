@@ -1,0 +1,199 @@
+//! The handler of one resource kind: create, finish, update, delete and find, over the kind's
+//! typed [`Spec`]. [`run_handler`] carries out a step with it, the same way for every kind: it
+//! reads the plan's attributes into specs, and when a create's answer was lost (or a repeated
+//! create finds its resource already there) it finds the resource by name and ownership tags and
+//! goes on with the rest of the step.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use crate::artifact::Artifact;
+use crate::error::ProviderError;
+use crate::plan::ResourceChange;
+use crate::resource::{Address, Attributes, Spec};
+use crate::secret::Secret;
+use crate::step::Operation;
+
+/// What a handler knows about the step it carries out.
+pub struct StepContext<'a> {
+    /// The resource.
+    pub address: &'a Address,
+    /// Whether this run takes the resource over (`--adopt`): the update adds the ownership tags.
+    pub adopt: bool,
+    /// The secret the stack file gives the resource (a password, an API key value).
+    pub secret: Option<&'a Secret>,
+    /// The function's code package.
+    pub artifact: Option<&'a Artifact>,
+    ids: &'a BTreeMap<Address, String>,
+}
+
+impl<'a> StepContext<'a> {
+    /// The context of a step on `address`, with the physical ids known so far.
+    pub fn new(address: &'a Address, ids: &'a BTreeMap<Address, String>) -> Self {
+        Self { address, adopt: false, secret: None, artifact: None, ids }
+    }
+
+    /// The physical id of the resource at `address`, known once it exists.
+    pub fn id_of(&self, address: &Address) -> Result<&'a str, ProviderError> {
+        self.ids
+            .get(address)
+            .map(String::as_str)
+            .ok_or_else(|| ProviderError::other("lookup", format!("{address} has no id yet (was it created?)")))
+    }
+}
+
+/// How one resource kind is created, changed and deleted in AWS. Every method makes its calls
+/// through [`super::call::Calls`], so each call is retried on its own.
+pub trait Handler<S: Spec>: Sync {
+    /// Sends the create call; returns the new physical id.
+    fn create(&self, cx: &StepContext<'_>, wanted: &S) -> impl Future<Output = Result<String, ProviderError>> + Send;
+
+    /// The calls after the create (policies, waiting until it is ready, …); they must be
+    /// harmless to repeat, since a create found after a lost answer runs them too.
+    fn finish(
+        &self,
+        _cx: &StepContext<'_>,
+        _id: &str,
+        _wanted: &S,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Changes the live resource `id` from `live` to `wanted`.
+    fn update(
+        &self,
+        cx: &StepContext<'_>,
+        _id: &str,
+        _live: &S,
+        _wanted: &S,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send {
+        let address = cx.address.clone();
+        async move { Err(ProviderError::other("update", format!("{address} cannot change in place"))) }
+    }
+
+    /// Deletes the live resource `id`; one already gone counts as deleted.
+    fn delete(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &S,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+
+    /// The id of the stack's resource at this address, if it exists (found by name and
+    /// confirmed by its ownership tags).
+    fn find(
+        &self,
+        _cx: &StepContext<'_>,
+        _wanted: &S,
+    ) -> impl Future<Output = Result<Option<String>, ProviderError>> + Send {
+        async { Ok(None) }
+    }
+}
+
+/// Carries out `operation` of `change` with `handler`; returns the new id after a create.
+pub async fn run_handler<S: Spec, H: Handler<S>>(
+    handler: &H,
+    operation: Operation,
+    change: &ResourceChange,
+    cx: &StepContext<'_>,
+) -> Result<Option<String>, ProviderError> {
+    let live_id = || {
+        change.id.as_deref().ok_or_else(|| ProviderError::other("plan", format!("{} has no live id", change.address)))
+    };
+    match operation {
+        Operation::Create => {
+            let wanted = read::<S>(change.after.as_ref(), &change.address)?;
+            let id = match handler.create(cx, &wanted).await {
+                Ok(id) => id,
+                Err(error) if error.class.may_have_created() => {
+                    let Some(id) = handler.find(cx, &wanted).await? else { return Err(error) };
+                    tracing::info!(address = %change.address, %id, %error, "the create's resource exists; going on with it");
+                    id
+                }
+                Err(error) => return Err(error),
+            };
+            handler.finish(cx, &id, &wanted).await?;
+            Ok(Some(id))
+        }
+        Operation::Update => {
+            let live = read::<S>(change.before.as_ref(), &change.address)?;
+            let wanted = read::<S>(change.after.as_ref(), &change.address)?;
+            handler.update(cx, live_id()?, &live, &wanted).await.map(|()| None)
+        }
+        Operation::Delete => {
+            let live = read::<S>(change.before.as_ref(), &change.address)?;
+            handler.delete(cx, live_id()?, &live).await.map(|()| None)
+        }
+    }
+}
+
+fn read<S: Spec>(attributes: Option<&Attributes>, address: &Address) -> Result<S, ProviderError> {
+    let attributes = attributes.ok_or_else(|| ProviderError::other("plan", format!("{address} has no attributes")))?;
+    S::from_attributes(attributes).map_err(|e| ProviderError::other("plan", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::error::ErrorClass;
+    use crate::plan::Action;
+    use crate::resource::ResourceKind;
+
+    crate::spec! {
+        /// A role-like spec for the tests.
+        struct Thing for IamRole {
+            policy: String,
+        }
+    }
+
+    /// Loses the create's answer once; records the calls.
+    #[derive(Default)]
+    struct LosingHandler {
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Handler<Thing> for LosingHandler {
+        async fn create(&self, _cx: &StepContext<'_>, _wanted: &Thing) -> Result<String, ProviderError> {
+            self.calls.lock().unwrap().push("create".into());
+            Err(ProviderError::new(ErrorClass::Unanswered, "CreateRole", "connection reset"))
+        }
+
+        async fn finish(&self, _cx: &StepContext<'_>, id: &str, wanted: &Thing) -> Result<(), ProviderError> {
+            self.calls.lock().unwrap().push(format!("finish {id} {}", wanted.policy));
+            Ok(())
+        }
+
+        async fn delete(&self, _cx: &StepContext<'_>, _id: &str, _live: &Thing) -> Result<(), ProviderError> {
+            unreachable!("not deleted in these tests")
+        }
+
+        async fn find(&self, _cx: &StepContext<'_>, _wanted: &Thing) -> Result<Option<String>, ProviderError> {
+            self.calls.lock().unwrap().push("find".into());
+            Ok(Some("arn:role".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_whose_answer_was_lost_continues_with_the_resource_it_finds() {
+        let address = Address::new(ResourceKind::IamRole, "x");
+        let change = ResourceChange {
+            address: address.clone(),
+            action: Action::Create,
+            id: None,
+            reason: String::new(),
+            changed_fields: Vec::new(),
+            before: None,
+            after: Some(Thing { policy: "p".into() }.to_attributes()),
+            depends_on: Vec::new(),
+            notes: Vec::new(),
+            adopt: false,
+        };
+        let handler = LosingHandler::default();
+        let ids = BTreeMap::new();
+        let id = run_handler(&handler, Operation::Create, &change, &StepContext::new(&address, &ids)).await;
+        assert_eq!(id, Ok(Some("arn:role".to_string())));
+        assert_eq!(*handler.calls.lock().unwrap(), ["create", "find", "finish arn:role p"]);
+    }
+}

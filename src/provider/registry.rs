@@ -1,0 +1,122 @@
+//! The registry of resource kinds: which spec and which handler serve each [`ResourceKind`].
+//! The executor's [`Runner`] and discovery are generic over it; adding a kind adds one line here.
+
+use std::collections::BTreeMap;
+
+use super::AwsProvider;
+use super::apigateway::{ApiResourceSpec, RestApiSpec, RouteSpec, StageSpec};
+use super::cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
+use super::cognito_idp::{ClientSpec, DomainSpec, UserPoolSpec, UserSpec};
+use super::handler::{StepContext, run_handler};
+use super::iam::RoleSpec;
+use super::lambda::{FunctionSpec, PermissionSpec};
+use super::usage_plans::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec};
+use crate::artifact::Artifact;
+use crate::error::ProviderError;
+use crate::plan::ResourceChange;
+use crate::resource::{Address, Attributes, DesiredState, ResourceKind, Spec, resolve};
+use crate::secret::Secret;
+use crate::step::{Operation, Runner, Step};
+
+/// Lists every kind once, with its spec and the provider field holding its handler; the
+/// `match`es it generates are exhaustive, so a kind without a handler does not compile.
+macro_rules! kinds {
+    ($($kind:ident => $spec:ty, $service:ident;)*) => {
+        /// Carries out `operation` of `change` with the handler of its kind.
+        async fn dispatch(
+            provider: &AwsProvider,
+            operation: Operation,
+            change: &ResourceChange,
+            cx: &StepContext<'_>,
+        ) -> Result<Option<String>, ProviderError> {
+            match change.address.kind {
+                $(ResourceKind::$kind => run_handler::<$spec, _>(&provider.$service, operation, change, cx).await,)*
+            }
+        }
+
+        /// `attributes` of a resource of `kind` read through its spec and written back, so
+        /// that sets come out sorted after discovery turned their ids into references.
+        pub(super) fn normalized(kind: ResourceKind, attributes: &Attributes) -> Attributes {
+            match kind {
+                $(ResourceKind::$kind => <$spec>::from_attributes(attributes).map_or_else(|_| attributes.clone(), |s| s.to_attributes()),)*
+            }
+        }
+    };
+}
+
+kinds! {
+    UserPool => UserPoolSpec, user_pools;
+    UserPoolClient => ClientSpec, user_pools;
+    UserPoolDomain => DomainSpec, user_pools;
+    UserPoolUser => UserSpec, user_pools;
+    IdentityPool => IdentityPoolSpec, identity_pools;
+    IamRole => RoleSpec, roles;
+    IdentityPoolRoles => IdentityPoolRolesSpec, identity_pools;
+    Function => FunctionSpec, functions;
+    LambdaPermission => PermissionSpec, functions;
+    RestApi => RestApiSpec, apis;
+    ApiResource => ApiResourceSpec, apis;
+    ApiRoute => RouteSpec, apis;
+    ApiStage => StageSpec, apis;
+    UsagePlan => UsagePlanSpec, usage_plans;
+    ApiKey => ApiKeySpec, usage_plans;
+    UsagePlanKey => UsagePlanKeySpec, usage_plans;
+}
+
+/// Carries out the steps of a plan against AWS with the secrets and code packages of the
+/// desired state it was made from.
+pub struct Applier {
+    provider: AwsProvider,
+    secrets: BTreeMap<Address, Secret>,
+    artifacts: BTreeMap<Address, Artifact>,
+}
+
+impl AwsProvider {
+    /// The runner of the steps toward `desired`.
+    pub fn applier(self, desired: &DesiredState) -> Applier {
+        Applier { provider: self, secrets: desired.secrets.clone(), artifacts: desired.artifacts.clone() }
+    }
+}
+
+impl Runner for Applier {
+    async fn run(
+        &self,
+        step: &Step,
+        change: &ResourceChange,
+        ids: &BTreeMap<Address, String>,
+    ) -> Result<Option<String>, ProviderError> {
+        let change = resolved(change, step.operation, ids)?;
+        let mut cx = StepContext::new(&change.address, ids);
+        cx.adopt = change.adopt;
+        cx.secret = self.secrets.get(&change.address);
+        cx.artifact = self.artifacts.get(&change.address);
+        dispatch(&self.provider, step.operation, &change, &cx).await
+    }
+}
+
+/// `change` with the references replaced by physical ids on the side(s) `operation` needs: a
+/// delete needs only the live side (what replaces it may not exist yet), a create only the
+/// desired side.
+fn resolved(
+    change: &ResourceChange,
+    operation: Operation,
+    ids: &BTreeMap<Address, String>,
+) -> Result<ResourceChange, ProviderError> {
+    let resolve_all = |attributes: &Option<Attributes>| -> Result<Option<Attributes>, ProviderError> {
+        let Some(attributes) = attributes else { return Ok(None) };
+        let mut out = Attributes::new();
+        for (field, value) in attributes {
+            let value = resolve(value, ids).map_err(|missing| {
+                ProviderError::other(
+                    "resolve",
+                    format!("{} refers to {missing}, which does not exist (yet)", change.address),
+                )
+            })?;
+            out.insert(field.clone(), value);
+        }
+        Ok(Some(out))
+    };
+    let before = if operation == Operation::Create { None } else { resolve_all(&change.before)? };
+    let after = if operation == Operation::Delete { None } else { resolve_all(&change.after)? };
+    Ok(ResourceChange { before, after, ..change.clone() })
+}
