@@ -9,12 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
-use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, OutputsFormat, StackArgs};
+use crate::cli::{
+    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, OutputArgs, OutputFormat, OutputsFormat, PlanArgs, StackArgs,
+};
 use crate::live::LiveState;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, plan, plan_destroy};
-use crate::provider::desired_state;
-use crate::provider::{Applier, AwsProvider, ConnectOptions, sdk_config};
+use crate::provider::{Applier, AwsProvider, ConnectOptions, desired_state, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{Address, DesiredState, Target};
 use crate::saved_plan::SavedPlan;
@@ -27,62 +28,10 @@ const EXIT_CHANGES: u8 = 2;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
-        Command::Validate(args) => {
-            let stack = load_stack(&args)?;
-            let count = offline_desired_state(&stack).resources.len();
-            println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Plan(args) => {
-            let (stack, text) = read_stack(&args.stack.file, &args.stack.vars)?;
-            let (provider, desired) = connect(global, &stack).await?;
-            let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
-            if let Some(out) = &args.out {
-                let saved = SavedPlan::new(&plan, &args.stack.file, &text, &args.stack.vars, &args.adopt);
-                let json = serde_json::to_string_pretty(&saved).expect("a saved plan is plain data");
-                std::fs::write(out, json).with_context(|| format!("cannot write the plan to {}", out.display()))?;
-            }
-            match args.output {
-                OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
-                OutputFormat::Json => println!("{}", json::plan(&plan)),
-            }
-            Ok(if args.detailed_exitcode && plan.has_changes() {
-                ExitCode::from(EXIT_CHANGES)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Command::Apply(args) => {
-            let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
-            if saved.is_none() {
-                require_approval_path(args.auto_approve, "apply")?;
-            }
-            let (file, vars, adopt) = match &saved {
-                Some(saved) => (saved.stack_file.clone(), saved.vars.clone(), saved.adopt()?),
-                None => (args.stack.file.clone(), args.stack.vars.clone(), args.adopt.clone()),
-            };
-            let (stack, text) = read_stack(&file, &vars)?;
-            let (provider, desired) = connect(global, &stack).await?;
-            let plan = discover_and_plan(&provider, &desired, &adopt).await?;
-            if let Some(saved) = &saved {
-                saved.check(&text, &plan)?;
-            }
-            print_plan(&plan, args.output);
-            guard(&plan, &args.allow_replace)?;
-            let approved = args.auto_approve || saved.is_some();
-            execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
-        }
-        Command::Destroy(args) => {
-            require_approval_path(args.auto_approve, "destroy")?;
-            let stack = load_stack(&args.stack)?;
-            let (provider, desired) = connect(global, &stack).await?;
-            let live = discover(&provider, &desired, &[]).await?;
-            let plan = plan_destroy(&stack.name, &live);
-            print_plan(&plan, args.output);
-            guard(&plan, &[])?;
-            execute_plan(provider.applier(&desired), plan, "destroy", args.auto_approve, args.parallelism, args.output)
-                .await
-        }
+        Command::Validate(args) => validate(&args),
+        Command::Plan(args) => plan_command(global, &args).await,
+        Command::Apply(args) => apply(global, &args).await,
+        Command::Destroy(args) => destroy(global, &args).await,
         Command::Graph(args) => {
             let stack = load_stack(&args.stack)?;
             print!("{}", graph::graph(&offline_desired_state(&stack), args.format));
@@ -97,27 +46,90 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_complete::generate(shell, &mut command, "authdemo", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Output(args) => {
-            let stack = load_stack(&args.stack)?;
-            let (provider, desired) = connect(global, &stack).await?;
-            let live = discover(&provider, &desired, &[]).await?;
-            let mut outputs = Outputs::collect(&stack, &live);
-            if outputs.is_empty() {
-                bail!("nothing of stack `{}` exists in AWS yet: run `authdemo apply` first", stack.name);
-            }
-            if args.show_sensitive {
-                for key in outputs.api_keys.values_mut() {
-                    key.value = Some(provider.api_key_value(&key.id).await?);
-                }
-            }
-            match args.format {
-                OutputsFormat::Json => println!("{}", outputs.to_json()),
-                OutputsFormat::Env => print!("{}", outputs.to_env()),
-                OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Output(args) => output(global, &args).await,
+    }
+}
+
+/// `authdemo validate`: the stack file alone, no AWS call.
+fn validate(args: &StackArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(args)?;
+    let count = offline_desired_state(&stack).resources.len();
+    println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `authdemo plan`: prints (and with `--out` saves) the changes; exit 2 with changes under
+/// `--detailed-exitcode`.
+async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let (stack, text) = read_stack(&args.stack.file, &args.stack.vars)?;
+    let (provider, desired) = connect(global, &stack).await?;
+    let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
+    if let Some(out) = &args.out {
+        let saved = SavedPlan::new(&plan, &args.stack.file, &text, &args.stack.vars, &args.adopt);
+        let json = serde_json::to_string_pretty(&saved).expect("a saved plan is plain data");
+        std::fs::write(out, json).with_context(|| format!("cannot write the plan to {}", out.display()))?;
+    }
+    match args.output {
+        OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
+        OutputFormat::Json => println!("{}", json::plan(&plan)),
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(EXIT_CHANGES) } else { ExitCode::SUCCESS })
+}
+
+/// `authdemo apply [PLANFILE]`: plans again (refusing a stale saved plan), guards, executes.
+async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
+    if saved.is_none() {
+        require_approval_path(args.auto_approve, "apply")?;
+    }
+    let (file, vars, adopt) = match &saved {
+        Some(saved) => (saved.stack_file.clone(), saved.vars.clone(), saved.adopt()?),
+        None => (args.stack.file.clone(), args.stack.vars.clone(), args.adopt.clone()),
+    };
+    let (stack, text) = read_stack(&file, &vars)?;
+    let (provider, desired) = connect(global, &stack).await?;
+    let plan = discover_and_plan(&provider, &desired, &adopt).await?;
+    if let Some(saved) = &saved {
+        saved.check(&text, &plan)?;
+    }
+    print_plan(&plan, args.output);
+    guard(&plan, &args.allow_replace)?;
+    let approved = args.auto_approve || saved.is_some();
+    execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
+}
+
+/// `authdemo destroy`: deletes everything the stack owns, children first.
+async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<ExitCode> {
+    require_approval_path(args.auto_approve, "destroy")?;
+    let stack = load_stack(&args.stack)?;
+    let (provider, desired) = connect(global, &stack).await?;
+    let live = discover(&provider, &desired, &[]).await?;
+    let plan = plan_destroy(&stack.name, &live);
+    print_plan(&plan, args.output);
+    guard(&plan, &[])?;
+    execute_plan(provider.applier(&desired), plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+}
+
+/// `authdemo output`: what a web client needs, from the live state.
+async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(&args.stack)?;
+    let (provider, desired) = connect(global, &stack).await?;
+    let live = discover(&provider, &desired, &[]).await?;
+    let mut outputs = Outputs::collect(&stack, &live);
+    if outputs.is_empty() {
+        bail!("nothing of stack `{}` exists in AWS yet: run `authdemo apply` first", stack.name);
+    }
+    if args.show_sensitive {
+        for key in outputs.api_keys.values_mut() {
+            key.value = Some(provider.api_key_value(&key.id).await?);
         }
     }
+    match args.format {
+        OutputsFormat::Json => println!("{}", outputs.to_json()),
+        OutputsFormat::Env => print!("{}", outputs.to_env()),
+        OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Refuses, before anything starts, a plan that would lose data without `--allow-replace`,

@@ -145,6 +145,7 @@ impl ProviderError {
     }
 
     /// The same error, saying the retry budget ran out.
+    #[must_use]
     pub fn gave_up(self, tries: u32, elapsed: Duration) -> Self {
         let message = format!("{} (gave up after {tries} tries in {elapsed:.0?})", self.message);
         Self { message, ..self }

@@ -1,3 +1,5 @@
+//! The `authdemo` command: everything lives in the library, see [`authdemo::run`].
+
 fn main() -> std::process::ExitCode {
     authdemo::run()
 }

@@ -1,6 +1,6 @@
 //! What the executor asks of whoever carries out a plan (AWS, or a fake in tests): one
 //! [`Step`] at a time, through the [`Runner`] trait. A leaf module, so that the executor
-//! ([`crate::apply`]) and the AWS side ([`crate::provider`]) need not know each other.
+//! (`apply`) and the AWS side (`provider`) need not know each other.
 
 use std::collections::BTreeMap;
 use std::future::Future;

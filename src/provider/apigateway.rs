@@ -29,7 +29,7 @@ const FINGERPRINT_PREFIX: &str = "authdemo routes ";
 
 spec! {
     /// The REST API.
-    pub struct RestApiSpec for RestApi {
+    pub(super) struct RestApiSpec for RestApi {
         /// `REGIONAL`.
         endpoint_type: String => ForcesReplacement,
     }
@@ -37,7 +37,7 @@ spec! {
 
 spec! {
     /// A path of the REST API.
-    pub struct ApiResourceSpec for ApiResource {
+    pub(super) struct ApiResourceSpec for ApiResource {
         /// The last segment of the path.
         path_part: String => ForcesReplacement,
     }
@@ -45,7 +45,7 @@ spec! {
 
 spec! {
     /// A method with its Lambda proxy integration.
-    pub struct RouteSpec for ApiRoute {
+    pub(super) struct RouteSpec for ApiRoute {
         /// `NONE` or `AWS_IAM`.
         authorization: String,
         /// Whether callers must send an API key.
@@ -57,7 +57,7 @@ spec! {
 
 spec! {
     /// The stage and the deployment it serves.
-    pub struct StageSpec for ApiStage {
+    pub(super) struct StageSpec for ApiStage {
         /// The fingerprint of the route table the deployment was made from.
         routes_fingerprint: String,
         /// The deployment the stage serves (live only).
@@ -78,7 +78,7 @@ fn routes_fingerprint(routes: &[Route]) -> String {
 /// Adds the REST API to `state`: every path as a resource, every route as a method with its
 /// Lambda proxy integration and invoke permission, the stage, and the invoke policy of
 /// signed-in users on the authenticated role.
-pub fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
+pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
     let rest_api = rest_api_address();
     let api_ref = reference(&rest_api);
     let spec = RestApiSpec { endpoint_type: "REGIONAL".into() };
@@ -175,7 +175,7 @@ fn arn_route(route: &Route) -> String {
 }
 
 /// The API Gateway side of the provider.
-pub struct RestApis {
+pub(super) struct RestApis {
     client: Client,
     stack: String,
     serial: Serial,
@@ -185,7 +185,7 @@ pub struct RestApis {
 impl RestApis {
     /// The REST APIs of `stack` through `client`; `serial` is held around the calls API Gateway
     /// allows only one at a time per account.
-    pub fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
+    pub(super) fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
         Self { client, stack: stack.to_string(), serial, calls }
     }
 
@@ -207,7 +207,7 @@ impl RestApis {
     }
 
     /// Finds the stack's API, then its paths, routes and stages.
-    pub async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
+    pub(super) async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = rest_api_address();
         let Some((api_id, api)) = claim(
             self.candidates().await?.into_iter().map(|(id, tags, api)| (id.clone(), tags, (id, api))).collect(),
@@ -218,8 +218,11 @@ impl RestApis {
         else {
             return Ok(());
         };
-        let endpoint =
-            api.endpoint_configuration().and_then(|e| e.types().first()).map(|t| t.as_str()).unwrap_or_default();
+        let endpoint = api
+            .endpoint_configuration()
+            .and_then(|e| e.types().first())
+            .map(aws_sdk_apigateway::types::EndpointType::as_str)
+            .unwrap_or_default();
         live.insert(LiveResource::of(address, api_id.clone(), &RestApiSpec { endpoint_type: endpoint.to_string() }));
         self.discover_paths(&api_id, live).await?;
         self.discover_stages(&api_id, live).await

@@ -28,7 +28,7 @@ impl Default for RetryPolicy {
         Self {
             first_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
-            budget: Duration::from_secs(120),
+            budget: Duration::from_mins(2),
         }
     }
 }

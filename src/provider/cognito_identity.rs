@@ -25,7 +25,7 @@ use crate::stack::IdentityPool;
 
 spec! {
     /// The identity pool's settings.
-    pub struct IdentityPoolSpec for IdentityPool {
+    pub(super) struct IdentityPoolSpec for IdentityPool {
         /// Whether guests get credentials (of the unauthenticated role).
         allow_unauthenticated: bool,
         /// The trusted user pool clients: references to the stack's own, `PROVIDER:CLIENT_ID` for others.
@@ -37,14 +37,14 @@ spec! {
 
 spec! {
     /// The identity pool's role attachment.
-    pub struct IdentityPoolRolesSpec for IdentityPoolRoles {
+    pub(super) struct IdentityPoolRolesSpec for IdentityPoolRoles {
         /// Role ARN by `authenticated` / `unauthenticated`.
         roles: BTreeMap<String, String>,
     }
 }
 
 /// Adds the identity pool, its two roles (trusting exactly this pool) and the role attachment.
-pub fn desired(state: &mut DesiredState, pool: &IdentityPool) {
+pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool) {
     let address = identity_pool_address();
     let clients: Vec<Address> = pool.clients.iter().map(|c| Address::new(ResourceKind::UserPoolClient, c)).collect();
     let mut depends_on = clients.clone();
@@ -108,7 +108,7 @@ macro_rules! with_pool_settings {
 }
 
 /// The Cognito identity pool side of the provider.
-pub struct IdentityPools {
+pub(super) struct IdentityPools {
     client: Client,
     stack: String,
     region: String,
@@ -117,7 +117,7 @@ pub struct IdentityPools {
 
 impl IdentityPools {
     /// The identity pools of `stack` through `client`, in `region`.
-    pub fn new(client: Client, stack: &str, region: &str, calls: Calls) -> Self {
+    pub(super) fn new(client: Client, stack: &str, region: &str, calls: Calls) -> Self {
         Self { client, stack: stack.to_string(), region: region.to_string(), calls }
     }
 
@@ -158,7 +158,7 @@ impl IdentityPools {
 
     /// Finds the stack's identity pool and its role attachment; `user_pools` holds the
     /// discovered user pool, whose clients the providers name.
-    pub async fn discover(&self, user_pools: &LiveState, live: &mut LiveState) -> Result<(), ProviderError> {
+    pub(super) async fn discover(&self, user_pools: &LiveState, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = identity_pool_address();
         let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
         let own_user_pool = user_pools.resources.get(&user_pool_address()).map(|p| self.provider_name(&p.id));

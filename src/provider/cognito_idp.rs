@@ -27,7 +27,7 @@ use crate::stack::{SignIn, UserPool};
 
 spec! {
     /// The user pool's settings.
-    pub struct UserPoolSpec for UserPool {
+    pub(super) struct UserPoolSpec for UserPool {
         /// The attributes users sign in with: fixed at creation.
         sign_in: Vec<String> => ForcesReplacement,
         /// Custom attribute name → type: may be added, never changed or removed.
@@ -53,7 +53,7 @@ spec! {
 
 spec! {
     /// An app client's settings.
-    pub struct ClientSpec for UserPoolClient {
+    pub(super) struct ClientSpec for UserPoolClient {
         /// OAuth redirect URLs after sign-in.
         callback_urls: Vec<String>,
         /// OAuth redirect URLs after sign-out.
@@ -69,7 +69,7 @@ spec! {
 
 spec! {
     /// The hosted-UI domain.
-    pub struct DomainSpec for UserPoolDomain {
+    pub(super) struct DomainSpec for UserPoolDomain {
         /// The prefix.
         domain: String => ForcesReplacement,
     }
@@ -77,7 +77,7 @@ spec! {
 
 spec! {
     /// A user the stack creates.
-    pub struct UserSpec for UserPoolUser {
+    pub(super) struct UserSpec for UserPoolUser {
         /// Attribute name → value.
         attributes: BTreeMap<String, String>,
         /// The password: set on create, never read back.
@@ -88,7 +88,7 @@ spec! {
 }
 
 /// Adds the user pool, its domain, clients and users to `state`.
-pub fn desired(state: &mut DesiredState, pool: &UserPool) {
+pub(super) fn desired(state: &mut DesiredState, pool: &UserPool) {
     let pool_address = user_pool_address();
     let policy = &pool.password_policy;
     let sign_in = match pool.sign_in {
@@ -163,7 +163,7 @@ macro_rules! with_client_settings {
 }
 
 /// The Cognito user pool side of the provider.
-pub struct UserPools {
+pub(super) struct UserPools {
     client: Client,
     stack: String,
     calls: Calls,
@@ -171,12 +171,12 @@ pub struct UserPools {
 
 impl UserPools {
     /// The user pools of `stack` through `client`.
-    pub fn new(client: Client, stack: &str, calls: Calls) -> Self {
+    pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
         Self { client, stack: stack.to_string(), calls }
     }
 
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.
-    pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+    pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = user_pool_address();
         let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
         let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
@@ -593,12 +593,21 @@ fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
     UserPoolSpec {
         sign_in,
         custom_attributes,
-        min_length: policy.and_then(|p| p.minimum_length()).unwrap_or(8).into(),
-        require_uppercase: policy.is_some_and(|p| p.require_uppercase()),
-        require_lowercase: policy.is_some_and(|p| p.require_lowercase()),
-        require_numbers: policy.is_some_and(|p| p.require_numbers()),
-        require_symbols: policy.is_some_and(|p| p.require_symbols()),
-        temporary_password_validity_days: policy.map_or(7, |p| p.temporary_password_validity_days()).into(),
+        min_length: policy
+            .and_then(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::minimum_length)
+            .unwrap_or(8)
+            .into(),
+        require_uppercase: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_uppercase),
+        require_lowercase: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_lowercase),
+        require_numbers: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_numbers),
+        require_symbols: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_symbols),
+        temporary_password_validity_days: policy
+            .map_or(7, aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::temporary_password_validity_days)
+            .into(),
         auto_verified_attributes: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_string()).collect(),
         deletion_protection: pool.deletion_protection() == Some(&DeletionProtectionType::Active),
     }

@@ -15,7 +15,7 @@ use crate::secret::Secret;
 use crate::step::Operation;
 
 /// What a handler knows about the step it carries out.
-pub struct StepContext<'a> {
+pub(super) struct StepContext<'a> {
     /// The resource.
     pub address: &'a Address,
     /// Whether this run takes the resource over (`--adopt`): the update adds the ownership tags.
@@ -29,12 +29,12 @@ pub struct StepContext<'a> {
 
 impl<'a> StepContext<'a> {
     /// The context of a step on `address`, with the physical ids known so far.
-    pub fn new(address: &'a Address, ids: &'a BTreeMap<Address, String>) -> Self {
+    pub(super) fn new(address: &'a Address, ids: &'a BTreeMap<Address, String>) -> Self {
         Self { address, adopt: false, secret: None, artifact: None, ids }
     }
 
     /// The physical id of the resource at `address`, known once it exists.
-    pub fn id_of(&self, address: &Address) -> Result<&'a str, ProviderError> {
+    pub(super) fn id_of(&self, address: &Address) -> Result<&'a str, ProviderError> {
         self.ids
             .get(address)
             .map(String::as_str)
@@ -44,7 +44,7 @@ impl<'a> StepContext<'a> {
 
 /// How one resource kind is created, changed and deleted in AWS. Every method makes its calls
 /// through [`super::call::Calls`], so each call is retried on its own.
-pub trait Handler<S: Spec>: Sync {
+pub(super) trait Handler<S: Spec>: Sync {
     /// Sends the create call; returns the new physical id.
     fn create(&self, cx: &StepContext<'_>, wanted: &S) -> impl Future<Output = Result<String, ProviderError>> + Send;
 
@@ -91,7 +91,7 @@ pub trait Handler<S: Spec>: Sync {
 }
 
 /// Carries out `operation` of `change` with `handler`; returns the new id after a create.
-pub async fn run_handler<S: Spec, H: Handler<S>>(
+pub(super) async fn run_handler<S: Spec, H: Handler<S>>(
     handler: &H,
     operation: Operation,
     change: &ResourceChange,

@@ -19,7 +19,7 @@ use crate::spec;
 
 spec! {
     /// An IAM role: who may assume it and what it may do.
-    pub struct RoleSpec for IamRole {
+    pub(super) struct RoleSpec for IamRole {
         /// The trust policy, as canonical JSON.
         trust_policy: String,
         /// The inline policies by name, as canonical JSON.
@@ -28,7 +28,7 @@ spec! {
 }
 
 /// The IAM side of the provider.
-pub struct Roles {
+pub(super) struct Roles {
     client: Client,
     stack: String,
     calls: Calls,
@@ -36,7 +36,7 @@ pub struct Roles {
 
 impl Roles {
     /// The roles of `stack` through `client`.
-    pub fn new(client: Client, stack: &str, calls: Calls) -> Self {
+    pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
         Self { client, stack: stack.to_string(), calls }
     }
 
@@ -52,7 +52,7 @@ impl Roles {
 
     /// Lists the stack's path and confirms each role by its tags; a wanted role found only by
     /// name (outside the path or without the tags) is foreign.
-    pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+    pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         let listed = self
             .calls
             .all_pages(

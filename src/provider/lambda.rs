@@ -27,7 +27,7 @@ use crate::stack::Function;
 
 spec! {
     /// The managed settings of a Lambda function.
-    pub struct FunctionSpec for Function {
+    pub(super) struct FunctionSpec for Function {
         /// Runtime, e.g. `nodejs20.x`.
         runtime: String,
         /// Entry point, e.g. `api.handler`.
@@ -47,7 +47,7 @@ spec! {
 
 spec! {
     /// API Gateway's permission to invoke a function for one route.
-    pub struct PermissionSpec for LambdaPermission {
+    pub(super) struct PermissionSpec for LambdaPermission {
         /// The function's ARN.
         function: String => ForcesReplacement,
         /// The API methods allowed to invoke it.
@@ -57,7 +57,7 @@ spec! {
 
 /// Adds a function and its execution role (Lambda trust, logging to its own log group, the
 /// function's `policy`) to `state`.
-pub fn desired(state: &mut DesiredState, target: &Target, name: &str, function: &Function) {
+pub(super) fn desired(state: &mut DesiredState, target: &Target, name: &str, function: &Function) {
     let role = function_role_address(name);
     let physical = function_name(&state.stack, name);
     let log_group = format!("arn:aws:logs:{}:{}:log-group:/aws/lambda/{physical}:*", target.region, target.account);
@@ -111,7 +111,7 @@ macro_rules! with_function_settings {
 }
 
 /// The Lambda side of the provider.
-pub struct Functions {
+pub(super) struct Functions {
     client: Client,
     stack: String,
     calls: Calls,
@@ -119,7 +119,7 @@ pub struct Functions {
 
 impl Functions {
     /// The functions of `stack` through `client`.
-    pub fn new(client: Client, stack: &str, calls: Calls) -> Self {
+    pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
         Self { client, stack: stack.to_string(), calls }
     }
 
@@ -128,7 +128,7 @@ impl Functions {
     }
 
     /// Finds the stack's functions (by name prefix, owned by tags) and their permissions.
-    pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+    pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         let prefix = format!("{}-", self.stack);
         let listed = self
             .calls

@@ -22,7 +22,7 @@ use crate::stack;
 
 spec! {
     /// The usage plan: throttle and quota on the API's stage.
-    pub struct UsagePlanSpec for UsagePlan {
+    pub(super) struct UsagePlanSpec for UsagePlan {
         /// Steady-state requests per second.
         rate @ "throttle.rate": i64,
         /// Burst size.
@@ -38,7 +38,7 @@ spec! {
 
 spec! {
     /// An API key.
-    pub struct ApiKeySpec for ApiKey {
+    pub(super) struct ApiKeySpec for ApiKey {
         /// Whether the key is accepted.
         enabled: bool,
         /// A value from the environment: set on create, never read back.
@@ -48,7 +48,7 @@ spec! {
 
 spec! {
     /// An API key's link to the usage plan.
-    pub struct UsagePlanKeySpec for UsagePlanKey {
+    pub(super) struct UsagePlanKeySpec for UsagePlanKey {
         /// The key's id.
         key: String => ForcesReplacement,
     }
@@ -59,7 +59,7 @@ fn plan_address() -> Address {
 }
 
 /// Adds the usage plan on the API's `stage`, each API key, and each key's link to the plan.
-pub fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan) {
+pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan) {
     let address = plan_address();
     let spec = UsagePlanSpec {
         rate: plan.rate,
@@ -84,7 +84,7 @@ pub fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan) {
 }
 
 /// The usage plan side of the provider.
-pub struct UsagePlans {
+pub(super) struct UsagePlans {
     client: Client,
     stack: String,
     serial: Serial,
@@ -93,7 +93,7 @@ pub struct UsagePlans {
 
 impl UsagePlans {
     /// The usage plans of `stack` through `client`, sharing `serial` with deployments.
-    pub fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
+    pub(super) fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
         Self { client, stack: stack.to_string(), serial, calls }
     }
 
@@ -119,7 +119,7 @@ impl UsagePlans {
     }
 
     /// Finds the stack's usage plan with its keys, and the stack's API keys.
-    pub async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+    pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         self.discover_keys(desired, live).await?;
         let candidates =
             self.candidates().await?.into_iter().map(|(id, tags, plan)| (id.clone(), tags, (id, plan))).collect();
@@ -229,7 +229,7 @@ impl UsagePlans {
     }
 
     /// The value of an API key, for `authdemo output --show-sensitive`.
-    pub async fn key_value(&self, key_id: &str) -> Result<String, ProviderError> {
+    pub(super) async fn key_value(&self, key_id: &str) -> Result<String, ProviderError> {
         let out = self
             .calls
             .call("GetApiKey", || self.client.get_api_key().api_key(key_id).include_value(true).send())

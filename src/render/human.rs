@@ -71,8 +71,8 @@ fn resource_block(out: &mut String, change: &ResourceChange) {
         Action::Delete => {}
         _ => {
             for field in &change.changed_fields {
-                let before = field.before.as_ref().map(shown).unwrap_or_else(|| "(none)".into());
-                let after = field.after.as_ref().map(shown).unwrap_or_else(|| "(none)".into());
+                let before = field.before.as_ref().map_or_else(|| "(none)".into(), shown);
+                let after = field.after.as_ref().map_or_else(|| "(none)".into(), shown);
                 let forces =
                     if field.forces_replacement { format!(" {RED}# forces replacement{RED:#}") } else { String::new() };
                 let _ = writeln!(out, "      {YELLOW}~{YELLOW:#} {}: {before} → {after}{forces}", field.field);

@@ -39,8 +39,13 @@ impl ResourceKind {
             Self::LambdaPermission => Some(Self::Function),
             Self::ApiResource | Self::ApiRoute | Self::ApiStage => Some(Self::RestApi),
             Self::UsagePlanKey => Some(Self::UsagePlan),
-            Self::UserPool | Self::IdentityPool | Self::IamRole | Self::Function | Self::RestApi => None,
-            Self::UsagePlan | Self::ApiKey => None,
+            Self::UserPool
+            | Self::IdentityPool
+            | Self::IamRole
+            | Self::Function
+            | Self::RestApi
+            | Self::UsagePlan
+            | Self::ApiKey => None,
         }
     }
 

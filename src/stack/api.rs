@@ -49,19 +49,18 @@ pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads and validates `api`; `functions` are the names under `functions`, if that read well.
-pub fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<Api> {
+pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<Api> {
     let f = r.mapping(field, FIELDS)?;
-    let stage = match f.get("stage") {
-        Some(o) => r.string_matching(
+    let stage = if let Some(o) = f.get("stage") {
+        r.string_matching(
             o.field(),
             |s| (1..=128).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
             "is not a valid stage name",
             "use letters, digits, `_` or `-`, e.g. `latest` or `v1`",
-        ),
-        None => {
-            r.missing(&f, "stage", "e.g. `stage: latest`");
-            None
-        }
+        )
+    } else {
+        r.missing(&f, "stage", "e.g. `stage: latest`");
+        None
     };
     let mut routes = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -110,31 +109,28 @@ fn read_target(
     functions: Option<&BTreeSet<String>>,
 ) -> Option<(String, Auth, bool)> {
     let f = r.mapping(field, ROUTE_FIELDS)?;
-    let function = match f.get("function") {
-        Some(o) => {
-            let name = r.string(o.field())?;
-            if let Some(known) = functions
-                && !known.contains(&name.value)
-            {
-                let hint = match super::diagnostic::did_you_mean(&name.value, known.iter().map(String::as_str)) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None if known.is_empty() => "declare it under `functions`".to_string(),
-                    None => format!("functions: {}", known.iter().cloned().collect::<Vec<_>>().join(", ")),
-                };
-                r.error(
-                    o.field().location(),
-                    o.path(),
-                    format!("`{}` is not a function of this stack", name.value),
-                    Some(hint),
-                );
-                return None;
-            }
-            name.value
-        }
-        None => {
-            r.missing(&f, "function", "name the function that answers, e.g. `function: api`");
+    let function = if let Some(o) = f.get("function") {
+        let name = r.string(o.field())?;
+        if let Some(known) = functions
+            && !known.contains(&name.value)
+        {
+            let hint = match super::diagnostic::did_you_mean(&name.value, known.iter().map(String::as_str)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None if known.is_empty() => "declare it under `functions`".to_string(),
+                None => format!("functions: {}", known.iter().cloned().collect::<Vec<_>>().join(", ")),
+            };
+            r.error(
+                o.field().location(),
+                o.path(),
+                format!("`{}` is not a function of this stack", name.value),
+                Some(hint),
+            );
             return None;
         }
+        name.value
+    } else {
+        r.missing(&f, "function", "name the function that answers, e.g. `function: api`");
+        return None;
     };
     let auth = match f.get("auth") {
         Some(o) => match r.one_of(o.field(), &["none", "iam"])?.as_str() {
@@ -143,7 +139,7 @@ fn read_target(
         },
         None => Auth::None,
     };
-    let api_key = f.get("api_key").map(|o| r.bool(o.field())).unwrap_or(Some(false))?;
+    let api_key = f.get("api_key").map_or(Some(false), |o| r.bool(o.field()))?;
     Some((function, auth, api_key))
 }
 

@@ -48,7 +48,7 @@ pub(super) const RUNTIMES: &[&str] = &[
 
 /// Reads and validates `functions`; code paths are relative to `base` (the stack file's directory).
 /// `stack` (if valid) bounds the names: the execution role `<stack>-fn-<name>` has at most 64 characters.
-pub fn read(
+pub(super) fn read(
     r: &mut Reader<'_>,
     field: Field<'_>,
     base: &Path,
@@ -88,10 +88,10 @@ fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Fu
     });
     let code = required(r, "code", "e.g. `code: ../examples/api` (a directory or a .zip, relative to this file)")
         .and_then(|o| read_code(r, o.field(), base));
-    let memory_mb = f.get("memory_mb").map(|o| r.int(o.field(), 128, 10240)).unwrap_or(Some(128));
-    let timeout_s = f.get("timeout_s").map(|o| r.int(o.field(), 1, 900)).unwrap_or(Some(3));
-    let environment = f.get("environment").map(|o| read_environment(r, o.field())).unwrap_or(Some(BTreeMap::new()));
-    let policy = f.get("policy").map(|o| read_statements(r, o.field())).unwrap_or(Some(Vec::new()));
+    let memory_mb = f.get("memory_mb").map_or(Some(128), |o| r.int(o.field(), 128, 10240));
+    let timeout_s = f.get("timeout_s").map_or(Some(3), |o| r.int(o.field(), 1, 900));
+    let environment = f.get("environment").map_or(Some(BTreeMap::new()), |o| read_environment(r, o.field()));
+    let policy = f.get("policy").map_or(Some(Vec::new()), |o| read_statements(r, o.field()));
     Some(Function {
         runtime: runtime?,
         handler: handler?,

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::policy::read_statements;
-use super::reader::{Field, Reader};
+use super::reader::{Field, OwnedField, Reader};
 use super::user_pool::UserPool;
 
 /// The identity pool.
@@ -27,43 +27,22 @@ pub(super) const FIELDS: &[&str] =
 
 /// Reads and validates `identity_pool`; `user_pool` is the stack's pool, if it read well, and
 /// `has_user_pool` whether the file has one at all.
-pub fn read(
+pub(super) fn read(
     r: &mut Reader<'_>,
     field: Field<'_>,
     user_pool: Option<&UserPool>,
     has_user_pool: bool,
 ) -> Option<IdentityPool> {
     let f = r.mapping(field, FIELDS)?;
-    let flag = |r: &mut Reader<'_>, key: &str| f.get(key).map(|o| r.bool(o.field())).unwrap_or(Some(false));
+    let flag = |r: &mut Reader<'_>, key: &str| f.get(key).map_or(Some(false), |o| r.bool(o.field()));
     let allow_unauthenticated = flag(r, "allow_unauthenticated");
     let server_side_token_check = flag(r, "server_side_token_check");
-    let mut ok = true;
-    let mut clients = Vec::new();
-    if let Some(owned) = f.get("clients") {
-        let names = r.list(owned.field(), |r, item| r.string(item));
-        for name in names.into_iter().flatten() {
-            let known = user_pool.map(|p| p.clients.contains_key(&name.value));
-            if !has_user_pool || known == Some(false) {
-                let hint = match user_pool {
-                    Some(pool) if !pool.clients.is_empty() => format!(
-                        "name one of `user_pool.clients`: {}",
-                        pool.clients.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                    _ => "declare the client under `user_pool.clients` first".to_string(),
-                };
-                r.error(
-                    name.location,
-                    owned.path(),
-                    format!("`{}` is not a client of the user pool", name.value),
-                    Some(hint),
-                );
-                ok = false;
-            }
-            clients.push(name.value);
-        }
-    }
+    let (clients, mut ok) = match f.get("clients") {
+        Some(owned) => read_clients(r, &owned, user_pool, has_user_pool),
+        None => (Vec::new(), true),
+    };
     let statements =
-        |r: &mut Reader<'_>, key: &str| f.get(key).map(|o| read_statements(r, o.field())).unwrap_or(Some(Vec::new()));
+        |r: &mut Reader<'_>, key: &str| f.get(key).map_or(Some(Vec::new()), |o| read_statements(r, o.field()));
     let authenticated_policy = statements(r, "authenticated_policy");
     let unauthenticated_policy = statements(r, "unauthenticated_policy");
     if allow_unauthenticated == Some(false)
@@ -95,4 +74,38 @@ pub fn read(
         unauthenticated_policy: unauthenticated_policy?,
     };
     ok.then_some(pool)
+}
+
+/// Reads `identity_pool.clients`, each of which must be a client of the stack's user pool;
+/// also whether every one is.
+fn read_clients(
+    r: &mut Reader<'_>,
+    owned: &OwnedField<'_>,
+    user_pool: Option<&UserPool>,
+    has_user_pool: bool,
+) -> (Vec<String>, bool) {
+    let mut ok = true;
+    let mut clients = Vec::new();
+    let names = r.list(owned.field(), super::reader::Reader::string);
+    for name in names.into_iter().flatten() {
+        let known = user_pool.map(|p| p.clients.contains_key(&name.value));
+        if !has_user_pool || known == Some(false) {
+            let hint = match user_pool {
+                Some(pool) if !pool.clients.is_empty() => format!(
+                    "name one of `user_pool.clients`: {}",
+                    pool.clients.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                _ => "declare the client under `user_pool.clients` first".to_string(),
+            };
+            r.error(
+                name.location,
+                owned.path(),
+                format!("`{}` is not a client of the user pool", name.value),
+                Some(hint),
+            );
+            ok = false;
+        }
+        clients.push(name.value);
+    }
+    (clients, ok)
 }

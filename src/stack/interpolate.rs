@@ -6,7 +6,7 @@ use super::diagnostic::did_you_mean;
 
 /// The result of expanding one string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expanded {
+pub(super) struct Expanded {
     /// The string with every reference replaced.
     pub value: String,
     /// Whether any part came from the environment (and may be a secret).
@@ -17,7 +17,7 @@ pub struct Expanded {
 
 /// Why a string could not be expanded: a message and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InterpolationError {
+pub(super) struct InterpolationError {
     /// What is wrong.
     pub message: String,
     /// What to do about it.
@@ -25,19 +25,19 @@ pub struct InterpolationError {
 }
 
 /// Expands references against the stack's variables and an environment lookup.
-pub struct Interpolator<'a> {
+pub(super) struct Interpolator<'a> {
     vars: &'a BTreeMap<String, String>,
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl<'a> Interpolator<'a> {
     /// An interpolator over final variable values (defaults merged with `--var`) and `env`.
-    pub fn new(vars: &'a BTreeMap<String, String>, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+    pub(super) fn new(vars: &'a BTreeMap<String, String>, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
         Self { vars, env }
     }
 
     /// Expands every reference in `raw`.
-    pub fn expand(&self, raw: &str) -> Result<Expanded, InterpolationError> {
+    pub(super) fn expand(&self, raw: &str) -> Result<Expanded, InterpolationError> {
         let mut value = String::with_capacity(raw.len());
         let mut uses_env = false;
         let mut references = 0;
@@ -60,15 +60,14 @@ impl<'a> Interpolator<'a> {
             let reference = &after[..end];
             references += 1;
             if let Some(name) = reference.strip_prefix("var.") {
-                match self.vars.get(name) {
-                    Some(v) => value.push_str(v),
-                    None => {
-                        let hint = match did_you_mean(name, self.vars.keys().map(String::as_str)) {
-                            Some(close) => format!("did you mean `${{var.{close}}}`?"),
-                            None => format!("declare it under `vars:` or pass `--var {name}=VALUE`"),
-                        };
-                        return Err(InterpolationError { message: format!("undefined variable `{name}`"), hint });
-                    }
+                if let Some(v) = self.vars.get(name) {
+                    value.push_str(v);
+                } else {
+                    let hint = match did_you_mean(name, self.vars.keys().map(String::as_str)) {
+                        Some(close) => format!("did you mean `${{var.{close}}}`?"),
+                        None => format!("declare it under `vars:` or pass `--var {name}=VALUE`"),
+                    };
+                    return Err(InterpolationError { message: format!("undefined variable `{name}`"), hint });
                 }
             } else if let Some(name) = reference.strip_prefix("env:") {
                 uses_env = true;

@@ -82,17 +82,16 @@ pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack
 
 fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack> {
     let top = r.mapping(root, TOP_LEVEL)?;
-    let name = match top.get("stack") {
-        Some(f) => r.string_matching(
+    let name = if let Some(f) = top.get("stack") {
+        r.string_matching(
             f.field(),
             is_stack_name,
             "is not a valid stack name",
             "start with a lowercase letter; use lowercase letters, digits and `-`; at most 32 characters",
-        ),
-        None => {
-            r.missing(&top, "stack", "name the stack, e.g. `stack: auth-api-demo-${var.env}`");
-            None
-        }
+        )
+    } else {
+        r.missing(&top, "stack", "name the stack, e.g. `stack: auth-api-demo-${var.env}`");
+        None
     };
     let region = top.get("region").and_then(|f| {
         r.string_matching(f.field(), is_region, "is not an AWS region name", "e.g. `us-west-2` or `eu-central-1`")
@@ -107,7 +106,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let function_names: Option<std::collections::BTreeSet<String>> = match &functions {
         Some(Some(read)) => Some(read.keys().cloned().collect()),
         Some(None) => None,
-        None => Some(Default::default()),
+        None => Some(std::collections::BTreeSet::default()),
     };
     let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref()));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
@@ -179,7 +178,9 @@ fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {
     use marked_yaml::LoadError as E;
     let mut hint = "see stacks/demo.yaml for the expected shape";
     let (marker, message) = match &error {
-        E::TopLevelMustBeMapping(m) => (Some(*m), "the stack file must be a mapping of fields".to_string()),
+        E::TopLevelMustBeMapping(m) | E::TopLevelMustBeSequence(m) => {
+            (Some(*m), "the stack file must be a mapping of fields".to_string())
+        }
         E::DuplicateKey(inner) => {
             (inner.key.span().start().copied(), format!("duplicate key `{}`", inner.key.as_str()))
         }
@@ -190,12 +191,9 @@ fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {
         }
         E::UnexpectedTag(m) => (Some(*m), "YAML tags (!name) are not supported in stack files".to_string()),
         E::MappingKeyMustBeScalar(m) => (Some(*m), "mapping keys must be plain values".to_string()),
-        E::TopLevelMustBeSequence(m) => (Some(*m), "the stack file must be a mapping of fields".to_string()),
     };
     Diagnostic {
-        location: marker
-            .map(|m| Location { line: m.line(), column: m.column() })
-            .unwrap_or(Location { line: 1, column: 1 }),
+        location: marker.map_or(Location { line: 1, column: 1 }, |m| Location { line: m.line(), column: m.column() }),
         path: String::new(),
         message,
         hint: Some(hint.into()),

@@ -12,7 +12,7 @@ use crate::secret::Secret;
 
 /// A value with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located<T> {
+pub(super) struct Located<T> {
     /// The value.
     pub value: T,
     /// Where it starts in the stack file.
@@ -21,47 +21,47 @@ pub struct Located<T> {
 
 /// A node of the stack file with its field path.
 #[derive(Clone, Copy)]
-pub struct Field<'n> {
+pub(super) struct Field<'n> {
     node: &'n Node,
     path: &'n str,
 }
 
 /// A field whose path is owned (paths of nested fields are built on the fly).
-pub struct OwnedField<'n> {
+pub(super) struct OwnedField<'n> {
     node: &'n Node,
     path: String,
 }
 
-impl<'n> OwnedField<'n> {
+impl OwnedField<'_> {
     /// Borrows it as a [`Field`].
-    pub fn field(&self) -> Field<'_> {
+    pub(super) fn field(&self) -> Field<'_> {
         Field { node: self.node, path: &self.path }
     }
 
     /// The field path, e.g. `user_pool.clients.web`.
-    pub fn path(&self) -> &str {
+    pub(super) fn path(&self) -> &str {
         &self.path
     }
 }
 
 impl<'n> Field<'n> {
     /// The root of a document.
-    pub fn root(node: &'n Node) -> Self {
+    pub(super) fn root(node: &'n Node) -> Self {
         Field { node, path: "" }
     }
 
     /// Where the node starts.
-    pub fn location(&self) -> Location {
+    pub(super) fn location(&self) -> Location {
         location_of(self.node.span())
     }
 
     /// The field path.
-    pub fn path(&self) -> &str {
+    pub(super) fn path(&self) -> &str {
         self.path
     }
 
     /// Whether the node is a single value (not a list or mapping).
-    pub fn is_scalar(&self) -> bool {
+    pub(super) fn is_scalar(&self) -> bool {
         matches!(self.node, Node::Scalar(_))
     }
 
@@ -71,7 +71,7 @@ impl<'n> Field<'n> {
 }
 
 /// The keys of one mapping, checked against the fields it may have.
-pub struct Fields<'n> {
+pub(super) struct Fields<'n> {
     map: Option<&'n MarkedMappingNode>,
     path: String,
     location: Location,
@@ -79,13 +79,13 @@ pub struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     /// The value under `key`, if present.
-    pub fn get(&self, key: &str) -> Option<OwnedField<'n>> {
+    pub(super) fn get(&self, key: &str) -> Option<OwnedField<'n>> {
         let node = self.map?.get_node(key)?;
         Some(OwnedField { node, path: join(&self.path, key) })
     }
 
     /// Every entry, for mappings keyed by user-chosen names (clients, users, vars).
-    pub fn entries(&self) -> Vec<(Located<String>, OwnedField<'n>)> {
+    pub(super) fn entries(&self) -> Vec<(Located<String>, OwnedField<'n>)> {
         self.map
             .into_iter()
             .flat_map(|m| m.iter())
@@ -98,40 +98,40 @@ impl<'n> Fields<'n> {
     }
 
     /// Where the mapping starts (for "missing field" errors).
-    pub fn location(&self) -> Location {
+    pub(super) fn location(&self) -> Location {
         self.location
     }
 
     /// The mapping's field path.
-    pub fn path(&self) -> &str {
+    pub(super) fn path(&self) -> &str {
         &self.path
     }
 }
 
 /// Collects diagnostics while reading values out of the tree.
-pub struct Reader<'a> {
+pub(super) struct Reader<'a> {
     diagnostics: Vec<Diagnostic>,
     interpolator: Interpolator<'a>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader expanding `${…}` references with `interpolator`.
-    pub fn new(interpolator: Interpolator<'a>) -> Self {
+    pub(super) fn new(interpolator: Interpolator<'a>) -> Self {
         Self { diagnostics: Vec::new(), interpolator }
     }
 
     /// Every diagnostic recorded so far.
-    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+    pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.diagnostics
     }
 
     /// Records a problem.
-    pub fn error(&mut self, location: Location, path: &str, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn error(&mut self, location: Location, path: &str, message: impl Into<String>, hint: Option<String>) {
         self.diagnostics.push(Diagnostic { location, path: path.to_string(), message: message.into(), hint });
     }
 
     /// Reads a mapping whose keys must be among `known`; an absent or null value reads as empty.
-    pub fn mapping<'n>(&mut self, field: Field<'n>, known: &[&str]) -> Option<Fields<'n>> {
+    pub(super) fn mapping<'n>(&mut self, field: Field<'n>, known: &[&str]) -> Option<Fields<'n>> {
         let fields = self.any_mapping(field)?;
         for (key, _) in fields.map.into_iter().flat_map(|m| m.iter()) {
             if !known.contains(&key.as_str()) {
@@ -146,7 +146,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a mapping with user-chosen keys.
-    pub fn any_mapping<'n>(&mut self, field: Field<'n>) -> Option<Fields<'n>> {
+    pub(super) fn any_mapping<'n>(&mut self, field: Field<'n>) -> Option<Fields<'n>> {
         let map = match field.node {
             Node::Mapping(m) => Some(m),
             _ if field.is_null() => None,
@@ -161,13 +161,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reports a required field that is missing from `fields`.
-    pub fn missing(&mut self, fields: &Fields<'_>, key: &str, hint: &str) {
+    pub(super) fn missing(&mut self, fields: &Fields<'_>, key: &str, hint: &str) {
         self.error(fields.location, &join(&fields.path, key), "required field is missing", Some(hint.to_string()));
     }
 
     /// Reads a string, expanding references. Values from the environment are not secrets here;
     /// secrets go through [`Reader::secret`].
-    pub fn string(&mut self, field: Field<'_>) -> Option<Located<String>> {
+    pub(super) fn string(&mut self, field: Field<'_>) -> Option<Located<String>> {
         let scalar = self.scalar(field, "a string")?;
         match self.interpolator.expand(scalar.as_str()) {
             Ok(expanded) => Some(Located { value: expanded.value, location: field.location() }),
@@ -179,7 +179,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string that must match `is_valid`, else reports `rule` with `hint`.
-    pub fn string_matching(
+    pub(super) fn string_matching(
         &mut self,
         field: Field<'_>,
         is_valid: impl Fn(&str) -> bool,
@@ -196,7 +196,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `true` or `false`.
-    pub fn bool(&mut self, field: Field<'_>) -> Option<bool> {
+    pub(super) fn bool(&mut self, field: Field<'_>) -> Option<bool> {
         let value = self.string(field)?;
         match value.value.as_str() {
             "true" => Some(true),
@@ -210,7 +210,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an integer in `min..=max`.
-    pub fn int(&mut self, field: Field<'_>, min: i64, max: i64) -> Option<i64> {
+    pub(super) fn int(&mut self, field: Field<'_>, min: i64, max: i64) -> Option<i64> {
         let value = self.string(field)?;
         match value.value.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Some(n),
@@ -236,7 +236,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads one of a closed set of words.
-    pub fn one_of(&mut self, field: Field<'_>, allowed: &[&str]) -> Option<String> {
+    pub(super) fn one_of(&mut self, field: Field<'_>, allowed: &[&str]) -> Option<String> {
         let value = self.string(field)?;
         if allowed.contains(&value.value.as_str()) {
             return Some(value.value);
@@ -250,7 +250,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a list; each item through `item`. Duplicates are reported.
-    pub fn list<T: PartialEq>(
+    pub(super) fn list<T: PartialEq>(
         &mut self,
         field: Field<'_>,
         mut item: impl FnMut(&mut Self, Field<'_>) -> Option<T>,
@@ -281,7 +281,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads any value as JSON (scalars as strings), e.g. an IAM condition block.
-    pub fn json(&mut self, field: Field<'_>) -> Option<serde_json::Value> {
+    pub(super) fn json(&mut self, field: Field<'_>) -> Option<serde_json::Value> {
         match field.node {
             Node::Scalar(_) => self.string(field).map(|s| serde_json::Value::String(s.value)),
             Node::Sequence(items) => {
@@ -306,7 +306,7 @@ impl<'a> Reader<'a> {
     /// Reads a mapping keyed by user-chosen names (clients, users, functions, …): `check_name`
     /// says what is wrong with a name (message and hint), `read_entry` reads each value. Every
     /// problem is reported; the result is `None` if there was any.
-    pub fn named<T>(
+    pub(super) fn named<T>(
         &mut self,
         field: Field<'_>,
         check_name: impl Fn(&str) -> Option<(String, String)>,
@@ -329,7 +329,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a secret: the whole value must be one `${env:NAME}` reference.
-    pub fn secret(&mut self, field: Field<'_>) -> Option<Secret> {
+    pub(super) fn secret(&mut self, field: Field<'_>) -> Option<Secret> {
         let scalar = self.scalar(field, "a `${env:NAME}` reference")?;
         match self.interpolator.expand(scalar.as_str()) {
             Ok(expanded) if expanded.is_single_env_reference => Some(Secret::new(expanded.value)),
@@ -350,12 +350,11 @@ impl<'a> Reader<'a> {
     }
 
     fn scalar<'n>(&mut self, field: Field<'n>, what: &str) -> Option<&'n MarkedScalarNode> {
-        match field.node {
-            Node::Scalar(s) => Some(s),
-            _ => {
-                self.expected(field, what);
-                None
-            }
+        if let Node::Scalar(s) = field.node {
+            Some(s)
+        } else {
+            self.expected(field, what);
+            None
         }
     }
 
@@ -370,8 +369,8 @@ impl<'a> Reader<'a> {
 }
 
 /// The start of a span as a [`Location`].
-pub fn location_of(span: &marked_yaml::Span) -> Location {
-    span.start().map(|m| Location { line: m.line(), column: m.column() }).unwrap_or(Location { line: 1, column: 1 })
+pub(super) fn location_of(span: &marked_yaml::Span) -> Location {
+    span.start().map_or(Location { line: 1, column: 1 }, |m| Location { line: m.line(), column: m.column() })
 }
 
 fn join(parent: &str, key: &str) -> String {

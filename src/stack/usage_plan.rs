@@ -31,7 +31,7 @@ pub struct ApiKey {
 pub(super) const FIELDS: &[&str] = &["throttle", "quota", "api_keys"];
 
 /// Reads and validates `usage_plan`; `has_api` whether the stack has an `api` to attach it to.
-pub fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Option<UsagePlan> {
+pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Option<UsagePlan> {
     let f = r.mapping(field, FIELDS)?;
     if !has_api {
         r.error(
@@ -41,35 +41,28 @@ pub fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Option<Usage
             Some("add an `api:` section with a `stage`".into()),
         );
     }
-    let (rate, burst) = match f.get("throttle") {
-        Some(o) => {
-            let throttle = r.mapping(o.field(), &["rate", "burst"])?;
-            let rate = required_int(r, &throttle, "rate", 1, 10_000, "e.g. `rate: 10` requests per second");
-            let burst = required_int(r, &throttle, "burst", 0, 5_000, "e.g. `burst: 20` requests");
-            (rate, burst)
-        }
-        None => {
-            r.missing(&f, "throttle", "e.g. `throttle: { rate: 10, burst: 20 }`");
-            (None, None)
-        }
+    let (rate, burst) = if let Some(o) = f.get("throttle") {
+        let throttle = r.mapping(o.field(), &["rate", "burst"])?;
+        let rate = required_int(r, &throttle, "rate", 1, 10_000, "e.g. `rate: 10` requests per second");
+        let burst = required_int(r, &throttle, "burst", 0, 5_000, "e.g. `burst: 20` requests");
+        (rate, burst)
+    } else {
+        r.missing(&f, "throttle", "e.g. `throttle: { rate: 10, burst: 20 }`");
+        (None, None)
     };
-    let (quota_limit, quota_period) = match f.get("quota") {
-        Some(o) => {
-            let quota = r.mapping(o.field(), &["limit", "period"])?;
-            let limit = required_int(r, &quota, "limit", 1, i64::from(i32::MAX), "e.g. `limit: 1000` requests");
-            let period = match quota.get("period") {
-                Some(p) => r.one_of(p.field(), &["DAY", "WEEK", "MONTH"]),
-                None => {
-                    r.missing(&quota, "period", "DAY, WEEK or MONTH");
-                    None
-                }
-            };
-            (limit, period)
-        }
-        None => {
-            r.missing(&f, "quota", "e.g. `quota: { limit: 1000, period: DAY }`");
-            (None, None)
-        }
+    let (quota_limit, quota_period) = if let Some(o) = f.get("quota") {
+        let quota = r.mapping(o.field(), &["limit", "period"])?;
+        let limit = required_int(r, &quota, "limit", 1, i64::from(i32::MAX), "e.g. `limit: 1000` requests");
+        let period = if let Some(p) = quota.get("period") {
+            r.one_of(p.field(), &["DAY", "WEEK", "MONTH"])
+        } else {
+            r.missing(&quota, "period", "DAY, WEEK or MONTH");
+            None
+        };
+        (limit, period)
+    } else {
+        r.missing(&f, "quota", "e.g. `quota: { limit: 1000, period: DAY }`");
+        (None, None)
     };
     let api_keys = match f.get("api_keys") {
         Some(o) => read_keys(r, o.field()),
@@ -93,12 +86,11 @@ fn required_int(
     max: i64,
     hint: &str,
 ) -> Option<i64> {
-    match f.get(key) {
-        Some(o) => r.int(o.field(), min, max),
-        None => {
-            r.missing(f, key, hint);
-            None
-        }
+    if let Some(o) = f.get(key) {
+        r.int(o.field(), min, max)
+    } else {
+        r.missing(f, key, hint);
+        None
     }
 }
 
@@ -108,12 +100,11 @@ fn read_keys(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<ApiKey>> {
             (r.string(item)?.value, None)
         } else {
             let key = r.mapping(item, &["name", "value"])?;
-            let name = match key.get("name") {
-                Some(n) => r.string(n.field())?.value,
-                None => {
-                    r.missing(&key, "name", "e.g. `{ name: partner, value: \"${env:PARTNER_API_KEY}\" }`");
-                    return None;
-                }
+            let name = if let Some(n) = key.get("name") {
+                r.string(n.field())?.value
+            } else {
+                r.missing(&key, "name", "e.g. `{ name: partner, value: \"${env:PARTNER_API_KEY}\" }`");
+                return None;
             };
             let value = match key.get("value") {
                 Some(v) => {
@@ -146,8 +137,8 @@ fn read_keys(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<ApiKey>> {
     })?;
     let mut names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
     names.sort_unstable();
-    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-        r.error(field.location(), field.path(), format!("API key `{}` is listed twice", pair[0]), None);
+    if let Some(&[name, _]) = names.windows(2).find(|w| w[0] == w[1]) {
+        r.error(field.location(), field.path(), format!("API key `{name}` is listed twice"), None);
         return None;
     }
     Some(keys)

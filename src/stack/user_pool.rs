@@ -153,7 +153,7 @@ pub(super) const STANDARD_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Reads and validates `user_pool`.
-pub fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
+pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
     let f = r.mapping(field, POOL_FIELDS)?;
     let sign_in = opt(&f, "sign_in", |field| read_sign_in(r, field)).unwrap_or(Some(SignIn::Username));
     let custom_attributes = opt(&f, "custom_attributes", |field| read_custom_attributes(r, field));
@@ -296,7 +296,7 @@ fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
     let callback_urls = urls(r, "callback_urls");
     let logout_urls = urls(r, "logout_urls");
     let auth_flows = opt(&f, "auth_flows", |field| r.list(field, |r, item| r.one_of(item, AUTH_FLOWS)))
-        .unwrap_or_else(|| Some(DEFAULT_AUTH_FLOWS.iter().map(|s| s.to_string()).collect()));
+        .unwrap_or_else(|| Some(DEFAULT_AUTH_FLOWS.iter().map(std::string::ToString::to_string).collect()));
     let (oauth_flows, oauth_scopes) = match f.get("oauth") {
         Some(owned) => read_oauth(r, owned.field())?,
         None => (Vec::new(), Vec::new()),
@@ -355,6 +355,9 @@ fn read_url(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {
         "use an https:// URL without a #fragment (http:// is allowed only for localhost)",
     )
 }
+
+/// A password rule: whether it applies, what a character must satisfy, and what it is called.
+type Rule = (bool, fn(char) -> bool, &'static str);
 
 fn read_user(
     r: &mut Reader<'_>,
@@ -418,7 +421,6 @@ pub(super) fn policy_violation(password: &str, policy: &PasswordPolicy) -> Optio
     if i64::try_from(length).unwrap_or(i64::MAX) < policy.min_length {
         return Some(format!("is {length} characters long; the policy requires at least {}", policy.min_length));
     }
-    type Rule = (bool, fn(char) -> bool, &'static str);
     let rules: [Rule; 4] = [
         (policy.require_uppercase, |c| c.is_uppercase(), "uppercase letter"),
         (policy.require_lowercase, |c| c.is_lowercase(), "lowercase letter"),

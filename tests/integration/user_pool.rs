@@ -71,7 +71,7 @@ async fn client_names(cognito: &Client, pool_id: &str) -> Vec<String> {
 }
 
 /// Whether an operation the emulator recorded only reads (REST calls are recorded as `METHOD /path`).
-pub fn is_read_only(operation: &str) -> bool {
+pub(crate) fn is_read_only(operation: &str) -> bool {
     ["Describe", "List", "Get", "AdminGetUser", "GET "].iter().any(|prefix| operation.starts_with(prefix))
 }
 
@@ -95,7 +95,13 @@ async fn core_scenario_plan_apply_update_replace_delete_destroy() {
     let policy = pool.policies().unwrap().password_policy().unwrap();
     assert_eq!(policy.minimum_length(), Some(8));
     assert!(!policy.require_symbols() && policy.require_uppercase());
-    assert_eq!(pool.auto_verified_attributes().iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["email"]);
+    assert_eq!(
+        pool.auto_verified_attributes()
+            .iter()
+            .map(aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::as_str)
+            .collect::<Vec<_>>(),
+        ["email"]
+    );
     assert_eq!(pool.domain(), Some(domain.as_str()));
     assert_eq!(client_names(&cognito, &pool_id).await, ["admin", "web"]);
     let clients = cognito.list_user_pool_clients().user_pool_id(&pool_id).send().await.unwrap();
@@ -105,7 +111,13 @@ async fn core_scenario_plan_apply_update_replace_delete_destroy() {
     let web = web.user_pool_client().unwrap();
     assert_eq!(web.callback_urls(), ["http://localhost:3000/"]);
     assert_eq!(web.logout_urls(), ["http://localhost:3000/bye"]);
-    assert_eq!(web.allowed_o_auth_flows().iter().map(|f| f.as_str()).collect::<Vec<_>>(), ["code"]);
+    assert_eq!(
+        web.allowed_o_auth_flows()
+            .iter()
+            .map(aws_sdk_cognitoidentityprovider::types::OAuthFlowType::as_str)
+            .collect::<Vec<_>>(),
+        ["code"]
+    );
     assert_eq!(web.allowed_o_auth_flows_user_pool_client(), Some(true));
     let user = cognito.admin_get_user().user_pool_id(&pool_id).username("demouser").send().await.unwrap();
     assert_eq!(user.user_status(), Some(&UserStatusType::Confirmed));
@@ -195,7 +207,10 @@ async fn a_foreign_pool_with_the_same_name_is_a_conflict_until_adopted() {
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
     let left = pools_named(&cognito, &stack).await;
     assert_eq!(left.len(), 1, "only the foreign pool exists");
-    assert!(left[0].user_pool_tags().is_none_or(|t| t.is_empty()), "the foreign pool was not tagged");
+    assert!(
+        left[0].user_pool_tags().is_none_or(std::collections::HashMap::is_empty),
+        "the foreign pool was not tagged"
+    );
     assert!(client_names(&cognito, &foreign_id).await.is_empty(), "nor changed");
 
     let adopting = run(&["plan", "--adopt", "user_pool.main"]).run().expect_code(0);

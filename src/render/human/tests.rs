@@ -25,10 +25,10 @@ fn change(address: Address, action: Action, fields: Vec<FieldChange>, after: Opt
     }
 }
 
-#[test]
-fn renders_each_action_with_values_and_summary() {
+/// A plan with one change of each action, an ignored resource and a conflict.
+fn plan_with_every_action() -> Plan {
     let user = Address::new(ResourceKind::UserPoolUser, "demo");
-    let plan = Plan {
+    Plan {
         stack: "demo".into(),
         account: "123456789012".into(),
         region: "us-west-2".into(),
@@ -68,7 +68,12 @@ fn renders_each_action_with_values_and_summary() {
             id: "demo-api".into(),
             reason: "no tags".into(),
         }],
-    };
+    }
+}
+
+#[test]
+fn renders_each_action_with_values_and_summary() {
+    let plan = plan_with_every_action();
     let expected = "\
 Stack demo in account 123456789012 (us-west-2):
 

@@ -10,14 +10,14 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cognitoidentityprovider::config::{Credentials, SharedCredentialsProvider};
 
 /// The running emulator.
-pub struct Emulator {
+pub(crate) struct Emulator {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
 }
 
 /// The emulator for this test binary, started on first use. Panics (fails the test) if it
 /// cannot be installed or started: no test is ever skipped for want of it.
-pub fn emulator() -> &'static Emulator {
+pub(crate) fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR.get_or_init(start)
 }
@@ -41,8 +41,7 @@ fn start() -> Emulator {
     BufReader::new(stdout).read_line(&mut line).expect("read the emulator's READY line");
     let port = line
         .strip_prefix("READY ")
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("the emulator did not start; see {}", log_path.display()));
+        .map_or_else(|| panic!("the emulator did not start; see {}", log_path.display()), str::trim);
     // Dropping the handle neither kills nor waits: the launcher exits when this process is gone.
     drop(child);
     Emulator { endpoint: format!("http://127.0.0.1:{port}") }
@@ -50,7 +49,7 @@ fn start() -> Emulator {
 
 impl Emulator {
     /// SDK configuration for reading back what the tool did.
-    pub fn sdk_config(&self) -> SdkConfig {
+    pub(crate) fn sdk_config(&self) -> SdkConfig {
         SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-west-2"))
@@ -60,32 +59,32 @@ impl Emulator {
     }
 
     /// A Cognito user pools client.
-    pub fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
+    pub(crate) fn cognito(&self) -> aws_sdk_cognitoidentityprovider::Client {
         aws_sdk_cognitoidentityprovider::Client::new(&self.sdk_config())
     }
 
     /// A Cognito identity pools client.
-    pub fn identity(&self) -> aws_sdk_cognitoidentity::Client {
+    pub(crate) fn identity(&self) -> aws_sdk_cognitoidentity::Client {
         aws_sdk_cognitoidentity::Client::new(&self.sdk_config())
     }
 
     /// A Lambda client.
-    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+    pub(crate) fn lambda(&self) -> aws_sdk_lambda::Client {
         aws_sdk_lambda::Client::new(&self.sdk_config())
     }
 
     /// An API Gateway client.
-    pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
+    pub(crate) fn apigateway(&self) -> aws_sdk_apigateway::Client {
         aws_sdk_apigateway::Client::new(&self.sdk_config())
     }
 
     /// An IAM client.
-    pub fn iam(&self) -> aws_sdk_iam::Client {
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config())
     }
 
     /// The AWS operations one run made, in order, by its SDK app id.
-    pub fn calls(&self, app_id: &str) -> Vec<String> {
+    pub(crate) fn calls(&self, app_id: &str) -> Vec<String> {
         let url = format!("{}/_authdemo/requests?app={app_id}", self.endpoint);
         let body = ureq::get(&url).call().expect("ask the emulator").body_mut().read_to_string().expect("body");
         serde_json::from_str(&body).expect("a JSON list of operations")

@@ -4,13 +4,13 @@
 mod emulator;
 mod run;
 
-pub use emulator::emulator;
-pub use run::{Run, authdemo};
+pub(crate) use emulator::emulator;
+pub(crate) use run::{Run, authdemo};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A stack name no other test uses (tests share one emulator).
-pub fn unique_stack(prefix: &str) -> String {
+pub(crate) fn unique_stack(prefix: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     let pid = std::process::id();
@@ -18,25 +18,25 @@ pub fn unique_stack(prefix: &str) -> String {
 }
 
 /// A stack file in its own temporary directory.
-pub struct StackFile {
+pub(crate) struct StackFile {
     dir: tempfile::TempDir,
 }
 
 impl StackFile {
     /// Writes `text` as `stack.yaml`.
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("stack.yaml"), text).expect("write stack file");
         Self { dir }
     }
 
     /// Replaces the file's text.
-    pub fn write(&self, text: &str) {
+    pub(crate) fn write(&self, text: &str) {
         std::fs::write(self.path(), text).expect("write stack file");
     }
 
     /// The file's path.
-    pub fn path(&self) -> std::path::PathBuf {
+    pub(crate) fn path(&self) -> std::path::PathBuf {
         self.dir.path().join("stack.yaml")
     }
 }

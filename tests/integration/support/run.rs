@@ -8,7 +8,7 @@ use super::emulator;
 
 /// One finished run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// The exit code.
     pub code: i32,
     /// Standard output.
@@ -21,30 +21,30 @@ pub struct Run {
 
 impl Run {
     /// Both streams, for "appears nowhere" checks.
-    pub fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 
     /// Asserts the exit code, showing the output when it differs.
-    pub fn expect_code(self, code: i32) -> Self {
+    pub(crate) fn expect_code(self, code: i32) -> Self {
         assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
         self
     }
 
     /// The operations this run sent to the emulator.
-    pub fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         emulator().calls(&self.app_id)
     }
 }
 
 /// Builds a run of `authdemo` against the emulator.
-pub struct Authdemo {
+pub(crate) struct Authdemo {
     command: Command,
     app_id: String,
 }
 
 /// `authdemo ARGS…` against the shared emulator, with test credentials and no colors.
-pub fn authdemo(args: &[&str]) -> Authdemo {
+pub(crate) fn authdemo(args: &[&str]) -> Authdemo {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let app_id = format!("t{}r{}", std::process::id(), RUNS.fetch_add(1, Ordering::SeqCst));
     let mut command = Command::new(env!("CARGO_BIN_EXE_authdemo"));
@@ -64,37 +64,37 @@ pub fn authdemo(args: &[&str]) -> Authdemo {
 
 impl Authdemo {
     /// Adds `-f FILE`.
-    pub fn file(mut self, path: &Path) -> Self {
+    pub(crate) fn file(mut self, path: &Path) -> Self {
         self.command.arg("-f").arg(path);
         self
     }
 
     /// Sets an environment variable for the run.
-    pub fn env(mut self, key: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.command.env(key, value);
         self
     }
 
     /// Removes an environment variable for the run.
-    pub fn env_remove(mut self, key: &str) -> Self {
+    pub(crate) fn env_remove(mut self, key: &str) -> Self {
         self.command.env_remove(key);
         self
     }
 
     /// Points the run at the emulator through `AWS_ENDPOINT_URL`.
-    pub fn emulated(self) -> Self {
+    pub(crate) fn emulated(self) -> Self {
         let endpoint = emulator().endpoint.clone();
         self.env("AWS_ENDPOINT_URL", &endpoint)
     }
 
     /// Starts the run in the background, its stdout piped (stderr discarded).
-    pub fn spawn(mut self) -> std::process::Child {
+    pub(crate) fn spawn(mut self) -> std::process::Child {
         self.command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
         self.command.spawn().expect("start authdemo")
     }
 
     /// Runs to completion.
-    pub fn run(mut self) -> Run {
+    pub(crate) fn run(mut self) -> Run {
         let output = self.command.output().expect("run authdemo");
         Run {
             code: output.status.code().unwrap_or(-1),
