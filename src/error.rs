@@ -201,32 +201,45 @@ mod tests {
 
     #[test]
     fn shared_codes_are_told_apart_by_operation_and_message() {
-        let role = "The role defined for the function cannot be assumed by Lambda.";
-        assert_eq!(
-            ErrorClass::classify("CreateFunction", "InvalidParameterValueException", role),
-            ErrorClass::Propagating
-        );
-        let size = "Unzipped size must be smaller than 262144000 bytes";
-        assert_eq!(ErrorClass::classify("CreateFunction", "InvalidParameterValueException", size), ErrorClass::Other);
-        let busy = "The operation cannot be performed at this time. An update is in progress for resource";
-        assert_eq!(ErrorClass::classify("AddPermission", "ResourceConflictException", busy), ErrorClass::Busy);
-        let exists = "Function already exist: demo-api";
-        assert_eq!(
-            ErrorClass::classify("CreateFunction", "ResourceConflictException", exists),
-            ErrorClass::AlreadyExists
-        );
-        let concurrent = "Unable to complete operation due to concurrent modification. Please try again later.";
-        assert_eq!(ErrorClass::classify("PutMethod", "ConflictException", concurrent), ErrorClass::Busy);
-        assert_eq!(ErrorClass::classify("CreateUsagePlanKey", "ConflictException", ""), ErrorClass::Busy);
-        let forbidden = "Access to Role 'arn:aws:iam::1:role/x' is forbidden.";
-        assert_eq!(
-            ErrorClass::classify("SetIdentityPoolRoles", "NotAuthorizedException", forbidden),
-            ErrorClass::Propagating
-        );
-        assert_eq!(
-            ErrorClass::classify("GetId", "NotAuthorizedException", "Unauthenticated access"),
-            ErrorClass::Other
-        );
+        use ErrorClass::{AlreadyExists, Busy, Other, Propagating};
+        let cases = [
+            (
+                "CreateFunction",
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+                Propagating,
+            ),
+            (
+                "CreateFunction",
+                "InvalidParameterValueException",
+                "Unzipped size must be smaller than 262144000 bytes",
+                Other,
+            ),
+            (
+                "AddPermission",
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress",
+                Busy,
+            ),
+            ("CreateFunction", "ResourceConflictException", "Function already exist: demo-api", AlreadyExists),
+            (
+                "PutMethod",
+                "ConflictException",
+                "Unable to complete operation due to concurrent modification. Please try again later.",
+                Busy,
+            ),
+            ("CreateUsagePlanKey", "ConflictException", "", Busy),
+            (
+                "SetIdentityPoolRoles",
+                "NotAuthorizedException",
+                "Access to Role 'arn:aws:iam::1:role/x' is forbidden.",
+                Propagating,
+            ),
+            ("GetId", "NotAuthorizedException", "Unauthenticated access is not supported", Other),
+        ];
+        for (operation, code, message, expected) in cases {
+            assert_eq!(ErrorClass::classify(operation, code, message), expected, "{operation} {code}: {message}");
+        }
     }
 
     #[test]

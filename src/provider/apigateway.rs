@@ -14,9 +14,9 @@ use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
 use super::lambda::PermissionSpec;
-use super::{Serial, claim};
+use super::{Serial, claim, owned_id};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{LiveResource, LiveState, check_ownership, ownership_tags};
+use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::resource::policy_document::document;
 use crate::resource::{
     Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, reference, rest_api_address,
@@ -422,12 +422,7 @@ impl Handler<RestApiSpec> for RestApis {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &RestApiSpec) -> Result<Option<String>, ProviderError> {
-        let mut owned = self
-            .candidates()
-            .await?
-            .into_iter()
-            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
-        Ok(owned.next().map(|(id, _, _)| id))
+        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
     }
 }
 

@@ -10,11 +10,11 @@ use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 use serde_json::json;
 
 use super::call::Calls;
-use super::claim;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
+use super::{claim, owned_id};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{LiveResource, LiveState, check_ownership, ownership_tags};
+use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::resource::policy_document::document;
 use crate::resource::{
     Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, identity_pool_address, reference,
@@ -244,12 +244,7 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &IdentityPoolSpec) -> Result<Option<String>, ProviderError> {
-        let mut owned = self
-            .candidates()
-            .await?
-            .into_iter()
-            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
-        Ok(owned.next().map(|(id, _, _)| id))
+        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
     }
 }
 

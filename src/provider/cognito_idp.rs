@@ -16,9 +16,9 @@ use futures::future::try_join_all;
 
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
-use super::{claim, whole};
+use super::{claim, owned_id, whole};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{LiveResource, LiveState, check_ownership, ownership_tags};
+use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::resource::{
     Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Spec, user_pool_address,
 };
@@ -389,12 +389,7 @@ impl Handler<UserPoolSpec> for UserPools {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &UserPoolSpec) -> Result<Option<String>, ProviderError> {
-        let mut owned = self
-            .candidates()
-            .await?
-            .into_iter()
-            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
-        Ok(owned.next().map(|(id, _, _)| id))
+        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
     }
 }
 

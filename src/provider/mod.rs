@@ -205,6 +205,16 @@ fn claim<T>(
     Ok(owned.pop().map(|(_, description)| description))
 }
 
+/// The id of the one candidate (id, tags, description) owned by `address` of `stack`, for a
+/// create that finds its resource after a lost answer.
+fn owned_id<T>(
+    candidates: Vec<(String, HashMap<String, String>, T)>,
+    stack: &str,
+    address: &Address,
+) -> Option<String> {
+    candidates.into_iter().find(|(_, tags, _)| check_ownership(tags, stack, address).is_ok()).map(|(id, _, _)| id)
+}
+
 /// A whole-number attribute as the `i32` the SDKs take (saturating; validation bounds it first).
 fn whole(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)

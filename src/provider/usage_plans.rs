@@ -13,7 +13,7 @@ use aws_sdk_apigateway::types::{
 use super::apigateway::replace;
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
-use super::{Serial, claim, whole};
+use super::{Serial, claim, owned_id, whole};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
 use crate::resource::{Address, DesiredResource, DesiredState, ResourceKind, Sensitive, reference, rest_api_address};
@@ -304,12 +304,7 @@ impl Handler<UsagePlanSpec> for UsagePlans {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &UsagePlanSpec) -> Result<Option<String>, ProviderError> {
-        let mut owned = self
-            .candidates()
-            .await?
-            .into_iter()
-            .filter(|(_, tags, _)| check_ownership(tags, &self.stack, cx.address).is_ok());
-        Ok(owned.next().map(|(id, _, _)| id))
+        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
     }
 }
 

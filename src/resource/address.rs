@@ -86,6 +86,53 @@ impl ResourceKind {
     }
 }
 
+impl ResourceKind {
+    /// The kind of resource this kind lives in: replacing that one replaces this one too.
+    pub fn parent_kind(self) -> Option<ResourceKind> {
+        match self {
+            Self::UserPoolClient | Self::UserPoolDomain | Self::UserPoolUser => Some(Self::UserPool),
+            Self::IdentityPoolRoles => Some(Self::IdentityPool),
+            Self::LambdaPermission => Some(Self::Function),
+            Self::ApiResource | Self::ApiRoute | Self::ApiStage => Some(Self::RestApi),
+            Self::UsagePlanKey => Some(Self::UsagePlan),
+            Self::UserPool
+            | Self::IdentityPool
+            | Self::IamRole
+            | Self::Function
+            | Self::RestApi
+            | Self::UsagePlan
+            | Self::ApiKey => None,
+        }
+    }
+
+    /// Whether other resources refer to this kind's physical ids (so discovery turns them into
+    /// references, see [`reference`]).
+    pub fn is_referenced(self) -> bool {
+        matches!(
+            self,
+            Self::UserPool
+                | Self::UserPoolClient
+                | Self::IdentityPool
+                | Self::IamRole
+                | Self::Function
+                | Self::RestApi
+                | Self::ApiKey
+        )
+    }
+
+    /// Whether an untagged resource of this kind can be taken over with `--adopt` (its update
+    /// adds the ownership tags).
+    pub fn can_adopt(self) -> bool {
+        matches!(self, Self::UserPool | Self::IdentityPool | Self::IamRole | Self::Function)
+    }
+
+    /// Whether replacing a resource of this kind loses data users created (refused without
+    /// `--allow-replace`).
+    pub fn holds_data(self) -> bool {
+        matches!(self, Self::UserPool)
+    }
+}
+
 impl fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
