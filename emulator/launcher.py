@@ -73,6 +73,12 @@ def patch_cognito_idp():
     def update_user_pool(self, user_pool_id, extended_config):
         # AWS resets omitted settings to defaults but keeps what cannot change after creation.
         pool = self.describe_user_pool(user_pool_id)
+        # DescribeUserPool hands back the deprecated UnusedAccountValidityDays, but an update that
+        # sends it back is refused. (The Rust SDK always serializes it, as 0 when unset.)
+        if (extended_config.get("AdminCreateUserConfig") or {}).get("UnusedAccountValidityDays"):
+            raise InvalidParameterException(
+                "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of UnusedAccountValidityDays"
+            )
         kept = {
             key: pool.extended_config[key]
             for key in ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration")

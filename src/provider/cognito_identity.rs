@@ -217,7 +217,9 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
         Ok(out.identity_pool_id)
     }
 
-    /// Updates the identity pool; UpdateIdentityPool replaces the whole configuration.
+    /// Updates the identity pool. UpdateIdentityPool replaces the whole configuration, so the
+    /// pool is read first and what the file does not manage (other login providers, developer,
+    /// OpenID Connect and SAML providers, other tags) is sent back.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -226,10 +228,27 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
         wanted: &IdentityPoolSpec,
     ) -> Result<(), ProviderError> {
         let providers = self.providers(cx, wanted)?;
+        let live = self
+            .calls
+            .call("DescribeIdentityPool", || self.client.describe_identity_pool().identity_pool_id(id).send())
+            .await?;
+        let mut tags = live.identity_pool_tags().cloned().unwrap_or_default();
+        tags.extend(ownership_tags(&self.stack, cx.address));
         self.calls
             .call("UpdateIdentityPool", || {
-                let builder = self.client.update_identity_pool().identity_pool_id(id);
-                with_pool_settings!(self, builder, cx, wanted, providers).send()
+                self.client
+                    .update_identity_pool()
+                    .identity_pool_id(id)
+                    .identity_pool_name(&self.stack)
+                    .allow_unauthenticated_identities(wanted.allow_unauthenticated)
+                    .set_cognito_identity_providers(Some(providers.clone()))
+                    .set_allow_classic_flow(live.allow_classic_flow)
+                    .set_supported_login_providers(live.supported_login_providers.clone())
+                    .set_developer_provider_name(live.developer_provider_name.clone())
+                    .set_open_id_connect_provider_arns(live.open_id_connect_provider_arns.clone())
+                    .set_saml_provider_arns(live.saml_provider_arns.clone())
+                    .set_identity_pool_tags(Some(tags.clone()))
+                    .send()
             })
             .await?;
         Ok(())

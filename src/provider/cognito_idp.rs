@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{
-    AttributeDataType, AttributeType, DeletionProtectionType, ExplicitAuthFlowsType, MessageActionType, OAuthFlowType,
-    PasswordPolicyType, SchemaAttributeType, UserPoolPolicyType, UserPoolType, UserStatusType, UsernameAttributeType,
-    VerifiedAttributeType,
+    AdminCreateUserConfigType, AttributeDataType, AttributeType, DeletionProtectionType, ExplicitAuthFlowsType,
+    MessageActionType, OAuthFlowType, PasswordPolicyType, SchemaAttributeType, UserPoolPolicyType, UserPoolType,
+    UserStatusType, UsernameAttributeType, VerifiedAttributeType,
 };
 use futures::future::try_join_all;
 
@@ -341,8 +341,10 @@ impl Handler<UserPoolSpec> for UserPools {
         out.user_pool.and_then(|p| p.id).ok_or_else(|| ProviderError::missing("CreateUserPool", "pool id"))
     }
 
-    /// Updates the pool. UpdateUserPool resets every omitted setting, so it always sends the
-    /// full configuration (and the ownership tags); new custom attributes are added first.
+    /// Updates the pool. UpdateUserPool resets every setting it is not sent, so the pool is read
+    /// first and everything the file does not manage (triggers, messages, MFA, email and SMS
+    /// configuration, account recovery, other tags, …) is sent back as it is; new custom
+    /// attributes are added first.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -368,15 +370,19 @@ impl Handler<UserPoolSpec> for UserPools {
                 })
                 .await?;
         }
+        let described =
+            self.calls.call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(id).send()).await?;
+        let pool = described.user_pool.ok_or_else(|| ProviderError::missing("DescribeUserPool", "user pool"))?;
+        let mut tags = pool.user_pool_tags().cloned().unwrap_or_default();
+        tags.extend(ownership_tags(&self.stack, cx.address));
         self.calls
             .call("UpdateUserPool", || {
-                self.client
-                    .update_user_pool()
+                with_unmanaged_pool_settings(self.client.update_user_pool(), &pool)
                     .user_pool_id(id)
-                    .policies(password_policy(wanted))
+                    .policies(password_policy_over(pool.policies(), wanted))
                     .set_auto_verified_attributes(Some(verified_attributes(wanted)))
                     .deletion_protection(deletion_protection(wanted))
-                    .set_user_pool_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_user_pool_tags(Some(tags.clone()))
                     .send()
             })
             .await?;
@@ -409,7 +415,9 @@ impl Handler<ClientSpec> for UserPools {
             .ok_or_else(|| ProviderError::missing("CreateUserPoolClient", "client id"))
     }
 
-    /// Updates an app client. UpdateUserPoolClient resets omitted fields: send them all.
+    /// Updates an app client. UpdateUserPoolClient resets every field it is not sent, so the
+    /// client is read first and what the file does not manage (token validity, read and write
+    /// attributes, identity providers, existence errors, token revocation, …) is sent back.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -418,6 +426,21 @@ impl Handler<ClientSpec> for UserPools {
         wanted: &ClientSpec,
     ) -> Result<(), ProviderError> {
         let pool_id = cx.id_of(&user_pool_address())?;
+        let described = self
+            .calls
+            .call("DescribeUserPoolClient", || {
+                self.client.describe_user_pool_client().user_pool_id(pool_id).client_id(id).send()
+            })
+            .await?;
+        let live = described
+            .user_pool_client
+            .ok_or_else(|| ProviderError::missing("DescribeUserPoolClient", "user pool client"))?;
+        let providers = if live.supported_identity_providers().is_empty() {
+            vec!["COGNITO".to_string()]
+        } else {
+            live.supported_identity_providers().to_vec()
+        };
+        let default_redirect = live.default_redirect_uri().filter(|uri| wanted.callback_urls.iter().any(|c| c == uri));
         self.calls
             .call("UpdateUserPoolClient", || {
                 let builder = self
@@ -425,8 +448,23 @@ impl Handler<ClientSpec> for UserPools {
                     .update_user_pool_client()
                     .user_pool_id(pool_id)
                     .client_id(id)
-                    .client_name(&cx.address.name);
-                with_client_settings!(builder, wanted).send()
+                    .client_name(&cx.address.name)
+                    .set_refresh_token_validity(Some(live.refresh_token_validity).filter(|days| *days > 0))
+                    .set_access_token_validity(live.access_token_validity)
+                    .set_id_token_validity(live.id_token_validity)
+                    .set_token_validity_units(live.token_validity_units.clone())
+                    .set_read_attributes(live.read_attributes.clone())
+                    .set_write_attributes(live.write_attributes.clone())
+                    .set_default_redirect_uri(default_redirect.map(str::to_string))
+                    .set_analytics_configuration(live.analytics_configuration.clone())
+                    .set_prevent_user_existence_errors(live.prevent_user_existence_errors.clone())
+                    .set_enable_token_revocation(live.enable_token_revocation)
+                    .set_enable_propagate_additional_user_context_data(
+                        live.enable_propagate_additional_user_context_data,
+                    )
+                    .set_auth_session_validity(live.auth_session_validity)
+                    .set_refresh_token_rotation(live.refresh_token_rotation.clone());
+                with_client_settings!(builder, wanted).set_supported_identity_providers(Some(providers.clone())).send()
             })
             .await?;
         Ok(())
@@ -609,18 +647,62 @@ fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
 }
 
 fn password_policy(spec: &UserPoolSpec) -> UserPoolPolicyType {
+    UserPoolPolicyType::builder().password_policy(password_rules(spec).build()).build()
+}
+
+/// The password rules the file manages.
+fn password_rules(spec: &UserPoolSpec) -> aws_sdk_cognitoidentityprovider::types::builders::PasswordPolicyTypeBuilder {
+    PasswordPolicyType::builder()
+        .minimum_length(whole(spec.min_length))
+        .require_uppercase(spec.require_uppercase)
+        .require_lowercase(spec.require_lowercase)
+        .require_numbers(spec.require_numbers)
+        .require_symbols(spec.require_symbols)
+        .temporary_password_validity_days(whole(spec.temporary_password_validity_days))
+}
+
+/// The live password and sign-in policy with the fields the file manages set to `spec`'s (the
+/// password history and sign-in policy stay as they are).
+fn password_policy_over(live: Option<&UserPoolPolicyType>, spec: &UserPoolSpec) -> UserPoolPolicyType {
+    let history = live.and_then(|p| p.password_policy()).and_then(PasswordPolicyType::password_history_size);
     UserPoolPolicyType::builder()
-        .password_policy(
-            PasswordPolicyType::builder()
-                .minimum_length(whole(spec.min_length))
-                .require_uppercase(spec.require_uppercase)
-                .require_lowercase(spec.require_lowercase)
-                .require_numbers(spec.require_numbers)
-                .require_symbols(spec.require_symbols)
-                .temporary_password_validity_days(whole(spec.temporary_password_validity_days))
-                .build(),
-        )
+        .password_policy(password_rules(spec).set_password_history_size(history).build())
+        .set_sign_in_policy(live.and_then(|p| p.sign_in_policy()).cloned())
         .build()
+}
+
+/// `builder` with every setting of the live `pool` that the stack file does not manage, as
+/// DescribeUserPool gave it. The deprecated `UnusedAccountValidityDays` is left out (AWS refuses
+/// it beside `TemporaryPasswordValidityDays`), and so are the legacy verification message fields
+/// when the template, which carries them, is there.
+fn with_unmanaged_pool_settings(
+    builder: aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder,
+    pool: &UserPoolType,
+) -> aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder {
+    let admin = pool.admin_create_user_config().map(|c| {
+        AdminCreateUserConfigType::builder()
+            .allow_admin_create_user_only(c.allow_admin_create_user_only())
+            .set_invite_message_template(c.invite_message_template().cloned())
+            .build()
+    });
+    let legacy = pool.verification_message_template().is_none();
+    builder
+        .set_pool_name(pool.name().map(str::to_string))
+        .set_lambda_config(pool.lambda_config().cloned())
+        .set_verification_message_template(pool.verification_message_template().cloned())
+        .set_sms_verification_message(pool.sms_verification_message().filter(|_| legacy).map(str::to_string))
+        .set_email_verification_message(pool.email_verification_message().filter(|_| legacy).map(str::to_string))
+        .set_email_verification_subject(pool.email_verification_subject().filter(|_| legacy).map(str::to_string))
+        .set_sms_authentication_message(pool.sms_authentication_message().map(str::to_string))
+        .set_user_attribute_update_settings(pool.user_attribute_update_settings().cloned())
+        .set_mfa_configuration(pool.mfa_configuration().cloned())
+        .set_device_configuration(pool.device_configuration().cloned())
+        .set_email_configuration(pool.email_configuration().cloned())
+        .set_sms_configuration(pool.sms_configuration().cloned())
+        .set_admin_create_user_config(admin)
+        .set_user_pool_add_ons(pool.user_pool_add_ons().cloned())
+        .set_account_recovery_setting(pool.account_recovery_setting().cloned())
+        .set_user_pool_tier(pool.user_pool_tier().cloned())
 }
 
 fn verified_attributes(spec: &UserPoolSpec) -> Vec<VerifiedAttributeType> {

@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod demo;
 mod identity_pool;
+mod preserve;
 mod secrets;
 mod user_pool;
 mod validation;
