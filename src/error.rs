@@ -58,7 +58,12 @@ impl ErrorClass {
             }
             // Lambda uses one code for "exists" and for "busy".
             (_, "ResourceConflictException") if message.contains("already exist") => Self::AlreadyExists,
-            ("CreateUsagePlanKey", "ConflictException") if !message.contains("already") => Self::Busy,
+            // One at a time per account; but a key already on a plan of this stage stays refused.
+            ("CreateUsagePlanKey", "ConflictException")
+                if !message.contains("already") && !message.contains("multiple") =>
+            {
+                Self::Busy
+            }
             (_, "ConflictException") if message.contains("concurrent modification") => Self::Busy,
             _ => Self::from_code(code),
         }
@@ -73,7 +78,8 @@ impl ErrorClass {
                 Self::Throttled
             }
             "ResourceConflictException" | "ConcurrentModificationException" | "ResourceInUseException" => Self::Busy,
-            "EntityAlreadyExists" | "UsernameExistsException" | "ConflictException" => Self::AlreadyExists,
+            // Not UsernameExistsException: a user of that name may have signed up by themselves.
+            "EntityAlreadyExists" | "ConflictException" => Self::AlreadyExists,
             _ => Self::Other,
         }
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes, Spec, references};
+use crate::resource::{Address, Attributes, Spec, Value, references};
 
 /// Tag naming the stack that owns a resource.
 pub const STACK_TAG: &str = "authdemo:stack";
@@ -79,18 +79,46 @@ impl LiveState {
         self.resources.insert(resource.address.clone(), resource);
     }
 
-    /// Makes each resource depend on what it lives in and on every resource its attributes
-    /// refer to, when those exist: deletes then run children first.
+    /// Makes each resource depend on what it lives in and on the resources its attributes refer
+    /// to, when those exist, so that deletes run children first. References in text and lists
+    /// (a role ARN, a pool id in a trust policy) come before those in maps (policies, environment
+    /// variables, which users write), and a reference that would close a cycle is left out.
     pub fn link(&mut self) {
         let present: BTreeSet<Address> = self.resources.keys().cloned().collect();
+        let mut edges: BTreeMap<Address, BTreeSet<Address>> = BTreeMap::new();
+        for resource in self.resources.values() {
+            let own = resource.depends_on.iter().cloned().chain(resource.address.container());
+            edges.insert(resource.address.clone(), own.filter(|a| present.contains(a)).collect());
+        }
+        for in_maps in [false, true] {
+            for resource in self.resources.values() {
+                let values = resource.attributes.values().filter(|v| matches!(v, Value::Map(_)) == in_maps);
+                for target in values.flat_map(references).filter(|a| present.contains(a) && *a != resource.address) {
+                    if !reaches(&edges, &target, &resource.address) {
+                        edges.entry(resource.address.clone()).or_default().insert(target);
+                    }
+                }
+            }
+        }
         for resource in self.resources.values_mut() {
-            let mut depends_on: BTreeSet<Address> = resource.depends_on.drain(..).collect();
-            depends_on.extend(resource.address.container());
-            depends_on.extend(resource.attributes.values().flat_map(references));
-            depends_on.remove(&resource.address);
-            resource.depends_on = depends_on.into_iter().filter(|a| present.contains(a)).collect();
+            resource.depends_on = edges.remove(&resource.address).unwrap_or_default().into_iter().collect();
         }
     }
+}
+
+/// Whether `to` can be reached from `from` along `edges`.
+fn reaches(edges: &BTreeMap<Address, BTreeSet<Address>>, from: &Address, to: &Address) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut pending = vec![from];
+    while let Some(next) = pending.pop() {
+        if next == to {
+            return true;
+        }
+        if seen.insert(next) {
+            pending.extend(edges.get(next).into_iter().flatten());
+        }
+    }
+    false
 }
 
 /// The tags every resource the stack creates carries.
@@ -117,7 +145,7 @@ pub fn check_ownership(tags: &HashMap<String, String>, stack: &str, address: &Ad
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::ResourceKind;
+    use crate::resource::{ResourceKind, reference};
 
     #[test]
     fn owns_only_resources_tagged_with_stack_and_address() {
@@ -128,5 +156,29 @@ mod tests {
         assert!(check_ownership(&HashMap::new(), "demo", &address).unwrap_err().contains("no `authdemo:stack`"));
         let elsewhere = Address::new(ResourceKind::UserPool, "second");
         assert!(check_ownership(&tags, "demo", &elsewhere).unwrap_err().contains("tagged as"));
+    }
+
+    #[test]
+    fn links_containers_and_references_without_cycles() {
+        let function = Address::new(ResourceKind::Function, "a");
+        let role = Address::new(ResourceKind::IamRole, "fn-a");
+        let mut live = LiveState::default();
+        let text = |s: String| crate::resource::Value::Str(s);
+        let policy = crate::resource::Value::Map([("extra".to_string(), reference(&function))].into());
+        live.insert(LiveResource {
+            address: function.clone(),
+            id: "arn:function".into(),
+            attributes: Attributes::from([("role".to_string(), text(reference(&role)))]),
+            depends_on: Vec::new(),
+        });
+        live.insert(LiveResource {
+            address: role.clone(),
+            id: "arn:role".into(),
+            attributes: Attributes::from([("policies".to_string(), policy)]),
+            depends_on: Vec::new(),
+        });
+        live.link();
+        assert_eq!(live.resources[&function].depends_on, std::slice::from_ref(&role), "the role reference wins");
+        assert!(live.resources[&role].depends_on.is_empty(), "the policy's reference back would close a cycle");
     }
 }

@@ -358,10 +358,9 @@ impl RestApis {
 
     async fn deploy(&self, api_id: &str, wanted: &StageSpec) -> Result<String, ProviderError> {
         let description = format!("{FINGERPRINT_PREFIX}{}", wanted.routes_fingerprint);
-        let _one_at_a_time = self.serial.lock().await;
         let out = self
             .calls
-            .call("CreateDeployment", || {
+            .call_alone("CreateDeployment", &self.serial, || {
                 self.client.create_deployment().rest_api_id(api_id).description(&description).send()
             })
             .await?;
@@ -537,11 +536,16 @@ impl Handler<RouteSpec> for RestApis {
         deleted(result)
     }
 
-    /// A repeated PutMethod finds its method there: its id is known from the path.
-    async fn find(&self, cx: &StepContext<'_>, _wanted: &RouteSpec) -> Result<Option<String>, ProviderError> {
+    /// A repeated PutMethod finds its method there: it counts only with the wanted
+    /// authorization and API key flag (the integration is put by `finish`).
+    async fn find(&self, cx: &StepContext<'_>, wanted: &RouteSpec) -> Result<Option<String>, ProviderError> {
         let api_id = cx.id_of(&rest_api_address())?;
         let (method, path) = split_route(&cx.address.name, ' ')?;
-        Ok(Some(format!("{}/{method}", self.resource_id(cx, api_id, path).await?)))
+        let resource_id = self.resource_id(cx, api_id, path).await?;
+        let Some(live) = found(self.method(api_id, &resource_id, method).await)? else { return Ok(None) };
+        let same = live.authorization_type() == Some(wanted.authorization.as_str())
+            && live.api_key_required().unwrap_or(false) == wanted.api_key_required;
+        Ok(same.then(|| format!("{resource_id}/{method}")))
     }
 }
 

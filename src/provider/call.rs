@@ -64,6 +64,29 @@ impl Calls {
         .await
     }
 
+    /// Like [`Calls::call`], holding `alone` during each try (not while waiting to retry): for
+    /// the calls AWS takes only one at a time per account.
+    pub async fn call_alone<T, E, R, Fut>(
+        &self,
+        operation: &'static str,
+        alone: &tokio::sync::Mutex<()>,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        self.attempt(operation, || {
+            let sent = send();
+            async move {
+                let _alone = alone.lock().await;
+                sent.await.map_err(|e| ProviderError::from_sdk(operation, e))
+            }
+        })
+        .await
+    }
+
     /// Runs `attempt` (one call, its errors already classified) until it succeeds, fails
     /// permanently, or the budget is spent.
     pub async fn attempt<T, Fut>(&self, operation: &str, mut attempt: impl FnMut() -> Fut) -> Result<T, ProviderError>

@@ -176,8 +176,10 @@ impl Functions {
         Ok(Some((function, found(policy)?.and_then(|p| p.policy))))
     }
 
-    /// Waits until the function is neither being created nor updated.
-    async fn settle(&self, name: &str) -> Result<(), ProviderError> {
+    /// Waits until the function is neither being created nor updated. After a change of ours
+    /// (`after_change`) a failed state is that change's error; before one, an earlier failure is
+    /// what the change is about to repair, so only a busy function is waited for.
+    async fn settle(&self, name: &str, after_change: bool) -> Result<(), ProviderError> {
         self.calls
             .wait_until(&format!("function {name} to finish updating"), || async {
                 let out = self
@@ -186,7 +188,9 @@ impl Functions {
                         self.client.get_function_configuration().function_name(name).send()
                     })
                     .await?;
-                if out.state() == Some(&State::Failed) || out.last_update_status() == Some(&LastUpdateStatus::Failed) {
+                let failed =
+                    out.state() == Some(&State::Failed) || out.last_update_status() == Some(&LastUpdateStatus::Failed);
+                if failed && after_change {
                     let reason = out.state_reason().or(out.last_update_status_reason()).unwrap_or("no reason given");
                     return Err(ProviderError::other("GetFunctionConfiguration", format!("{name} failed: {reason}")));
                 }
@@ -240,7 +244,7 @@ impl Handler<FunctionSpec> for Functions {
 
     /// Waits until the new function is active.
     async fn finish(&self, cx: &StepContext<'_>, _id: &str, _wanted: &FunctionSpec) -> Result<(), ProviderError> {
-        self.settle(&self.name(cx.address)).await
+        self.settle(&self.name(cx.address), true).await
     }
 
     /// Uploads new code and/or configuration, waiting for each update to finish before the next;
@@ -259,7 +263,7 @@ impl Handler<FunctionSpec> for Functions {
                 .call("TagResource", || self.client.tag_resource().resource(id).set_tags(Some(tags.clone())).send())
                 .await?;
         }
-        self.settle(&name).await?;
+        self.settle(&name, false).await?;
         if live.code_sha256 != wanted.code_sha256 {
             let artifact = cx
                 .artifact
@@ -273,7 +277,7 @@ impl Handler<FunctionSpec> for Functions {
                         .send()
                 })
                 .await?;
-            self.settle(&name).await?;
+            self.settle(&name, true).await?;
         }
         let configuration_changed = FunctionSpec { code_sha256: wanted.code_sha256.clone(), ..live.clone() } != *wanted;
         if configuration_changed {
@@ -283,7 +287,7 @@ impl Handler<FunctionSpec> for Functions {
                     with_function_settings!(builder, wanted).send()
                 })
                 .await?;
-            self.settle(&name).await?;
+            self.settle(&name, true).await?;
         }
         Ok(())
     }
@@ -331,9 +335,19 @@ impl Handler<PermissionSpec> for Functions {
         deleted(removed)
     }
 
-    /// A repeated AddPermission finds its statement already there: its id is the statement id.
-    async fn find(&self, cx: &StepContext<'_>, _wanted: &PermissionSpec) -> Result<Option<String>, ProviderError> {
-        Ok(Some(permission_sid(&cx.address.name)))
+    /// A repeated AddPermission finds its statement already there: it counts only if it allows
+    /// the same source.
+    async fn find(&self, cx: &StepContext<'_>, wanted: &PermissionSpec) -> Result<Option<String>, ProviderError> {
+        let sid = permission_sid(&cx.address.name);
+        let policy =
+            self.calls.call("GetPolicy", || self.client.get_policy().function_name(&wanted.function).send()).await;
+        let Some(policy) = found(policy)?.and_then(|p| p.policy) else { return Ok(None) };
+        let document: serde_json::Value = serde_json::from_str(&policy).unwrap_or_default();
+        let same = document["Statement"].as_array().into_iter().flatten().any(|statement| {
+            statement["Sid"].as_str() == Some(sid.as_str())
+                && statement["Condition"]["ArnLike"]["AWS:SourceArn"].as_str() == Some(wanted.source_arn.as_str())
+        });
+        Ok(same.then_some(sid))
     }
 }
 

@@ -215,9 +215,8 @@ impl UsagePlans {
         if patches.is_empty() {
             return Ok(());
         }
-        let _one_at_a_time = self.serial.lock().await;
         self.calls
-            .call("UpdateUsagePlan", || {
+            .call_alone("UpdateUsagePlan", &self.serial, || {
                 self.client
                     .update_usage_plan()
                     .usage_plan_id(plan_id)
@@ -356,9 +355,8 @@ impl Handler<UsagePlanKeySpec> for UsagePlans {
     /// answers a concurrent one with ConflictException, which the classifier makes transient.
     async fn create(&self, cx: &StepContext<'_>, wanted: &UsagePlanKeySpec) -> Result<String, ProviderError> {
         let plan_id = cx.id_of(&plan_address())?;
-        let _one_at_a_time = self.serial.lock().await;
         self.calls
-            .call("CreateUsagePlanKey", || {
+            .call_alone("CreateUsagePlanKey", &self.serial, || {
                 self.client
                     .create_usage_plan_key()
                     .usage_plan_id(plan_id)
@@ -382,9 +380,16 @@ impl Handler<UsagePlanKeySpec> for UsagePlans {
         )
     }
 
-    /// A link answered "exists" is there: its id is the key's.
-    async fn find(&self, _cx: &StepContext<'_>, wanted: &UsagePlanKeySpec) -> Result<Option<String>, ProviderError> {
-        Ok(Some(wanted.key.clone()))
+    /// A link answered "exists" counts once the plan lists the key.
+    async fn find(&self, cx: &StepContext<'_>, wanted: &UsagePlanKeySpec) -> Result<Option<String>, ProviderError> {
+        let plan_id = cx.id_of(&plan_address())?;
+        let linked = self
+            .calls
+            .call("GetUsagePlanKey", || {
+                self.client.get_usage_plan_key().usage_plan_id(plan_id).key_id(&wanted.key).send()
+            })
+            .await;
+        Ok(found(linked)?.map(|_| wanted.key.clone()))
     }
 }
 
