@@ -50,18 +50,14 @@ impl Calls {
     pub async fn call<T, E, R, Fut>(
         &self,
         operation: &'static str,
-        mut send: impl FnMut() -> Fut,
+        send: impl FnMut() -> Fut,
     ) -> Result<T, ProviderError>
     where
         Fut: Future<Output = Result<T, SdkError<E, R>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug,
     {
-        self.attempt(operation, || {
-            let sent = send();
-            async move { sent.await.map_err(|e| ProviderError::from_sdk(operation, e)) }
-        })
-        .await
+        self.call_holding(operation, None, send).await
     }
 
     /// Like [`Calls::call`], holding `alone` during each try (not while waiting to retry): for
@@ -70,6 +66,20 @@ impl Calls {
         &self,
         operation: &'static str,
         alone: &tokio::sync::Mutex<()>,
+        send: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        self.call_holding(operation, Some(alone), send).await
+    }
+
+    async fn call_holding<T, E, R, Fut>(
+        &self,
+        operation: &'static str,
+        alone: Option<&tokio::sync::Mutex<()>>,
         mut send: impl FnMut() -> Fut,
     ) -> Result<T, ProviderError>
     where
@@ -80,7 +90,10 @@ impl Calls {
         self.attempt(operation, || {
             let sent = send();
             async move {
-                let _alone = alone.lock().await;
+                let _alone = match alone {
+                    Some(lock) => Some(lock.lock().await),
+                    None => None,
+                };
                 sent.await.map_err(|e| ProviderError::from_sdk(operation, e))
             }
         })
