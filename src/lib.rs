@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod graph;
+mod kinds;
 pub mod live;
 pub mod outputs;
 pub mod plan;

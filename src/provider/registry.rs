@@ -1,16 +1,11 @@
-//! The registry of resource kinds: which spec and which handler serve each [`ResourceKind`].
-//! The executor's [`Runner`] and discovery are generic over it; adding a kind adds one line here.
+//! The registry of resource kinds: which spec and which handler serve each [`ResourceKind`],
+//! expanded from the one list in [`crate::kinds`]. The executor's [`Runner`] and discovery are
+//! generic over it.
 
 use std::collections::BTreeMap;
 
-use super::AwsProvider;
-use super::apigateway::{ApiResourceSpec, RestApiSpec, RouteSpec, StageSpec};
-use super::cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
-use super::cognito_idp::{ClientSpec, DomainSpec, UserPoolSpec, UserSpec};
 use super::handler::{StepContext, run_handler};
-use super::iam::RoleSpec;
-use super::lambda::{FunctionSpec, PermissionSpec};
-use super::usage_plans::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec};
+use super::{AwsProvider, apigateway, cognito_identity, cognito_idp, iam, lambda, usage_plans};
 use crate::artifact::Artifact;
 use crate::error::ProviderError;
 use crate::plan::ResourceChange;
@@ -18,10 +13,14 @@ use crate::resource::{Address, Attributes, DesiredState, ResourceKind, Spec, res
 use crate::secret::Secret;
 use crate::step::{Operation, Runner, Step};
 
-/// Lists every kind once, with its spec and the provider field holding its handler; the
-/// `match`es it generates are exhaustive, so a kind without a handler does not compile.
-macro_rules! kinds {
-    ($($kind:ident => $spec:ty, $service:ident;)*) => {
+/// Expands the list of [`crate::kinds`] into the dispatch to each kind's spec and handler; the
+/// `match`es are exhaustive, so a kind the list names without a spec does not compile.
+macro_rules! define_registry {
+    ($(
+        $(#[$doc:meta])*
+        $kind:ident: $name:literal, $spec:path, $handler:ident, parent: $parent:expr,
+            referenced: $referenced:literal, adopt: $adopt:literal, holds_data: $holds_data:literal;
+    )*) => {
         /// Carries out `operation` of `change` with the handler of its kind.
         async fn dispatch(
             provider: &AwsProvider,
@@ -30,7 +29,7 @@ macro_rules! kinds {
             cx: &StepContext<'_>,
         ) -> Result<Option<String>, ProviderError> {
             match change.address.kind {
-                $(ResourceKind::$kind => run_handler::<$spec, _>(&provider.$service, operation, change, cx).await,)*
+                $(ResourceKind::$kind => run_handler::<$spec, _>(&provider.$handler, operation, change, cx).await,)*
             }
         }
 
@@ -44,24 +43,7 @@ macro_rules! kinds {
     };
 }
 
-kinds! {
-    UserPool => UserPoolSpec, user_pools;
-    UserPoolClient => ClientSpec, user_pools;
-    UserPoolDomain => DomainSpec, user_pools;
-    UserPoolUser => UserSpec, user_pools;
-    IdentityPool => IdentityPoolSpec, identity_pools;
-    IamRole => RoleSpec, roles;
-    IdentityPoolRoles => IdentityPoolRolesSpec, identity_pools;
-    Function => FunctionSpec, functions;
-    LambdaPermission => PermissionSpec, functions;
-    RestApi => RestApiSpec, apis;
-    ApiResource => ApiResourceSpec, apis;
-    ApiRoute => RouteSpec, apis;
-    ApiStage => StageSpec, apis;
-    UsagePlan => UsagePlanSpec, usage_plans;
-    ApiKey => ApiKeySpec, usage_plans;
-    UsagePlanKey => UsagePlanKeySpec, usage_plans;
-}
+crate::kinds::with_kinds!(define_registry);
 
 /// Carries out the steps of a plan against AWS with the secrets and code packages of the
 /// desired state it was made from.

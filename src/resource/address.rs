@@ -5,133 +5,67 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-/// Every kind of resource authdemo manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ResourceKind {
-    /// A Cognito user pool.
-    UserPool,
-    /// An app client of the user pool.
-    UserPoolClient,
-    /// The user pool's hosted-UI domain.
-    UserPoolDomain,
-    /// A user of the user pool.
-    UserPoolUser,
-    /// The Cognito identity pool.
-    IdentityPool,
-    /// An IAM role (the identity pool's authenticated and unauthenticated roles).
-    IamRole,
-    /// The identity pool's role attachment.
-    IdentityPoolRoles,
-    /// A Lambda function.
-    Function,
-    /// API Gateway's permission to invoke a function for one route.
-    LambdaPermission,
-    /// The REST API.
-    RestApi,
-    /// A path of the REST API (`/items`, `/items/{id}`).
-    ApiResource,
-    /// A method of a path with its Lambda proxy integration (`GET /items/{id}`).
-    ApiRoute,
-    /// The stage with its deployment of the routes.
-    ApiStage,
-    /// The usage plan (throttle, quota) on the API's stage.
-    UsagePlan,
-    /// An API key.
-    ApiKey,
-    /// An API key's link to the usage plan.
-    UsagePlanKey,
-}
-
-impl ResourceKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [ResourceKind; 16] = [
-        Self::UserPool,
-        Self::UserPoolClient,
-        Self::UserPoolDomain,
-        Self::UserPoolUser,
-        Self::IdentityPool,
-        Self::IamRole,
-        Self::IdentityPoolRoles,
-        Self::Function,
-        Self::LambdaPermission,
-        Self::RestApi,
-        Self::ApiResource,
-        Self::ApiRoute,
-        Self::ApiStage,
-        Self::UsagePlan,
-        Self::ApiKey,
-        Self::UsagePlanKey,
-    ];
-
-    /// The kind as written in addresses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UserPool => "user_pool",
-            Self::UserPoolClient => "user_pool_client",
-            Self::UserPoolDomain => "user_pool_domain",
-            Self::UserPoolUser => "user_pool_user",
-            Self::IdentityPool => "identity_pool",
-            Self::IamRole => "iam_role",
-            Self::IdentityPoolRoles => "identity_pool_roles",
-            Self::Function => "function",
-            Self::LambdaPermission => "lambda_permission",
-            Self::RestApi => "rest_api",
-            Self::ApiResource => "api_resource",
-            Self::ApiRoute => "api_route",
-            Self::ApiStage => "api_stage",
-            Self::UsagePlan => "usage_plan",
-            Self::ApiKey => "api_key",
-            Self::UsagePlanKey => "usage_plan_key",
+/// Expands the list of [`crate::kinds`] into [`ResourceKind`] and its rules.
+macro_rules! define_kinds {
+    ($(
+        $(#[$doc:meta])*
+        $kind:ident: $name:literal, $spec:path, $handler:ident, parent: $parent:expr,
+            referenced: $referenced:literal, adopt: $adopt:literal, holds_data: $holds_data:literal;
+    )*) => {
+        /// Every kind of resource authdemo manages.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum ResourceKind {
+            $($(#[$doc])* $kind,)*
         }
-    }
-}
 
-impl ResourceKind {
-    /// The kind of resource this kind lives in: replacing that one replaces this one too.
-    pub fn parent_kind(self) -> Option<ResourceKind> {
-        match self {
-            Self::UserPoolClient | Self::UserPoolDomain | Self::UserPoolUser => Some(Self::UserPool),
-            Self::IdentityPoolRoles => Some(Self::IdentityPool),
-            Self::LambdaPermission => Some(Self::Function),
-            Self::ApiResource | Self::ApiRoute | Self::ApiStage => Some(Self::RestApi),
-            Self::UsagePlanKey => Some(Self::UsagePlan),
-            Self::UserPool
-            | Self::IdentityPool
-            | Self::IamRole
-            | Self::Function
-            | Self::RestApi
-            | Self::UsagePlan
-            | Self::ApiKey => None,
+        impl ResourceKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &[ResourceKind] = &[$(Self::$kind,)*];
+
+            /// The kind as written in addresses.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $name,)*
+                }
+            }
+
+            /// The kind of resource this kind lives in: replacing that one replaces this one too.
+            pub fn parent_kind(self) -> Option<ResourceKind> {
+                #[allow(clippy::enum_glob_use, reason = "the list names parents by variant")]
+                use ResourceKind::*;
+                match self {
+                    $(Self::$kind => $parent,)*
+                }
+            }
+
+            /// Whether other resources refer to this kind's physical ids (so discovery turns them
+            /// into references, see [`super::reference`]).
+            pub fn is_referenced(self) -> bool {
+                match self {
+                    $(Self::$kind => $referenced,)*
+                }
+            }
+
+            /// Whether an untagged resource of this kind can be taken over with `--adopt` (its
+            /// update adds the ownership tags).
+            pub fn can_adopt(self) -> bool {
+                match self {
+                    $(Self::$kind => $adopt,)*
+                }
+            }
+
+            /// Whether replacing a resource of this kind loses data users created (refused
+            /// without `--allow-replace`).
+            pub fn holds_data(self) -> bool {
+                match self {
+                    $(Self::$kind => $holds_data,)*
+                }
+            }
         }
-    }
-
-    /// Whether other resources refer to this kind's physical ids (so discovery turns them into
-    /// references, see [`reference`]).
-    pub fn is_referenced(self) -> bool {
-        matches!(
-            self,
-            Self::UserPool
-                | Self::UserPoolClient
-                | Self::IdentityPool
-                | Self::IamRole
-                | Self::Function
-                | Self::RestApi
-                | Self::ApiKey
-        )
-    }
-
-    /// Whether an untagged resource of this kind can be taken over with `--adopt` (its update
-    /// adds the ownership tags).
-    pub fn can_adopt(self) -> bool {
-        matches!(self, Self::UserPool | Self::IdentityPool | Self::IamRole | Self::Function)
-    }
-
-    /// Whether replacing a resource of this kind loses data users created (refused without
-    /// `--allow-replace`).
-    pub fn holds_data(self) -> bool {
-        matches!(self, Self::UserPool)
-    }
+    };
 }
+
+crate::kinds::with_kinds!(define_kinds);
 
 impl fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -154,23 +88,20 @@ impl Address {
         Self { kind, name: name.into() }
     }
 
-    /// The resource this one lives in, read from its kind and name: a client's pool, a path's
-    /// parent path, a method's path, a plan key's plan; `None` for resources that stand alone.
+    /// The resource this one lives in, read from its kind and name: a path's parent path, a
+    /// method's path, otherwise the one resource of its parent kind (a client's pool, a plan
+    /// key's plan); `None` for resources that stand alone or whose parent their attributes name
+    /// (a permission's function).
     pub fn container(&self) -> Option<Address> {
         let in_api = |path: &str| match path {
             "" | "/" => Address::new(ResourceKind::RestApi, "main"),
             path => Address::new(ResourceKind::ApiResource, path),
         };
         match self.kind {
-            ResourceKind::UserPoolClient | ResourceKind::UserPoolDomain | ResourceKind::UserPoolUser => {
-                Some(Address::new(ResourceKind::UserPool, "main"))
-            }
-            ResourceKind::IdentityPoolRoles => Some(Address::new(ResourceKind::IdentityPool, "main")),
             ResourceKind::ApiResource => self.name.rsplit_once('/').map(|(parent, _)| in_api(parent)),
             ResourceKind::ApiRoute => self.name.split_once(' ').map(|(_, path)| in_api(path)),
-            ResourceKind::ApiStage => Some(Address::new(ResourceKind::RestApi, "main")),
-            ResourceKind::UsagePlanKey => Some(Address::new(ResourceKind::UsagePlan, "main")),
-            _ => None,
+            ResourceKind::LambdaPermission => None,
+            kind => kind.parent_kind().map(|parent| Address::new(parent, "main")),
         }
     }
 }
@@ -193,7 +124,7 @@ impl Serialize for Address {
 pub struct AddressParseError(String);
 
 fn kinds() -> String {
-    ResourceKind::ALL.map(ResourceKind::as_str).join(", ")
+    ResourceKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 impl FromStr for Address {
@@ -201,8 +132,11 @@ impl FromStr for Address {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (kind, name) = s.split_once('.').ok_or_else(|| AddressParseError(s.into()))?;
-        let kind =
-            ResourceKind::ALL.into_iter().find(|k| k.as_str() == kind).ok_or_else(|| AddressParseError(s.into()))?;
+        let kind = ResourceKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| AddressParseError(s.into()))?;
         if name.is_empty() {
             return Err(AddressParseError(s.into()));
         }

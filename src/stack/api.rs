@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::{Value, json};
+
 use super::reader::{Field, Reader};
+use super::schema::{flag, object, one_of, text};
 
 /// How callers of a route authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -171,6 +174,36 @@ fn parse_route_key(key: &str) -> Result<(String, String), String> {
         }
     }
     Ok((method.to_string(), trimmed.to_string()))
+}
+
+/// The JSON Schema of this section (see [`super::schema`]).
+pub(super) fn schema() -> Value {
+    let route = object(
+        ROUTE_FIELDS,
+        &["function"],
+        vec![
+            ("function", text("A function under functions.")),
+            ("auth", one_of(&["none", "iam"])),
+            ("api_key", flag()),
+        ],
+    );
+    let methods = METHODS.join("|");
+    object(
+        FIELDS,
+        &["stage"],
+        vec![
+            ("stage", text("Stage name, e.g. latest.")),
+            (
+                "routes",
+                json!({
+                    "type": "object",
+                    "description": "METHOD /path → route.",
+                    "propertyNames": { "pattern": format!("^({methods}) /") },
+                    "additionalProperties": route,
+                }),
+            ),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::policy::read_statements;
 use super::reader::{Field, Reader};
+use super::schema::{int, object, one_of, scalar, statements, text};
 use crate::artifact::Artifact;
 
 /// A Lambda function.
@@ -146,4 +147,21 @@ fn read_environment(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<Str
 
 fn is_function_name(s: &str) -> bool {
     (1..=31).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The JSON Schema of this section (see [`super::schema`]).
+pub(super) fn schema() -> Value {
+    object(
+        FIELDS,
+        &["runtime", "handler", "code"],
+        vec![
+            ("runtime", one_of(RUNTIMES)),
+            ("handler", text("FILE.EXPORT, e.g. api.handler")),
+            ("code", text("A directory or a .zip, relative to the stack file.")),
+            ("memory_mb", int(128, 10240)),
+            ("timeout_s", int(1, 900)),
+            ("environment", json!({ "type": "object", "additionalProperties": scalar() })),
+            ("policy", statements()),
+        ],
+    )
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::policy::read_statements;
 use super::reader::{Field, OwnedField, Reader};
+use super::schema::{flag, list, object, statements, text};
 use super::user_pool::UserPool;
 
 /// The identity pool.
@@ -108,4 +109,19 @@ fn read_clients(
         clients.push(name.value);
     }
     (clients, ok)
+}
+
+/// The JSON Schema of this section (see [`super::schema`]).
+pub(super) fn schema() -> Value {
+    object(
+        FIELDS,
+        &[],
+        vec![
+            ("allow_unauthenticated", flag()),
+            ("clients", list(text("A client under user_pool.clients."))),
+            ("server_side_token_check", flag()),
+            ("authenticated_policy", statements()),
+            ("unauthenticated_policy", statements()),
+        ],
+    )
 }

@@ -1,7 +1,10 @@
 //! The `usage_plan` part of the stack file: throttling and quota for the API's stage, and the API
 //! keys that callers send.
 
+use serde_json::{Value, json};
+
 use super::reader::{Field, Reader};
+use super::schema::{int, list, object, one_of, text};
 use crate::secret::Secret;
 
 /// The usage plan.
@@ -142,4 +145,37 @@ fn read_keys(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<ApiKey>> {
         return None;
     }
     Some(keys)
+}
+
+/// The JSON Schema of this section (see [`super::schema`]).
+pub(super) fn schema() -> Value {
+    let key = json!({
+        "anyOf": [
+            { "type": "string" },
+            object(&["name", "value"], &["name"], vec![("name", text("Key name.")), ("value", text("One ${env:NAME} reference."))]),
+        ]
+    });
+    object(
+        FIELDS,
+        &["throttle", "quota"],
+        vec![
+            (
+                "throttle",
+                object(
+                    &["rate", "burst"],
+                    &["rate", "burst"],
+                    vec![("rate", int(1, 10_000)), ("burst", int(0, 5_000))],
+                ),
+            ),
+            (
+                "quota",
+                object(
+                    &["limit", "period"],
+                    &["limit", "period"],
+                    vec![("limit", int(1, i64::from(i32::MAX))), ("period", one_of(&["DAY", "WEEK", "MONTH"]))],
+                ),
+            ),
+            ("api_keys", list(key)),
+        ],
+    )
 }

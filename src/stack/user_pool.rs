@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::{Value, json};
+
 use super::reader::{Field, Fields, Located, Reader};
+use super::schema::{flag, int, list, object, one_of, scalar, text};
 use crate::secret::Secret;
 
 /// How users sign in; fixed when the pool is created.
@@ -459,4 +462,54 @@ fn is_email(s: &str) -> bool {
         Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace),
         None => false,
     }
+}
+
+/// The JSON Schema of this section (see [`super::schema`]).
+pub(super) fn schema() -> Value {
+    let password = object(
+        PASSWORD_FIELDS,
+        &[],
+        vec![
+            ("min_length", int(6, 99)),
+            ("require_uppercase", flag()),
+            ("require_lowercase", flag()),
+            ("require_numbers", flag()),
+            ("require_symbols", flag()),
+            ("temporary_password_validity_days", int(0, 365)),
+        ],
+    );
+    let oauth =
+        object(OAUTH_FIELDS, &[], vec![("flows", list(one_of(OAUTH_FLOWS))), ("scopes", list(one_of(OAUTH_SCOPES)))]);
+    let client = object(
+        CLIENT_FIELDS,
+        &[],
+        vec![
+            ("callback_urls", list(text("https:// URL, or http://localhost"))),
+            ("logout_urls", list(text("https:// URL, or http://localhost"))),
+            ("oauth", oauth),
+            ("auth_flows", list(one_of(AUTH_FLOWS))),
+        ],
+    );
+    let user = object(
+        USER_FIELDS,
+        &[],
+        vec![
+            ("attributes", json!({ "type": "object", "additionalProperties": scalar() })),
+            ("password", text("Exactly one ${env:NAME} reference; set when the user is created.")),
+        ],
+    );
+    object(
+        POOL_FIELDS,
+        &[],
+        vec![
+            ("sign_in", list(one_of(SIGN_IN))),
+            ("custom_attributes", json!({ "type": "object", "additionalProperties": one_of(ATTRIBUTE_TYPES) })),
+            ("password_policy", password),
+            ("auto_verified_attributes", list(one_of(VERIFIABLE))),
+            ("deletion_protection", flag()),
+            ("domain", text("Hosted-UI domain prefix, globally unique in the region.")),
+            ("clients", json!({ "type": "object", "additionalProperties": client })),
+            ("users", json!({ "type": "object", "additionalProperties": user })),
+        ],
+    )
 }
