@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Action, FieldChange, Plan, ResourceChange};
+use super::{Action, FieldChange, Plan, Reason, ResourceChange};
 use crate::graph::Graph;
 use crate::live::LiveState;
 use crate::resource::{Address, Attributes, DesiredState, FieldRule, Value, references, rule_of};
@@ -44,7 +44,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
     let mut ordered: Vec<ResourceChange> =
         desired.resources.iter().filter_map(|r| changes.remove(&r.address)).collect();
     let orphans = live.resources.values().filter(|r| desired.get(&r.address).is_none());
-    ordered.extend(orphans.map(|orphan| deletion(orphan, "not in the stack file")));
+    ordered.extend(orphans.map(|orphan| deletion(orphan, Reason::Orphan)));
     let (conflicts, ignored) = live
         .foreign
         .iter()
@@ -63,7 +63,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
 /// Plans the deletion of everything the stack owns.
 pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
     let order = dependency_order(live.resources.values().map(|r| (&r.address, &r.depends_on)));
-    let changes = order.iter().rev().map(|a| deletion(&live.resources[a], "destroy")).collect();
+    let changes = order.iter().rev().map(|a| deletion(&live.resources[a], Reason::Destroy)).collect();
     Plan {
         stack: stack.to_string(),
         account: live.account.clone(),
@@ -80,33 +80,32 @@ fn choose_action(
     adopt: bool,
     changed: &[FieldChange],
     replaced_parent: Option<&Address>,
-) -> (Action, String) {
+) -> (Action, Reason) {
     if !exists {
-        return (Action::Create, "does not exist yet".into());
+        return (Action::Create, Reason::Missing);
     }
     if let Some(parent) = replaced_parent {
-        return (Action::Replace, format!("{parent} is replaced, and this lives in it"));
+        return (Action::Replace, Reason::ParentReplaced(parent.clone()));
     }
-    let forcing: Vec<&str> = changed.iter().filter(|c| c.forces_replacement).map(|c| c.field.as_str()).collect();
+    let forcing: Vec<String> = changed.iter().filter(|c| c.forces_replacement).map(|c| c.field.clone()).collect();
     if !forcing.is_empty() {
-        return (Action::Replace, format!("{} cannot change in place", forcing.join(", ")));
+        return (Action::Replace, Reason::Forced(forcing));
     }
     if !changed.is_empty() {
-        let fields: Vec<&str> = changed.iter().map(|c| c.field.as_str()).collect();
-        return (Action::Update, format!("{} differ{}", fields.join(", "), if fields.len() == 1 { "s" } else { "" }));
+        return (Action::Update, Reason::Differs(changed.iter().map(|c| c.field.clone()).collect()));
     }
     if adopt {
-        return (Action::Update, "adopted: it gets the ownership tags".into());
+        return (Action::Update, Reason::Adopted);
     }
-    (Action::NoOp, "matches the stack file".into())
+    (Action::NoOp, Reason::Matches)
 }
 
-fn deletion(resource: &crate::live::LiveResource, reason: &str) -> ResourceChange {
+fn deletion(resource: &crate::live::LiveResource, reason: Reason) -> ResourceChange {
     ResourceChange {
         address: resource.address.clone(),
         action: Action::Delete,
         id: Some(resource.id.clone()),
-        reason: reason.into(),
+        reason,
         changed_fields: Vec::new(),
         before: Some(resource.attributes.clone()),
         after: None,

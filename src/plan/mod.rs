@@ -29,6 +29,50 @@ pub enum Action {
     Delete,
 }
 
+/// Why a resource gets its action: it explains the action, never drives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// It does not exist yet.
+    Missing,
+    /// The resource it lives in is replaced.
+    ParentReplaced(Address),
+    /// These fields cannot change in place.
+    Forced(Vec<String>),
+    /// These fields differ.
+    Differs(Vec<String>),
+    /// This run takes it over.
+    Adopted,
+    /// It is as the file wants it.
+    Matches,
+    /// The stack file no longer names it.
+    Orphan,
+    /// `authdemo destroy` removes everything the stack owns.
+    Destroy,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => f.write_str("does not exist yet"),
+            Self::ParentReplaced(parent) => write!(f, "{parent} is replaced, and this lives in it"),
+            Self::Forced(fields) => write!(f, "{} cannot change in place", fields.join(", ")),
+            Self::Differs(fields) => {
+                write!(f, "{} differ{}", fields.join(", "), if fields.len() == 1 { "s" } else { "" })
+            }
+            Self::Adopted => f.write_str("adopted: it gets the ownership tags"),
+            Self::Matches => f.write_str("matches the stack file"),
+            Self::Orphan => f.write_str("not in the stack file"),
+            Self::Destroy => f.write_str("destroy"),
+        }
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
@@ -52,7 +96,7 @@ pub struct ResourceChange {
     /// The live physical id, when it exists.
     pub id: Option<String>,
     /// Explains the action (never drives it).
-    pub reason: String,
+    pub reason: Reason,
     /// The fields that differ.
     pub changed_fields: Vec<FieldChange>,
     /// The live attributes, when it exists.

@@ -294,19 +294,21 @@ impl RestApis {
             live.resources.keys().filter(|a| a.kind == ResourceKind::ApiRoute).cloned().collect();
         for stage in stages.item() {
             let Some(name) = stage.stage_name() else { continue };
-            let deployment_id = stage.deployment_id().unwrap_or_default();
-            let deployment = self
-                .calls
-                .call("GetDeployment", || {
-                    self.client.get_deployment().rest_api_id(api_id).deployment_id(deployment_id).send()
-                })
-                .await;
-            let description = found(deployment)?.and_then(|d| d.description).unwrap_or_default();
-            let fingerprint = description.strip_prefix(FINGERPRINT_PREFIX).unwrap_or("(not deployed by authdemo)");
-            let spec = StageSpec {
-                routes_fingerprint: fingerprint.to_string(),
-                deployment_id: Some(deployment_id.to_string()),
+            let deployment_id = stage.deployment_id().map(str::to_string);
+            let description = match &deployment_id {
+                Some(id) => {
+                    let deployment = self
+                        .calls
+                        .call("GetDeployment", || {
+                            self.client.get_deployment().rest_api_id(api_id).deployment_id(id).send()
+                        })
+                        .await;
+                    found(deployment)?.and_then(|d| d.description).unwrap_or_default()
+                }
+                None => String::new(),
             };
+            let fingerprint = description.strip_prefix(FINGERPRINT_PREFIX).unwrap_or("(not deployed by authdemo)");
+            let spec = StageSpec { routes_fingerprint: fingerprint.to_string(), deployment_id };
             // The stage serves the routes: it goes before them when the stack is torn down.
             let mut resource = LiveResource::of(Address::new(ResourceKind::ApiStage, name), name.to_string(), &spec);
             resource.depends_on.extend(routes.iter().cloned());

@@ -182,7 +182,7 @@ mod tests {
             address: address.clone(),
             action: Action::Create,
             id: None,
-            reason: String::new(),
+            reason: crate::plan::Reason::Missing,
             changed_fields: Vec::new(),
             before: None,
             after: Some(Thing { policy: "p".into() }.to_attributes()),

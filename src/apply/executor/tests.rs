@@ -50,7 +50,7 @@ fn change(address: Address, action: Action, parent: bool) -> ResourceChange {
         address,
         action,
         id: (action != Action::Create).then(|| "live".into()),
-        reason: String::new(),
+        reason: crate::plan::Reason::Missing,
         changed_fields: vec![],
         before: None,
         after: None,

@@ -100,7 +100,7 @@ fn replaces_on_a_field_that_cannot_change_and_replaces_children_with_it() {
     assert_eq!(action_of(&plan, &user_pool_address()), Action::Replace);
     assert!(plan.changes[0].changed_fields[0].forces_replacement);
     assert_eq!(action_of(&plan, &client("web")), Action::Replace);
-    assert!(plan.changes[1].reason.contains("user_pool.main is replaced"));
+    assert!(plan.changes[1].reason.to_string().contains("user_pool.main is replaced"));
     assert_eq!(plan.summary(), crate::plan::Summary { add: 2, change: 0, destroy: 2 });
 }
 
@@ -136,7 +136,7 @@ fn deletes_only_orphans_of_the_stack() {
     );
     assert_eq!(action_of(&plan, &client("old")), Action::Delete);
     assert_eq!(action_of(&plan, &client("web")), Action::NoOp);
-    assert_eq!(plan.changes.last().map(|c| c.reason.as_str()), Some("not in the stack file"));
+    assert_eq!(plan.changes.last().map(|c| c.reason.to_string()).as_deref(), Some("not in the stack file"));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use super::*;
 use crate::live::ForeignResource;
-use crate::plan::{FieldChange, Plan};
+use crate::plan::{FieldChange, Plan, Reason};
 use crate::resource::{Address, Attributes, ResourceKind, user_pool_address};
 
 fn strip(text: &str) -> String {
@@ -15,7 +15,13 @@ fn change(address: Address, action: Action, fields: Vec<FieldChange>, after: Opt
         address,
         action,
         id: (action != Action::Create).then(|| "id-1".into()),
-        reason: "why".into(),
+        reason: match action {
+            Action::Create => Reason::Missing,
+            Action::Delete => Reason::Orphan,
+            Action::NoOp => Reason::Matches,
+            Action::Update => Reason::Differs(fields.iter().map(|f| f.field.clone()).collect()),
+            Action::Replace => Reason::Forced(fields.iter().map(|f| f.field.clone()).collect()),
+        },
         changed_fields: fields,
         before: None,
         after,
@@ -82,19 +88,19 @@ Stack demo in account 123456789012 (us-west-2):
 ✗ conflict: function.api is already taken by demo-api: no tags.
     apply refuses to create a second one or to touch it; to take it over, pass --adopt function.api
 
-  # user_pool.main will be updated in place: why
+  # user_pool.main will be updated in place: password_policy.min_length differs
   ~ user_pool.main (id id-1)
       ~ password_policy.min_length: 8 → 12
 
-  # user_pool_domain.main will be replaced: why
+  # user_pool_domain.main will be replaced: domain cannot change in place
   -/+ user_pool_domain.main (id id-1)
       ~ domain: \"a\" → \"b\" # forces replacement
 
-  # user_pool_user.demo will be created: why
+  # user_pool_user.demo will be created: does not exist yet
   + user_pool_user.demo
       + password = (sensitive)
 
-  # user_pool_client.old will be destroyed: why
+  # user_pool_client.old will be destroyed: not in the stack file
   - user_pool_client.old (id id-1)
 
 Plan: 2 to add, 1 to change, 2 to destroy.
