@@ -196,6 +196,7 @@ async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvi
         region: global.region.clone().or_else(|| stack.region.clone()),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
+        attempt_timeout: std::time::Duration::from_secs(global.call_timeout),
     };
     let config = sdk_config(&options).await?;
     let provider = AwsProvider::new(&config, &stack.name);

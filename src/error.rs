@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 
 /// What kind of failure an AWS error is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,8 @@ pub struct ProviderError {
     pub class: ErrorClass,
     /// The AWS operation, e.g. `CreateUserPool`.
     pub operation: String,
+    /// The service's error code, e.g. `InvalidParameterException`, when AWS answered with one.
+    pub code: Option<String>,
     /// The service's explanation.
     pub message: String,
 }
@@ -105,7 +107,7 @@ impl fmt::Display for ProviderError {
 impl ProviderError {
     /// An error of `class` from `operation`.
     pub fn new(class: ErrorClass, operation: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { class, operation: operation.into(), message: message.into() }
+        Self { class, operation: operation.into(), code: None, message: message.into() }
     }
 
     /// A permanent error of `operation` (a refused or impossible request).
@@ -136,18 +138,21 @@ impl ProviderError {
             (SdkError::DispatchFailure(failure), _) if !(failure.is_io() || failure.is_timeout()) => format!(
                 "could not send the request ({}); check the credentials: --profile or AWS_PROFILE \
                  (run `aws sso login` for an SSO profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                DisplayErrorContext(&error)
+                causes(&error)
             ),
-            (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => format!(
-                "could not reach AWS ({}); check the network, --endpoint-url and --region",
-                DisplayErrorContext(&error)
-            ),
+            (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_), _) => {
+                format!("could not reach AWS ({}); check the network, --endpoint-url and --region", causes(&error))
+            }
             (SdkError::ServiceError(_), Some(code)) => {
                 format!("{code}: {}{}", error.message().unwrap_or("(no message)"), next_step(operation, code))
             }
-            _ => DisplayErrorContext(&error).to_string(),
+            _ => causes(&error),
         };
-        Self::new(class, operation, message)
+        let code = match &error {
+            SdkError::ServiceError(_) => error.code().map(str::to_string),
+            _ => None,
+        };
+        Self { code, ..Self::new(class, operation, message) }
     }
 
     /// The same error, saying the retry budget ran out.
@@ -156,6 +161,20 @@ impl ProviderError {
         let message = format!("{} (gave up after {tries} tries in {elapsed:.0?})", self.message);
         Self { message, ..self }
     }
+}
+
+/// An error and its sources as one line of their messages, `outer: inner: …` (never a debug dump).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut messages: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let message = current.to_string();
+        if messages.last().is_none_or(|last| !last.contains(&message)) {
+            messages.push(message);
+        }
+        next = current.source();
+    }
+    messages.join(": ")
 }
 
 /// What to do about an error code that is about the caller rather than the stack.

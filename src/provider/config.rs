@@ -1,9 +1,12 @@
 //! The AWS SDK configuration, built in one place: profile, region, endpoint, retries.
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// Where to connect, from the command line and the stack file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// `--region`, else the stack file's `region`, else the AWS config's.
     pub region: Option<String>,
@@ -11,6 +14,8 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     /// `--endpoint-url` (`AWS_ENDPOINT_URL` is read by the SDK itself).
     pub endpoint_url: Option<String>,
+    /// `--call-timeout`: how long one try of a call may take.
+    pub attempt_timeout: Duration,
 }
 
 /// No region could be found anywhere.
@@ -19,8 +24,15 @@ pub struct ConnectOptions {
 pub struct NoRegion;
 
 /// Loads the SDK configuration with the standard credential chain (env, profiles, SSO, process).
+/// Every call gets an attempt timeout and an operation timeout (the SDK sets none by default,
+/// so an endpoint that accepts the connection and never answers would hang the run).
 pub async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(options.attempt_timeout.min(Duration::from_secs(5)))
+        .operation_attempt_timeout(options.attempt_timeout)
+        .operation_timeout(options.attempt_timeout * 3)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
     }

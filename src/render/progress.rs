@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::apply::{Event, Outcome, Reporter, StepOutcome};
 use crate::cli::OutputFormat;
+use crate::error::ProviderError;
 use crate::plan::FORMAT_VERSION;
-use crate::step::Operation;
+use crate::step::{Operation, Step};
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const RED: Style = AnsiColor::Red.on_default();
@@ -63,6 +64,11 @@ impl Progress {
     }
 }
 
+/// Writes a failed step to stderr: the resource, the AWS operation, its error code and message.
+fn report_failure(step: &Step, error: &ProviderError) {
+    anstream::eprintln!("{RED}error{RED:#}: {}: {error}", step.address);
+}
+
 fn verb(operation: Operation) -> (&'static str, &'static str) {
     match operation {
         Operation::Create => ("creating", "created"),
@@ -78,13 +84,20 @@ impl Reporter for Progress {
                 Event::Started(step) => {
                     json!({"event": "started", "address": step.address, "operation": step.operation})
                 }
-                Event::Finished { step, elapsed, result } => json!({
-                    "event": if result.is_ok() { "finished" } else { "failed" },
-                    "address": step.address, "operation": step.operation,
-                    "elapsed_s": elapsed.as_secs_f64(),
-                    "id": result.as_ref().ok().copied().flatten(),
-                    "error": result.as_ref().err().map(ToString::to_string),
-                }),
+                Event::Finished { step, elapsed, result } => {
+                    if let Err(error) = result {
+                        report_failure(step, error);
+                    }
+                    json!({
+                        "event": if result.is_ok() { "finished" } else { "failed" },
+                        "address": step.address, "operation": step.operation,
+                        "elapsed_s": elapsed.as_secs_f64(),
+                        "id": result.as_ref().ok().copied().flatten(),
+                        "error": result.as_ref().err().map(ToString::to_string),
+                        "aws_operation": result.as_ref().err().map(|e| &e.operation),
+                        "error_code": result.as_ref().err().and_then(|e| e.code.as_ref()),
+                    })
+                }
                 Event::Skipped { step, because } => json!({
                     "event": "skipped", "address": step.address, "operation": step.operation,
                     "because": because.address,
@@ -106,6 +119,7 @@ impl Reporter for Progress {
             }
             Event::Finished { step, elapsed, result: Err(error) } => {
                 anstream::println!("{}: {RED}failed{RED:#} after {elapsed:.1?}: {error}", step.address);
+                report_failure(step, error);
             }
             Event::Skipped { step, because } => {
                 anstream::println!(

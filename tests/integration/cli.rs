@@ -74,3 +74,33 @@ fn missing_credentials_say_how_to_provide_them() {
         .expect_code(1);
     assert!(run.stderr.contains("check the credentials: --profile or AWS_PROFILE"), "{}", run.stderr);
 }
+
+#[test]
+fn an_endpoint_that_never_answers_gives_a_clear_error_in_bounded_time() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts every connection and never answers, as a stalled proxy does.
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    let file = StackFile::new("stack: demo\nuser_pool: {}\n");
+    let started = std::time::Instant::now();
+    let run = authdemo(&["plan", "--call-timeout", "1", "--endpoint-url", &endpoint]).file(&file.path()).run();
+    let run = run.expect_code(1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(run.stderr.contains("GetCallerIdentity failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("check the network"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Error {"), "no debug dump: {}", run.stderr);
+}
+
+#[test]
+fn a_refused_connection_is_the_network_not_the_credentials() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let file = StackFile::new("stack: demo\nuser_pool: {}\n");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let run = authdemo(&["plan", "--endpoint-url", &endpoint]).file(&file.path()).env("AWS_MAX_ATTEMPTS", "1").run();
+    let run = run.expect_code(1);
+    assert!(run.stderr.contains("check the network"), "{}", run.stderr);
+    assert!(!run.stderr.contains("check the credentials"), "{}", run.stderr);
+}
