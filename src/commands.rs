@@ -156,7 +156,7 @@ fn guard(plan: &Plan, allow_replace: &[Address]) -> anyhow::Result<()> {
 /// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
 fn offline_desired_state(stack: &Stack) -> DesiredState {
     let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
-    desired_state(stack, &Target { region, account: "ACCOUNT".into() })
+    desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
 }
 
 fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
@@ -199,9 +199,10 @@ async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvi
         attempt_timeout: std::time::Duration::from_secs(global.call_timeout),
     };
     let config = sdk_config(&options).await?;
-    let provider = AwsProvider::new(&config, &stack.name);
-    let account = provider.account_id().await.context("cannot identify the AWS account of these credentials")?;
-    let desired = desired_state(stack, &Target { region: provider.region().to_string(), account });
+    let provider = AwsProvider::connect(&config, &stack.name)
+        .await
+        .context("cannot identify the AWS account of these credentials")?;
+    let desired = desired_state(stack, provider.target());
     Ok((provider, desired))
 }
 

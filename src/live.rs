@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes, Spec, Value, references};
+use crate::resource::{Address, Attributes, Spec, Target, Value, references};
 
 /// Tag naming the stack that owns a resource.
 pub const STACK_TAG: &str = "authdemo:stack";
@@ -47,10 +47,8 @@ pub struct ForeignResource {
 /// Everything discovery found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {
-    /// The AWS account looked at.
-    pub account: String,
-    /// The region looked at.
-    pub region: String,
+    /// The partition, region and account looked at.
+    pub target: Target,
     /// The stack's resources by address.
     pub resources: BTreeMap<Address, LiveResource>,
     /// Same-named resources that belong to someone else.

@@ -56,11 +56,11 @@ impl Outputs {
                 .filter(move |r| r.address.kind == kind)
                 .map(|r| (r.address.name.clone(), r.id.clone()))
         };
-        let region = live.region.clone();
+        let region = live.target.region.clone();
         let stage = live.resources.keys().find(|a| a.kind == ResourceKind::ApiStage).map(|a| a.name.clone());
         let api_url = id(ResourceKind::RestApi, "main")
             .zip(stage)
-            .map(|(api, stage)| format!("https://{api}.execute-api.{region}.amazonaws.com/{stage}"));
+            .map(|(api, stage)| format!("https://{api}.{}/{stage}", live.target.host("execute-api")));
         let hosted_ui_url =
             id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &region)));
         Self {
@@ -161,4 +161,35 @@ pub fn hosted_ui_host(prefix: &str, region: &str) -> String {
 
 fn env_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::live::LiveResource;
+    use crate::resource::{Address, Target};
+    use crate::stack::{LoadOptions, parse};
+
+    #[test]
+    fn the_invoke_url_is_on_the_partitions_domain() {
+        let stack =
+            parse(Path::new("s.yaml"), "stack: demo\n", &LoadOptions { var_overrides: &[], env: &|_| None }).unwrap();
+        let target = Target { partition: "aws-cn".into(), region: "cn-north-1".into(), account: "1".into() };
+        let mut live = LiveState { target, ..LiveState::default() };
+        for (kind, name, id) in
+            [(ResourceKind::RestApi, "main", "abc123"), (ResourceKind::ApiStage, "latest", "latest")]
+        {
+            let address = Address::new(kind, name);
+            live.insert(LiveResource {
+                address,
+                id: id.into(),
+                attributes: crate::resource::Attributes::new(),
+                depends_on: Vec::new(),
+            });
+        }
+        let outputs = Outputs::collect(&stack, &live);
+        assert_eq!(outputs.api_url.as_deref(), Some("https://abc123.execute-api.cn-north-1.amazonaws.com.cn/latest"));
+    }
 }

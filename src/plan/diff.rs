@@ -52,8 +52,8 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
         .partition(|f| desired.get(&f.address).is_some() && !live.resources.contains_key(&f.address));
     Plan {
         stack: desired.stack.clone(),
-        account: live.account.clone(),
-        region: live.region.clone(),
+        account: live.target.account.clone(),
+        region: live.target.region.clone(),
         changes: ordered,
         ignored,
         conflicts,
@@ -66,8 +66,8 @@ pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
     let changes = order.iter().rev().map(|a| deletion(&live.resources[a], Reason::Destroy)).collect();
     Plan {
         stack: stack.to_string(),
-        account: live.account.clone(),
-        region: live.region.clone(),
+        account: live.target.account.clone(),
+        region: live.target.region.clone(),
         changes,
         ignored: live.foreign.clone(),
         conflicts: Vec::new(),

@@ -103,21 +103,15 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
         let spec = RouteSpec {
             authorization: if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }.into(),
             api_key_required: route.api_key,
-            integration_uri: format!(
-                "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
-                target.region,
-                reference(&function)
+            integration_uri: target.regional_arn(
+                "apigateway",
+                &format!("lambda:path/2015-03-31/functions/{}/invocations", reference(&function)),
             ),
         };
         state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
         let permission = PermissionSpec {
             function: reference(&function),
-            source_arn: format!(
-                "arn:aws:execute-api:{}:{}:{api_ref}/*/{}",
-                target.region,
-                target.account,
-                arn_route(route)
-            ),
+            source_arn: target.arn("execute-api", &format!("{api_ref}/*/{}", arn_route(route))),
         };
         let permission_address = Address::new(ResourceKind::LambdaPermission, route.key());
         state.resources.push(DesiredResource::of(permission_address, &permission, vec![function, rest_api.clone()]));
@@ -129,9 +123,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
         .routes
         .iter()
         .filter(|r| r.auth == Auth::Iam)
-        .map(|r| {
-            format!("arn:aws:execute-api:{}:{}:{api_ref}/{}/{}", target.region, target.account, api.stage, arn_route(r))
-        })
+        .map(|r| target.arn("execute-api", &format!("{api_ref}/{}/{}", api.stage, arn_route(r))))
         .collect();
     grant_invoke(state, invocable);
 }

@@ -17,7 +17,7 @@ use crate::error::{ProviderError, deleted, found};
 use crate::live::{LiveResource, LiveState, ownership_tags};
 use crate::resource::policy_document::document;
 use crate::resource::{
-    Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, identity_pool_address, reference,
+    Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, Target, identity_pool_address, reference,
     user_pool_address,
 };
 use crate::spec;
@@ -111,19 +111,20 @@ macro_rules! with_pool_settings {
 pub(super) struct IdentityPools {
     client: Client,
     stack: String,
-    region: String,
+    /// The user pools' host name, which their provider names start with.
+    user_pools_host: String,
     calls: Calls,
 }
 
 impl IdentityPools {
-    /// The identity pools of `stack` through `client`, in `region`.
-    pub(super) fn new(client: Client, stack: &str, region: &str, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), region: region.to_string(), calls }
+    /// The identity pools of `stack` through `client`, at `target`.
+    pub(super) fn new(client: Client, stack: &str, target: &Target, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), user_pools_host: target.host("cognito-idp"), calls }
     }
 
     /// The provider name of a user pool, as identity pools know it.
     fn provider_name(&self, user_pool_id: &str) -> String {
-        format!("cognito-idp.{}.amazonaws.com/{user_pool_id}", self.region)
+        format!("{}/{user_pool_id}", self.user_pools_host)
     }
 
     /// The same-named identity pools: id, tags and description of each.

@@ -60,7 +60,7 @@ spec! {
 pub(super) fn desired(state: &mut DesiredState, target: &Target, name: &str, function: &Function) {
     let role = function_role_address(name);
     let physical = function_name(&state.stack, name);
-    let log_group = format!("arn:aws:logs:{}:{}:log-group:/aws/lambda/{physical}:*", target.region, target.account);
+    let log_group = target.arn("logs", &format!("log-group:/aws/lambda/{physical}:*"));
     let mut policies = BTreeMap::from([(
         "authdemo-logging".to_string(),
         document(vec![json!({

@@ -14,7 +14,6 @@ mod registry;
 mod usage_plans;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
 
 pub use call::{Calls, RetryPolicy};
 pub use config::{ConnectOptions, NoRegion, sdk_config};
@@ -63,51 +62,40 @@ pub struct AwsProvider {
     functions: lambda::Functions,
     apis: apigateway::RestApis,
     usage_plans: usage_plans::UsagePlans,
-    sts: aws_sdk_sts::Client,
-    calls: Calls,
-    region: String,
-    account: OnceLock<String>,
+    target: Target,
 }
 
 impl AwsProvider {
-    /// A provider for `stack` over `config`.
-    pub fn new(config: &aws_config::SdkConfig, stack: &str) -> Self {
+    /// A provider for `stack` over `config`: asks STS who the credentials are, so that every
+    /// ARN and host name names their partition, region and account.
+    pub async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let calls = Calls::new(RetryPolicy::default());
+        let sts = aws_sdk_sts::Client::new(config);
+        let identity = calls.call("GetCallerIdentity", || sts.get_caller_identity().send()).await?;
+        let account = identity.account.ok_or_else(|| ProviderError::missing("GetCallerIdentity", "account"))?;
+        let target = Target::of_caller(identity.arn.as_deref().unwrap_or_default(), &region, &account);
         let serial = Serial::default();
         let apigateway = aws_sdk_apigateway::Client::new(config);
-        Self {
+        Ok(Self {
             user_pools: cognito_idp::UserPools::new(aws_sdk_cognitoidentityprovider::Client::new(config), stack, calls),
             identity_pools: cognito_identity::IdentityPools::new(
                 aws_sdk_cognitoidentity::Client::new(config),
                 stack,
-                &region,
+                &target,
                 calls,
             ),
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, calls),
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls),
             apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls),
             usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls),
-            sts: aws_sdk_sts::Client::new(config),
-            calls,
-            region,
-            account: OnceLock::new(),
-        }
+            target,
+        })
     }
 
-    /// The region every call goes to.
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    /// The account the credentials belong to.
-    pub async fn account_id(&self) -> Result<String, ProviderError> {
-        if let Some(account) = self.account.get() {
-            return Ok(account.clone());
-        }
-        let identity = self.calls.call("GetCallerIdentity", || self.sts.get_caller_identity().send()).await?;
-        let account = identity.account.ok_or_else(|| ProviderError::missing("GetCallerIdentity", "account"))?;
-        Ok(self.account.get_or_init(|| account).clone())
+    /// The partition, region and account the credentials point at.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The value of an API key (a secret: only for `output --show-sensitive`).
@@ -124,8 +112,7 @@ impl AwsProvider {
         desired: &DesiredState,
         adopt: &BTreeSet<Address>,
     ) -> Result<LiveState, ProviderError> {
-        let account = self.account_id().await?;
-        let mut live = LiveState { account, region: self.region.clone(), ..LiveState::adopting(adopt) };
+        let mut live = LiveState { target: self.target.clone(), ..LiveState::adopting(adopt) };
         let mut parts: [LiveState; 5] = std::array::from_fn(|_| LiveState::adopting(adopt));
         let [pools, roles, functions, apis, plans] = &mut parts;
         // The identity pool names the user pool's clients, so it is read after the user pool;
@@ -218,4 +205,47 @@ fn owned_id<T>(
 /// A whole-number attribute as the `i32` the SDKs take (saturating; validation bounds it first).
 fn whole(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::resource::Value;
+    use crate::stack::{LoadOptions, parse};
+
+    /// The demo stack's desired state at `target`.
+    fn demo_at(target: &Target) -> DesiredState {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/demo.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let env = |name: &str| (name == "DEMO_USER_PASSWORD").then(|| "Demo-Passw0rd".to_string());
+        let stack = parse(&file, &text, &LoadOptions { var_overrides: &[], env: &env }).unwrap();
+        desired_state(&stack, target)
+    }
+
+    /// Every ARN in every attribute value of `state`.
+    fn arns(state: &DesiredState) -> Vec<String> {
+        let texts = state.resources.iter().flat_map(|r| r.attributes.values()).flat_map(|value| match value {
+            Value::Str(s) => vec![s.clone()],
+            Value::List(items) => items.clone(),
+            Value::Map(map) => map.values().cloned().collect(),
+            _ => Vec::new(),
+        });
+        texts
+            .flat_map(|text| text.split('"').filter(|t| t.starts_with("arn:")).map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    }
+
+    #[test]
+    fn every_arn_names_the_partition_of_the_account() {
+        for (partition, region) in [("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")] {
+            let target = Target { partition: partition.into(), region: region.into(), account: "123456789012".into() };
+            let arns = arns(&demo_at(&target));
+            assert!(arns.len() >= 4, "{arns:?}");
+            for arn in arns {
+                assert!(arn.starts_with(&format!("arn:{partition}:")), "{arn}");
+            }
+        }
+    }
 }

@@ -35,13 +35,53 @@ pub struct DesiredState {
     pub artifacts: BTreeMap<Address, Artifact>,
 }
 
-/// Where the stack goes: ARNs name the region and account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the stack goes: the partition, region and account that every ARN and host name names,
+/// built here and nowhere else.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Target {
+    /// The AWS partition: `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: String,
     /// The AWS region.
     pub region: String,
     /// The AWS account id.
     pub account: String,
+}
+
+impl Target {
+    /// The target of the caller whose ARN (from `sts:GetCallerIdentity`) is `caller_arn`, in
+    /// `region`; an ARN that cannot be read means the standard partition.
+    pub fn of_caller(caller_arn: &str, region: &str, account: &str) -> Self {
+        let partition = caller_arn.split(':').nth(1).filter(|p| p.starts_with("aws")).unwrap_or("aws");
+        Self { partition: partition.to_string(), region: region.to_string(), account: account.to_string() }
+    }
+
+    /// The DNS suffix of the partition's service endpoints.
+    pub fn dns_suffix(&self) -> &'static str {
+        match self.partition.as_str() {
+            "aws-cn" => "amazonaws.com.cn",
+            "aws-iso" => "c2s.ic.gov",
+            "aws-iso-b" => "sc2s.sgov.gov",
+            "aws-iso-e" => "cloud.adc-e.uk",
+            "aws-iso-f" => "csp.hci.ic.gov",
+            _ => "amazonaws.com",
+        }
+    }
+
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{}:{}:{resource}", self.partition, self.region, self.account)
+    }
+
+    /// `arn:PARTITION:SERVICE:REGION:RESOURCE`, for ARNs whose fifth field is not an account
+    /// (API Gateway's integration URIs: `…:apigateway:REGION:lambda:path/…`).
+    pub fn regional_arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{}:{resource}", self.partition, self.region)
+    }
+
+    /// The host name of `service` in the region, e.g. `cognito-idp.us-west-2.amazonaws.com`.
+    pub fn host(&self, service: &str) -> String {
+        format!("{service}.{}.{}", self.region, self.dns_suffix())
+    }
 }
 
 impl DesiredState {
@@ -127,6 +167,17 @@ pub fn route_of_sid(sid: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arns_and_hosts_follow_the_callers_partition() {
+        let gov = Target::of_caller("arn:aws-us-gov:iam::123456789012:user/ci", "us-gov-west-1", "123456789012");
+        assert_eq!(gov.arn("logs", "log-group:x"), "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:x");
+        assert_eq!(gov.host("cognito-idp"), "cognito-idp.us-gov-west-1.amazonaws.com");
+        let china = Target::of_caller("arn:aws-cn:sts::123456789012:assumed-role/ci/s", "cn-north-1", "123456789012");
+        assert_eq!(china.regional_arn("apigateway", "lambda:path/x"), "arn:aws-cn:apigateway:cn-north-1:lambda:path/x");
+        assert_eq!(china.host("execute-api"), "execute-api.cn-north-1.amazonaws.com.cn");
+        assert_eq!(Target::of_caller("", "us-west-2", "1").partition, "aws");
+    }
 
     #[test]
     fn permission_ids_encode_the_route_reversibly() {

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::live::{ForeignResource, LiveResource};
-use crate::resource::{DesiredResource, ResourceKind, user_pool_address};
+use crate::resource::{DesiredResource, ResourceKind, Target, user_pool_address};
 
 fn pool_attrs(min_length: i64, sign_in: &str) -> Attributes {
     Attributes::from([
@@ -44,7 +44,8 @@ fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
 }
 
 fn live(resources: Vec<(Address, Attributes)>) -> LiveState {
-    let mut state = LiveState { account: "123456789012".into(), region: "us-west-2".into(), ..LiveState::default() };
+    let target = Target { partition: "aws".into(), region: "us-west-2".into(), account: "123456789012".into() };
+    let mut state = LiveState { target, ..LiveState::default() };
     for (address, attributes) in resources {
         let depends_on = if address == user_pool_address() { vec![] } else { vec![user_pool_address()] };
         state.insert(LiveResource { id: format!("id-{}", address.name), address, attributes, depends_on });
