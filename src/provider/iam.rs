@@ -1,6 +1,11 @@
 //! IAM roles with their inline policies. A role is named `<stack>-<name>`, lives under the IAM
 //! path `/authdemo/<stack>/` and is owned by its tags; its id is its ARN. Deleting a role first
 //! removes its inline and attached policies, which AWS requires.
+//!
+//! IAM is global while the rest of a stack is regional: a role also carries the region of its
+//! stack (tag `authdemo:region`), and a stack whose roles serve another region is refused before
+//! any change, so applying or destroying it in a second region cannot take over or delete the
+//! first region's roles.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +16,7 @@ use futures::future::try_join_all;
 use super::call::Calls;
 use super::claim;
 use super::handler::{Handler, StepContext};
-use crate::error::{ProviderError, deleted, found};
+use crate::error::{ErrorClass, ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownership_tags};
 use crate::resource::policy_document::canonical_from_aws;
 use crate::resource::{Address, DesiredState, ResourceKind};
@@ -31,13 +36,15 @@ spec! {
 pub(super) struct Roles {
     client: Client,
     stack: String,
+    /// The region the stack is applied in.
+    region: String,
     calls: Calls,
 }
 
 impl Roles {
     /// The roles of `stack` through `client`.
-    pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), calls }
+    pub(super) fn new(client: Client, stack: &str, region: &str, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), region: region.to_string(), calls }
     }
 
     fn role_name(&self, address: &Address) -> String {
@@ -79,8 +86,21 @@ impl Roles {
                     Address::new(ResourceKind::IamRole, name.strip_prefix(&format!("{}-", self.stack)).unwrap_or(&name))
                 }
             };
+            let region = role_region(&tags, &spec);
             let candidates = vec![(role.arn.clone(), tags, role)];
             let Some(role) = claim(candidates, &self.stack, &address, live)? else { continue };
+            if let Some(region) = region.filter(|r| *r != self.region) {
+                return Err(ProviderError::new(
+                    ErrorClass::Conflict,
+                    "discovery",
+                    format!(
+                        "stack `{}` already lives in region {region}: its IAM role {} serves that region, and IAM roles \
+                         are global. Nothing was changed. Give the stack in {} another name (e.g. --var env=…), \
+                         or run in --region {region}",
+                        self.stack, role.role_name, self.region
+                    ),
+                ));
+            }
             live.insert(LiveResource::of(address, role.arn, &spec));
         }
         Ok(())
@@ -119,8 +139,9 @@ impl Roles {
     }
 
     fn tags(&self, address: &Address) -> Result<Vec<Tag>, ProviderError> {
-        ownership_tags(&self.stack, address)
-            .into_iter()
+        let mut tags = ownership_tags(&self.stack, address);
+        tags.insert(REGION_TAG.to_string(), self.region.clone());
+        tags.into_iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ProviderError::other("Tag", e.to_string()))
@@ -157,6 +178,25 @@ impl Roles {
             .await;
         deleted(result)
     }
+}
+
+/// The tag naming the region whose stack a role serves.
+const REGION_TAG: &str = "authdemo:region";
+
+/// The region a role serves: its tag, or for a role made before the tag existed, the region in
+/// its trust policy's identity pool id (`REGION:uuid`) or in its log-group ARN.
+fn role_region(tags: &HashMap<String, String>, spec: &RoleSpec) -> Option<String> {
+    if let Some(region) = tags.get(REGION_TAG) {
+        return Some(region.clone());
+    }
+    let trust: serde_json::Value = serde_json::from_str(&spec.trust_policy).ok()?;
+    let audience = trust["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"].as_str();
+    if let Some((region, _)) = audience.and_then(|aud| aud.split_once(':')) {
+        return Some(region.to_string());
+    }
+    let logging = spec.policies.get("authdemo-logging")?;
+    let arn = logging.split('"').find(|text| text.starts_with("arn:") && text.contains(":logs:"))?;
+    arn.split(':').nth(3).map(str::to_string)
 }
 
 fn tags_of(role: &Role) -> HashMap<String, String> {

@@ -85,7 +85,7 @@ impl AwsProvider {
                 &target,
                 calls,
             ),
-            roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, calls),
+            roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls),
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls),
             apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls),
             usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls),

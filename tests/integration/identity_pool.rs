@@ -195,3 +195,27 @@ async fn identity_pool_roles_and_attachment_end_to_end() {
     assert!(stack_ids(&stack).await.is_none(), "no pool of the stack remains");
     assert!(role(&format!("{stack}-authenticated")).await.is_none());
 }
+
+#[tokio::test]
+async fn a_second_region_is_refused_before_it_can_take_over_the_global_roles() {
+    let stack = unique_stack("regions");
+    let file = StackFile::new(&format!(
+        "stack: {stack}\nuser_pool:\n  clients:\n    web: {{}}\nidentity_pool:\n  clients: [web]\n"
+    ));
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated();
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    let role_name = format!("{stack}-authenticated");
+    let (trust_before, _, _) = role(&role_name).await.expect("the role exists");
+
+    for args in [&["plan", "--region", "eu-west-1"][..], &["destroy", "--auto-approve", "--region", "eu-west-1"]] {
+        let refused = run(args).run().expect_code(1);
+        assert!(refused.stderr.contains("already lives in region us-west-2"), "{}", refused.stderr);
+        assert!(refused.stderr.contains("IAM roles are global"), "{}", refused.stderr);
+    }
+    let (trust_after, _, tags) = role(&role_name).await.expect("the role survives the second region");
+    assert_eq!(trust_after, trust_before);
+    assert_eq!(tags.get("authdemo:region").map(String::as_str), Some("us-west-2"));
+
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+    assert!(role(&role_name).await.is_none());
+}
