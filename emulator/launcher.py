@@ -28,6 +28,8 @@ import moto
 from werkzeug.serving import make_server
 
 PINNED_MOTO = "5.2.5"
+# How long a hosted-UI domain stays CREATING after its create and DELETING after its delete.
+DOMAIN_SETTLE_S = 0.4
 
 
 def patch_cognito_idp():
@@ -68,7 +70,31 @@ def patch_cognito_idp():
                 raise InvalidParameterException("Domain already associated with another user pool.")
         if pool.domain is not None:
             raise InvalidParameterException("User pool already has a domain configured.")
-        return original_create_domain(self, user_pool_id, domain, custom_domain_config)
+        created = original_create_domain(self, user_pool_id, domain, custom_domain_config)
+        created.settles_at = time.time() + DOMAIN_SETTLE_S
+        return created
+
+    def delete_user_pool_domain(self, domain):
+        # AWS deletes a domain asynchronously: it stays (DELETING, still attached to its pool and
+        # holding its prefix) for a while.
+        found = self.user_pool_domains.get(domain)
+        if found is None:
+            raise models.ResourceNotFoundError(domain)
+        if getattr(found, "deleting", False):
+            return
+        found.deleting = True
+        found.settles_at = time.time() + DOMAIN_SETTLE_S
+        threading.Timer(DOMAIN_SETTLE_S, lambda: self.user_pool_domains.pop(domain, None)).start()
+
+    original_domain_json = models.CognitoIdpUserPoolDomain.to_json
+
+    def domain_json(self, extended=True):
+        described = original_domain_json(self, extended)
+        if extended and time.time() < getattr(self, "settles_at", 0):
+            described["Status"] = "DELETING" if getattr(self, "deleting", False) else "CREATING"
+        return described
+
+    models.CognitoIdpUserPoolDomain.to_json = domain_json
 
     def update_user_pool(self, user_pool_id, extended_config):
         # AWS resets omitted settings to defaults but keeps what cannot change after creation.
@@ -102,6 +128,7 @@ def patch_cognito_idp():
 
     backend.delete_user_pool = delete_user_pool
     backend.create_user_pool_domain = create_user_pool_domain
+    backend.delete_user_pool_domain = delete_user_pool_domain
     backend.update_user_pool = update_user_pool
     backend.update_user_pool_client = update_user_pool_client
 

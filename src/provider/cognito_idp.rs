@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::types::{
-    AdminCreateUserConfigType, AttributeDataType, AttributeType, DeletionProtectionType, ExplicitAuthFlowsType,
-    MessageActionType, OAuthFlowType, PasswordPolicyType, SchemaAttributeType, UserPoolPolicyType, UserPoolType,
-    UserStatusType, UsernameAttributeType, VerifiedAttributeType,
+    AdminCreateUserConfigType, AttributeDataType, AttributeType, DeletionProtectionType, DomainStatusType,
+    ExplicitAuthFlowsType, MessageActionType, OAuthFlowType, PasswordPolicyType, SchemaAttributeType,
+    UserPoolPolicyType, UserPoolType, UserStatusType, UsernameAttributeType, VerifiedAttributeType,
 };
 use futures::future::try_join_all;
 
@@ -494,6 +494,18 @@ impl Handler<DomainSpec> for UserPools {
         Ok(wanted.domain.clone())
     }
 
+    /// Waits until the domain is ACTIVE (AWS creates it asynchronously).
+    async fn finish(&self, _cx: &StepContext<'_>, id: &str, _wanted: &DomainSpec) -> Result<(), ProviderError> {
+        self.await_domain(id, |status| match status {
+            Some(DomainStatusType::Active) => Ok(true),
+            Some(DomainStatusType::Failed) => Err(format!("domain {id} failed to create")),
+            _ => Ok(false),
+        })
+        .await
+    }
+
+    /// Deletes the domain and waits until it is gone (AWS deletes it asynchronously; until
+    /// then the pool cannot be deleted nor the prefix taken again).
     async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &DomainSpec) -> Result<(), ProviderError> {
         let pool_id = cx.id_of(&user_pool_address())?;
         let result = self
@@ -502,7 +514,33 @@ impl Handler<DomainSpec> for UserPools {
                 self.client.delete_user_pool_domain().user_pool_id(pool_id).domain(id).send()
             })
             .await;
-        deleted(result)
+        deleted(result)?;
+        self.await_domain(id, |status| Ok(status.is_none())).await
+    }
+}
+
+impl UserPools {
+    /// Polls DescribeUserPoolDomain until `done` says so for the domain's status (`None` when
+    /// no such domain exists).
+    async fn await_domain(
+        &self,
+        domain: &str,
+        done: impl Fn(Option<&DomainStatusType>) -> Result<bool, String>,
+    ) -> Result<(), ProviderError> {
+        self.calls
+            .wait_until(&format!("hosted-UI domain {domain} to settle"), || async {
+                let out = self
+                    .calls
+                    .call("DescribeUserPoolDomain", || self.client.describe_user_pool_domain().domain(domain).send())
+                    .await?;
+                let status = out.domain_description().and_then(|d| d.status());
+                match done(status) {
+                    Ok(true) => Ok(Some(())),
+                    Ok(false) => Ok(None),
+                    Err(message) => Err(ProviderError::other("DescribeUserPoolDomain", message)),
+                }
+            })
+            .await
     }
 }
 

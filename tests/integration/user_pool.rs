@@ -257,7 +257,14 @@ async fn a_failed_apply_is_finished_by_the_next_one_without_duplicates() {
 
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
     cognito.delete_user_pool_domain().user_pool_id(&other_id).domain(&taken).send().await.unwrap();
-    cognito.delete_user_pool().user_pool_id(&other_id).send().await.unwrap();
+    // The domain is deleted asynchronously, as on AWS: the pool can go once it is gone.
+    for _ in 0..50 {
+        if cognito.delete_user_pool().user_pool_id(&other_id).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the hand-made pool could not be deleted");
 }
 
 #[tokio::test]
