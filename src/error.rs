@@ -51,8 +51,11 @@ impl ErrorClass {
             {
                 Self::Propagating
             }
-            // Cognito calls a role it cannot see yet an invalid parameter, or forbidden.
-            ("SetIdentityPoolRoles", "InvalidParameterException") => Self::Propagating,
+            // Cognito calls a role it cannot see yet an invalid parameter, or forbidden; IAM's own
+            // policy calls may not see a role created moments ago.
+            ("SetIdentityPoolRoles", "InvalidParameterException") | ("PutRolePolicy", "NoSuchEntity") => {
+                Self::Propagating
+            }
             ("SetIdentityPoolRoles", "NotAuthorizedException") if message.contains("Access to Role") => {
                 Self::Propagating
             }
@@ -261,6 +264,8 @@ mod tests {
                 Propagating,
             ),
             ("GetId", "NotAuthorizedException", "Unauthenticated access is not supported", Other),
+            ("PutRolePolicy", "NoSuchEntity", "The role with name x cannot be found.", Propagating),
+            ("GetRole", "NoSuchEntity", "The role with name x cannot be found.", ErrorClass::NotFound),
         ];
         for (operation, code, message, expected) in cases {
             assert_eq!(ErrorClass::classify(operation, code, message), expected, "{operation} {code}: {message}");

@@ -2,7 +2,8 @@
 //! among those named `<stack>-…` and owned by its tags; its id is its ARN. Permissions live in
 //! the function's resource policy as statements `authdemo-…`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
@@ -115,12 +116,21 @@ pub(super) struct Functions {
     client: Client,
     stack: String,
     calls: Calls,
+    /// One lock per function (by ARN): Lambda refuses a change to a function while another is
+    /// under way (ResourceConflictException), so changes to one function run one at a time.
+    changing: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Functions {
     /// The functions of `stack` through `client`.
     pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), calls }
+        Self { client, stack: stack.to_string(), calls, changing: std::sync::Mutex::default() }
+    }
+
+    /// The lock held while the function `arn` is being changed.
+    fn change_lock(&self, arn: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.changing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        locks.entry(arn.to_string()).or_default().clone()
     }
 
     fn name(&self, address: &Address) -> String {
@@ -256,6 +266,8 @@ impl Handler<FunctionSpec> for Functions {
         live: &FunctionSpec,
         wanted: &FunctionSpec,
     ) -> Result<(), ProviderError> {
+        let lock = self.change_lock(id);
+        let _changing = lock.lock().await;
         let name = self.name(cx.address);
         if cx.adopt {
             let tags = ownership_tags(&self.stack, cx.address);
@@ -311,7 +323,7 @@ impl Handler<PermissionSpec> for Functions {
     async fn create(&self, cx: &StepContext<'_>, wanted: &PermissionSpec) -> Result<String, ProviderError> {
         let sid = permission_sid(&cx.address.name);
         self.calls
-            .call("AddPermission", || {
+            .call_alone("AddPermission", &self.change_lock(&wanted.function), || {
                 self.client
                     .add_permission()
                     .function_name(&wanted.function)
@@ -328,7 +340,7 @@ impl Handler<PermissionSpec> for Functions {
     async fn delete(&self, _cx: &StepContext<'_>, id: &str, live: &PermissionSpec) -> Result<(), ProviderError> {
         let removed = self
             .calls
-            .call("RemovePermission", || {
+            .call_alone("RemovePermission", &self.change_lock(&live.function), || {
                 self.client.remove_permission().function_name(&live.function).statement_id(id).send()
             })
             .await;
