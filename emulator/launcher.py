@@ -6,7 +6,32 @@ the operations moto lacks, for the moto version pinned in requirements.txt, then
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
-`GET /_authdemo/requests?app=ID` answers a JSON list of operation names.
+`GET /_authdemo/requests?app=ID` answers a JSON list of operation names (the whole app id, profile
+included; throttled and refused calls count too).
+
+Fault profiles. AWS fails transiently where moto never does, and the tool must retry. Tests share
+one emulator, so each run asks for its faults in its app id: after the marker `-F`, dot-separated
+tokens, e.g. `t123r4-Fc30.l400.i8.t10`. An app id without `-F` gets none; an unknown token is an
+error (HTTP 500, traceback in the emulator's log).
+
+  cN  API Gateway refuses N% of the mutating calls (PUT/POST/PATCH/DELETE) on a REST API's
+      resources, methods, integrations, deployments and stages: 409 ConflictException.
+  lN  Lambda's windows last N ms: after CreateFunction the function reports `State: Pending`, after
+      UpdateFunctionCode / UpdateFunctionConfiguration `LastUpdateStatus: InProgress`. Meanwhile
+      UpdateFunctionCode, UpdateFunctionConfiguration, AddPermission, RemovePermission and
+      TagResource on it are 409 ResourceConflictException (DeleteFunction is allowed, as on AWS).
+      Each AddPermission / RemovePermission also keeps its function busy for 30 ms, so an
+      overlapping change gets the same 409.
+  iN  An IAM role is unusable for N s after its CreateRole: CreateFunction or
+      UpdateFunctionConfiguration naming it is 400 InvalidParameterValueException, and
+      SetIdentityPoolRoles naming it 400 InvalidParameterException.
+  tN  N% of AWS calls are throttled before moto sees them, each in its service's shape: API Gateway
+      and Lambda 429 TooManyRequestsException, Cognito 400 TooManyRequestsException, IAM and STS
+      400 Throttling.
+
+Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
+emulator times every role and function change whatever the profile; a window is measured with, and
+seen only by, a request whose own profile has the token.
 
 Usage: python launcher.py [--port N] [--parent-pid PID] [--latency-ms MS]
 Prints `READY <port>` on stdout once it accepts connections; exits when PARENT-PID is gone.
@@ -16,20 +41,86 @@ import argparse
 import io
 import json
 import os
+import random
 import re
 import socket
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import moto
+from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
 PINNED_MOTO = "5.2.5"
 # How long a hosted-UI domain stays CREATING after its create and DELETING after its delete.
 DOMAIN_SETTLE_S = 0.4
+
+APP_ID = re.compile(r"\bapp/([^\s]+)")
+
+
+def app_id_of(environ):
+    """The SDK app id in the request's user agent, or ''."""
+    match = APP_ID.search(environ.get("HTTP_USER_AGENT", ""))
+    return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """A fault profile (see the module doc); 0 turns a fault off."""
+
+    conflict_percent: int = 0  # cN
+    lambda_window_ms: int = 0  # lN
+    role_delay_s: int = 0  # iN
+    throttle_percent: int = 0  # tN
+
+
+FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent"}
+
+
+def parse_faults(app_id):
+    """The profile after `-F` in an app id: `t1r2-Fc30.l400` is 30% conflicts and 400 ms windows."""
+    _, marker, spec = app_id.partition("-F")
+    fields = {}
+    for token in spec.split(".") if marker else []:
+        match = re.fullmatch(r"([a-z])(\d+)", token)
+        if not match or match.group(1) not in FAULT_TOKENS:
+            raise ValueError(f"unknown fault token {token!r} in app id {app_id!r}")
+        fields[FAULT_TOKENS[match.group(1)]] = int(match.group(2))
+    return Faults(**fields)
+
+
+REQUEST = threading.local()  # the profile of the request this thread serves, set by FaultInjector
+
+
+def faults():
+    return getattr(REQUEST, "faults", Faults())
+
+
+def aws_error(status, error_type, body, content_type="application/json"):
+    """An AWS error answer with the given body: raised inside moto, or served as a WSGI app."""
+    error = JsonRESTError(error_type, "")
+    error.code = status
+    error.description = body if isinstance(body, str) else json.dumps(body)
+    error.content_type = content_type
+    return error
+
+
+def lambda_error(status, error_type, message):
+    return aws_error(status, error_type, {"Type": "User", "message": message})
+
+
+ROLE_CREATED = {}  # role ARN -> time.monotonic() of its CreateRole
+
+
+def role_too_new(arn):
+    """Whether the caller's profile (`iN`) finds the role at `arn` too new to be assumed."""
+    created = ROLE_CREATED.get(arn)
+    return created is not None and time.monotonic() - created < faults().role_delay_s
 
 
 def patch_cognito_idp():
@@ -166,6 +257,9 @@ def patch_cognito_identity():
         for kind, arn in roles.items():
             if kind not in ("authenticated", "unauthenticated") or not role_arn.fullmatch(arn or ""):
                 raise refuse("InvalidParameterException", f"Invalid role {kind}: {arn}")
+            if role_too_new(arn):
+                raise refuse("InvalidParameterException",
+                             "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
         pool.roles = roles
         pool.role_mappings = self._get_param("RoleMappings") or {}
         return ""
@@ -373,10 +467,130 @@ def patch_apigateway():
     response.update_method = update_method
 
 
+def patch_iam():
+    """Roles: the time of each CreateRole, for the fault `iN`."""
+    from moto.iam import models
+
+    original_create_role = models.IAMBackend.create_role
+
+    def create_role(self, *args, **kwargs):
+        role = original_create_role(self, *args, **kwargs)
+        ROLE_CREATED[role.arn] = time.monotonic()
+        return role
+
+    models.IAMBackend.create_role = create_role
+
+
+def patch_awslambda():
+    """Functions: the Pending / InProgress windows after a change, during which AWS refuses the next
+    change (fault `lN`), and a role too new to be assumed (fault `iN`)."""
+    from moto.awslambda import models
+    from moto.awslambda.utils import make_function_arn
+
+    backend = models.LambdaBackend
+    changed = {}  # unqualified function ARN -> ("create" | "update", time.monotonic())
+    busy = set()  # functions a held AddPermission / RemovePermission is changing
+    busy_lock = threading.Lock()
+    permission_hold_s = 0.03
+
+    def arn_of(fn):
+        return make_function_arn(fn.region, fn.account_id, fn.function_name)
+
+    def window(arn):
+        """The function's last change, "create" or "update", while the caller's profile sees it
+        going on; else None."""
+        kind, started = changed.get(arn, (None, 0))
+        return kind if (time.monotonic() - started) * 1000 < faults().lambda_window_ms else None
+
+    def shown(config, arn):
+        kind = window(arn)
+        if kind == "create":
+            config["State"] = "Pending"
+        elif kind == "update":
+            config["LastUpdateStatus"] = "InProgress"
+        return config
+
+    def refuse_while_changing(fn):
+        arn = arn_of(fn)
+        if window(arn) or (faults().lambda_window_ms and arn in busy):
+            raise lambda_error(409, "ResourceConflictException", "The operation cannot be performed at this time. "
+                               f"An update is in progress for resource: {arn}")
+
+    def refuse_new_role(arn):
+        if role_too_new(arn):
+            raise lambda_error(400, "InvalidParameterValueException",
+                               "The role defined for the function cannot be assumed by Lambda.")
+
+    def holding(fn, change):
+        """A permission change: with `lN` it keeps the function busy a moment, as AWS's policy
+        update does, so an overlapping change is refused."""
+        if not faults().lambda_window_ms:
+            return change()
+        arn = arn_of(fn)
+        with busy_lock:
+            refuse_while_changing(fn)
+            busy.add(arn)
+        try:
+            time.sleep(permission_hold_s)
+            return change()
+        finally:
+            busy.discard(arn)
+
+    original_configuration = models.LambdaFunction.get_configuration
+
+    def get_configuration(self, on_create=False):
+        return shown(original_configuration(self, on_create), arn_of(self))
+
+    original_create = backend.create_function
+
+    def create_function(self, spec):
+        refuse_new_role(spec.get("Role"))
+        fn = original_create(self, spec)
+        changed[arn_of(fn)] = ("create", time.monotonic())
+        return fn
+
+    def updating(original):
+        def update(self, function_name, qualifier, body):
+            fn = self.get_function(function_name, qualifier)
+            refuse_while_changing(fn)
+            refuse_new_role(body.get("Role"))
+            config = original(self, function_name, qualifier, body)
+            arn = arn_of(fn)
+            changed[arn] = ("update", time.monotonic())
+            return shown(config, arn)
+        return update
+
+    original_add_permission = backend.add_permission
+
+    def add_permission(self, function_name, qualifier, raw):
+        fn = self.get_function(function_name, qualifier)
+        return holding(fn, lambda: original_add_permission(self, function_name, qualifier, raw))
+
+    original_remove_permission = backend.remove_permission
+
+    def remove_permission(self, function_name, sid, revision=""):
+        fn = self.get_function(function_name)
+        return holding(fn, lambda: original_remove_permission(self, function_name, sid, revision))
+
+    original_tag_resource = backend.tag_resource
+
+    def tag_resource(self, resource_arn, tags):
+        resource = self._get_resource_by_arn(resource_arn)
+        if isinstance(resource, models.LambdaFunction):
+            refuse_while_changing(resource)
+        return original_tag_resource(self, resource_arn, tags)
+
+    models.LambdaFunction.get_configuration = get_configuration
+    backend.create_function = create_function
+    backend.update_function_code = updating(backend.update_function_code)
+    backend.update_function_configuration = updating(backend.update_function_configuration)
+    backend.add_permission = add_permission
+    backend.remove_permission = remove_permission
+    backend.tag_resource = tag_resource
+
+
 class RequestRecorder:
     """WSGI middleware recording each request's operation under the caller's SDK app id."""
-
-    APP_ID = re.compile(r"\bapp/([^\s]+)")
 
     def __init__(self, app, latency_ms=0):
         self.app = app
@@ -391,11 +605,11 @@ class RequestRecorder:
                 body = json.dumps(self.calls.get(app_id, [])).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        match = self.APP_ID.search(environ.get("HTTP_USER_AGENT", ""))
-        if match:
+        app_id = app_id_of(environ)
+        if app_id:
             operation = self.operation(environ)
             with self.lock:
-                self.calls[match.group(1)].append(operation)
+                self.calls[app_id].append(operation)
         if self.latency:
             time.sleep(self.latency)
         return self.app(environ, start_response)
@@ -415,6 +629,84 @@ class RequestRecorder:
             if action:
                 return action[0]
         return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+
+
+class FaultInjector:
+    """WSGI middleware applying the fault profile of the caller's app id (see the module doc): it
+    throttles (`tN`) and refuses API Gateway changes (`cN`) itself, and leaves the profile in
+    REQUEST for the patches of the other faults."""
+
+    API_SUBRESOURCE = re.compile(r"/restapis/[^/]+/(resources|deployments|stages)(/|$)")
+    SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+    COGNITO_TARGETS = ("AWSCognitoIdentityProviderService.", "AWSCognitoIdentityService.")
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.randoms = {}
+
+    def __call__(self, environ, start_response):
+        app_id = app_id_of(environ)
+        REQUEST.faults = profile = parse_faults(app_id)
+        service = self.service(environ)
+        if service and self.draw(app_id, profile.throttle_percent):
+            return self.throttled(service)(environ, start_response)
+        if self.changes_api_subresource(environ) and self.draw(app_id, profile.conflict_percent):
+            return self.conflict()(environ, start_response)
+        return self.app(environ, start_response)
+
+    def draw(self, app_id, percent):
+        """True for `percent`% of the calls, from the app id's own random sequence."""
+        if not percent:
+            return False
+        with self.lock:
+            if app_id not in self.randoms:
+                self.randoms[app_id] = random.Random(app_id)
+            return self.randoms[app_id].randrange(100) < percent
+
+    @classmethod
+    def service(cls, environ):
+        """The service a call is for, among those that throttle: "cognito" by X-Amz-Target, else
+        the SigV4 credential scope's; an unsigned form is STS's AssumeRoleWithWebIdentity."""
+        if environ.get("PATH_INFO", "").startswith("/moto-api/"):
+            return None
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(cls.COGNITO_TARGETS):
+            return "cognito"
+        scope = cls.SCOPE_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if scope:
+            return scope.group(1) if scope.group(1) in ("apigateway", "lambda", "iam", "sts") else None
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            return "sts"
+        return None
+
+    @staticmethod
+    def throttled(service):
+        if service == "apigateway":
+            return aws_error(429, "TooManyRequestsException", {"message": "Too Many Requests"})
+        if service == "lambda":
+            return aws_error(429, "TooManyRequestsException",
+                             {"Type": "User", "message": "Rate exceeded", "Reason": "CallerRateLimitExceeded"})
+        if service == "cognito":
+            return aws_error(400, "TooManyRequestsException",
+                             {"__type": "TooManyRequestsException", "message": "Rate exceeded"},
+                             "application/x-amz-json-1.1")
+        return aws_error(
+            400, "Throttling",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+            f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>",
+            "text/xml",
+        )
+
+    @classmethod
+    def changes_api_subresource(cls, environ):
+        return (environ.get("REQUEST_METHOD") in ("PUT", "POST", "PATCH", "DELETE")
+                and cls.API_SUBRESOURCE.match(environ.get("PATH_INFO", "")) is not None)
+
+    @staticmethod
+    def conflict():
+        return aws_error(409, "ConflictException", {
+            "message": "Unable to complete operation due to concurrent modification. Please try again later."
+        })
 
 
 def free_port():
@@ -448,10 +740,12 @@ def main():
     patch_cognito_idp()
     patch_cognito_identity()
     patch_apigateway()
+    patch_iam()
+    patch_awslambda()
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(DomainDispatcherApplication(create_backend_app), args.latency_ms)
+    app = RequestRecorder(FaultInjector(DomainDispatcherApplication(create_backend_app)), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()
