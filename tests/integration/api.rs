@@ -12,12 +12,12 @@ use crate::user_pool::is_read_only;
 const ACCOUNT: &str = "123456789012";
 
 /// A stack file next to its own copy of the example function's code.
-struct Project {
+pub(crate) struct Project {
     file: StackFile,
 }
 
 impl Project {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let file = StackFile::new(text);
         let code = file.path().parent().unwrap().join("code");
         std::fs::create_dir_all(code.join("lib")).unwrap();
@@ -31,7 +31,12 @@ impl Project {
     }
 
     fn run(&self, args: &[&str]) -> crate::support::Run {
-        authdemo(args).file(&self.file.path()).emulated().env("DEMO_USER_PASSWORD", "Api-Passw0rd").run()
+        self.command(args).run()
+    }
+
+    /// A run of `authdemo ARGS…` on this project, to adjust before running.
+    pub(crate) fn command(&self, args: &[&str]) -> crate::support::Authdemo {
+        authdemo(args).file(&self.file.path()).emulated().env("DEMO_USER_PASSWORD", "Api-Passw0rd")
     }
 }
 
@@ -195,7 +200,7 @@ async fn the_seed_routes_are_wired_end_to_end() {
     assert!(emulator().lambda().get_function().function_name(&function).send().await.is_err());
 }
 
-fn shop_stack(stack: &str, extra_routes: &str, create_auth: &str, with_admin: bool) -> String {
+pub(crate) fn shop_stack(stack: &str, extra_routes: &str, create_auth: &str, with_admin: bool) -> String {
     let admin_function = if with_admin {
         "  admin:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: code\n    policy:\n      - { Effect: Allow, Action: [dynamodb:DeleteItem], Resource: \"*\" }\n"
     } else {

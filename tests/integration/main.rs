@@ -6,6 +6,7 @@ mod support;
 mod api;
 mod cli;
 mod demo;
+mod faults;
 mod identity_pool;
 mod preserve;
 mod secrets;

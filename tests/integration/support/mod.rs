@@ -5,7 +5,7 @@ mod emulator;
 mod run;
 
 pub(crate) use emulator::emulator;
-pub(crate) use run::{Run, authdemo};
+pub(crate) use run::{Authdemo, Run, authdemo};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

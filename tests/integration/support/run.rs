@@ -81,6 +81,14 @@ impl Authdemo {
         self
     }
 
+    /// Turns on the emulator's AWS behaviours of `profile` for this run (see the fault profiles
+    /// in `emulator/launcher.py`), e.g. `c30.l400.i8.t10`; they travel in the SDK app id.
+    pub(crate) fn faults(mut self, profile: &str) -> Self {
+        self.app_id = format!("{}-F{profile}", self.app_id);
+        self.command.env("AWS_SDK_UA_APP_ID", &self.app_id);
+        self
+    }
+
     /// Points the run at the emulator through `AWS_ENDPOINT_URL`.
     pub(crate) fn emulated(self) -> Self {
         let endpoint = emulator().endpoint.clone();
