@@ -73,6 +73,7 @@ async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
         OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
         OutputFormat::Json => println!("{}", json::plan(&plan)),
     }
+    refuse_conflicts(&plan).context("apply would refuse this plan")?;
     Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(EXIT_CHANGES) } else { ExitCode::SUCCESS })
 }
 
@@ -220,14 +221,24 @@ fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
     if plan.conflicts.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> =
-        plan.conflicts.iter().map(|c| format!("  - {} is taken by {}: {}", c.address, c.id, c.reason)).collect();
-    let adopt: Vec<String> = plan.conflicts.iter().map(|c| format!("--adopt {}", c.address)).collect();
+    let lines: Vec<String> = plan
+        .conflicts
+        .iter()
+        .map(|c| format!("  - {} is taken by {}: {}; {}", c.address, c.id, c.reason, c.hint()))
+        .collect();
+    let adoptable: Vec<String> =
+        plan.conflicts.iter().filter(|c| c.owner.is_none()).map(|c| format!("--adopt {}", c.address)).collect();
+    let way_out = if adoptable.is_empty() {
+        "Rename or delete them".to_string()
+    } else {
+        format!(
+            "To take over the ones no stack owns, run again with {}; or rename or delete them by hand",
+            adoptable.join(" ")
+        )
+    };
     bail!(
-        "refusing to apply: resources of this stack already exist without its ownership tags, and nothing was changed:\n{}\n  \
-         To take them over, run again with {}; or rename or delete them by hand",
-        lines.join("\n"),
-        adopt.join(" ")
+        "refusing to apply: resources of this stack already exist without its ownership tags, and nothing was changed:\n{}\n  {way_out}",
+        lines.join("\n")
     )
 }
 

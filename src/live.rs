@@ -42,6 +42,28 @@ pub struct ForeignResource {
     pub id: String,
     /// Why it is not ours.
     pub reason: String,
+    /// The other authdemo stack it belongs to, if it has one (then `--adopt` cannot take it).
+    pub owner: Option<String>,
+}
+
+impl ForeignResource {
+    /// The same-named resource `id` with `tags`, seen from `address` of `stack`; `None` when
+    /// it is the stack's own.
+    pub fn of(address: &Address, id: String, tags: &HashMap<String, String>, stack: &str) -> Option<Self> {
+        let reason = check_ownership(tags, stack, address).err()?;
+        let owner = tags.get(STACK_TAG).filter(|owner| *owner != stack).cloned();
+        Some(Self { address: address.clone(), id, reason, owner })
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match &self.owner {
+            Some(owner) => {
+                format!("it is stack `{owner}`'s: give one of the two stacks another name, or destroy `{owner}` first")
+            }
+            None => format!("to take it over, pass --adopt {}", self.address),
+        }
+    }
 }
 
 /// Everything discovery found.

@@ -163,10 +163,10 @@ fn claim<T>(
     let mut owned = Vec::new();
     let mut adoptable = Vec::new();
     for (id, tags, description) in candidates {
-        match check_ownership(&tags, stack, address) {
-            Ok(()) => owned.push((id, description)),
-            Err(_) if live.adoptable.contains(address) && is_untagged(&tags) => adoptable.push((id, description)),
-            Err(reason) => live.foreign.push(ForeignResource { address: address.clone(), id, reason }),
+        match ForeignResource::of(address, id.clone(), &tags, stack) {
+            None => owned.push((id, description)),
+            Some(_) if live.adoptable.contains(address) && is_untagged(&tags) => adoptable.push((id, description)),
+            Some(foreign) => live.foreign.push(foreign),
         }
     }
     if owned.is_empty() && adoptable.len() == 1 {

@@ -15,7 +15,7 @@ use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::{Serial, claim, owned_id, whole};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, check_ownership, ownership_tags};
+use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, ownership_tags};
 use crate::resource::{Address, DesiredResource, DesiredState, ResourceKind, Sensitive, reference, rest_api_address};
 use crate::spec;
 use crate::stack;
@@ -203,9 +203,10 @@ impl UsagePlans {
                 .resources
                 .iter()
                 .find(|r| r.address.kind == ResourceKind::ApiKey && self.key_name(&r.address) == name);
-            if let Some(wanted) = wanted {
-                let reason = check_ownership(&tags, &self.stack, &wanted.address).err().unwrap_or_default();
-                live.foreign.push(ForeignResource { address: wanted.address.clone(), id: id.to_string(), reason });
+            if let Some(foreign) =
+                wanted.and_then(|w| ForeignResource::of(&w.address, id.to_string(), &tags, &self.stack))
+            {
+                live.foreign.push(foreign);
             }
         }
         Ok(())

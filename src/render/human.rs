@@ -27,8 +27,11 @@ pub fn plan(plan: &Plan) -> String {
     for conflict in &plan.conflicts {
         let _ = writeln!(
             out,
-            "{RED}✗ conflict: {} is already taken by {}{RED:#}: {}.\n    apply refuses to create a second one or to touch it; to take it over, pass --adopt {}\n",
-            conflict.address, conflict.id, conflict.reason, conflict.address
+            "{RED}✗ conflict: {} is already taken by {}{RED:#}: {}.\n    apply refuses to create a second one or to touch it; {}\n",
+            conflict.address,
+            conflict.id,
+            conflict.reason,
+            conflict.hint()
         );
     }
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {

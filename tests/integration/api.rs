@@ -350,3 +350,23 @@ async fn several_functions_nested_paths_and_every_kind_of_change() {
 async fn routes_of(api: &str, path: &str, method: &str) -> String {
     routes(api).await[path][method].0.clone()
 }
+
+#[test]
+fn a_name_another_stack_owns_is_a_conflict_naming_that_stack_with_no_adopt_hint() {
+    let first = unique_stack("col");
+    let second = format!("{first}-dev");
+    let function = |name: &str| {
+        format!("functions:\n  {name}:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: code\n")
+    };
+    // Stack `X-dev` with function `f` and stack `X` with function `dev-f` both want `X-dev-f`.
+    let owner = Project::new(&format!("stack: {second}\n{}", function("f")));
+    owner.run(&["apply", "--auto-approve"]).expect_code(0);
+    let other = Project::new(&format!("stack: {first}\n{}", function("dev-f")));
+    let planned = other.run(&["plan", "--detailed-exitcode"]).expect_code(1);
+    let output = planned.output();
+    assert!(output.contains(&format!("it belongs to another authdemo stack, `{second}`")), "{output}");
+    assert!(output.contains(&format!("it is stack `{second}`'s")), "{output}");
+    assert!(!output.contains("--adopt function.dev-f"), "no adopt hint for another stack's resource: {output}");
+    other.run(&["apply", "--auto-approve"]).expect_code(1);
+    owner.run(&["destroy", "--auto-approve"]).expect_code(0);
+}

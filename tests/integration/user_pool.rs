@@ -191,7 +191,8 @@ async fn a_foreign_pool_with_the_same_name_is_a_conflict_until_adopted() {
     let file = StackFile::new(&stack_text(&stack, 10, &format!("{stack}-d"), &["web"]));
     let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated().env("DEMO_USER_PASSWORD", PASSWORD);
 
-    let planned = run(&["plan"]).run().expect_code(0);
+    let planned = run(&["plan"]).run().expect_code(1);
+    assert!(planned.stderr.contains("apply would refuse this plan"), "{}", planned.stderr);
     assert!(
         planned.stdout.contains(&format!("conflict: user_pool.main is already taken by {foreign_id}")),
         "{}",

@@ -170,6 +170,7 @@ fn destroy_deletes_children_first_and_keeps_foreign_resources_out() {
         address: user_pool_address(),
         id: "foreign".into(),
         reason: "no tags".into(),
+        owner: None,
     });
     let plan = plan_destroy("demo", &state);
     let order: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();

@@ -68,11 +68,13 @@ fn plan_with_every_action() -> Plan {
             address: user_pool_address(),
             id: "us-west-2_x".into(),
             reason: "no tags".into(),
+            owner: None,
         }],
         conflicts: vec![ForeignResource {
             address: Address::new(ResourceKind::Function, "api"),
             id: "demo-api".into(),
             reason: "no tags".into(),
+            owner: None,
         }],
     }
 }
