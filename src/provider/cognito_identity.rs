@@ -69,7 +69,11 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool) {
         if !statements.is_empty() {
             policies.insert(EXTRA_POLICY.to_string(), document(statements.clone()));
         }
-        let role_spec = RoleSpec { trust_policy: identity_trust_policy(&address, kind), policies };
+        let role_spec = RoleSpec {
+            trust_policy: identity_trust_policy(&address, kind),
+            policies,
+            managed_policies: BTreeSet::new(),
+        };
         state.resources.push(DesiredResource::of(role.clone(), &role_spec, vec![address.clone()]));
         attachment.insert(kind.to_string(), reference(&role));
         role_addresses.push(role);

@@ -7,7 +7,7 @@
 //! any change, so applying or destroying it in a second region cannot take over or delete the
 //! first region's roles.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{Role, Tag};
@@ -29,6 +29,9 @@ spec! {
         trust_policy: String,
         /// The inline policies by name, as canonical JSON.
         policies: BTreeMap<String, String>,
+        /// The ARNs of the managed policies attached to it (the file attaches none: one
+        /// attached by hand shows as drift, and apply detaches it).
+        managed_policies: BTreeSet<String>,
     }
 }
 
@@ -110,9 +113,48 @@ impl Roles {
     async fn role_with_policies(&self, name: &str) -> Result<Option<(Role, RoleSpec)>, ProviderError> {
         let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(name).send()).await)?;
         let Some(role) = got.and_then(|out| out.role) else { return Ok(None) };
-        let policies = self.inline_policies(name).await?;
+        let (policies, managed_policies) = tokio::try_join!(self.inline_policies(name), self.attached_policies(name))?;
         let trust_policy = canonical_from_aws(role.assume_role_policy_document().unwrap_or_default());
-        Ok(Some((role, RoleSpec { trust_policy, policies })))
+        Ok(Some((role, RoleSpec { trust_policy, policies, managed_policies })))
+    }
+
+    /// The ARNs of the managed policies attached to the role.
+    async fn attached_policies(&self, role_name: &str) -> Result<BTreeSet<String>, ProviderError> {
+        let attached = self
+            .calls
+            .all_pages(
+                "ListAttachedRolePolicies",
+                |marker| self.client.list_attached_role_policies().role_name(role_name).set_marker(marker).send(),
+                |out| (out.attached_policies.unwrap_or_default(), out.marker),
+            )
+            .await?;
+        Ok(attached.into_iter().filter_map(|policy| policy.policy_arn).collect())
+    }
+
+    /// Attaches each of `wanted` not in `live` and detaches each of `live` not in `wanted`.
+    async fn attach_policies(
+        &self,
+        role_name: &str,
+        wanted: &BTreeSet<String>,
+        live: &BTreeSet<String>,
+    ) -> Result<(), ProviderError> {
+        for arn in wanted.difference(live) {
+            self.calls
+                .call("AttachRolePolicy", || {
+                    self.client.attach_role_policy().role_name(role_name).policy_arn(arn).send()
+                })
+                .await?;
+        }
+        for arn in live.difference(wanted) {
+            let detached = self
+                .calls
+                .call("DetachRolePolicy", || {
+                    self.client.detach_role_policy().role_name(role_name).policy_arn(arn).send()
+                })
+                .await;
+            deleted(detached)?;
+        }
+        Ok(())
     }
 
     async fn inline_policies(&self, role_name: &str) -> Result<BTreeMap<String, String>, ProviderError> {
@@ -259,6 +301,7 @@ impl Handler<RoleSpec> for Roles {
         for removed in live.policies.keys().filter(|k| !wanted.policies.contains_key(*k)) {
             self.delete_policy(&name, removed).await?;
         }
+        self.attach_policies(&name, &wanted.managed_policies, &live.managed_policies).await?;
         Ok(())
     }
 
@@ -268,21 +311,8 @@ impl Handler<RoleSpec> for Roles {
         for policy in self.inline_policy_names(&name).await? {
             self.delete_policy(&name, &policy).await?;
         }
-        let attached = self
-            .calls
-            .all_pages(
-                "ListAttachedRolePolicies",
-                |marker| self.client.list_attached_role_policies().role_name(&name).set_marker(marker).send(),
-                |out| (out.attached_policies.unwrap_or_default(), out.marker),
-            )
-            .await;
-        for policy in found(attached)?.unwrap_or_default() {
-            let Some(arn) = policy.policy_arn else { continue };
-            let detached = self
-                .calls
-                .call("DetachRolePolicy", || self.client.detach_role_policy().role_name(&name).policy_arn(&arn).send())
-                .await;
-            deleted(detached)?;
+        if let Some(attached) = found(self.attached_policies(&name).await)? {
+            self.attach_policies(&name, &BTreeSet::new(), &attached).await?;
         }
         deleted(self.calls.call("DeleteRole", || self.client.delete_role().role_name(&name).send()).await)
     }

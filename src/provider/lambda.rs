@@ -2,7 +2,7 @@
 //! among those named `<stack>-…` and owned by its tags; its id is its ARN. Permissions live in
 //! the function's resource policy as statements `authdemo-…`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use aws_sdk_lambda::Client;
@@ -78,7 +78,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, name: &str, fun
         "Principal": { "Service": "lambda.amazonaws.com" },
         "Action": "sts:AssumeRole",
     })]);
-    let role_spec = RoleSpec { trust_policy: trust, policies };
+    let role_spec = RoleSpec { trust_policy: trust, policies, managed_policies: BTreeSet::new() };
     state.resources.push(DesiredResource::of(role.clone(), &role_spec, Vec::new()));
     let address = Address::new(ResourceKind::Function, name);
     let spec = FunctionSpec {

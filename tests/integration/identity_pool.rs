@@ -219,3 +219,34 @@ async fn a_second_region_is_refused_before_it_can_take_over_the_global_roles() {
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
     assert!(role(&role_name).await.is_none());
 }
+
+#[tokio::test]
+async fn a_managed_policy_attached_by_hand_is_drift_that_apply_detaches() {
+    let stack = unique_stack("managed");
+    let file = StackFile::new(&format!(
+        "stack: {stack}\nuser_pool:\n  clients:\n    web: {{}}\nidentity_pool:\n  clients: [web]\n"
+    ));
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated();
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    let iam = emulator().iam();
+    let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    let policy = iam
+        .create_policy()
+        .policy_name(format!("{stack}-admin"))
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .unwrap();
+    let arn = policy.policy().unwrap().arn().unwrap().to_string();
+    let role_name = format!("{stack}-authenticated");
+    iam.attach_role_policy().role_name(&role_name).policy_arn(&arn).send().await.unwrap();
+
+    let planned = run(&["plan", "--detailed-exitcode"]).run().expect_code(2);
+    assert!(planned.stdout.contains("managed_policies"), "{}", planned.stdout);
+    assert!(planned.stdout.contains(&arn), "{}", planned.stdout);
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    role(&role_name).await.expect("the role and no managed policy on it");
+    run(&["plan", "--detailed-exitcode"]).run().expect_code(0);
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+    iam.delete_policy().policy_arn(&arn).send().await.unwrap();
+}
