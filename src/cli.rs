@@ -135,6 +135,9 @@ pub struct ApplyArgs {
     /// Allow replacing this resource even though replacing it loses data (repeatable).
     #[arg(long, value_name = "ADDRESS")]
     pub allow_replace: Vec<Address>,
+    /// Allow deleting this resource, removed from the file, although it holds data (repeatable).
+    #[arg(long, value_name = "ADDRESS")]
+    pub allow_delete: Vec<Address>,
     /// Take over the same-named resource that has no ownership tags (repeatable).
     #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file")]
     pub adopt: Vec<Address>,

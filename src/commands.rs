@@ -95,6 +95,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
     }
     print_plan(&plan, args.output);
     guard(&plan, &args.allow_replace)?;
+    refuse_data_loss(&plan, &args.allow_delete)?;
     let approved = args.auto_approve || saved.is_some();
     execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
 }
@@ -131,6 +132,19 @@ async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCo
         OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses, before anything starts, an apply that would delete a resource holding data because
+/// the file no longer names it, unless `--allow-delete` names it.
+fn refuse_data_loss(plan: &Plan, allow_delete: &[Address]) -> anyhow::Result<()> {
+    let refused = plan.refused_deletions(allow_delete);
+    let Some(change) = refused.first() else { return Ok(()) };
+    bail!(
+        "refusing to delete {address}: the stack file no longer names it, and deleting it deletes every user in it{notes}; \
+         nothing was changed.\n  If that is what you want, run again with --allow-delete {address}",
+        address = change.address,
+        notes = change.notes.iter().map(|n| format!(" ({n})")).collect::<String>()
+    )
 }
 
 /// Refuses, before anything starts, a plan that would lose data without `--allow-replace`,

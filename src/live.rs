@@ -23,13 +23,15 @@ pub struct LiveResource {
     pub attributes: Attributes,
     /// The resources it lives in (its parent).
     pub depends_on: Vec<Address>,
+    /// What it holds that users made and that deleting it loses, e.g. `3 users`.
+    pub holds: Option<String>,
 }
 
 impl LiveResource {
     /// The live resource at `address` with physical id `id` and the fields of `spec`; what it
     /// depends on is filled in by [`LiveState::link`].
     pub fn of<S: Spec>(address: Address, id: String, spec: &S) -> Self {
-        Self { address, id, attributes: spec.to_attributes(), depends_on: Vec::new() }
+        Self { address, id, attributes: spec.to_attributes(), depends_on: Vec::new(), holds: None }
     }
 }
 
@@ -190,12 +192,14 @@ mod tests {
             id: "arn:function".into(),
             attributes: Attributes::from([("role".to_string(), text(reference(&role)))]),
             depends_on: Vec::new(),
+            holds: None,
         });
         live.insert(LiveResource {
             address: role.clone(),
             id: "arn:role".into(),
             attributes: Attributes::from([("policies".to_string(), policy)]),
             depends_on: Vec::new(),
+            holds: None,
         });
         live.link();
         assert_eq!(live.resources[&function].depends_on, std::slice::from_ref(&role), "the role reference wins");

@@ -187,6 +187,7 @@ mod tests {
                 id: id.into(),
                 attributes: crate::resource::Attributes::new(),
                 depends_on: Vec::new(),
+                holds: None,
             });
         }
         let outputs = Outputs::collect(&stack, &live);

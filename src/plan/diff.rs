@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Action, FieldChange, Plan, Reason, ResourceChange};
 use crate::graph::Graph;
-use crate::live::LiveState;
+use crate::live::{LiveResource, LiveState};
 use crate::resource::{Address, Attributes, DesiredState, FieldRule, Value, references, rule_of};
 
 /// Plans the changes that make `live` match `desired`.
@@ -36,7 +36,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
             before: existing.map(|e| e.attributes.clone()),
             after: Some(wanted.attributes.clone()),
             depends_on: wanted.depends_on.clone(),
-            notes: write_only_notes(wanted.rules, &wanted.attributes, existing.is_some()),
+            notes: notes(wanted.rules, &wanted.attributes, existing, action),
             adopt,
         };
         changes.insert(resource, change);
@@ -100,7 +100,7 @@ fn choose_action(
     (Action::NoOp, Reason::Matches)
 }
 
-fn deletion(resource: &crate::live::LiveResource, reason: Reason) -> ResourceChange {
+fn deletion(resource: &LiveResource, reason: Reason) -> ResourceChange {
     ResourceChange {
         address: resource.address.clone(),
         action: Action::Delete,
@@ -110,7 +110,7 @@ fn deletion(resource: &crate::live::LiveResource, reason: Reason) -> ResourceCha
         before: Some(resource.attributes.clone()),
         after: None,
         depends_on: resource.depends_on.clone(),
-        notes: Vec::new(),
+        notes: lost_data(resource).into_iter().collect(),
         adopt: false,
     }
 }
@@ -157,12 +157,28 @@ fn only_adds(before: Option<&Value>, after: &Value) -> bool {
     }
 }
 
-fn write_only_notes(rules: &[(&str, FieldRule)], desired: &Attributes, exists: bool) -> Vec<String> {
-    desired
+/// What the reviewer should know: write-only fields not compared, and the data a replacement
+/// loses.
+fn notes(
+    rules: &[(&str, FieldRule)],
+    desired: &Attributes,
+    existing: Option<&LiveResource>,
+    action: Action,
+) -> Vec<String> {
+    let mut notes: Vec<String> = desired
         .keys()
-        .filter(|field| exists && rule_of(rules, field) == FieldRule::WriteOnly)
+        .filter(|field| existing.is_some() && rule_of(rules, field) == FieldRule::WriteOnly)
         .map(|field| format!("{field} is set on create only: AWS cannot hand it back, so it is not compared"))
-        .collect()
+        .collect();
+    if action == Action::Replace {
+        notes.extend(existing.and_then(lost_data));
+    }
+    notes
+}
+
+/// The note on what deleting `resource` loses, if it holds data.
+fn lost_data(resource: &LiveResource) -> Option<String> {
+    resource.holds.as_ref().map(|holds| format!("deleting it deletes its {holds}"))
 }
 
 /// Addresses with their dependencies first.

@@ -174,6 +174,15 @@ impl Plan {
             .collect()
     }
 
+    /// The deletions (of resources removed from the file) that lose data and are not in
+    /// `allowed`.
+    pub fn refused_deletions(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Delete && c.address.kind.holds_data() && !allowed.contains(&c.address))
+            .collect()
+    }
+
     /// The replacements of resources that hold data and are not in `allowed`.
     pub fn refused_replacements(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
         self.changes

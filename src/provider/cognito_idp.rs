@@ -180,7 +180,12 @@ impl UserPools {
         let address = user_pool_address();
         let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
         let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
-        live.insert(LiveResource::of(address, pool_id.clone(), &pool_spec(&pool)));
+        let users = pool.estimated_number_of_users();
+        let holds = format!("{users} user{}", if users == 1 { "" } else { "s" });
+        live.insert(LiveResource {
+            holds: Some(holds),
+            ..LiveResource::of(address, pool_id.clone(), &pool_spec(&pool))
+        });
         if let Some(domain) = pool.domain().filter(|d| !d.is_empty()) {
             let address = Address::new(ResourceKind::UserPoolDomain, "main");
             live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));

@@ -296,3 +296,26 @@ async fn deletion_protection_stops_destroy_before_anything_is_deleted() {
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
     assert!(stack_pool(&cognito, &stack).await.is_none());
 }
+
+#[tokio::test]
+async fn removing_the_user_pool_from_the_file_needs_allow_delete_and_says_how_many_users_go() {
+    let stack = unique_stack("rmpool");
+    let cognito = emulator().cognito();
+    let file = StackFile::new(&stack_text(&stack, 8, &format!("{stack}-d"), &["web"]));
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated().env("DEMO_USER_PASSWORD", PASSWORD);
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+
+    file.write(&format!("stack: {stack}\n"));
+    let planned = run(&["plan"]).run().expect_code(0);
+    assert!(planned.stdout.contains("- user_pool.main"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("deleting it deletes its 1 user"), "{}", planned.stdout);
+    let refused = run(&["apply", "--auto-approve"]).run().expect_code(1);
+    assert!(refused.stderr.contains("refusing to delete user_pool.main"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-delete user_pool.main"), "{}", refused.stderr);
+    let mutating: Vec<String> = refused.calls().into_iter().filter(|op| !is_read_only(op)).collect();
+    assert!(mutating.is_empty(), "nothing is touched: {mutating:?}");
+    assert!(stack_pool(&cognito, &stack).await.is_some(), "the pool and its users stay");
+
+    run(&["apply", "--auto-approve", "--allow-delete", "user_pool.main"]).run().expect_code(0);
+    assert!(pools_named(&cognito, &stack).await.is_empty());
+}

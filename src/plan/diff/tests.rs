@@ -48,7 +48,7 @@ fn live(resources: Vec<(Address, Attributes)>) -> LiveState {
     let mut state = LiveState { target, ..LiveState::default() };
     for (address, attributes) in resources {
         let depends_on = if address == user_pool_address() { vec![] } else { vec![user_pool_address()] };
-        state.insert(LiveResource { id: format!("id-{}", address.name), address, attributes, depends_on });
+        state.insert(LiveResource { id: format!("id-{}", address.name), address, attributes, depends_on, holds: None });
     }
     state
 }
