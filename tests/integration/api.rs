@@ -370,3 +370,24 @@ fn a_name_another_stack_owns_is_a_conflict_naming_that_stack_with_no_adopt_hint(
     other.run(&["apply", "--auto-approve"]).expect_code(1);
     owner.run(&["destroy", "--auto-approve"]).expect_code(0);
 }
+
+#[test]
+fn moving_a_route_to_a_function_added_in_the_same_apply_works_in_one_apply() {
+    let stack = unique_stack("move");
+    let function =
+        |name: &str| format!("  {name}:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: code\n");
+    let text = |functions: &str, target: &str| {
+        format!(
+            "stack: {stack}\nfunctions:\n{functions}api:\n  stage: v1\n  routes:\n    GET /x: {{ function: {target} }}\n"
+        )
+    };
+    let project = Project::new(&text(&function("f1"), "f1"));
+    project.run(&["apply", "--auto-approve"]).expect_code(0);
+    project.file.write(&text(&(function("f1") + &function("f2")), "f2"));
+    project.run(&["apply", "--auto-approve"]).expect_code(0);
+    let planned = project.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(planned.code, 0, "one apply is enough:\n{}", planned.stdout);
+    let sources = tokio::runtime::Runtime::new().unwrap().block_on(permissions(&format!("{stack}-f2")));
+    assert_eq!(sources.len(), 1, "f2 may be invoked for GET /x: {sources:?}");
+    project.run(&["destroy", "--auto-approve"]).expect_code(0);
+}

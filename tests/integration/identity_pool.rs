@@ -250,3 +250,16 @@ async fn a_managed_policy_attached_by_hand_is_drift_that_apply_detaches() {
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
     iam.delete_policy().policy_arn(&arn).send().await.unwrap();
 }
+
+#[test]
+fn several_trusted_clients_replan_to_nothing() {
+    let stack = unique_stack("clients");
+    let file = StackFile::new(&format!(
+        "stack: {stack}\nuser_pool:\n  clients:\n    spa: {{}}\n    mobile: {{}}\n    web: {{}}\nidentity_pool:\n  clients: [spa, mobile, web]\n"
+    ));
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated();
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    let planned = run(&["plan", "--detailed-exitcode"]).run();
+    assert_eq!(planned.code, 0, "the set of clients converges:\n{}", planned.stdout);
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+}
