@@ -457,6 +457,33 @@ def patch_apigateway():
             raise ConflictException(f"Usage Plan {usage_plan_id} already has API key {payload['keyId']}")
         return original_create_plan_key(self, usage_plan_id, payload)
 
+    original_create_deployment = models.RestAPI.create_deployment
+
+    def create_deployment(self, name, description, stage_variables=None):
+        # A deployment is a snapshot of the API's methods: what the stage serves until the next
+        # one, whatever happens to the methods meanwhile. GetDeployment hands it back with
+        # embed=apisummary, as AWS does.
+        deployment = original_create_deployment(self, name, description, stage_variables)
+        summary = {}
+        for resource in self.resources.values():
+            for method_type, method in resource.resource_methods.items():
+                summary.setdefault(resource.get_path(), {})[method_type] = {
+                    "authorizationType": method.authorization_type or "NONE",
+                    "apiKeyRequired": bool(method.api_key_required),
+                }
+        deployment.api_summary = summary
+        return deployment
+
+    def get_deployment(self):
+        parts = self.path.split("/")
+        deployment = self.backend.get_deployment(parts[2], parts[4])
+        described = deployment.to_json()
+        if "apisummary" in self.querystring.get("embed", []):
+            described["apiSummary"] = getattr(deployment, "api_summary", {})
+        return json.dumps(described)
+
+    models.RestAPI.create_deployment = create_deployment
+    response.get_deployment = get_deployment
     models.UsagePlan.apply_patch_operations = usage_plan_patch
     backend.delete_usage_plan = delete_usage_plan
     backend.create_usage_plan_key = create_usage_plan_key

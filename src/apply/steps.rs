@@ -8,6 +8,21 @@ use crate::plan::{Action, Plan, ResourceChange};
 use crate::resource::Address;
 use crate::step::{Operation, Step};
 
+/// A create or update that snapshots its container (a stage's deployment) runs after every
+/// other step on what lives in that container, deletes included.
+fn order_snapshots(graph: &mut Graph<Step>, work: &BTreeMap<Step, ResourceChange>) {
+    let snapshots =
+        work.keys().filter(|s| s.operation != Operation::Delete && s.address.kind.snapshots_its_container());
+    for snapshot in snapshots {
+        let Some(container) = snapshot.address.container() else { continue };
+        let inside =
+            work.keys().filter(|s| !s.address.kind.snapshots_its_container() && s.address.lives_in(&container));
+        for step in inside {
+            graph.add_edge(step.clone(), snapshot.clone());
+        }
+    }
+}
+
 /// The steps of `plan` with their ordering, and the change each step carries out.
 pub fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, ResourceChange>), CycleError> {
     let mut graph = Graph::default();
@@ -43,6 +58,7 @@ pub fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, ResourceChange>
             }
         }
     }
+    order_snapshots(&mut graph, &work);
     graph.topological_order()?;
     Ok((graph, work))
 }

@@ -1,7 +1,7 @@
 //! API Gateway REST APIs: the API (found by name, owned by tags), its paths, methods with Lambda
 //! proxy integrations, and the stage whose deployment carries the route table's fingerprint.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{
@@ -60,6 +60,10 @@ spec! {
     pub(super) struct StageSpec for ApiStage {
         /// The fingerprint of the route table the deployment was made from.
         routes_fingerprint: String,
+        /// What the deployment serves, by route (`METHOD /path`): its authorization and whether
+        /// it needs an API key. Read from the deployment itself, so a method changed and
+        /// deployed by hand shows here even when the fingerprint matches.
+        served: BTreeMap<String, String>,
         /// The deployment the stage serves (live only).
         deployment_id: Option<String>,
     }
@@ -117,7 +121,12 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
         state.resources.push(DesiredResource::of(permission_address, &permission, vec![function, rest_api.clone()]));
         routes.push(address);
     }
-    let stage = StageSpec { routes_fingerprint: routes_fingerprint(&api.routes), deployment_id: None };
+    let served = api
+        .routes
+        .iter()
+        .map(|route| (route.key(), serving(if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }, route.api_key)))
+        .collect();
+    let stage = StageSpec { routes_fingerprint: routes_fingerprint(&api.routes), served, deployment_id: None };
     state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
     let invocable: Vec<String> = api
         .routes
@@ -126,6 +135,11 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
         .map(|r| target.arn("execute-api", &format!("{api_ref}/{}/{}", api.stage, arn_route(r))))
         .collect();
     grant_invoke(state, invocable);
+}
+
+/// How a deployment serves one route, as [`StageSpec::served`] writes it.
+fn serving(authorization: &str, api_key_required: bool) -> String {
+    if api_key_required { format!("{authorization} + API key") } else { authorization.to_string() }
 }
 
 /// Every path of the routes and all their parents, sorted (parents first).
@@ -287,20 +301,28 @@ impl RestApis {
         for stage in stages.item() {
             let Some(name) = stage.stage_name() else { continue };
             let deployment_id = stage.deployment_id().map(str::to_string);
-            let description = match &deployment_id {
-                Some(id) => {
-                    let deployment = self
-                        .calls
+            let deployment = match &deployment_id {
+                Some(id) => found(
+                    self.calls
                         .call("GetDeployment", || {
-                            self.client.get_deployment().rest_api_id(api_id).deployment_id(id).send()
+                            self.client
+                                .get_deployment()
+                                .rest_api_id(api_id)
+                                .deployment_id(id)
+                                .embed("apisummary")
+                                .send()
                         })
-                        .await;
-                    found(deployment)?.and_then(|d| d.description).unwrap_or_default()
-                }
-                None => String::new(),
+                        .await,
+                )?,
+                None => None,
             };
+            let description = deployment.as_ref().and_then(|d| d.description()).unwrap_or_default();
             let fingerprint = description.strip_prefix(FINGERPRINT_PREFIX).unwrap_or("(not deployed by authdemo)");
-            let spec = StageSpec { routes_fingerprint: fingerprint.to_string(), deployment_id };
+            let spec = StageSpec {
+                routes_fingerprint: fingerprint.to_string(),
+                served: deployment.as_ref().map(served_by).unwrap_or_default(),
+                deployment_id,
+            };
             // The stage serves the routes: it goes before them when the stack is torn down.
             let mut resource = LiveResource::of(Address::new(ResourceKind::ApiStage, name), name.to_string(), &spec);
             resource.depends_on.extend(routes.iter().cloned());
@@ -606,6 +628,20 @@ impl Handler<StageSpec> for RestApis {
             _ => Ok(()),
         }
     }
+}
+
+/// What a deployment serves, from its API summary (path → method → settings).
+fn served_by(
+    deployment: &aws_sdk_apigateway::operation::get_deployment::GetDeploymentOutput,
+) -> BTreeMap<String, String> {
+    let mut served = BTreeMap::new();
+    for (path, methods) in deployment.api_summary().into_iter().flatten() {
+        for (method, snapshot) in methods {
+            let authorization = snapshot.authorization_type().unwrap_or("NONE");
+            served.insert(format!("{method} {path}"), serving(authorization, snapshot.api_key_required()));
+        }
+    }
+    served
 }
 
 /// A patch operation replacing `path` with `value`.

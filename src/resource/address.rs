@@ -67,6 +67,15 @@ macro_rules! define_kinds {
 
 crate::kinds::with_kinds!(define_kinds);
 
+impl ResourceKind {
+    /// Whether creating or updating a resource of this kind takes a snapshot of what lives in
+    /// its container (a stage deploys the API's current methods): it then runs after every other
+    /// change to what lives there.
+    pub fn snapshots_its_container(self) -> bool {
+        matches!(self, Self::ApiStage)
+    }
+}
+
 impl fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -103,6 +112,20 @@ impl Address {
             ResourceKind::LambdaPermission => None,
             kind => kind.parent_kind().map(|parent| Address::new(parent, "main")),
         }
+    }
+}
+
+impl Address {
+    /// Whether this resource lives, directly or deeper, in `ancestor`.
+    pub fn lives_in(&self, ancestor: &Address) -> bool {
+        let mut next = self.container();
+        while let Some(container) = next {
+            if container == *ancestor {
+                return true;
+            }
+            next = container.container();
+        }
+        false
     }
 }
 

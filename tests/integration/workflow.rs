@@ -279,3 +279,44 @@ async fn an_interrupted_apply_or_destroy_is_finished_by_the_next_run() {
         assert!(apis.items().iter().all(|a| a.name() != Some(stack.as_str())), "after {signal}");
     }
 }
+
+#[tokio::test]
+async fn a_drifted_deployment_is_redeployed_once_its_methods_are_fixed() {
+    let stack = unique_stack("served");
+    let file = project(&api_stack(&stack, 8));
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    let gateway = emulator().apigateway();
+    let apis = gateway.get_rest_apis().send().await.unwrap();
+    let api = apis.items().iter().find(|a| a.name() == Some(stack.as_str())).unwrap().id().unwrap().to_string();
+    let resources = gateway.get_resources().rest_api_id(&api).send().await.unwrap();
+    let closed = resources.items().iter().find(|r| r.path() == Some("/closed")).unwrap().id().unwrap().to_string();
+    // By hand: the protected route opened, a method added, and both deployed to the stage.
+    let patch = PatchOperation::builder().op(Op::Replace).path("/authorizationType").value("NONE").build();
+    let method = gateway.update_method().rest_api_id(&api).resource_id(&closed).http_method("GET");
+    method.patch_operations(patch).send().await.unwrap();
+    let extra = gateway.put_method().rest_api_id(&api).resource_id(&closed).http_method("POST");
+    extra.authorization_type("NONE").send().await.unwrap();
+    let integration = gateway.put_integration().rest_api_id(&api).resource_id(&closed).http_method("POST");
+    integration.r#type(aws_sdk_apigateway::types::IntegrationType::Mock).send().await.unwrap();
+    let deployment = gateway.create_deployment().rest_api_id(&api).send().await.unwrap();
+    let to_it = PatchOperation::builder().op(Op::Replace).path("/deploymentId").value(deployment.id().unwrap()).build();
+    gateway.update_stage().rest_api_id(&api).stage_name("live").patch_operations(to_it).send().await.unwrap();
+
+    let planned = run(&file, &["plan", "--detailed-exitcode"]).expect_code(2);
+    assert!(planned.stdout.contains("~ api_stage.live"), "the stage serves the drift: {}", planned.stdout);
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    let stage = gateway.get_stage().rest_api_id(&api).stage_name("live").send().await.unwrap();
+    let served = gateway
+        .get_deployment()
+        .rest_api_id(&api)
+        .deployment_id(stage.deployment_id().unwrap())
+        .embed("apisummary")
+        .send()
+        .await
+        .unwrap();
+    let summary = served.api_summary().unwrap();
+    assert_eq!(summary["/closed"].keys().collect::<Vec<_>>(), ["GET"], "the hand-made method is not served");
+    assert_eq!(summary["/closed"]["GET"].authorization_type(), Some("AWS_IAM"));
+    run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
+    run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+}
