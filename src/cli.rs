@@ -124,7 +124,7 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub stack: StackArgs,
     /// Apply exactly this saved plan (from `plan --out`) instead of planning anew.
-    #[arg(value_name = "PLANFILE", conflicts_with_all = ["file", "vars"])]
+    #[arg(value_name = "PLANFILE", conflicts_with = "vars")]
     pub plan_file: Option<PathBuf>,
     /// Apply without asking (required without a terminal, e.g. in CI).
     #[arg(long)]

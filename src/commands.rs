@@ -18,7 +18,7 @@ use crate::plan::{Plan, plan, plan_destroy};
 use crate::provider::{Applier, AwsProvider, ConnectOptions, desired_state, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{Address, DesiredState, Target};
-use crate::saved_plan::SavedPlan;
+use crate::saved_plan::{SavedPlan, check_destination};
 use crate::stack::{Diagnostic, Diagnostics, LoadOptions, Location, Stack, parse};
 
 /// Exit code when `plan --detailed-exitcode` finds changes.
@@ -61,6 +61,9 @@ fn validate(args: &StackArgs) -> anyhow::Result<ExitCode> {
 /// `authdemo plan`: prints (and with `--out` saves) the changes; exit 2 with changes under
 /// `--detailed-exitcode`.
 async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    if let Some(out) = &args.out {
+        check_destination(out, &args.stack.file)?;
+    }
     let (stack, text) = read_stack(&args.stack.file, &args.stack.vars)?;
     let (provider, desired) = connect(global, &stack).await?;
     let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
@@ -84,7 +87,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
         require_approval_path(args.auto_approve, "apply")?;
     }
     let (file, vars, adopt) = match &saved {
-        Some(saved) => (saved.stack_file.clone(), saved.vars.clone(), saved.adopt()?),
+        Some(saved) => (saved.stack_file(&args.stack.file), saved.vars.clone(), saved.adopt()?),
         None => (args.stack.file.clone(), args.stack.vars.clone(), args.adopt.clone()),
     };
     let (stack, text) = read_stack(&file, &vars)?;

@@ -22,7 +22,7 @@ pub struct SavedPlan {
     pub kind: String,
     /// The format version.
     pub format_version: u32,
-    /// The stack file as it was named.
+    /// The stack file's absolute path when the plan was made.
     pub stack_file: PathBuf,
     /// SHA-256 (hex) of the stack file's text.
     pub stack_file_sha256: String,
@@ -64,9 +64,37 @@ pub enum SavedPlanError {
         /// Account and region now.
         actual: String,
     },
-    /// The live state no longer matches.
-    #[error("the plan is stale: AWS changed since it was made, and nothing was changed:\n{}\n  Review the new changes with `authdemo plan --out FILE`, then apply that file", .0.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]
+    /// The live state, or the local files the stack file names (function code), no longer match.
+    #[error("the plan is stale: what it was made from changed since, and nothing was changed:\n{}\n  Review the new changes with `authdemo plan --out FILE`, then apply that file", .0.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]
     Stale(Vec<String>),
+    /// `plan --out` names a file that is not a saved plan (the stack file, say).
+    #[error(
+        "refusing to write the plan to {path}: {problem}; nothing was written.\n  Name a new file, e.g. --out plan.json"
+    )]
+    BadDestination {
+        /// The `--out` file.
+        path: String,
+        /// Why it is not one to overwrite.
+        problem: &'static str,
+    },
+}
+
+/// Refuses an `--out` file that is the stack file or an existing file that is not a saved plan,
+/// before anything is planned.
+pub fn check_destination(out: &Path, stack_file: &Path) -> Result<(), SavedPlanError> {
+    let bad = |problem| Err(SavedPlanError::BadDestination { path: out.display().to_string(), problem });
+    if !out.exists() {
+        return Ok(());
+    }
+    let same =
+        |a: &Path, b: &Path| std::fs::canonicalize(a).ok().is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a));
+    if same(out, stack_file) {
+        return bad("it is the stack file");
+    }
+    match SavedPlan::read(out) {
+        Ok(_) => Ok(()),
+        Err(_) => bad("it exists and is not an authdemo saved plan"),
+    }
 }
 
 /// SHA-256 (hex) of a stack file's text.
@@ -80,7 +108,7 @@ impl SavedPlan {
         Self {
             kind: KIND.into(),
             format_version: FORMAT_VERSION,
-            stack_file: stack_file.to_path_buf(),
+            stack_file: std::fs::canonicalize(stack_file).unwrap_or_else(|_| stack_file.to_path_buf()),
             stack_file_sha256: file_hash(text),
             vars: vars.to_vec(),
             adopt: adopt.iter().map(ToString::to_string).collect(),
@@ -103,6 +131,13 @@ impl SavedPlan {
             )));
         }
         Ok(saved)
+    }
+
+    /// The stack file to apply the plan with: `given` (`-f`, e.g. in another checkout) when it
+    /// holds the text the plan was made from, else the path the plan recorded.
+    pub fn stack_file(&self, given: &Path) -> PathBuf {
+        let matches = std::fs::read_to_string(given).is_ok_and(|text| file_hash(&text) == self.stack_file_sha256);
+        if matches { given.to_path_buf() } else { self.stack_file.clone() }
     }
 
     /// The `--adopt` addresses the plan was made with.
@@ -147,23 +182,19 @@ fn differences(saved: &Value, now: &Value) -> Vec<String> {
     for (address, was) in &saved {
         match now.iter().find(|(a, _)| a == address) {
             None => lines.push(format!("{address}: no longer part of the plan")),
-            Some((_, is)) if is["action"] != was["action"] => lines.push(format!(
-                "{address}: was to {}, now {}",
-                was["action"].as_str().unwrap_or_default(),
-                is["action"].as_str().unwrap_or_default()
-            )),
             Some((_, is)) if is != was => {
-                let fields = |c: &Value| c["before"].clone();
-                let changed: Vec<String> = match (fields(was), fields(is)) {
-                    (Value::Object(a), Value::Object(b)) => b
-                        .iter()
-                        .filter(|(k, v)| a.get(*k) != Some(*v))
-                        .map(|(k, v)| format!("{k} is now {v}"))
-                        .collect(),
-                    _ => vec!["its live state changed".to_string()],
-                };
-                let detail = if changed.is_empty() { "its live state changed".to_string() } else { changed.join(", ") };
-                lines.push(format!("{address}: {detail}"));
+                let mut changed = changed_fields(&was["after"], &is["after"], "changed here (local files) to", "");
+                changed.extend(changed_fields(&was["before"], &is["before"], "is now", " in AWS"));
+                let action = |c: &Value| c["action"].as_str().unwrap_or_default().to_string();
+                let mut detail = Vec::new();
+                if is["action"] != was["action"] {
+                    detail.push(format!("was to {}, now {}", action(was), action(is)));
+                }
+                if changed.is_empty() && detail.is_empty() {
+                    detail.push("its live state changed".to_string());
+                }
+                detail.extend(changed);
+                lines.push(format!("{address}: {}", detail.join(", ")));
             }
             Some(_) => {}
         }
@@ -174,6 +205,15 @@ fn differences(saved: &Value, now: &Value) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `FIELD WHAT VALUE WHERE` for each field of `now` that differs from `was` (two attribute objects).
+fn changed_fields(was: &Value, now: &Value, what: &str, place: &str) -> Vec<String> {
+    let Value::Object(now) = now else { return Vec::new() };
+    now.iter()
+        .filter(|(field, value)| was.get(field.as_str()) != Some(*value))
+        .map(|(field, value)| format!("{field} {what} {value}{place}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -187,18 +227,21 @@ mod tests {
         let saved = json!([
             { "address": "user_pool.main", "action": "update", "before": { "min": 8 } },
             { "address": "api_stage.v1", "action": "no_op", "before": { "fp": "a" } },
+            { "address": "function.api", "action": "no_op", "after": { "code_sha256": "old" } },
             { "address": "gone.x", "action": "create" },
         ]);
         let now = json!([
             { "address": "user_pool.main", "action": "update", "before": { "min": 10 } },
             { "address": "api_stage.v1", "action": "update", "before": { "fp": "b" } },
+            { "address": "function.api", "action": "no_op", "after": { "code_sha256": "new" } },
             { "address": "new.y", "action": "delete" },
         ]);
         assert_eq!(
             differences(&saved, &now),
             [
-                "user_pool.main: min is now 10",
-                "api_stage.v1: was to no_op, now update",
+                "user_pool.main: min is now 10 in AWS",
+                "api_stage.v1: was to no_op, now update, fp is now \"b\" in AWS",
+                "function.api: code_sha256 changed here (local files) to \"new\"",
                 "gone.x: no longer part of the plan",
                 "new.y: new in the plan (delete)",
             ]

@@ -320,3 +320,36 @@ async fn a_drifted_deployment_is_redeployed_once_its_methods_are_fixed() {
     run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
     run(&file, &["destroy", "--auto-approve"]).expect_code(0);
 }
+
+#[test]
+fn saved_plans_refuse_bad_destinations_travel_between_directories_and_name_local_changes() {
+    let stack = unique_stack("saved2");
+    let file = project(&api_stack(&stack, 8));
+    let stack_text = std::fs::read_to_string(file.path()).unwrap();
+    let stack_path = file.path().to_str().unwrap().to_string();
+    let refused = run(&file, &["plan", "--out", &stack_path]).expect_code(1);
+    assert!(refused.stderr.contains("it is the stack file"), "{}", refused.stderr);
+    assert_eq!(std::fs::read_to_string(file.path()).unwrap(), stack_text, "the stack file is untouched");
+    let notes = file.path().with_file_name("notes.txt");
+    std::fs::write(&notes, "mine\n").unwrap();
+    let refused = run(&file, &["plan", "--out", notes.to_str().unwrap()]).expect_code(1);
+    assert!(refused.stderr.contains("not an authdemo saved plan"), "{}", refused.stderr);
+    assert!(refused.calls().is_empty(), "refused before any AWS call");
+
+    // Planned with a relative path in the stack's directory, applied from elsewhere.
+    let dir = file.path().parent().unwrap().to_path_buf();
+    let planned = authdemo(&["plan", "-f", "stack.yaml", "--out", "plan.json"]).current_dir(&dir).emulated().run();
+    planned.expect_code(0);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan_path = dir.join("plan.json");
+    authdemo(&["apply", plan_path.to_str().unwrap()]).current_dir(elsewhere.path()).emulated().run().expect_code(0);
+
+    // A local code change after the plan was saved is named as such.
+    file.write(&api_stack(&stack, 10));
+    run(&file, &["plan", "--out", plan_path.to_str().unwrap()]).expect_code(0);
+    std::fs::write(dir.join("code/api.js"), "exports.handler = async () => ({ statusCode: 204 });\n").unwrap();
+    let stale = authdemo(&["apply", plan_path.to_str().unwrap()]).emulated().run().expect_code(1);
+    assert!(stale.stderr.contains("function.api: was to no_op, now update"), "{}", stale.stderr);
+    assert!(stale.stderr.contains("code_sha256 changed here (local files)"), "{}", stale.stderr);
+    run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+}

@@ -75,6 +75,12 @@ impl Authdemo {
         self
     }
 
+    /// Runs in `dir` instead of the test's working directory.
+    pub(crate) fn current_dir(mut self, dir: &Path) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
     /// Removes an environment variable for the run.
     pub(crate) fn env_remove(mut self, key: &str) -> Self {
         self.command.env_remove(key);
