@@ -1,8 +1,12 @@
 //! Validation diagnostics: what is wrong with a stack file, where (file:line:column and field
 //! path) and what to do about it. All of a file's diagnostics are collected and reported at once.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
+
+/// How many characters of a quoted value a diagnostic shows; a longer one is cut and ends in `…`.
+const QUOTED_VALUE_CHARS: usize = 60;
 
 /// A 1-based position in the stack file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -24,6 +28,29 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic whose quoted values (the text between backticks, in the message and the hint)
+    /// are cut to [`QUOTED_VALUE_CHARS`]: a 100 KB value in the file must not make a 100 KB error.
+    pub(super) fn new(location: Location, path: &str, message: &str, hint: Option<&str>) -> Self {
+        Self { location, path: path.to_string(), message: clip_quoted(message), hint: hint.map(clip_quoted) }
+    }
+}
+
+/// `text` with every `` `quoted` `` value longer than [`QUOTED_VALUE_CHARS`] cut short.
+fn clip_quoted(text: &str) -> String {
+    let parts: Vec<Cow<'_, str>> =
+        text.split('`').enumerate().map(|(i, part)| if i % 2 == 1 { clip(part) } else { part.into() }).collect();
+    parts.join("`")
+}
+
+/// `value` cut to [`QUOTED_VALUE_CHARS`] characters plus `…`, if it is longer.
+fn clip(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(QUOTED_VALUE_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]).into(),
+        None => value.into(),
+    }
 }
 
 /// Every problem found in one stack file; the error `load` returns.

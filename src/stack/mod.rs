@@ -192,12 +192,8 @@ fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {
         E::UnexpectedTag(m) => (Some(*m), "YAML tags (!name) are not supported in stack files".to_string()),
         E::MappingKeyMustBeScalar(m) => (Some(*m), "mapping keys must be plain values".to_string()),
     };
-    Diagnostic {
-        location: marker.map_or(Location { line: 1, column: 1 }, |m| Location { line: m.line(), column: m.column() }),
-        path: String::new(),
-        message,
-        hint: Some(hint.into()),
-    }
+    let location = marker.map_or(Location { line: 1, column: 1 }, |m| Location { line: m.line(), column: m.column() });
+    Diagnostic::new(location, "", &message, Some(hint))
 }
 
 fn is_stack_name(s: &str) -> bool {

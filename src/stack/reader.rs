@@ -127,7 +127,7 @@ impl<'a> Reader<'a> {
 
     /// Records a problem.
     pub(super) fn error(&mut self, location: Location, path: &str, message: impl Into<String>, hint: Option<String>) {
-        self.diagnostics.push(Diagnostic { location, path: path.to_string(), message: message.into(), hint });
+        self.diagnostics.push(Diagnostic::new(location, path, &message.into(), hint.as_deref()));
     }
 
     /// Reads a mapping whose keys must be among `known`; an absent or null value reads as empty.

@@ -340,3 +340,12 @@ fn never_echoes_a_secret_in_a_diagnostic() {
     assert!(error.contains("from the environment"));
     assert!(!error.contains("Secret-123"), "{error}");
 }
+
+#[test]
+fn cuts_long_quoted_values_to_a_readable_length() {
+    let domain = "x".repeat(100_000);
+    let error = parse_with(&format!("stack: demo\nuser_pool:\n  domain: {domain}\n"), &[]).unwrap_err();
+    let message = &error.items[0].message;
+    assert_eq!(message, &format!("`{}…` is not a valid hosted-UI domain prefix", "x".repeat(60)));
+    assert!(error.to_string().len() < 400, "{error}");
+}
