@@ -51,7 +51,8 @@ pub(super) const FIELDS: &[&str] = &["stage", "routes"];
 pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
-/// Reads and validates `api`; `functions` are the names under `functions`, if that read well.
+/// Reads and validates `api`; `functions` are the names the file declares under `functions`,
+/// `None` if they cannot be told.
 pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<Api> {
     let f = r.mapping(field, FIELDS)?;
     let stage = if let Some(o) = f.get("stage") {
@@ -106,6 +107,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTre
     ok.then_some(api)
 }
 
+/// Reads one route's target: its function, `auth` and `api_key`, reporting a problem in each.
 fn read_target(
     r: &mut Reader<'_>,
     field: Field<'_>,
@@ -113,37 +115,39 @@ fn read_target(
 ) -> Option<(String, Auth, bool)> {
     let f = r.mapping(field, ROUTE_FIELDS)?;
     let function = if let Some(o) = f.get("function") {
-        let name = r.string(o.field())?;
-        if let Some(known) = functions
-            && !known.contains(&name.value)
-        {
-            let hint = match super::diagnostic::did_you_mean(&name.value, known.iter().map(String::as_str)) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None if known.is_empty() => "declare it under `functions`".to_string(),
-                None => format!("functions: {}", known.iter().cloned().collect::<Vec<_>>().join(", ")),
-            };
-            r.error(
-                o.field().location(),
-                o.path(),
-                format!("`{}` is not a function of this stack", name.value),
-                Some(hint),
-            );
-            return None;
-        }
-        name.value
+        read_function_name(r, o.field(), functions)
     } else {
         r.missing(&f, "function", "name the function that answers, e.g. `function: api`");
-        return None;
+        None
     };
     let auth = match f.get("auth") {
-        Some(o) => match r.one_of(o.field(), &["none", "iam"])?.as_str() {
-            "iam" => Auth::Iam,
-            _ => Auth::None,
-        },
-        None => Auth::None,
+        Some(o) => r.one_of(o.field(), &["none", "iam"]).map(|auth| if auth == "iam" { Auth::Iam } else { Auth::None }),
+        None => Some(Auth::None),
     };
-    let api_key = f.get("api_key").map_or(Some(false), |o| r.bool(o.field()))?;
-    Some((function, auth, api_key))
+    let api_key = f.get("api_key").map_or(Some(false), |o| r.bool(o.field()));
+    Some((function?, auth?, api_key?))
+}
+
+/// Reads a route's `function`, which must be one of `functions` (when they can be told).
+fn read_function_name(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<String> {
+    let name = r.string(field)?;
+    if let Some(known) = functions
+        && !known.contains(&name.value)
+    {
+        let hint = match super::diagnostic::did_you_mean(&name.value, known.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None if known.is_empty() => "declare it under `functions`".to_string(),
+            None => format!("functions: {}", known.iter().cloned().collect::<Vec<_>>().join(", ")),
+        };
+        r.error(
+            field.location(),
+            field.path(),
+            format!("`{}` is not a function of this stack", name.value),
+            Some(hint),
+        );
+        return None;
+    }
+    Some(name.value)
 }
 
 /// Splits `METHOD /path` and checks both; the path comes back without a trailing slash.

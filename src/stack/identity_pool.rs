@@ -1,12 +1,13 @@
 //! The `identity_pool` part of the stack file: the Cognito identity pool that turns signed-in
 //! users (and, optionally, guests) into temporary AWS credentials.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::policy::read_statements;
 use super::reader::{Field, OwnedField, Reader};
 use super::schema::{flag, list, object, statements, text};
-use super::user_pool::UserPool;
 
 /// The identity pool.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,20 +27,19 @@ pub struct IdentityPool {
 pub(super) const FIELDS: &[&str] =
     &["allow_unauthenticated", "clients", "server_side_token_check", "authenticated_policy", "unauthenticated_policy"];
 
-/// Reads and validates `identity_pool`; `user_pool` is the stack's pool, if it read well, and
-/// `has_user_pool` whether the file has one at all.
+/// Reads and validates `identity_pool`; `user_pool_clients` are the client names the file declares
+/// under `user_pool.clients` (none without a user pool), `None` if they cannot be told.
 pub(super) fn read(
     r: &mut Reader<'_>,
     field: Field<'_>,
-    user_pool: Option<&UserPool>,
-    has_user_pool: bool,
+    user_pool_clients: Option<&BTreeSet<String>>,
 ) -> Option<IdentityPool> {
     let f = r.mapping(field, FIELDS)?;
     let flag = |r: &mut Reader<'_>, key: &str| f.get(key).map_or(Some(false), |o| r.bool(o.field()));
     let allow_unauthenticated = flag(r, "allow_unauthenticated");
     let server_side_token_check = flag(r, "server_side_token_check");
     let (clients, mut ok) = match f.get("clients") {
-        Some(owned) => read_clients(r, &owned, user_pool, has_user_pool),
+        Some(owned) => read_clients(r, &owned, user_pool_clients),
         None => (Vec::new(), true),
     };
     let statements =
@@ -77,26 +77,24 @@ pub(super) fn read(
     ok.then_some(pool)
 }
 
-/// Reads `identity_pool.clients`, each of which must be a client of the stack's user pool;
-/// also whether every one is.
+/// Reads `identity_pool.clients`, each of which must be one of `user_pool_clients` (when they can
+/// be told); also whether every one is.
 fn read_clients(
     r: &mut Reader<'_>,
     owned: &OwnedField<'_>,
-    user_pool: Option<&UserPool>,
-    has_user_pool: bool,
+    user_pool_clients: Option<&BTreeSet<String>>,
 ) -> (Vec<String>, bool) {
     let mut ok = true;
     let mut clients = Vec::new();
     let names = r.list(owned.field(), super::reader::Reader::string);
     for name in names.into_iter().flatten() {
-        let known = user_pool.map(|p| p.clients.contains_key(&name.value));
-        if !has_user_pool || known == Some(false) {
-            let hint = match user_pool {
-                Some(pool) if !pool.clients.is_empty() => format!(
-                    "name one of `user_pool.clients`: {}",
-                    pool.clients.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-                _ => "declare the client under `user_pool.clients` first".to_string(),
+        if let Some(known) = user_pool_clients
+            && !known.contains(&name.value)
+        {
+            let hint = if known.is_empty() {
+                "declare the client under `user_pool.clients` first".to_string()
+            } else {
+                format!("name one of `user_pool.clients`: {}", known.iter().cloned().collect::<Vec<_>>().join(", "))
             };
             r.error(
                 name.location,

@@ -14,7 +14,7 @@ mod schema;
 mod usage_plan;
 mod user_pool;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use api::{Api, Auth, Route};
@@ -26,7 +26,7 @@ pub use usage_plan::{ApiKey, UsagePlan};
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
 use interpolate::Interpolator;
-use reader::{Field, Reader};
+use reader::{Field, OwnedField, Reader};
 
 /// A validated stack file.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,18 +96,12 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let region = top.get("region").and_then(|f| {
         r.string_matching(f.field(), is_region, "is not an AWS region name", "e.g. `us-west-2` or `eu-central-1`")
     });
-    let user_pool_field = top.get("user_pool");
-    let user_pool = user_pool_field.as_ref().map(|f| user_pool::read(r, f.field()));
-    let identity_pool = top.get("identity_pool").map(|f| {
-        identity_pool::read(r, f.field(), user_pool.as_ref().and_then(Option::as_ref), user_pool_field.is_some())
-    });
+    let user_pool = top.get("user_pool").map(|f| user_pool::read(r, f.field()));
+    let client_names = declared(top.get("user_pool"), |f| f.names_under("clients"));
+    let identity_pool = top.get("identity_pool").map(|f| identity_pool::read(r, f.field(), client_names.as_ref()));
     let base = file.parent().unwrap_or(Path::new("."));
     let functions = top.get("functions").map(|f| functions::read(r, f.field(), base, name.as_deref()));
-    let function_names: Option<std::collections::BTreeSet<String>> = match &functions {
-        Some(Some(read)) => Some(read.keys().cloned().collect()),
-        Some(None) => None,
-        None => Some(std::collections::BTreeSet::default()),
-    };
+    let function_names = declared(top.get("functions"), |f| f.names());
     let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref()));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     Some(Stack {
@@ -119,6 +113,14 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         api: present(api)?,
         usage_plan: present(usage_plan)?,
     })
+}
+
+/// The names `section` declares (see [`Field::names`]); an absent section declares none.
+fn declared(
+    section: Option<OwnedField<'_>>,
+    names: impl Fn(Field<'_>) -> Option<BTreeSet<String>>,
+) -> Option<BTreeSet<String>> {
+    section.map_or(Some(BTreeSet::new()), |f| names(f.field()))
 }
 
 /// An optional section: absent (`Some(None)`), read well (`Some(Some(_))`) or invalid (`None`).

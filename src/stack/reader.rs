@@ -1,7 +1,7 @@
 //! A span-aware reader over the parsed YAML tree. Every accessor records a diagnostic (with the
 //! node's location and field path) instead of stopping, so one pass reports every problem.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use marked_yaml::Node;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
@@ -63,6 +63,26 @@ impl<'n> Field<'n> {
     /// Whether the node is a single value (not a list or mapping).
     pub(super) fn is_scalar(&self) -> bool {
         matches!(self.node, Node::Scalar(_))
+    }
+
+    /// The keys of this mapping, taken without reading it: cross-references (a route's function, an
+    /// identity pool's clients) check against what the file declares even when an entry has
+    /// errors. A null value declares none; `None` if it is not a mapping.
+    pub(super) fn names(&self) -> Option<BTreeSet<String>> {
+        match self.node {
+            Node::Mapping(m) => Some(m.keys().map(|k| k.as_str().to_string()).collect()),
+            _ if self.is_null() => Some(BTreeSet::new()),
+            _ => None,
+        }
+    }
+
+    /// [`Field::names`] of the mapping under `key` of this one; an absent `key` declares none.
+    pub(super) fn names_under(&self, key: &str) -> Option<BTreeSet<String>> {
+        match self.node {
+            Node::Mapping(m) => m.get_node(key).map_or(Some(BTreeSet::new()), |node| Field { node, path: "" }.names()),
+            _ if self.is_null() => Some(BTreeSet::new()),
+            _ => None,
+        }
     }
 
     fn is_null(&self) -> bool {

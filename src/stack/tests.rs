@@ -349,3 +349,46 @@ fn cuts_long_quoted_values_to_a_readable_length() {
     assert_eq!(message, &format!("`{}…` is not a valid hosted-UI domain prefix", "x".repeat(60)));
     assert!(error.to_string().len() < 400, "{error}");
 }
+
+#[test]
+fn reports_errors_that_other_errors_used_to_hide() {
+    let text = "\
+stack: demo
+foo: 1
+user_pool:
+  domain: AWS
+  clients:
+    web: { oauth: { flows: [token], scopes: [opnid] } }
+identity_pool:
+  clients: [mobile]
+functions:
+  api: { runtime: node20, handler: api.handler, code: examples/api }
+api:
+  stage: v1
+  routes:
+    GET /a: { function: apy, auth: cognito }
+usage_plan:
+  throttle: 5
+  quota: { limit: 5, period: YEAR }
+  api_keys: [{ name: \"bad name\", value: plain }]
+";
+    let error = parse_with(text, &[]).unwrap_err();
+    let paths: Vec<&str> = error.items.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "foo",
+            "user_pool.domain",
+            "user_pool.clients.web.oauth.flows[0]",
+            "user_pool.clients.web.oauth.scopes[0]",
+            "identity_pool.clients",
+            "functions.api.runtime",
+            "api.routes.GET /a.function",
+            "api.routes.GET /a.auth",
+            "usage_plan.throttle",
+            "usage_plan.quota.period",
+            "usage_plan.api_keys[0]",
+            "usage_plan.api_keys[0].value",
+        ]
+    );
+}

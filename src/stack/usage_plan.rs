@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::reader::{Field, Reader};
+use super::reader::{Field, Fields, Reader};
 use super::schema::{int, list, object, one_of, text};
 use crate::secret::Secret;
 
@@ -45,24 +45,22 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Optio
         );
     }
     let (rate, burst) = if let Some(o) = f.get("throttle") {
-        let throttle = r.mapping(o.field(), &["rate", "burst"])?;
-        let rate = required_int(r, &throttle, "rate", 1, 10_000, "e.g. `rate: 10` requests per second");
-        let burst = required_int(r, &throttle, "burst", 0, 5_000, "e.g. `burst: 20` requests");
-        (rate, burst)
+        match r.mapping(o.field(), &["rate", "burst"]) {
+            Some(throttle) => (
+                required_int(r, &throttle, "rate", 1, 10_000, "e.g. `rate: 10` requests per second"),
+                required_int(r, &throttle, "burst", 0, 5_000, "e.g. `burst: 20` requests"),
+            ),
+            None => (None, None),
+        }
     } else {
         r.missing(&f, "throttle", "e.g. `throttle: { rate: 10, burst: 20 }`");
         (None, None)
     };
     let (quota_limit, quota_period) = if let Some(o) = f.get("quota") {
-        let quota = r.mapping(o.field(), &["limit", "period"])?;
-        let limit = required_int(r, &quota, "limit", 1, i64::from(i32::MAX), "e.g. `limit: 1000` requests");
-        let period = if let Some(p) = quota.get("period") {
-            r.one_of(p.field(), &["DAY", "WEEK", "MONTH"])
-        } else {
-            r.missing(&quota, "period", "DAY, WEEK or MONTH");
-            None
-        };
-        (limit, period)
+        match r.mapping(o.field(), &["limit", "period"]) {
+            Some(quota) => read_quota(r, &quota),
+            None => (None, None),
+        }
     } else {
         r.missing(&f, "quota", "e.g. `quota: { limit: 1000, period: DAY }`");
         (None, None)
@@ -81,14 +79,19 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Optio
     has_api.then_some(plan)
 }
 
-fn required_int(
-    r: &mut Reader<'_>,
-    f: &super::reader::Fields<'_>,
-    key: &str,
-    min: i64,
-    max: i64,
-    hint: &str,
-) -> Option<i64> {
+/// Reads the quota's limit and period.
+fn read_quota(r: &mut Reader<'_>, quota: &Fields<'_>) -> (Option<i64>, Option<String>) {
+    let limit = required_int(r, quota, "limit", 1, i64::from(i32::MAX), "e.g. `limit: 1000` requests");
+    let period = if let Some(p) = quota.get("period") {
+        r.one_of(p.field(), &["DAY", "WEEK", "MONTH"])
+    } else {
+        r.missing(quota, "period", "DAY, WEEK or MONTH");
+        None
+    };
+    (limit, period)
+}
+
+fn required_int(r: &mut Reader<'_>, f: &Fields<'_>, key: &str, min: i64, max: i64, hint: &str) -> Option<i64> {
     if let Some(o) = f.get(key) {
         r.int(o.field(), min, max)
     } else {
@@ -98,46 +101,7 @@ fn required_int(
 }
 
 fn read_keys(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<ApiKey>> {
-    let keys = r.list(field, |r, item| {
-        let (name, value) = if item.is_scalar() {
-            (r.string(item)?.value, None)
-        } else {
-            let key = r.mapping(item, &["name", "value"])?;
-            let name = if let Some(n) = key.get("name") {
-                r.string(n.field())?.value
-            } else {
-                r.missing(&key, "name", "e.g. `{ name: partner, value: \"${env:PARTNER_API_KEY}\" }`");
-                return None;
-            };
-            let value = match key.get("value") {
-                Some(v) => {
-                    let secret = r.secret(v.field())?;
-                    if !(20..=128).contains(&secret.expose().len()) {
-                        r.error(
-                            v.field().location(),
-                            v.path(),
-                            "the API key value from the environment must have 20 to 128 characters",
-                            Some("AWS refuses shorter keys; or leave `value` out and AWS generates one".into()),
-                        );
-                        return None;
-                    }
-                    Some(secret)
-                }
-                None => None,
-            };
-            (name, value)
-        };
-        if !(1..=64).contains(&name.len()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            r.error(
-                item.location(),
-                item.path(),
-                format!("`{name}` is not a valid API key name"),
-                Some("use 1-64 letters, digits, `-` or `_`".into()),
-            );
-            return None;
-        }
-        Some(ApiKey { name, value })
-    })?;
+    let keys = r.list(field, read_key)?;
     let mut names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
     names.sort_unstable();
     if let Some(&[name, _]) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -145,6 +109,53 @@ fn read_keys(r: &mut Reader<'_>, field: Field<'_>) -> Option<Vec<ApiKey>> {
         return None;
     }
     Some(keys)
+}
+
+/// Reads one API key: a name, or a name with a value from the environment.
+fn read_key(r: &mut Reader<'_>, item: Field<'_>) -> Option<ApiKey> {
+    let (name, value) = if item.is_scalar() {
+        (r.string(item).map(|s| s.value), Some(None))
+    } else {
+        let key = r.mapping(item, &["name", "value"])?;
+        let name = if let Some(n) = key.get("name") {
+            r.string(n.field()).map(|s| s.value)
+        } else {
+            r.missing(&key, "name", "e.g. `{ name: partner, value: \"${env:PARTNER_API_KEY}\" }`");
+            None
+        };
+        (name, key.get("value").map_or(Some(None), |v| read_key_value(r, v.field()).map(Some)))
+    };
+    if let Some(name) = &name
+        && !is_key_name(name)
+    {
+        r.error(
+            item.location(),
+            item.path(),
+            format!("`{name}` is not a valid API key name"),
+            Some("use 1-64 letters, digits, `-` or `_`".into()),
+        );
+        return None;
+    }
+    Some(ApiKey { name: name?, value: value? })
+}
+
+/// Reads an API key's value: a secret from the environment of 20 to 128 characters.
+fn read_key_value(r: &mut Reader<'_>, field: Field<'_>) -> Option<Secret> {
+    let secret = r.secret(field)?;
+    if !(20..=128).contains(&secret.expose().len()) {
+        r.error(
+            field.location(),
+            field.path(),
+            "the API key value from the environment must have 20 to 128 characters",
+            Some("AWS refuses shorter keys; or leave `value` out and AWS generates one".into()),
+        );
+        return None;
+    }
+    Some(secret)
+}
+
+fn is_key_name(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The JSON Schema of this section (see [`super::schema`]).

@@ -321,9 +321,10 @@ fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
 fn read_oauth(r: &mut Reader<'_>, field: Field<'_>) -> Option<(Vec<String>, Vec<String>)> {
     let f = r.mapping(field, OAUTH_FIELDS)?;
     let flows =
-        opt(&f, "flows", |field| r.list(field, |r, item| r.one_of(item, OAUTH_FLOWS))).unwrap_or(Some(Vec::new()))?;
+        opt(&f, "flows", |field| r.list(field, |r, item| r.one_of(item, OAUTH_FLOWS))).unwrap_or(Some(Vec::new()));
     let scopes =
-        opt(&f, "scopes", |field| r.list(field, |r, item| r.one_of(item, OAUTH_SCOPES))).unwrap_or(Some(Vec::new()))?;
+        opt(&f, "scopes", |field| r.list(field, |r, item| r.one_of(item, OAUTH_SCOPES))).unwrap_or(Some(Vec::new()));
+    let (flows, scopes) = (flows?, scopes?);
     let path = f.path().to_string();
     if flows.iter().any(|flow| flow == "client_credentials") && flows.len() > 1 {
         r.error(

@@ -29,6 +29,14 @@ const CASES: &[(&str, &str)] = &[
         "3:51: functions.api.code",
     ),
     ("stack: demo\napi:\n  stage: v1\n  routes:\n    GET /x: { function: nope }\n", "5:25: api.routes.GET /x.function"),
+    (
+        "stack: demo\nfoo: 1\nfunctions:\n  api: { runtime: nodejs20.x, handler: a.b, code: missing-dir }\napi:\n  stage: v1\n  routes:\n    GET /x: { function: nope }\n",
+        "8:25: api.routes.GET /x.function",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  domain: AWS\n  clients: { web: {} }\nidentity_pool:\n  clients: [mobile]\n",
+        "6:13: identity_pool.clients",
+    ),
     ("stack: demo\nuser_pool: nope\n", "2:12: user_pool"),
     ("stack: demo\nuser_pool:\n  clients: [web]\n", "3:12: user_pool.clients"),
     (
