@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::reader::{Field, Reader};
+use super::reader::{Field, Fields, Located, Reader};
 use super::schema::{flag, object, one_of, text};
 
 /// How callers of a route authenticate.
@@ -66,45 +66,72 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTre
         r.missing(&f, "stage", "e.g. `stage: latest`");
         None
     };
+    let routes = read_routes(r, &f, functions);
+    Some(Api { stage: stage?, routes: routes? })
+}
+
+/// The `{param}` segment first written at each level of the path tree, by the level's parent
+/// path, with the key of the route that wrote it.
+type Parameters = BTreeMap<String, (String, String)>;
+
+/// Reads `api.routes`: each route's key and target, and the parameter names across routes.
+fn read_routes(r: &mut Reader<'_>, f: &Fields<'_>, functions: Option<&BTreeSet<String>>) -> Option<Vec<Route>> {
     let mut routes = Vec::new();
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut parameters = Parameters::new();
     let mut ok = true;
     if let Some(routes_field) = f.get("routes")
         && let Some(entries) = r.any_mapping(routes_field.field())
     {
         for (key, value) in entries.entries() {
             let parsed = parse_route_key(&key.value);
-            if let Err(message) = &parsed {
-                r.error(
-                    key.location,
-                    value.path(),
-                    message.clone(),
-                    Some("write `METHOD /path`, e.g. `GET /items/{id}`".into()),
-                );
-                ok = false;
+            match &parsed {
+                Ok((_, path)) => ok &= check_parameter_names(r, &mut parameters, &key, value.path(), path),
+                Err((message, hint)) => {
+                    r.error(key.location, value.path(), message.clone(), Some(hint.clone()));
+                    ok = false;
+                }
             }
             let target = read_target(r, value.field(), functions);
             let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
                 ok = false;
                 continue;
             };
-            let normalized = format!("{method} {path}");
-            if let Some(first) = seen.insert(normalized.clone(), key.value.clone()) {
-                r.error(
-                    key.location,
-                    value.path(),
-                    format!("`{}` is the same route as `{first}`", key.value),
-                    Some("each method and path may appear once".into()),
-                );
-                ok = false;
-                continue;
-            }
             routes.push(Route { method, path, function, auth, api_key });
         }
     }
     routes.sort();
-    let api = Api { stage: stage?, routes };
-    ok.then_some(api)
+    ok.then_some(routes)
+}
+
+/// Records the `{param}` segments of `path` (the route `key`, at `field_path`) and reports one
+/// named differently from another route's at the same level: API Gateway allows one parameter
+/// per level (`/items/{id}` beside `/items/{key}/tags` fails). Whether every name agrees.
+fn check_parameter_names(
+    r: &mut Reader<'_>,
+    parameters: &mut Parameters,
+    key: &Located<String>,
+    field_path: &str,
+    path: &str,
+) -> bool {
+    let mut parent = String::new();
+    for segment in path.split('/').skip(1) {
+        if segment.starts_with('{') {
+            let (name, other) = parameters.entry(parent.clone()).or_insert((segment.to_string(), key.value.clone()));
+            if name != segment {
+                r.error(
+                    key.location,
+                    field_path,
+                    format!("`{segment}` and `{name}` are two parameter names at `{parent}/`"),
+                    Some(format!(
+                        "API Gateway allows one name per level: `{other}` names it `{name}`; use `{name}` here too"
+                    )),
+                );
+                return false;
+            }
+        }
+        parent = format!("{parent}/{segment}");
+    }
+    true
 }
 
 /// Reads one route's target: its function, `auth` and `api_key`, reporting a problem in each.
@@ -150,34 +177,54 @@ fn read_function_name(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&B
     Some(name.value)
 }
 
-/// Splits `METHOD /path` and checks both; the path comes back without a trailing slash.
-fn parse_route_key(key: &str) -> Result<(String, String), String> {
+/// Splits `METHOD /path` and checks both; else what is wrong and a hint.
+fn parse_route_key(key: &str) -> Result<(String, String), (String, String)> {
+    let shape = |message: String| (message, "write `METHOD /path`, e.g. `GET /items/{id}`".to_string());
     let Some((method, path)) = key.split_once(' ') else {
-        return Err(format!("`{key}` is not `METHOD /path`"));
+        return Err(shape(format!("`{key}` is not `METHOD /path`")));
     };
     if !METHODS.contains(&method) {
-        return Err(format!("`{method}` is not an HTTP method (use one of {})", METHODS.join(", ")));
+        return Err(shape(format!("`{method}` is not an HTTP method (use one of {})", METHODS.join(", "))));
     }
     if !path.starts_with('/') {
-        return Err(format!("the path `{path}` must start with `/`"));
+        return Err(shape(format!("the path `{path}` must start with `/`")));
     }
-    let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path };
-    let segments: Vec<&str> = trimmed.split('/').skip(1).filter(|s| !s.is_empty() || trimmed != "/").collect();
+    if path != "/" {
+        check_segments(path)?;
+    }
+    Ok((method.to_string(), path.to_string()))
+}
+
+/// Checks each segment of `path` (below the root): API Gateway takes letters, digits and `._-`,
+/// a `{param}`, or a last `{proxy+}`, and no empty segment (neither `//` nor a trailing `/`).
+fn check_segments(path: &str) -> Result<(), (String, String)> {
+    let segments: Vec<&str> = path[1..].split('/').collect();
     for (i, segment) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
-        let literal = !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if segment.is_empty() && last {
+            let hint = format!("API Gateway paths do not end in `/`: write `{}`", path.trim_end_matches('/'));
+            return Err((format!("the path `{path}` ends with `/`"), hint));
+        }
+        if segment.is_empty() {
+            return Err((
+                format!("the path `{path}` has an empty segment (`//`)"),
+                "write one `/` between segments".into(),
+            ));
+        }
+        let literal = segment.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
         let parameter = segment
             .strip_prefix('{')
             .and_then(|s| s.strip_suffix('}'))
             .map(|name| name.strip_suffix('+').filter(|_| last).unwrap_or(name))
             .is_some_and(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         if !literal && !parameter {
-            return Err(format!(
-                "`{segment}` in `{path}` is not a valid path segment (letters, digits, `._-`, `{{param}}`, or a last `{{proxy+}}`)"
+            return Err((
+                format!("`{segment}` in `{path}` is not a valid path segment"),
+                "use letters, digits, `._-`, `{param}`, or a last `{proxy+}`".into(),
             ));
         }
     }
-    Ok((method.to_string(), trimmed.to_string()))
+    Ok(())
 }
 
 /// The JSON Schema of this section (see [`super::schema`]).
@@ -219,7 +266,8 @@ mod tests {
         assert_eq!(parse_route_key("GET /items/{id}"), Ok(("GET".into(), "/items/{id}".into())));
         assert_eq!(parse_route_key("ANY /{proxy+}"), Ok(("ANY".into(), "/{proxy+}".into())));
         assert_eq!(parse_route_key("GET /"), Ok(("GET".into(), "/".into())));
-        assert_eq!(parse_route_key("POST /a/"), Ok(("POST".into(), "/a".into())));
+        assert!(parse_route_key("POST /a/").is_err());
+        assert!(parse_route_key("GET //").is_err());
         assert!(parse_route_key("FETCH /a").is_err());
         assert!(parse_route_key("GET a").is_err());
         assert!(parse_route_key("GET /{proxy+}/x").is_err());

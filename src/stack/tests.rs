@@ -118,13 +118,31 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a//b: { function: api }\n",
         "10:5",
         "api.routes.GET /a//b",
+        "has an empty segment",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET //: { function: api }\n",
+        "10:5",
+        "api.routes.GET //",
+        "has an empty segment",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a-b: { function: api }\n    GET /a+b: { function: api }\n",
+        "11:5",
+        "api.routes.GET /a+b",
         "not a valid path segment",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\n    GET /a/: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /items/{id}: { function: api }\n    GET /items/{key}/tags: { function: api }\n",
         "11:5",
-        "api.routes.GET /a/",
-        "same route",
+        "api.routes.GET /items/{key}/tags",
+        "two parameter names at `/items/`",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\n    GET /health/: { function: api }\n",
+        "11:5",
+        "api.routes.GET /health/",
+        "ends with `/`",
     ),
     (
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  routes: {}\n",
@@ -389,6 +407,23 @@ usage_plan:
             "usage_plan.quota.period",
             "usage_plan.api_keys[0]",
             "usage_plan.api_keys[0].value",
+        ]
+    );
+}
+
+#[test]
+fn names_the_route_that_chose_a_parameter_name_first() {
+    let routes = "    GET /{proxy+}: { function: api }\n    GET /items/{id}: { function: api }\n    GET /{id}: { function: api }\n    PUT /items/{key}/tags: { function: api }\n";
+    let text = format!(
+        "stack: demo\nfunctions:\n  api: {{ runtime: nodejs20.x, handler: a.b, code: examples/api }}\napi:\n  stage: v1\n  routes:\n{routes}"
+    );
+    let error = parse_with(&text, &[]).unwrap_err();
+    let hints: Vec<&str> = error.items.iter().filter_map(|d| d.hint.as_deref()).collect();
+    assert_eq!(
+        hints,
+        [
+            "API Gateway allows one name per level: `GET /{proxy+}` names it `{proxy+}`; use `{proxy+}` here too",
+            "API Gateway allows one name per level: `GET /items/{id}` names it `{id}`; use `{id}` here too",
         ]
     );
 }

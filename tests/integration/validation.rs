@@ -37,6 +37,12 @@ const CASES: &[(&str, &str)] = &[
         "stack: demo\nuser_pool:\n  domain: AWS\n  clients: { web: {} }\nidentity_pool:\n  clients: [mobile]\n",
         "6:13: identity_pool.clients",
     ),
+    ("stack: demo\napi:\n  stage: v1\n  routes:\n    GET /health/: { function: f }\n", "5:5: api.routes.GET /health/"),
+    ("stack: demo\napi:\n  stage: v1\n  routes:\n    GET /a//b: { function: f }\n", "5:5: api.routes.GET /a//b"),
+    (
+        "stack: demo\napi:\n  stage: v1\n  routes:\n    GET /items/{id}: { function: f }\n    GET /items/{key}/tags: { function: f }\n",
+        "6:5: api.routes.GET /items/{key}/tags",
+    ),
     ("stack: demo\nuser_pool: nope\n", "2:12: user_pool"),
     ("stack: demo\nuser_pool:\n  clients: [web]\n", "3:12: user_pool.clients"),
     (
