@@ -74,30 +74,44 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTre
 /// path, with the key of the route that wrote it.
 type Parameters = BTreeMap<String, (String, String)>;
 
-/// Reads `api.routes`: each route's key and target, and the parameter names across routes.
+/// Reads `api.routes`: at least one route (API Gateway deploys no API without methods), each
+/// route's key and target, and the parameter names across routes.
 fn read_routes(r: &mut Reader<'_>, f: &Fields<'_>, functions: Option<&BTreeSet<String>>) -> Option<Vec<Route>> {
+    let routes_field = f.get("routes");
+    let entries = match &routes_field {
+        Some(o) => r.any_mapping(o.field())?.entries(),
+        None => Vec::new(),
+    };
+    if entries.is_empty() {
+        r.error(
+            routes_field.as_ref().map_or(f.location(), |o| o.field().location()),
+            &format!("{}.routes", f.path()),
+            "the API has no routes",
+            Some(
+                "API Gateway cannot deploy an API without methods: add one, e.g. `GET /items: { function: api }`"
+                    .into(),
+            ),
+        );
+        return None;
+    }
     let mut routes = Vec::new();
     let mut parameters = Parameters::new();
     let mut ok = true;
-    if let Some(routes_field) = f.get("routes")
-        && let Some(entries) = r.any_mapping(routes_field.field())
-    {
-        for (key, value) in entries.entries() {
-            let parsed = parse_route_key(&key.value);
-            match &parsed {
-                Ok((_, path)) => ok &= check_parameter_names(r, &mut parameters, &key, value.path(), path),
-                Err((message, hint)) => {
-                    r.error(key.location, value.path(), message.clone(), Some(hint.clone()));
-                    ok = false;
-                }
-            }
-            let target = read_target(r, value.field(), functions);
-            let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
+    for (key, value) in entries {
+        let parsed = parse_route_key(&key.value);
+        match &parsed {
+            Ok((_, path)) => ok &= check_parameter_names(r, &mut parameters, &key, value.path(), path),
+            Err((message, hint)) => {
+                r.error(key.location, value.path(), message.clone(), Some(hint.clone()));
                 ok = false;
-                continue;
-            };
-            routes.push(Route { method, path, function, auth, api_key });
+            }
         }
+        let target = read_target(r, value.field(), functions);
+        let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
+            ok = false;
+            continue;
+        };
+        routes.push(Route { method, path, function, auth, api_key });
     }
     routes.sort();
     ok.then_some(routes)
@@ -241,7 +255,7 @@ pub(super) fn schema() -> Value {
     let methods = METHODS.join("|");
     object(
         FIELDS,
-        &["stage"],
+        &["stage", "routes"],
         vec![
             ("stage", text("Stage name, e.g. latest.")),
             (
@@ -249,6 +263,7 @@ pub(super) fn schema() -> Value {
                 json!({
                     "type": "object",
                     "description": "METHOD /path → route.",
+                    "minProperties": 1,
                     "propertyNames": { "pattern": format!("^({methods}) /") },
                     "additionalProperties": route,
                 }),

@@ -151,6 +151,13 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
         "required field is missing",
     ),
     (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  routes: {}\n",
+        "8:11",
+        "api.routes",
+        "no routes",
+    ),
+    ("stack: demo\napi:\n  stage: v1\n", "3:3", "api.routes", "no routes"),
+    (
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: cognito }\n",
         "10:36",
         "api.routes.GET /a.auth",

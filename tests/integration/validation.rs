@@ -24,6 +24,7 @@ const CASES: &[(&str, &str)] = &[
     ("stack: demo-${env:AUTHDEMO_TEST_NEVER_SET}\n", "1:8: stack"),
     ("stack: demo\nusage_plan: {}\n", "2:13: usage_plan"),
     ("stack: demo\napi: {}\n", "2:6: api.stage"),
+    ("stack: demo\napi:\n  stage: v1\n", "3:3: api.routes"),
     (
         "stack: demo\nfunctions:\n  api: { runtime: nodejs20.x, handler: a.b, code: missing-dir }\n",
         "3:51: functions.api.code",
