@@ -69,6 +69,7 @@ pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack
     .map_err(|e| fail(vec![yaml_error(e)]))?;
 
     let (vars, mut diagnostics) = read_vars(&root, options.var_overrides);
+    diagnostics.extend(second_document(text, &root));
     let interpolator = Interpolator::new(&vars, options.env);
     let mut reader = Reader::new(interpolator);
     let stack = read_stack(&mut reader, file, Field::root(&root));
@@ -174,6 +175,41 @@ fn read_vars(root: &marked_yaml::Node, overrides: &[(String, String)]) -> (BTree
         }
     }
     (vars, reader.into_diagnostics())
+}
+
+/// A second YAML document after the one `root` starts: the loader reads only the first, so
+/// everything after it would be silently ignored. After the first document's content, a line
+/// starting with `---` starts one, and so does anything but comments after a `...` end marker.
+fn second_document(text: &str, root: &marked_yaml::Node) -> Option<Diagnostic> {
+    let content_line = reader::location_of(root.span()).line;
+    let mut ended = false;
+    for (index, line) in text.lines().enumerate().skip(content_line) {
+        let content = line.trim_start();
+        let column = if is_document_marker(line, "---") {
+            1
+        } else if is_document_marker(line, "...") {
+            ended = true;
+            continue;
+        } else if ended && !content.is_empty() && !content.starts_with('#') {
+            line.chars().count() - content.chars().count() + 1
+        } else {
+            continue;
+        };
+        return Some(Diagnostic::new(
+            Location { line: index + 1, column },
+            "",
+            "a second YAML document starts here; a stack file holds one",
+            Some(
+                "everything after the first document would be ignored: merge it into the first, or give it its own file",
+            ),
+        ));
+    }
+    None
+}
+
+/// Whether `line` is the YAML document marker `marker` (`---` or `...`).
+fn is_document_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
 }
 
 fn yaml_error(error: marked_yaml::LoadError) -> Diagnostic {

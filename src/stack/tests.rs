@@ -309,6 +309,10 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
         "user_pool.users.bob",
         "must be an email address",
     ),
+    ("stack: demo\n---\nstack: other\n", "2:1", "", "second YAML document"),
+    ("---\nstack: Demo\n--- # b\nstack: other\n", "3:1", "", "second YAML document"),
+    ("stack: demo\n...\n# c\n  region: x\n", "4:3", "", "second YAML document"),
+    ("stack: demo\n...\n---\n", "3:1", "", "second YAML document"),
     ("stack: demo\nstack: again\n", "2:1", "", "duplicate key `stack`"),
     ("stack: demo\n  bad: [\n", "2:6", "", "invalid YAML"),
     ("- a\n- b\n", "1:1", "", "must be a mapping"),
@@ -433,4 +437,10 @@ fn names_the_route_that_chose_a_parameter_name_first() {
             "API Gateway allows one name per level: `GET /items/{id}` names it `{id}`; use `{id}` here too",
         ]
     );
+}
+
+#[test]
+fn reads_one_document_with_explicit_markers() {
+    let stack = parse_with("# a stack\n---\nstack: demo\nregion: us-west-2\n...\n# the end\n", &[]).unwrap();
+    assert_eq!((stack.name.as_str(), stack.region.as_deref()), ("demo", Some("us-west-2")));
 }

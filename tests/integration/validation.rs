@@ -87,6 +87,7 @@ const CASES: &[(&str, &str)] = &[
     ("stack: demo\nuser_pool:\n  users:\n    \"carol smith\": {}\n", "4:5: user_pool.users.carol smith"),
     ("stack: demo\nuser_pool:\n  users:\n    carol:\n      pasword: x\n", "5:7: user_pool.users.carol.pasword"),
     ("stack: demo\nstack: other\n", "2:1: duplicate key"),
+    ("stack: demo\n---\nstack: other\n", "2:1: a second YAML document"),
     ("stack: [unclosed\n", "2:1: invalid YAML"),
 ];
 
