@@ -251,9 +251,15 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "stack: demo\nuser_pool:\n  clients:\n    web:\n      oauth: { flows: [code, client_credentials], scopes: [openid] }\n      callback_urls: [\"https://a.b/\"]\n",
-        "5:16",
-        "user_pool.clients.web.oauth.flows",
-        "cannot be combined",
+        "5:30",
+        "user_pool.clients.web.oauth.flows[1]",
+        "needs a client secret",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  clients:\n    m2m:\n      oauth: { flows: [client_credentials], scopes: [openid] }\n",
+        "5:24",
+        "user_pool.clients.m2m.oauth.flows[0]",
+        "needs a client secret",
     ),
     (
         "stack: demo\nuser_pool:\n  clients:\n    web:\n      oauth: { flows: [code] }\n      callback_urls: [\"https://a.b/\"]\n",

@@ -80,7 +80,7 @@ pub struct Client {
     pub callback_urls: Vec<String>,
     /// OAuth redirect URLs after sign-out.
     pub logout_urls: Vec<String>,
-    /// OAuth grant types: `code`, `implicit`, `client_credentials`.
+    /// OAuth grant types: `code`, `implicit`.
     pub oauth_flows: Vec<String>,
     /// OAuth scopes.
     pub oauth_scopes: Vec<String>,
@@ -121,7 +121,10 @@ pub(super) const USER_FIELDS: &[&str] = &["attributes", "password"];
 pub(super) const SIGN_IN: &[&str] = &["username", "email", "phone_number"];
 pub(super) const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean", "datetime"];
 pub(super) const VERIFIABLE: &[&str] = &["email", "phone_number"];
-pub(super) const OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
+/// The OAuth flows a client may have (those of a client without a secret).
+pub(super) const OAUTH_FLOWS: &[&str] = &["code", "implicit"];
+/// Every OAuth flow Cognito knows: `client_credentials` is recognised, then refused with a reason.
+const KNOWN_OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
 pub(super) const OAUTH_SCOPES: &[&str] = &["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
 pub(super) const AUTH_FLOWS: &[&str] = &[
     "ALLOW_ADMIN_USER_PASSWORD_AUTH",
@@ -305,8 +308,7 @@ fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
         None => (Vec::new(), Vec::new()),
     };
     let callback_urls = callback_urls?;
-    let interactive = oauth_flows.iter().any(|flow| flow != "client_credentials");
-    if interactive && callback_urls.is_empty() {
+    if !oauth_flows.is_empty() && callback_urls.is_empty() {
         r.error(
             f.location(),
             &format!("{}.callback_urls", f.path()),
@@ -320,31 +322,36 @@ fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
 
 fn read_oauth(r: &mut Reader<'_>, field: Field<'_>) -> Option<(Vec<String>, Vec<String>)> {
     let f = r.mapping(field, OAUTH_FIELDS)?;
-    let flows =
-        opt(&f, "flows", |field| r.list(field, |r, item| r.one_of(item, OAUTH_FLOWS))).unwrap_or(Some(Vec::new()));
+    let flows = opt(&f, "flows", |field| r.list(field, read_oauth_flow)).unwrap_or(Some(Vec::new()));
     let scopes =
         opt(&f, "scopes", |field| r.list(field, |r, item| r.one_of(item, OAUTH_SCOPES))).unwrap_or(Some(Vec::new()));
     let (flows, scopes) = (flows?, scopes?);
-    let path = f.path().to_string();
-    if flows.iter().any(|flow| flow == "client_credentials") && flows.len() > 1 {
-        r.error(
-            f.location(),
-            &format!("{path}.flows"),
-            "`client_credentials` cannot be combined with `code` or `implicit`",
-            Some("use a separate client for machine-to-machine access".into()),
-        );
-        return None;
-    }
     if flows.is_empty() != scopes.is_empty() {
         r.error(
             f.location(),
-            &path,
+            f.path(),
             "OAuth needs both `flows` and `scopes`",
             Some("e.g. `oauth: { flows: [code], scopes: [openid, email] }`".into()),
         );
         return None;
     }
     Some((flows, scopes))
+}
+
+/// Reads one OAuth flow. `client_credentials` is refused: Cognito allows it only on a client
+/// with a secret, and the clients authdemo creates have none.
+fn read_oauth_flow(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {
+    let flow = r.one_of(field, KNOWN_OAUTH_FLOWS)?;
+    if !OAUTH_FLOWS.contains(&flow.as_str()) {
+        r.error(
+            field.location(),
+            field.path(),
+            format!("`{flow}` needs a client secret, and authdemo creates clients without one"),
+            Some("Cognito refuses it on such a client; use `code` for users who sign in".into()),
+        );
+        return None;
+    }
+    Some(flow)
 }
 
 fn read_url(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {

@@ -69,6 +69,10 @@ const CASES: &[(&str, &str)] = &[
         "5:24: user_pool.clients.web.oauth.flows[0]",
     ),
     (
+        "stack: demo\nuser_pool:\n  clients:\n    m2m:\n      oauth: { flows: [client_credentials], scopes: [openid] }\n",
+        "5:24: user_pool.clients.m2m.oauth.flows[0]",
+    ),
+    (
         "stack: demo\nuser_pool:\n  clients:\n    web:\n      auth_flows: ALLOW_USER_SRP_AUTH\n",
         "5:19: user_pool.clients.web.auth_flows",
     ),
