@@ -132,14 +132,41 @@ fn read_code(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Artifa
     }
 }
 
+/// The environment variables Lambda reserves (AWS's documented list): a function may not set them.
+/// Other `AWS_` names, such as `AWS_LAMBDA_EXEC_WRAPPER`, are the function's to set.
+const RESERVED_ENVIRONMENT: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// Reads a function's `environment`: valid names Lambda does not reserve, each with a string value.
 fn read_environment(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<String, String>> {
     let check = |name: &str| {
+        if RESERVED_ENVIRONMENT.contains(&name) {
+            let hint = "Lambda sets it for every function; choose another name".to_string();
+            return Some((format!("`{name}` is reserved by Lambda"), hint));
+        }
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with("AWS_");
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         (!valid).then(|| {
-            let hint = "use letters, digits and `_`, starting with a letter; `AWS_` names are reserved by Lambda";
-            (format!("`{name}` is not a usable environment variable name"), hint.to_string())
+            let hint = "use letters, digits and `_`, starting with a letter".to_string();
+            (format!("`{name}` is not a valid environment variable name"), hint)
         })
     };
     r.named(field, check, |r, value| r.string(value).map(|s| s.value))

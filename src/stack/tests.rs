@@ -100,7 +100,19 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    environment: { AWS_REGION: x }\n",
         "7:20",
         "functions.api.environment.AWS_REGION",
-        "not a usable",
+        "reserved by Lambda",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    environment: { LAMBDA_TASK_ROOT: x, LAMBDA_RUNTIME_DIR: y }\n",
+        "7:41",
+        "functions.api.environment.LAMBDA_RUNTIME_DIR",
+        "reserved by Lambda",
+    ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    environment: { 2FA: x }\n",
+        "7:20",
+        "functions.api.environment.2FA",
+        "not a valid environment variable name",
     ),
     (
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: apy }\n",
@@ -449,4 +461,16 @@ fn names_the_route_that_chose_a_parameter_name_first() {
 fn reads_one_document_with_explicit_markers() {
     let stack = parse_with("# a stack\n---\nstack: demo\nregion: us-west-2\n...\n# the end\n", &[]).unwrap();
     assert_eq!((stack.name.as_str(), stack.region.as_deref()), ("demo", Some("us-west-2")));
+}
+
+#[test]
+fn lets_functions_set_the_environment_variables_lambda_does_not_reserve() {
+    let environment =
+        "{ AWS_LAMBDA_EXEC_WRAPPER: /opt/wrap, LANG: C.UTF-8, TZ: UTC, NODE_OPTIONS: --enable-source-maps }";
+    let text = format!(
+        "stack: demo\nfunctions:\n  api: {{ runtime: nodejs20.x, handler: a.b, code: examples/api, environment: {environment} }}\n"
+    );
+    let stack = parse_with(&text, &[]).unwrap();
+    let names: Vec<&str> = stack.functions["api"].environment.keys().map(String::as_str).collect();
+    assert_eq!(names, ["AWS_LAMBDA_EXEC_WRAPPER", "LANG", "NODE_OPTIONS", "TZ"]);
 }

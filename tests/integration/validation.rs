@@ -44,6 +44,10 @@ const CASES: &[(&str, &str)] = &[
         "stack: demo\napi:\n  stage: v1\n  routes:\n    GET /items/{id}: { function: f }\n    GET /items/{key}/tags: { function: f }\n",
         "6:5: api.routes.GET /items/{key}/tags",
     ),
+    (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: a.b\n    code: c\n    environment: { LAMBDA_TASK_ROOT: /x }\n",
+        "7:20: functions.api.environment.LAMBDA_TASK_ROOT",
+    ),
     ("stack: demo\nuser_pool: nope\n", "2:12: user_pool"),
     ("stack: demo\nuser_pool:\n  clients: [web]\n", "3:12: user_pool.clients"),
     (
