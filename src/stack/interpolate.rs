@@ -81,10 +81,7 @@ impl<'a> Interpolator<'a> {
                     }
                 }
             } else {
-                return Err(InterpolationError {
-                    message: format!("unknown reference `${{{reference}}}`"),
-                    hint: "use `${var.NAME}` for a stack variable or `${env:NAME}` for an environment variable".into(),
-                });
+                return Err(unknown_reference(reference));
             }
             rest = &after[end + 1..];
         }
@@ -93,6 +90,18 @@ impl<'a> Interpolator<'a> {
             references == 1 && raw.starts_with("${env:") && raw.ends_with('}') && raw.matches("${").count() == 1;
         Ok(Expanded { value, uses_env, is_single_env_reference })
     }
+}
+
+/// Why `${reference}` cannot be expanded. One with a `:` is most likely an IAM policy variable
+/// (`${aws:username}`, `${cognito-identity.amazonaws.com:sub}`), meant literally: the hint
+/// shows it escaped.
+fn unknown_reference(reference: &str) -> InterpolationError {
+    let hint = if reference.contains(':') {
+        format!("for an IAM policy variable, write `$${{{reference}}}`: `$${{` is a literal `${{`")
+    } else {
+        "use `${var.NAME}` for a stack variable or `${env:NAME}` for an environment variable".into()
+    };
+    InterpolationError { message: format!("unknown reference `${{{reference}}}`"), hint }
 }
 
 #[cfg(test)]

@@ -474,3 +474,21 @@ fn lets_functions_set_the_environment_variables_lambda_does_not_reserve() {
     let names: Vec<&str> = stack.functions["api"].environment.keys().map(String::as_str).collect();
     assert_eq!(names, ["AWS_LAMBDA_EXEC_WRAPPER", "LANG", "NODE_OPTIONS", "TZ"]);
 }
+
+#[test]
+fn hints_at_the_escape_for_an_iam_policy_variable() {
+    let function = |resource: &str| {
+        format!(
+            "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: a.b\n    code: examples/api\n    policy:\n      - {{ Effect: Allow, Action: s3:GetObject, Resource: \"arn:aws:s3:::notes/{resource}/*\" }}\n"
+        )
+    };
+    let error = parse_with(&function("${aws:username}"), &[]).unwrap_err();
+    assert_eq!(error.items[0].path, "functions.api.policy[0].Resource");
+    assert_eq!(error.items[0].message, "unknown reference `${aws:username}`");
+    assert_eq!(
+        error.items[0].hint.as_deref(),
+        Some("for an IAM policy variable, write `$${aws:username}`: `$${` is a literal `${`")
+    );
+    let stack = parse_with(&function("$${aws:username}"), &[]).unwrap();
+    assert_eq!(stack.functions["api"].policy[0]["Resource"][0], "arn:aws:s3:::notes/${aws:username}/*");
+}
