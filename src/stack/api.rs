@@ -52,8 +52,13 @@ pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads and validates `api`; `functions` are the names the file declares under `functions`,
-/// `None` if they cannot be told.
-pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTreeSet<String>>) -> Option<Api> {
+/// `None` if they cannot be told, and `has_usage_plan` whether it has a `usage_plan`.
+pub(super) fn read(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    functions: Option<&BTreeSet<String>>,
+    has_usage_plan: bool,
+) -> Option<Api> {
     let f = r.mapping(field, FIELDS)?;
     let stage = if let Some(o) = f.get("stage") {
         r.string_matching(
@@ -66,7 +71,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&BTre
         r.missing(&f, "stage", "e.g. `stage: latest`");
         None
     };
-    let routes = read_routes(r, &f, functions);
+    let routes = read_routes(r, &f, functions, has_usage_plan);
     Some(Api { stage: stage?, routes: routes? })
 }
 
@@ -76,7 +81,12 @@ type Parameters = BTreeMap<String, (String, String)>;
 
 /// Reads `api.routes`: at least one route (API Gateway deploys no API without methods), each
 /// route's key and target, and the parameter names across routes.
-fn read_routes(r: &mut Reader<'_>, f: &Fields<'_>, functions: Option<&BTreeSet<String>>) -> Option<Vec<Route>> {
+fn read_routes(
+    r: &mut Reader<'_>,
+    f: &Fields<'_>,
+    functions: Option<&BTreeSet<String>>,
+    has_usage_plan: bool,
+) -> Option<Vec<Route>> {
     let routes_field = f.get("routes");
     let entries = match &routes_field {
         Some(o) => r.any_mapping(o.field())?.entries(),
@@ -106,7 +116,7 @@ fn read_routes(r: &mut Reader<'_>, f: &Fields<'_>, functions: Option<&BTreeSet<S
                 ok = false;
             }
         }
-        let target = read_target(r, value.field(), functions);
+        let target = read_target(r, value.field(), functions, has_usage_plan);
         let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
             ok = false;
             continue;
@@ -153,6 +163,7 @@ fn read_target(
     r: &mut Reader<'_>,
     field: Field<'_>,
     functions: Option<&BTreeSet<String>>,
+    has_usage_plan: bool,
 ) -> Option<(String, Auth, bool)> {
     let f = r.mapping(field, ROUTE_FIELDS)?;
     let function = if let Some(o) = f.get("function") {
@@ -165,7 +176,7 @@ fn read_target(
         Some(o) => r.one_of(o.field(), &["none", "iam"]).map(|auth| if auth == "iam" { Auth::Iam } else { Auth::None }),
         None => Some(Auth::None),
     };
-    let api_key = f.get("api_key").map_or(Some(false), |o| r.bool(o.field()));
+    let api_key = f.get("api_key").map_or(Some(false), |o| read_api_key(r, o.field(), has_usage_plan));
     Some((function?, auth?, api_key?))
 }
 
@@ -189,6 +200,22 @@ fn read_function_name(r: &mut Reader<'_>, field: Field<'_>, functions: Option<&B
         return None;
     }
     Some(name.value)
+}
+
+/// Reads a route's `api_key`: requiring a key needs a usage plan, since API Gateway accepts only
+/// the keys of a usage plan for the stage; without one no caller could ever be let in.
+fn read_api_key(r: &mut Reader<'_>, field: Field<'_>, has_usage_plan: bool) -> Option<bool> {
+    let required = r.bool(field)?;
+    if required && !has_usage_plan {
+        r.error(
+            field.location(),
+            field.path(),
+            "the route requires an API key, but the stack has no `usage_plan`, so no key can be valid",
+            Some("add a `usage_plan` with `api_keys`, or drop `api_key: true`".into()),
+        );
+        return None;
+    }
+    Some(required)
 }
 
 /// Splits `METHOD /path` and checks both; else what is wrong and a hint.

@@ -103,7 +103,8 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let base = file.parent().unwrap_or(Path::new("."));
     let functions = top.get("functions").map(|f| functions::read(r, f.field(), base, name.as_deref()));
     let function_names = declared(top.get("functions"), |f| f.names());
-    let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref()));
+    let has_usage_plan = top.get("usage_plan").is_some();
+    let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     Some(Stack {
         name: name?,

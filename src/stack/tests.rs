@@ -170,6 +170,12 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
     ),
     ("stack: demo\napi:\n  stage: v1\n", "3:3", "api.routes", "no routes"),
     (
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, api_key: true }\n",
+        "10:39",
+        "api.routes.GET /a.api_key",
+        "no `usage_plan`",
+    ),
+    (
         "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: cognito }\n",
         "10:36",
         "api.routes.GET /a.auth",

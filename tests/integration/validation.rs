@@ -26,6 +26,10 @@ const CASES: &[(&str, &str)] = &[
     ("stack: demo\napi: {}\n", "2:6: api.stage"),
     ("stack: demo\napi:\n  stage: v1\n", "3:3: api.routes"),
     (
+        "stack: demo\napi:\n  stage: v1\n  routes:\n    GET /x: { function: f, api_key: true }\n",
+        "5:37: api.routes.GET /x.api_key",
+    ),
+    (
         "stack: demo\nfunctions:\n  api: { runtime: nodejs20.x, handler: a.b, code: missing-dir }\n",
         "3:51: functions.api.code",
     ),
