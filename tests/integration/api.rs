@@ -60,6 +60,10 @@ api:
   routes:
     GET /noauth: {{ function: api, auth: none, api_key: true }}
     GET /auth:   {{ function: api, auth: iam,  api_key: true }}
+usage_plan:
+  throttle: {{ rate: 10, burst: 20 }}
+  quota: {{ limit: 1000, period: DAY }}
+  api_keys: [web-client]
 "
     )
 }
@@ -232,7 +236,11 @@ functions:
     POST /items: {{ function: create, auth: {create_auth} }}
     GET /items/{{id}}: {{ function: list, auth: iam, api_key: true }}
     ANY /proxy/{{proxy+}}: {{ function: list }}
-{admin_route}{extra_routes}"
+{admin_route}{extra_routes}usage_plan:
+  throttle: {{ rate: 5, burst: 10 }}
+  quota: {{ limit: 100, period: DAY }}
+  api_keys: [web]
+"
     )
 }
 

@@ -21,8 +21,7 @@ fn seed_stack(stack: &str) -> String {
 
 /// A larger stack: three functions sharing routes on nested paths, with a usage plan.
 fn larger_stack(stack: &str) -> String {
-    let usage_plan = "usage_plan:\n  throttle: { rate: 5, burst: 10 }\n  quota: { limit: 100, period: DAY }\n  api_keys: [web, partner]\n";
-    shop_stack(stack, "    PUT /items/{id}/tags: { function: create }\n", "iam", true) + usage_plan
+    shop_stack(stack, "    PUT /items/{id}/tags: { function: create }\n", "iam", true)
 }
 
 fn apply_replan_destroy(stack: &str, text: &str) {
