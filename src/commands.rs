@@ -14,7 +14,7 @@ use crate::cli::{
 };
 use crate::live::LiveState;
 use crate::outputs::Outputs;
-use crate::plan::{Plan, plan, plan_destroy};
+use crate::plan::{Action, Plan, plan, plan_destroy};
 use crate::provider::{Applier, AwsProvider, ConnectOptions, desired_state, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{Address, DesiredState, Target};
@@ -99,6 +99,7 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
     print_plan(&plan, args.output);
     guard(&plan, &args.allow_replace)?;
     refuse_data_loss(&plan, &args.allow_delete)?;
+    refuse_unset_secrets(&plan, &desired)?;
     let approved = args.auto_approve || saved.is_some();
     execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
 }
@@ -135,6 +136,26 @@ async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCo
         OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses, before anything starts, an apply that would create or change a resource whose
+/// secret (a password, an API key value) comes from an environment variable that is not set.
+fn refuse_unset_secrets(plan: &Plan, desired: &DesiredState) -> anyhow::Result<()> {
+    let missing: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
+        .filter_map(|c| {
+            desired.unset_secrets.get(&c.address).map(|env| format!("  - {} needs ${{env:{env}}}", c.address))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "refusing to apply: secrets it would send are not set, and nothing was changed:\n{}\n  Export them and run again",
+        missing.join("\n")
+    )
 }
 
 /// Refuses, before anything starts, an apply that would delete a resource holding data because

@@ -32,6 +32,16 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A secret the stack file names: the environment variable it comes from, and its value when
+/// that is set. Only the commands that send it need the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    /// The environment variable, e.g. `DEMO_USER_PASSWORD`.
+    pub env: String,
+    /// Its value, if set.
+    pub value: Option<Secret>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

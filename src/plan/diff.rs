@@ -27,6 +27,10 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
         };
         let adopt = live.adopted.contains(&resource);
         let (action, reason) = choose_action(existing.is_some(), adopt, &changed_fields, replaced_parent);
+        let mut notes = notes(wanted.rules, &wanted.attributes, existing, action);
+        if let Some(env) = desired.unset_secrets.get(&resource).filter(|_| action != Action::NoOp) {
+            notes.push(format!("its secret comes from ${{env:{env}}}, which is not set: apply refuses to change it"));
+        }
         let change = ResourceChange {
             address: resource.clone(),
             action,
@@ -36,7 +40,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
             before: existing.map(|e| e.attributes.clone()),
             after: Some(wanted.attributes.clone()),
             depends_on: wanted.depends_on.clone(),
-            notes: notes(wanted.rules, &wanted.attributes, existing, action),
+            notes,
             adopt,
         };
         changes.insert(resource, change);

@@ -136,9 +136,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool) {
             password: user.password.as_ref().map(|_| Sensitive),
             password_status: user.password.as_ref().map(|_| PASSWORD_SET.to_string()),
         };
-        if let Some(password) = &user.password {
-            state.secrets.insert(address.clone(), password.clone());
-        }
+        state.add_secret(&address, user.password.as_ref());
         state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
     }
 }

@@ -34,6 +34,7 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
         stack: stack.name.clone(),
         resources: Vec::new(),
         secrets: BTreeMap::new(),
+        unset_secrets: BTreeMap::new(),
         artifacts: BTreeMap::new(),
     };
     if let Some(pool) = &stack.user_pool {

@@ -73,9 +73,7 @@ pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::Usage
     for key in &plan.api_keys {
         let key_address = Address::new(ResourceKind::ApiKey, &key.name);
         let spec = ApiKeySpec { enabled: true, value: key.value.as_ref().map(|_| Sensitive) };
-        if let Some(value) = &key.value {
-            state.secrets.insert(key_address.clone(), value.clone());
-        }
+        state.add_secret(&key_address, key.value.as_ref());
         state.resources.push(DesiredResource::of(key_address.clone(), &spec, Vec::new()));
         let link = UsagePlanKeySpec { key: reference(&key_address) };
         let link_address = Address::new(ResourceKind::UsagePlanKey, &key.name);

@@ -65,6 +65,7 @@ mod tests {
                 },
             ],
             secrets: BTreeMap::new(),
+            unset_secrets: BTreeMap::new(),
             artifacts: BTreeMap::new(),
         }
     }

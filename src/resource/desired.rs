@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Address, Attributes, FieldRule, ResourceKind};
 use crate::artifact::Artifact;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretRef};
 
 /// One resource the stack file asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,9 @@ pub struct DesiredState {
     pub resources: Vec<DesiredResource>,
     /// The secret each resource sends on create, e.g. a user's password.
     pub secrets: BTreeMap<Address, Secret>,
+    /// The resources whose secret comes from an environment variable that is not set, with
+    /// that variable: apply refuses to create or change them.
+    pub unset_secrets: BTreeMap<Address, String>,
     /// Code packages by function (their hashes are attributes).
     pub artifacts: BTreeMap<Address, Artifact>,
 }
@@ -85,6 +88,15 @@ impl Target {
 }
 
 impl DesiredState {
+    /// Records the secret the stack file gives `address`, set or not.
+    pub fn add_secret(&mut self, address: &Address, secret: Option<&SecretRef>) {
+        let Some(secret) = secret else { return };
+        match &secret.value {
+            Some(value) => drop(self.secrets.insert(address.clone(), value.clone())),
+            None => drop(self.unset_secrets.insert(address.clone(), secret.env.clone())),
+        }
+    }
+
     /// The resource at `address`, if the stack asks for it.
     pub fn get(&self, address: &Address) -> Option<&DesiredResource> {
         self.resources.iter().find(|r| &r.address == address)

@@ -92,6 +92,13 @@ impl<'a> Interpolator<'a> {
     }
 }
 
+impl Interpolator<'_> {
+    /// The value of the environment variable `name`, if set.
+    pub(super) fn env(&self, name: &str) -> Option<String> {
+        (self.env)(name)
+    }
+}
+
 /// Why `${reference}` cannot be expanded. One with a `:` is most likely an IAM policy variable
 /// (`${aws:username}`, `${cognito-identity.amazonaws.com:sub}`), meant literally: the hint
 /// shows it escaped.

@@ -8,7 +8,7 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 
 use super::diagnostic::{Diagnostic, Location, did_you_mean};
 use super::interpolate::Interpolator;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretRef};
 
 /// A value with the place it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -348,25 +348,21 @@ impl<'a> Reader<'a> {
         ok.then_some(entries)
     }
 
-    /// Reads a secret: the whole value must be one `${env:NAME}` reference.
-    pub(super) fn secret(&mut self, field: Field<'_>) -> Option<Secret> {
+    /// Reads a secret: the whole value must be one `${env:NAME}` reference. An unset variable
+    /// is not an error here: only the commands that send the secret need it.
+    pub(super) fn secret(&mut self, field: Field<'_>) -> Option<SecretRef> {
         let scalar = self.scalar(field, "a `${env:NAME}` reference")?;
-        match self.interpolator.expand(scalar.as_str()) {
-            Ok(expanded) if expanded.is_single_env_reference => Some(Secret::new(expanded.value)),
-            Ok(_) => {
-                self.error(
-                    field.location(),
-                    field.path,
-                    "secrets must come from the environment, not from the file",
-                    Some("write `${env:NAME}` and export NAME before running authdemo".into()),
-                );
-                None
-            }
-            Err(e) => {
-                self.error(field.location(), field.path, e.message, Some(e.hint));
-                None
-            }
-        }
+        let name = scalar.as_str().strip_prefix("${env:").and_then(|rest| rest.strip_suffix('}'));
+        let Some(name) = name.filter(|n| !n.is_empty() && !n.contains(['$', '{', '}'])) else {
+            self.error(
+                field.location(),
+                field.path,
+                "secrets must come from the environment, not from the file",
+                Some("write `${env:NAME}` and export NAME before running authdemo".into()),
+            );
+            return None;
+        };
+        Some(SecretRef { env: name.to_string(), value: self.interpolator.env(name).map(Secret::new) })
     }
 
     fn scalar<'n>(&mut self, field: Field<'n>, what: &str) -> Option<&'n MarkedScalarNode> {

@@ -33,7 +33,8 @@ fn reads_a_valid_stack_with_defaults_and_interpolation() {
     assert_eq!(pool.password_policy, PasswordPolicy::default());
     assert_eq!(pool.sign_in, SignIn::Username);
     assert_eq!(pool.clients["web"].auth_flows.len(), 3);
-    assert_eq!(pool.users["alice"].password.as_ref().map(super::super::secret::Secret::expose), Some("Secret-123"));
+    let password = pool.users["alice"].password.as_ref().and_then(|p| p.value.as_ref());
+    assert_eq!(password.map(super::super::secret::Secret::expose), Some("Secret-123"));
 }
 
 /// (stack file, expected "line:column", expected field path, expected words in the message)

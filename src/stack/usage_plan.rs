@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::reader::{Field, Fields, Reader};
 use super::schema::{int, list, object, one_of, text};
-use crate::secret::Secret;
+use crate::secret::SecretRef;
 
 /// The usage plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +28,7 @@ pub struct ApiKey {
     /// Its name within the stack.
     pub name: String,
     /// Its value from the environment; AWS generates one when absent.
-    pub value: Option<Secret>,
+    pub value: Option<SecretRef>,
 }
 
 pub(super) const FIELDS: &[&str] = &["throttle", "quota", "api_keys"];
@@ -140,9 +140,9 @@ fn read_key(r: &mut Reader<'_>, item: Field<'_>) -> Option<ApiKey> {
 }
 
 /// Reads an API key's value: a secret from the environment of 20 to 128 characters.
-fn read_key_value(r: &mut Reader<'_>, field: Field<'_>) -> Option<Secret> {
+fn read_key_value(r: &mut Reader<'_>, field: Field<'_>) -> Option<SecretRef> {
     let secret = r.secret(field)?;
-    if !(20..=128).contains(&secret.expose().len()) {
+    if secret.value.as_ref().is_some_and(|value| !(20..=128).contains(&value.expose().len())) {
         r.error(
             field.location(),
             field.path(),

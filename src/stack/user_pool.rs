@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::reader::{Field, Fields, Located, Reader};
 use super::schema::{flag, int, list, object, one_of, scalar, text};
-use crate::secret::Secret;
+use crate::secret::SecretRef;
 
 /// How users sign in; fixed when the pool is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub struct User {
     /// Attribute name → value (`email`, `custom:team`, …).
     pub attributes: BTreeMap<String, String>,
     /// Permanent password, set when the user is created.
-    pub password: Option<Secret>,
+    pub password: Option<SecretRef>,
 }
 
 pub(super) const POOL_FIELDS: &[&str] = &[
@@ -409,7 +409,7 @@ fn read_user(
     }
     let password = opt(&f, "password", |field| {
         let secret = r.secret(field)?;
-        if let Some(broken) = policy_violation(secret.expose(), policy) {
+        if let Some(broken) = secret.value.as_ref().and_then(|value| policy_violation(value.expose(), policy)) {
             let message = format!("the password from the environment {broken}");
             r.error(
                 field.location(),

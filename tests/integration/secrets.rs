@@ -55,3 +55,35 @@ user_pool:
     assert!(!run.output().contains(weak), "{}", run.output());
     assert!(run.calls().is_empty());
 }
+
+#[test]
+fn only_the_commands_that_send_a_secret_need_it() {
+    let stack = unique_stack("unset");
+    let file = StackFile::new(&format!(
+        "stack: {stack}
+user_pool:
+  password_policy: {{ require_symbols: false }}
+  users:
+    alice:
+      password: ${{env:ALICE_PASSWORD}}
+"
+    ));
+    let without = |args: &[&str]| authdemo(args).file(&file.path()).emulated().env_remove("ALICE_PASSWORD").run();
+    without(&["validate"]).expect_code(0);
+    without(&["graph"]).expect_code(0);
+    let planned = without(&["plan"]).expect_code(0);
+    assert!(planned.stdout.contains("${env:ALICE_PASSWORD}, which is not set"), "{}", planned.stdout);
+    let refused = without(&["apply", "--auto-approve"]).expect_code(1);
+    assert!(refused.stderr.contains("user_pool_user.alice needs ${env:ALICE_PASSWORD}"), "{}", refused.stderr);
+    assert!(refused.calls().iter().all(|op| crate::user_pool::is_read_only(op)), "nothing was changed");
+
+    authdemo(&["apply", "--auto-approve"])
+        .file(&file.path())
+        .emulated()
+        .env("ALICE_PASSWORD", PASSWORD)
+        .run()
+        .expect_code(0);
+    without(&["plan", "--detailed-exitcode"]).expect_code(0);
+    without(&["output"]).expect_code(0);
+    without(&["destroy", "--auto-approve"]).expect_code(0);
+}

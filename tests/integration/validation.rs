@@ -89,10 +89,6 @@ const CASES: &[(&str, &str)] = &[
         "5:17: user_pool.users.carol.password",
     ),
     (
-        "stack: demo\nuser_pool:\n  users:\n    carol:\n      password: ${env:AUTHDEMO_TEST_NEVER_SET}\n",
-        "5:17: user_pool.users.carol.password",
-    ),
-    (
         "stack: demo\nuser_pool:\n  users:\n    carol:\n      attributes: { phone: \"1\" }\n",
         "5:21: user_pool.users.carol.attributes.phone",
     ),

@@ -39,6 +39,7 @@ fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
             })
             .collect(),
         secrets: BTreeMap::new(),
+        unset_secrets: BTreeMap::new(),
         artifacts: BTreeMap::new(),
     }
 }
