@@ -51,6 +51,20 @@ impl<N: Ord + Clone + Debug> Graph<N> {
         self.successors.get(node).into_iter().flatten()
     }
 
+    /// For each node, the number of nodes on the longest chain that starts at it (itself
+    /// included): what must still run, one after another, once it is done. The graph must be
+    /// acyclic.
+    pub fn chain_lengths(&self) -> BTreeMap<&N, usize> {
+        let mut lengths: BTreeMap<&N, usize> = BTreeMap::new();
+        let order = self.topological_order().expect("chain lengths of an acyclic graph");
+        for node in order.iter().rev() {
+            let key = self.successors.get_key_value(node).map(|(k, _)| k).expect("ordered nodes are nodes");
+            let longest = self.successors(node).filter_map(|next| lengths.get(next)).max().copied().unwrap_or(0);
+            lengths.insert(key, longest + 1);
+        }
+        lengths
+    }
+
     /// A topological order (Kahn's algorithm; ties broken by `Ord` so the order is stable).
     pub fn topological_order(&self) -> Result<Vec<N>, CycleError> {
         let mut remaining: BTreeMap<&N, usize> = self.predecessors.iter().map(|(n, p)| (n, p.len())).collect();
@@ -89,6 +103,17 @@ mod tests {
         g.add_edge("client", "identity");
         g.add_node("other");
         assert_eq!(g.topological_order().unwrap(), ["other", "pool", "client", "domain", "identity"]);
+    }
+
+    #[test]
+    fn measures_the_longest_chain_from_each_node() {
+        let mut g = Graph::default();
+        g.add_edge("api", "resource");
+        g.add_edge("resource", "route");
+        g.add_edge("route", "stage");
+        g.add_edge("pool", "client");
+        let lengths = g.chain_lengths();
+        assert_eq!((lengths[&"api"], lengths[&"route"], lengths[&"pool"], lengths[&"stage"]), (4, 2, 2, 1));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `parallelism` run at once, a failed step skips everything after it, and a stop request (Ctrl-C)
 //! lets running steps finish but starts no new one, so a re-run can adopt and finish.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -92,11 +93,15 @@ pub async fn execute<R: Runner>(
 ) -> Outcome {
     let mut outcome = Outcome::default();
     let mut waiting_on: BTreeMap<&Step, usize> = graph.nodes().map(|s| (s, graph.predecessors(s).count())).collect();
-    let mut ready: BTreeSet<&Step> = waiting_on.iter().filter(|(_, n)| **n == 0).map(|(s, _)| *s).collect();
+    // Ready steps start longest chain first, so that the run takes about as long as its
+    // critical path rather than waiting on a long chain started last.
+    let chains = graph.chain_lengths();
+    let mut ready: BTreeSet<(Reverse<usize>, &Step)> =
+        waiting_on.iter().filter(|(_, n)| **n == 0).map(|(s, _)| (Reverse(chains[*s]), *s)).collect();
     let mut running = JoinSet::new();
     loop {
         while running.len() < parallelism.max(1) && !stop.load(Ordering::SeqCst) {
-            let Some(step) = ready.pop_first() else { break };
+            let Some((_, step)) = ready.pop_first() else { break };
             reporter.report(Event::Started(step));
             let (runner, step, change, snapshot) = (runner.clone(), step.clone(), work[step].clone(), ids.clone());
             running.spawn(async move {
@@ -122,7 +127,7 @@ pub async fn execute<R: Runner>(
                     let count = waiting_on.get_mut(next).expect("successors are graph nodes");
                     *count -= 1;
                     if *count == 0 {
-                        ready.insert(next);
+                        ready.insert((Reverse(chains[next]), next));
                     }
                 }
             }

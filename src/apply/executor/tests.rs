@@ -158,3 +158,14 @@ async fn a_stop_request_starts_nothing_new() {
     assert_eq!(outcome.count(&StepOutcome::NotStarted), 3);
     assert!(runner.log.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_step_with_the_longest_chain_behind_it_starts_first() {
+    let standalone = change(Address::new(ResourceKind::UserPool, "a"), Action::Create, false);
+    let mut changes = vec![standalone, change(user_pool_address(), Action::Create, false)];
+    changes.extend(clients(2, Action::Create));
+    let (outcome, runner) = run_plan(changes, FakeRunner::default(), 1).await;
+    assert!(outcome.succeeded());
+    let log = runner.log.lock().unwrap();
+    assert_eq!(log[0], "Create user_pool.main", "the pool has its clients behind it: {log:?}");
+}
