@@ -55,6 +55,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print what a web client needs (ids, URLs, API keys), read from AWS.
     Output(OutputArgs),
+    /// Break the stack's lock, left by a run that died (asks first).
+    Unlock(UnlockArgs),
     /// Print the dependency graph of the stack's resources (no AWS call).
     Graph(GraphArgs),
     /// Print the JSON Schema of the stack file, for editors.
@@ -144,6 +146,28 @@ pub struct ApplyArgs {
     /// Progress format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Waiting for the stack's lock.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// How long `apply` and `destroy` wait for another run of the same stack to finish.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Seconds to wait for another run that is changing the same stack.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub lock_timeout: u64,
+}
+
+/// `unlock` options.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Break it without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
 }
 
 /// `destroy` options.
@@ -161,6 +185,9 @@ pub struct DestroyArgs {
     /// Progress format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+    /// Waiting for the stack's lock.
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `output` options.

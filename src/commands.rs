@@ -5,17 +5,19 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
 use crate::cli::{
-    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, OutputArgs, OutputFormat, OutputsFormat, PlanArgs, StackArgs,
+    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat, PlanArgs,
+    StackArgs, UnlockArgs,
 };
 use crate::live::LiveState;
 use crate::outputs::Outputs;
 use crate::plan::{Action, Plan, plan, plan_destroy};
-use crate::provider::{Applier, AwsProvider, ConnectOptions, desired_state, sdk_config};
+use crate::provider::{Applier, AwsProvider, ConnectOptions, Holder, StackLock, desired_state, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{Address, DesiredState, Target};
 use crate::saved_plan::{SavedPlan, check_destination};
@@ -47,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Output(args) => output(global, &args).await,
+        Command::Unlock(args) => unlock(global, &args).await,
     }
 }
 
@@ -81,6 +84,8 @@ async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
 }
 
 /// `authdemo apply [PLANFILE]`: plans again (refusing a stale saved plan), guards, executes.
+/// A plan with changes is made again under the stack's lock, so that a run that waited for
+/// another acts on what that one left.
 async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
     if saved.is_none() {
@@ -92,28 +97,101 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
     };
     let (stack, text) = read_stack(&file, &vars)?;
     let (provider, desired) = connect(global, &stack).await?;
-    let plan = discover_and_plan(&provider, &desired, &adopt).await?;
+    let first = discover_and_plan(&provider, &desired, &adopt).await?;
     if let Some(saved) = &saved {
-        saved.check(&text, &plan)?;
+        saved.check(&text, &first)?;
     }
-    print_plan(&plan, args.output);
-    guard(&plan, &args.allow_replace)?;
-    refuse_data_loss(&plan, &args.allow_delete)?;
-    refuse_unset_secrets(&plan, &desired)?;
-    let approved = args.auto_approve || saved.is_some();
-    execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
+    refuse_unsafe(&first, args, &desired)?;
+    let (plan, lock) = if first.has_changes() {
+        let lock = take_lock(&provider, &args.lock).await?;
+        match discover_and_plan(&provider, &desired, &adopt).await {
+            Ok(plan) => (plan, Some(lock)),
+            Err(error) => {
+                lock.release().await;
+                return Err(error);
+            }
+        }
+    } else {
+        (first, None)
+    };
+    let applied = async {
+        if let Some(saved) = &saved {
+            saved.check(&text, &plan)?;
+        }
+        print_plan(&plan, args.output);
+        refuse_unsafe(&plan, args, &desired)?;
+        let approved = args.auto_approve || saved.is_some();
+        execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
+    }
+    .await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    applied
 }
 
-/// `authdemo destroy`: deletes everything the stack owns, children first.
+/// Refuses, before anything starts, a plan that loses data unasked, deletes a protected
+/// resource, touches one the stack does not own, or needs a secret that is not set.
+fn refuse_unsafe(plan: &Plan, args: &ApplyArgs, desired: &DesiredState) -> anyhow::Result<()> {
+    guard(plan, &args.allow_replace)?;
+    refuse_data_loss(plan, &args.allow_delete)?;
+    refuse_unset_secrets(plan, desired)
+}
+
+/// `authdemo destroy`: deletes everything the stack owns, children first, under the stack's
+/// lock when there is anything to delete.
 async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<ExitCode> {
     require_approval_path(args.auto_approve, "destroy")?;
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(global, &stack).await?;
-    let live = discover(&provider, &desired, &[]).await?;
-    let plan = plan_destroy(&stack.name, &live);
-    print_plan(&plan, args.output);
-    guard(&plan, &[])?;
-    execute_plan(provider.applier(&desired), plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+    let planned = plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?);
+    guard(&planned, &[])?;
+    let lock = if planned.has_changes() { Some(take_lock(&provider, &args.lock).await?) } else { None };
+    let destroyed = async {
+        let plan = match &lock {
+            Some(_) => plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?),
+            None => planned,
+        };
+        print_plan(&plan, args.output);
+        guard(&plan, &[])?;
+        let applier = provider.applier(&desired);
+        execute_plan(applier, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+    }
+    .await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    destroyed
+}
+
+/// Takes the stack's lock, saying on stderr whom it waits for.
+async fn take_lock(provider: &AwsProvider, args: &LockArgs) -> anyhow::Result<StackLock> {
+    let waiting = |holder: &Holder| {
+        eprintln!(
+            "waiting for the stack's lock, held {} (up to --lock-timeout {} s)",
+            holder.describe(),
+            args.lock_timeout
+        );
+    };
+    Ok(provider.lock(Duration::from_secs(args.lock_timeout), &waiting).await?)
+}
+
+/// `authdemo unlock`: breaks the stack's lock after saying who holds it and asking.
+async fn unlock(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitCode> {
+    require_approval_path(args.auto_approve, "unlock")?;
+    let stack = load_stack(&args.stack)?;
+    let (provider, _) = connect(global, &stack).await?;
+    let Some(holder) = provider.lock_holder().await? else {
+        println!("stack {} is not locked", stack.name);
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!("stack {} is locked {}", stack.name, holder.describe());
+    if !args.auto_approve && !confirm("Break this lock? Do so only if that run is gone.").await? {
+        bail!("unlock cancelled: the lock stays");
+    }
+    provider.unlock().await?;
+    println!("the lock of stack {} is broken", stack.name);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `authdemo output`: what a web client needs, from the live state.
@@ -299,7 +377,7 @@ async fn execute_plan(
     if !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }
-    if !auto_approve && !confirm(command).await? {
+    if !auto_approve && !confirm(&format!("Do you want to {command} these changes?")).await? {
         bail!("{command} cancelled: nothing was changed");
     }
     let (graph, work) = steps(&plan)?;
@@ -321,8 +399,9 @@ async fn execute_plan(
     Ok(if outcome.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-async fn confirm(command: &str) -> anyhow::Result<bool> {
-    anstream::print!("\nDo you want to {command} these changes? Only 'yes' is accepted: ");
+/// Asks `question` on the terminal; only `yes` is a yes.
+async fn confirm(question: &str) -> anyhow::Result<bool> {
+    anstream::print!("\n{question} Only 'yes' is accepted: ");
     let answer = tokio::task::spawn_blocking(|| {
         use std::io::Write;
         std::io::stdout().flush()?;

@@ -137,6 +137,12 @@ pub async fn execute<R: Runner>(
             }
         }
     }
+    mark_not_started(graph, &mut outcome, reporter);
+    outcome
+}
+
+/// Marks every step that has no outcome yet as not started: the run was stopped.
+fn mark_not_started(graph: &Graph<Step>, outcome: &mut Outcome, reporter: &dyn Reporter) {
     for step in graph.nodes() {
         if !outcome.steps.contains_key(step) {
             outcome.interrupted = true;
@@ -144,7 +150,6 @@ pub async fn execute<R: Runner>(
             outcome.steps.insert(step.clone(), StepOutcome::NotStarted);
         }
     }
-    outcome
 }
 
 /// Marks every step reachable from `failed` as skipped.

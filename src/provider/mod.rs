@@ -10,6 +10,7 @@ mod config;
 mod handler;
 mod iam;
 mod lambda;
+mod lock;
 mod registry;
 mod usage_plans;
 
@@ -17,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use call::{Calls, RetryPolicy};
 pub use config::{ConnectOptions, NoRegion, sdk_config};
+pub use lock::{Holder, LockError, StackLock};
 pub use registry::Applier;
 
 use crate::error::{ErrorClass, ProviderError};
@@ -63,6 +65,7 @@ pub struct AwsProvider {
     functions: lambda::Functions,
     apis: apigateway::RestApis,
     usage_plans: usage_plans::UsagePlans,
+    locks: lock::Locks,
     target: Target,
 }
 
@@ -87,6 +90,7 @@ impl AwsProvider {
                 calls,
             ),
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls),
+            locks: lock::Locks::new(aws_sdk_iam::Client::new(config), stack, calls),
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls),
             apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls),
             usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls),
@@ -97,6 +101,22 @@ impl AwsProvider {
     /// The partition, region and account the credentials point at.
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// Takes the stack's lock (see [`lock`]), waiting up to `timeout` for another run to let go;
+    /// `waiting` is told who holds it when the run has to wait.
+    pub async fn lock(&self, timeout: std::time::Duration, waiting: &dyn Fn(&Holder)) -> Result<StackLock, LockError> {
+        self.locks.acquire(timeout, waiting).await
+    }
+
+    /// Who holds the stack's lock, if anyone.
+    pub async fn lock_holder(&self) -> Result<Option<Holder>, ProviderError> {
+        self.locks.holder().await
+    }
+
+    /// Breaks the stack's lock.
+    pub async fn unlock(&self) -> Result<(), ProviderError> {
+        self.locks.delete().await
     }
 
     /// The value of an API key (a secret: only for `output --show-sensitive`).

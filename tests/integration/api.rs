@@ -300,7 +300,7 @@ async fn several_functions_nested_paths_and_every_kind_of_change() {
         ])
     );
     let applied = project.run(&["apply", "--auto-approve"]).expect_code(0);
-    let mutating: Vec<String> = applied.calls().into_iter().filter(|op| !is_read_only(op)).collect();
+    let mutating = crate::user_pool::resource_changes(applied.calls());
     assert_eq!(mutating.len(), 3, "{mutating:?}");
     assert!(mutating.iter().all(|op| op.ends_with("/code")), "only code uploads: {mutating:?}");
     project.run(&["plan", "--detailed-exitcode"]).expect_code(0);

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::support::{authdemo, emulator, unique_stack};
-use crate::user_pool::is_read_only;
+use crate::user_pool::resource_changes;
 
 /// A copy of `stacks/demo.yaml` and the example code, so the test can edit the file.
 struct Demo {
@@ -136,7 +136,7 @@ async fn the_seed_stack_provisions_replans_to_nothing_updates_in_place_and_tears
     let plan_run = demo.run(&["plan"]).expect_code(0);
     assert!(plan_run.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan_run.stdout);
     let applied = demo.run(&["apply", "--auto-approve"]).expect_code(0);
-    let mutating: Vec<String> = applied.calls().into_iter().filter(|op| !is_read_only(op)).collect();
+    let mutating = resource_changes(applied.calls());
     assert_eq!(mutating.len(), 1, "one UpdateUsagePlan call: {mutating:?}");
     assert!(mutating[0].starts_with("PATCH /usageplans/"), "{mutating:?}");
     let plans = gateway.get_usage_plans().send().await.unwrap();

@@ -75,6 +75,19 @@ pub(crate) fn is_read_only(operation: &str) -> bool {
     ["Describe", "List", "Get", "AdminGetUser", "GET "].iter().any(|prefix| operation.starts_with(prefix))
 }
 
+/// The mutating calls of a run that changed something, without the two that take and give back
+/// the stack's lock (the run's first CreateRole and its last DeleteRole).
+pub(crate) fn resource_changes(calls: Vec<String>) -> Vec<String> {
+    let mut mutating: Vec<String> = calls.into_iter().filter(|op| !is_read_only(op)).collect();
+    if mutating.first().map(String::as_str) == Some("CreateRole")
+        && mutating.last().map(String::as_str) == Some("DeleteRole")
+    {
+        mutating.pop();
+        mutating.remove(0);
+    }
+    mutating
+}
+
 #[tokio::test]
 async fn core_scenario_plan_apply_update_replace_delete_destroy() {
     let stack = unique_stack("core");

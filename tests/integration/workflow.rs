@@ -353,3 +353,61 @@ fn saved_plans_refuse_bad_destinations_travel_between_directories_and_name_local
     assert!(stale.stderr.contains("code_sha256 changed here (local files)"), "{}", stale.stderr);
     run(&file, &["destroy", "--auto-approve"]).expect_code(0);
 }
+
+#[tokio::test]
+async fn two_runs_of_one_stack_started_together_take_turns() {
+    let stack = unique_stack("twice");
+    let file = project(&api_stack(&stack, 8));
+    let together = |command: &str| {
+        let runs: Vec<_> =
+            (0..2).map(|_| authdemo(&[command, "--auto-approve"]).file(&file.path()).emulated().spawn()).collect();
+        for child in runs {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stdout));
+        }
+    };
+    together("apply");
+    exactly_one_of_each(&stack).await;
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
+    together("destroy");
+    let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
+    assert!(pools.user_pools().iter().all(|p| p.name() != Some(stack.as_str())));
+    let lock = emulator().iam().get_role().role_name(format!("authdemo-lock-{stack}")).send().await;
+    assert!(lock.is_err(), "the lock is given back");
+}
+
+#[tokio::test]
+async fn a_held_lock_names_its_holder_and_unlock_breaks_it() {
+    let stack = unique_stack("held");
+    let file = project(&api_stack(&stack, 8));
+    let tag = |key: &str, value: &str| aws_sdk_iam::types::Tag::builder().key(key).value(value).build().unwrap();
+    let lease = (std::time::SystemTime::now() + std::time::Duration::from_hours(1))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    emulator()
+        .iam()
+        .create_role()
+        .role_name(format!("authdemo-lock-{stack}"))
+        .path("/authdemo-lock/")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .tags(tag("authdemo:lock-holder", "ci@elsewhere pid 7"))
+        .tags(tag("authdemo:lock-host", "elsewhere"))
+        .tags(tag("authdemo:lock-pid", "7"))
+        .tags(tag("authdemo:lock-since", "1796119200"))
+        .tags(tag("authdemo:lock-lease-until", &lease.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let refused = run(&file, &["apply", "--auto-approve", "--lock-timeout", "1"]).expect_code(1);
+    let expected =
+        format!("stack {stack} is being changed by another run (since 2026-12-01 10:00:00 UTC, by ci@elsewhere pid 7)");
+    assert!(refused.stderr.contains(&expected), "{}", refused.stderr);
+    assert!(refused.calls().iter().all(|op| crate::user_pool::is_read_only(op) || op.contains("CreateRole")));
+    run(&file, &["plan"]).expect_code(0);
+    let unlocked = run(&file, &["unlock", "--auto-approve"]).expect_code(0);
+    assert!(unlocked.stdout.contains("by ci@elsewhere pid 7"), "{}", unlocked.stdout);
+    run(&file, &["apply", "--auto-approve"]).expect_code(0);
+    run(&file, &["destroy", "--auto-approve"]).expect_code(0);
+}
