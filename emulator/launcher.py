@@ -7,12 +7,13 @@ the operations moto lacks, for the moto version pinned in requirements.txt, then
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
 `GET /_authdemo/requests?app=ID` answers a JSON list of operation names (the whole app id, profile
-included; throttled and refused calls count too).
+included; throttled and refused calls count too), and `GET /_authdemo/throttled?app=ID` a JSON
+number: how many of them got a throttling answer (from `r` or `tN` below).
 
 Fault profiles. AWS fails transiently where moto never does, and the tool must retry. Tests share
 one emulator, so each run asks for its faults in its app id: after the marker `-F`, dot-separated
-tokens, e.g. `t123r4-Fc30.l400.i8.t10`. An app id without `-F` gets none; an unknown token is an
-error (HTTP 500, traceback in the emulator's log).
+tokens, e.g. `t123r4-Fc30.l400.i8.t10` or `t123r4-Fr.d50`. An app id without `-F` gets none; an
+unknown token is an error (HTTP 500, traceback in the emulator's log).
 
   cN  API Gateway refuses N% of the mutating calls (PUT/POST/PATCH/DELETE) on a REST API's
       resources, methods, integrations, deployments and stages: 409 ConflictException.
@@ -28,6 +29,16 @@ error (HTTP 500, traceback in the emulator's log).
   tN  N% of AWS calls are throttled before moto sees them, each in its service's shape: API Gateway
       and Lambda 429 TooManyRequestsException, Cognito 400 TooManyRequestsException, IAM and STS
       400 Throttling.
+  r   AWS's control-plane rate limits (no number), as token buckets of the one account the emulator
+      serves: shared by every request whose profile has `r`, whatever its run, and drawn on by no
+      other. A call over a limit gets the throttling answer of `tN`. API Gateway: 10/s with a
+      burst of 40 for all calls, and per operation CreateDeployment 1 per 5 s, UpdateUsagePlan 1
+      per 20 s, CreateRestApi 1 per 3 s, DeleteRestApi 1 per 30 s, CreateResource, DeleteResource
+      and CreateApiKey 5/s, GetResources 5 per 2 s. Lambda: 15/s for all calls but GetFunction
+      (100/s) and GetPolicy (15/s), which have their own. Cognito user pools: 15/s for all calls,
+      and 5/s per operation and user pool for a call naming a pool. Cognito identity, IAM and
+      STS: 15/s each. (A bucket of N/s holds N tokens; one of 1 per 5 s holds 1, refilled in 5 s.)
+  dN  Every request waits N ms before it is served, as the network to AWS makes it.
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
 emulator times every role and function change whatever the profile; a window is measured with, and
@@ -77,16 +88,24 @@ class Faults:
     lambda_window_ms: int = 0  # lN
     role_delay_s: int = 0  # iN
     throttle_percent: int = 0  # tN
+    rate_limits: bool = False  # r
+    delay_ms: int = 0  # dN
 
 
-FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent"}
+FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
+                "d": "delay_ms"}
+FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
 def parse_faults(app_id):
-    """The profile after `-F` in an app id: `t1r2-Fc30.l400` is 30% conflicts and 400 ms windows."""
+    """The profile after `-F` in an app id: `t1r2-Fc30.l400.r` is 30% conflicts, 400 ms windows and
+    the rate limits."""
     _, marker, spec = app_id.partition("-F")
     fields = {}
     for token in spec.split(".") if marker else []:
+        if token in FLAG_TOKENS:
+            fields[FLAG_TOKENS[token]] = True
+            continue
         match = re.fullmatch(r"([a-z])(\d+)", token)
         if not match or match.group(1) not in FAULT_TOKENS:
             raise ValueError(f"unknown fault token {token!r} in app id {app_id!r}")
@@ -616,22 +635,130 @@ def patch_awslambda():
     backend.tag_resource = tag_resource
 
 
+def request_line(environ):
+    """The method and path, e.g. `POST /restapis/abc/deployments`: a REST protocol's operation."""
+    return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+
+
+def request_body(environ):
+    """The request's body, left in place for the app to read."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+THROTTLED = "authdemo.throttled"  # set in the WSGI environ of a request FaultInjector throttled
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket's size, and how many tokens it gets back per second."""
+
+    capacity: int
+    per_second: float
+
+
+def every(seconds):
+    """One call per `seconds`."""
+    return Limit(1, 1 / seconds)
+
+
+def per_second(calls):
+    return Limit(calls, calls)
+
+
+class TokenBuckets:
+    """Token buckets by name, shared by every caller: the account's rate limits."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.levels = {}  # bucket name -> (tokens, time.monotonic() they were counted)
+
+    def take(self, limits):
+        """Takes a token from each bucket of `limits` (name -> Limit) if each has one, else none:
+        whether the call is within its limits."""
+        now = time.monotonic()
+        with self.lock:
+            levels = {name: self.level(name, limit, now) for name, limit in limits.items()}
+            within = all(level >= 1 for level in levels.values())
+            for name, level in levels.items():
+                self.levels[name] = (level - 1 if within else level, now)
+            return within
+
+    def level(self, name, limit, now):
+        tokens, counted = self.levels.get(name, (limit.capacity, now))
+        return min(limit.capacity, tokens + (now - counted) * limit.per_second)
+
+
+APIGATEWAY_OPERATIONS = [  # (request line, operation, its own limit besides the service's)
+    (re.compile(r"POST /restapis/[^/]+/deployments"), "CreateDeployment", every(5)),
+    (re.compile(r"PATCH /usageplans/[^/]+"), "UpdateUsagePlan", every(20)),
+    (re.compile(r"POST /restapis"), "CreateRestApi", every(3)),
+    (re.compile(r"DELETE /restapis/[^/]+"), "DeleteRestApi", every(30)),
+    (re.compile(r"POST /restapis/[^/]+/resources/[^/]+"), "CreateResource", per_second(5)),
+    (re.compile(r"DELETE /restapis/[^/]+/resources/[^/]+"), "DeleteResource", per_second(5)),
+    (re.compile(r"POST /apikeys"), "CreateApiKey", per_second(5)),
+    (re.compile(r"GET /restapis/[^/]+/resources"), "GetResources", Limit(5, 5 / 2)),
+]
+LAMBDA_OPERATIONS = [  # (request line, operation with a bucket of its own instead of the service's)
+    (re.compile(r"GET /2015-03-31/functions/[^/]+"), "GetFunction", per_second(100)),
+    (re.compile(r"GET /2015-03-31/functions/[^/]+/policy"), "GetPolicy", per_second(15)),
+]
+
+
+def apigateway_limits(environ):
+    line = request_line(environ)
+    limits = {"apigateway": Limit(40, 10)}
+    for pattern, operation, limit in APIGATEWAY_OPERATIONS:
+        if pattern.fullmatch(line):
+            limits[f"apigateway {operation}"] = limit
+    return limits
+
+
+def lambda_limits(environ):
+    line = request_line(environ)
+    for pattern, operation, limit in LAMBDA_OPERATIONS:
+        if pattern.fullmatch(line):
+            return {f"lambda {operation}": limit}
+    return {"lambda": per_second(15)}
+
+
+def cognito_idp_limits(environ):
+    operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+    pool = json.loads(request_body(environ) or b"{}").get("UserPoolId")
+    limits = {"cognito-idp": per_second(15)}
+    if pool:
+        limits[f"cognito-idp {operation} {pool}"] = per_second(5)
+    return limits
+
+
+def account_limits(service, environ):
+    """The buckets (name -> Limit) a call to `service` draws on, after AWS's documented limits."""
+    if service == "apigateway":
+        return apigateway_limits(environ)
+    if service == "lambda":
+        return lambda_limits(environ)
+    if service == "cognito-idp":
+        return cognito_idp_limits(environ)
+    return {service: per_second(15)}
+
+
 class RequestRecorder:
-    """WSGI middleware recording each request's operation under the caller's SDK app id."""
+    """WSGI middleware recording each request's operation, and whether it was throttled, under the
+    caller's SDK app id."""
 
     def __init__(self, app, latency_ms=0):
         self.app = app
         self.latency = latency_ms / 1000
         self.lock = threading.Lock()
         self.calls = defaultdict(list)
+        self.throttles = defaultdict(int)
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_authdemo/requests":
-            app_id = parse_qs(environ.get("QUERY_STRING", "")).get("app", [""])[0]
-            with self.lock:
-                body = json.dumps(self.calls.get(app_id, [])).encode()
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [body]
+            return self.report(environ, start_response, self.calls, [])
+        if environ.get("PATH_INFO") == "/_authdemo/throttled":
+            return self.report(environ, start_response, self.throttles, 0)
         app_id = app_id_of(environ)
         if app_id:
             operation = self.operation(environ)
@@ -639,7 +766,19 @@ class RequestRecorder:
                 self.calls[app_id].append(operation)
         if self.latency:
             time.sleep(self.latency)
-        return self.app(environ, start_response)
+        answer = self.app(environ, start_response)
+        if app_id and environ.get(THROTTLED):
+            with self.lock:
+                self.throttles[app_id] += 1
+        return answer
+
+    def report(self, environ, start_response, records, default):
+        """The JSON answer of an `/_authdemo/` endpoint: what `records` holds for the app id asked."""
+        app_id = parse_qs(environ.get("QUERY_STRING", "")).get("app", [""])[0]
+        with self.lock:
+            body = json.dumps(records.get(app_id, default)).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
 
     @staticmethod
     def operation(environ):
@@ -649,34 +788,36 @@ class RequestRecorder:
         if target:
             return target.rpartition(".")[2]
         if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length)
-            environ["wsgi.input"] = io.BytesIO(body)
-            action = parse_qs(body.decode()).get("Action")
+            action = parse_qs(request_body(environ).decode()).get("Action")
             if action:
                 return action[0]
-        return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+        return request_line(environ)
 
 
 class FaultInjector:
     """WSGI middleware applying the fault profile of the caller's app id (see the module doc): it
-    throttles (`tN`) and refuses API Gateway changes (`cN`) itself, and leaves the profile in
-    REQUEST for the patches of the other faults."""
+    delays (`dN`), throttles (`r`, `tN`; marking the request THROTTLED) and refuses API Gateway
+    changes (`cN`) itself, and leaves the profile in REQUEST for the patches of the other faults."""
 
     API_SUBRESOURCE = re.compile(r"/restapis/[^/]+/(resources|deployments|stages)(/|$)")
     SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
-    COGNITO_TARGETS = ("AWSCognitoIdentityProviderService.", "AWSCognitoIdentityService.")
+    COGNITO_TARGETS = {"AWSCognitoIdentityProviderService.": "cognito-idp",
+                       "AWSCognitoIdentityService.": "cognito-identity"}
 
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
         self.randoms = {}
+        self.buckets = TokenBuckets()
 
     def __call__(self, environ, start_response):
         app_id = app_id_of(environ)
         REQUEST.faults = profile = parse_faults(app_id)
+        if profile.delay_ms:
+            time.sleep(profile.delay_ms / 1000)
         service = self.service(environ)
-        if service and self.draw(app_id, profile.throttle_percent):
+        if service and (self.over_limit(service, environ, profile) or self.draw(app_id, profile.throttle_percent)):
+            environ[THROTTLED] = True
             return self.throttled(service)(environ, start_response)
         if self.changes_api_subresource(environ) and self.draw(app_id, profile.conflict_percent):
             return self.conflict()(environ, start_response)
@@ -691,14 +832,20 @@ class FaultInjector:
                 self.randoms[app_id] = random.Random(app_id)
             return self.randoms[app_id].randrange(100) < percent
 
+    def over_limit(self, service, environ, profile):
+        """Whether, with `r`, the call exceeds one of the account's rate limits."""
+        return profile.rate_limits and not self.buckets.take(account_limits(service, environ))
+
     @classmethod
     def service(cls, environ):
-        """The service a call is for, among those that throttle: "cognito" by X-Amz-Target, else
-        the SigV4 credential scope's; an unsigned form is STS's AssumeRoleWithWebIdentity."""
+        """The service a call is for, among those that throttle: a Cognito one by X-Amz-Target,
+        else the SigV4 credential scope's; an unsigned form is STS's AssumeRoleWithWebIdentity."""
         if environ.get("PATH_INFO", "").startswith("/moto-api/"):
             return None
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(cls.COGNITO_TARGETS):
-            return "cognito"
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        for prefix, cognito in cls.COGNITO_TARGETS.items():
+            if target.startswith(prefix):
+                return cognito
         scope = cls.SCOPE_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if scope:
             return scope.group(1) if scope.group(1) in ("apigateway", "lambda", "iam", "sts") else None
@@ -713,7 +860,7 @@ class FaultInjector:
         if service == "lambda":
             return aws_error(429, "TooManyRequestsException",
                              {"Type": "User", "message": "Rate exceeded", "Reason": "CallerRateLimitExceeded"})
-        if service == "cognito":
+        if service in ("cognito-idp", "cognito-identity"):
             return aws_error(400, "TooManyRequestsException",
                              {"__type": "TooManyRequestsException", "message": "Rate exceeded"},
                              "application/x-amz-json-1.1")
