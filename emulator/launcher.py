@@ -37,7 +37,8 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       and CreateApiKey 5/s, GetResources 5 per 2 s. Lambda: 15/s for all calls but GetFunction
       (100/s) and GetPolicy (15/s), which have their own. Cognito user pools: 15/s for all calls,
       and 5/s per operation and user pool for a call naming a pool. Cognito identity, IAM and
-      STS: 15/s each. (A bucket of N/s holds N tokens; one of 1 per 5 s holds 1, refilled in 5 s.)
+      STS publish no such limits and get none. (A bucket of N/s holds N tokens; one of 1 per 5 s
+      holds 1, refilled in 5 s.)
   dN  Every request waits N ms before it is served, as the network to AWS makes it.
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
@@ -740,7 +741,7 @@ def account_limits(service, environ):
         return lambda_limits(environ)
     if service == "cognito-idp":
         return cognito_idp_limits(environ)
-    return {service: per_second(15)}
+    return {}
 
 
 class RequestRecorder:

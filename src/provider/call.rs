@@ -1,15 +1,18 @@
-//! The one place every AWS call goes through: the error is classified (by [`crate::error`]),
-//! a transient failure retries THAT call (never the step around it) with exponential backoff
-//! within a time budget, and each call is logged with its duration and outcome. Polling for a
+//! The one place every AWS call goes through: it waits for its rate-limit tokens (see
+//! [`super::pace`]), the error is classified (by [`crate::error`]), a transient failure retries
+//! THAT call (never the step around it) with jittered exponential backoff within a time budget,
+//! and each call is logged with its duration and outcome. Polling for a
 //! state (a function settling) and listing every page of a paginated operation are built on it.
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 
-use crate::error::ProviderError;
+use super::pace::{Pacer, Service};
+use crate::error::{ErrorClass, ProviderError};
 
 /// How long and how often to retry.
 #[derive(Debug, Clone, Copy)]
@@ -33,16 +36,24 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Makes AWS calls under one retry policy; shared by every step of a run.
-#[derive(Debug, Clone, Copy, Default)]
+/// Makes AWS calls under one retry policy and one pacer; shared by every step of a run.
+#[derive(Debug, Clone, Default)]
 pub struct Calls {
     policy: RetryPolicy,
+    pacer: Arc<Pacer>,
+    service: Option<Service>,
 }
 
 impl Calls {
-    /// Calls under `policy`.
+    /// Calls under `policy`, paced by one new [`Pacer`].
     pub fn new(policy: RetryPolicy) -> Self {
-        Self { policy }
+        Self { policy, pacer: Arc::default(), service: None }
+    }
+
+    /// The same calls, to `service`: they wait for its quotas.
+    #[must_use]
+    pub(super) fn to(&self, service: Service) -> Self {
+        Self { service: Some(service), ..self.clone() }
     }
 
     /// Sends the request `send` builds as AWS `operation`, rebuilding and resending it while
@@ -94,7 +105,18 @@ impl Calls {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
-                sent.await.map_err(|e| ProviderError::from_sdk(operation, e))
+                if let Some(service) = self.service {
+                    self.pacer.take(service, operation).await;
+                }
+                let result = sent.await.map_err(|e| ProviderError::from_sdk(operation, e));
+                if let Some(service) = self.service {
+                    match &result {
+                        Err(error) if error.class == ErrorClass::Throttled => self.pacer.throttled(service),
+                        Ok(_) => self.pacer.succeeded(service),
+                        Err(_) => {}
+                    }
+                }
+                result
             }
         })
         .await
@@ -126,8 +148,9 @@ impl Calls {
                     return Err(error.gave_up(tries, started.elapsed()));
                 }
                 Err(error) => {
-                    tracing::debug!(operation, ?took, class = ?error.class, ?delay, "AWS call failed transiently, retrying it");
-                    tokio::time::sleep(delay).await;
+                    let pause = jittered(delay);
+                    tracing::debug!(operation, ?took, class = ?error.class, ?pause, "AWS call failed transiently, retrying it");
+                    tokio::time::sleep(pause).await;
                     delay = (delay * 2).min(self.policy.max_delay);
                     tries += 1;
                 }
@@ -186,12 +209,16 @@ impl Calls {
     }
 }
 
+/// `delay` spread over ±50%, so that runs throttled together do not retry together.
+fn jittered(delay: Duration) -> Duration {
+    delay.mul_f64(0.5 + fastrand::f64())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::error::ErrorClass;
 
     fn fast(budget_ms: u64) -> Calls {
         Calls::new(RetryPolicy {

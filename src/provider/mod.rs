@@ -11,6 +11,7 @@ mod handler;
 mod iam;
 mod lambda;
 mod lock;
+mod pace;
 mod registry;
 mod usage_plans;
 
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub use call::{Calls, RetryPolicy};
 pub use config::{ConnectOptions, NoRegion, sdk_config};
 pub use lock::{Holder, LockError, StackLock};
+use pace::Service;
 pub use registry::Applier;
 
 use crate::error::{ErrorClass, ProviderError};
@@ -76,24 +78,28 @@ impl AwsProvider {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let calls = Calls::new(RetryPolicy::default());
         let sts = aws_sdk_sts::Client::new(config);
-        let identity = calls.call("GetCallerIdentity", || sts.get_caller_identity().send()).await?;
+        let identity = calls.to(Service::Sts).call("GetCallerIdentity", || sts.get_caller_identity().send()).await?;
         let account = identity.account.ok_or_else(|| ProviderError::missing("GetCallerIdentity", "account"))?;
         let target = Target::of_caller(identity.arn.as_deref().unwrap_or_default(), &region, &account);
         let serial = Serial::default();
         let apigateway = aws_sdk_apigateway::Client::new(config);
         Ok(Self {
-            user_pools: cognito_idp::UserPools::new(aws_sdk_cognitoidentityprovider::Client::new(config), stack, calls),
+            user_pools: cognito_idp::UserPools::new(
+                aws_sdk_cognitoidentityprovider::Client::new(config),
+                stack,
+                calls.to(Service::CognitoIdp),
+            ),
             identity_pools: cognito_identity::IdentityPools::new(
                 aws_sdk_cognitoidentity::Client::new(config),
                 stack,
                 &target,
-                calls,
+                calls.to(Service::CognitoIdentity),
             ),
-            roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls),
-            locks: lock::Locks::new(aws_sdk_iam::Client::new(config), stack, calls),
-            functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls),
-            apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls),
-            usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls),
+            roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls.to(Service::Iam)),
+            locks: lock::Locks::new(aws_sdk_iam::Client::new(config), stack, calls.to(Service::Iam)),
+            functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls.to(Service::Lambda)),
+            apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls.to(Service::ApiGateway)),
+            usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls.to(Service::ApiGateway)),
             target,
         })
     }

@@ -11,7 +11,7 @@ use crate::support::{emulator, unique_stack};
 const EVERY_FAULT: &str = "c30.l400.i8.t10";
 
 /// The seed application (`stacks/demo.yaml`) under `stack`, its code beside it.
-fn seed_stack(stack: &str) -> String {
+pub(crate) fn seed_stack(stack: &str) -> String {
     let seed =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/demo.yaml")).unwrap();
     seed.replace("auth-api-demo-${var.env}", stack)

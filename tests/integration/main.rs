@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod faults;
 mod identity_pool;
+mod pacing;
 mod preserve;
 mod secrets;
 mod user_pool;

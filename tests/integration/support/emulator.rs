@@ -89,4 +89,11 @@ impl Emulator {
         let body = ureq::get(&url).call().expect("ask the emulator").body_mut().read_to_string().expect("body");
         serde_json::from_str(&body).expect("a JSON list of operations")
     }
+
+    /// How many throttling answers one run received, by its SDK app id.
+    pub(crate) fn throttled(&self, app_id: &str) -> u64 {
+        let url = format!("{}/_authdemo/throttled?app={app_id}", self.endpoint);
+        let body = ureq::get(&url).call().expect("ask the emulator").body_mut().read_to_string().expect("body");
+        serde_json::from_str(&body).expect("a JSON number")
+    }
 }

@@ -31,6 +31,11 @@ impl Run {
         self
     }
 
+    /// How many throttling answers this run received from the emulator.
+    pub(crate) fn throttled(&self) -> u64 {
+        emulator().throttled(&self.app_id)
+    }
+
     /// The operations this run sent to the emulator.
     pub(crate) fn calls(&self) -> Vec<String> {
         emulator().calls(&self.app_id)

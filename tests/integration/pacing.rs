@@ -1,0 +1,52 @@
+//! Pacing under AWS's per-account rate limits, which the emulator enforces for runs whose
+//! profile has `r`: one stack alone is never throttled, because every call waits for its
+//! tokens; several stacks at once share the account, get throttled, slow down, and all succeed.
+
+use crate::api::Project;
+use crate::faults::seed_stack;
+use crate::support::{emulator, unique_stack};
+
+/// A small stack with no REST API (whose DeleteRestApi AWS allows once per 30 s per account).
+fn small_stack(stack: &str) -> String {
+    format!(
+        "stack: {stack}
+user_pool:
+  clients:
+    web: {{}}
+    mobile: {{}}
+identity_pool:
+  clients: [web, mobile]
+functions:
+  api: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
+"
+    )
+}
+
+#[test]
+fn one_stack_is_never_throttled_and_six_at_once_all_succeed() {
+    let stack = unique_stack("paced");
+    let project = Project::new(&seed_stack(&stack));
+    let applied = project.command(&["apply", "--auto-approve"]).faults("r").run().expect_code(0);
+    assert_eq!(applied.throttled(), 0, "apply paced itself under the limits");
+    let destroyed = project.command(&["destroy", "--auto-approve"]).faults("r").run().expect_code(0);
+    assert_eq!(destroyed.throttled(), 0, "destroy paced itself under the limits");
+
+    let stacks: Vec<String> = (0..6).map(|_| unique_stack("six")).collect();
+    let projects: Vec<Project> = stacks.iter().map(|stack| Project::new(&small_stack(stack))).collect();
+    let together = |command: &[&str]| {
+        std::thread::scope(|scope| {
+            for project in &projects {
+                scope.spawn(|| project.command(command).faults("r").run().expect_code(0));
+            }
+        });
+    };
+    together(&["apply", "--auto-approve"]);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let pools = runtime.block_on(emulator().cognito().list_user_pools().max_results(60).send()).unwrap();
+    for stack in &stacks {
+        assert_eq!(pools.user_pools().iter().filter(|p| p.name() == Some(stack.as_str())).count(), 1, "{stack}");
+    }
+    together(&["destroy", "--auto-approve"]);
+    let pools = runtime.block_on(emulator().cognito().list_user_pools().max_results(60).send()).unwrap();
+    assert!(pools.user_pools().iter().all(|p| !stacks.iter().any(|s| p.name() == Some(s.as_str()))));
+}
