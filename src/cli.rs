@@ -30,8 +30,8 @@ pub struct GlobalArgs {
     /// Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL works too.
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
-    /// Seconds one try of an AWS call may take before it counts as unanswered (the whole call,
-    /// with the SDK's own retries, gets three times as long).
+    /// Seconds one try of an AWS call may take before it counts as unanswered (a read is then
+    /// tried again, up to three times).
     #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
     /// More logging on stderr (-v: authdemo's steps, -vv: also the AWS SDK's).

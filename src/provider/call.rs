@@ -101,13 +101,13 @@ impl Calls {
         self.attempt(operation, || {
             let sent = send();
             async move {
+                if let Some(service) = self.service {
+                    self.pacer.take(service, operation).await;
+                }
                 let _alone = match alone {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
-                if let Some(service) = self.service {
-                    self.pacer.take(service, operation).await;
-                }
                 let result = sent.await.map_err(|e| ProviderError::from_sdk(operation, e));
                 if let Some(service) = self.service {
                     match &result {
@@ -140,7 +140,7 @@ impl Calls {
                     tracing::debug!(operation, ?took, "AWS call succeeded");
                     return Ok(value);
                 }
-                Err(error) if !error.class.is_transient() => {
+                Err(error) if !retriable(&error, operation, tries) => {
                     tracing::debug!(operation, ?took, class = ?error.class, "AWS call failed");
                     return Err(error);
                 }
@@ -207,6 +207,21 @@ impl Calls {
             }
         }
     }
+}
+
+/// How often a read that got no answer (timeout, broken connection) is tried; a write is not
+/// tried again, since it may have taken effect (its create then finds its resource).
+const UNANSWERED_READ_TRIES: u32 = 3;
+
+/// Whether `error` of `operation`, on its try number `tries`, is worth another try.
+fn retriable(error: &ProviderError, operation: &str, tries: u32) -> bool {
+    error.class.is_transient()
+        || (error.class == ErrorClass::Unanswered && is_read(operation) && tries < UNANSWERED_READ_TRIES)
+}
+
+/// Whether `operation` only reads, so that sending it again cannot change anything.
+fn is_read(operation: &str) -> bool {
+    ["Get", "List", "Describe", "AdminGet"].iter().any(|prefix| operation.starts_with(prefix))
 }
 
 /// `delay` spread over ±50%, so that runs throttled together do not retry together.

@@ -273,10 +273,22 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
 }
 
 impl IdentityPools {
+    /// Sets the role attachment; SetIdentityPoolRoles replaces the role mappings too, so the
+    /// live ones (which the file does not manage) are read first and sent back.
     async fn set_roles(&self, pool_id: &str, roles: HashMap<String, String>) -> Result<(), ProviderError> {
+        let live = self
+            .calls
+            .call("GetIdentityPoolRoles", || self.client.get_identity_pool_roles().identity_pool_id(pool_id).send())
+            .await;
+        let mappings = found(live)?.and_then(|live| live.role_mappings);
         self.calls
             .call("SetIdentityPoolRoles", || {
-                self.client.set_identity_pool_roles().identity_pool_id(pool_id).set_roles(Some(roles.clone())).send()
+                self.client
+                    .set_identity_pool_roles()
+                    .identity_pool_id(pool_id)
+                    .set_roles(Some(roles.clone()))
+                    .set_role_mappings(mappings.clone())
+                    .send()
             })
             .await?;
         Ok(())

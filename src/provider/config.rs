@@ -1,7 +1,8 @@
-//! The AWS SDK configuration, built in one place: profile, region, endpoint, retries.
+//! The AWS SDK configuration, built in one place: profile, region, endpoint, timeouts, retries.
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
@@ -24,15 +25,17 @@ pub struct ConnectOptions {
 pub struct NoRegion;
 
 /// Loads the SDK configuration with the standard credential chain (env, profiles, SSO, process).
-/// Every call gets an attempt timeout and an operation timeout (the SDK sets none by default,
-/// so an endpoint that accepts the connection and never answers would hang the run).
+/// Every call gets an attempt timeout (the SDK sets none by default, so an endpoint that accepts
+/// the connection and never answers would hang the run). The SDK's own retries are off: each
+/// retry goes through [`super::Calls`], which paces it under the rate limits.
 pub async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion> {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(options.attempt_timeout.min(Duration::from_secs(5)))
         .operation_attempt_timeout(options.attempt_timeout)
-        .operation_timeout(options.attempt_timeout * 3)
+        .operation_timeout(options.attempt_timeout)
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(RetryConfig::disabled());
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
     }

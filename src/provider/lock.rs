@@ -94,6 +94,11 @@ impl Holder {
         now > self.lease_until || (self.host == host_name() && !process_runs(self.pid))
     }
 
+    /// Whether this process is the holder.
+    fn is_this_process(&self) -> bool {
+        self.host == host_name() && self.pid == std::process::id()
+    }
+
     /// `since 2026-12-01 10:00:00 UTC, by …`.
     pub fn describe(&self) -> String {
         format!("since {}, by {}", utc(self.since), self.who)
@@ -126,10 +131,18 @@ pub struct StackLock {
 }
 
 impl StackLock {
-    /// Gives the lock back (deletes the lock role).
+    /// Gives the lock back (deletes the lock role), unless another run has taken it meanwhile.
     pub async fn release(self) {
         self.renewal.abort();
-        if let Err(error) = self.locks.delete().await {
+        let released = async {
+            if self.locks.holder().await?.is_some_and(|holder| holder.is_this_process()) {
+                self.locks.delete().await?;
+            } else {
+                tracing::warn!("the stack lock was taken over by another run while this one held it");
+            }
+            Ok::<_, ProviderError>(())
+        };
+        if let Err(error) = released.await {
             tracing::warn!(%error, "could not release the stack lock; its lease runs out by itself");
         }
     }
@@ -165,7 +178,15 @@ impl Locks {
                 Err(error) if error.class != ErrorClass::AlreadyExists => return Err(error.into()),
                 Err(_) => {}
             }
-            let Some(holder) = self.holder().await? else { continue };
+            let Some(holder) = self.holder().await? else {
+                // Released between our create and our look: try again shortly.
+                tokio::time::sleep(POLL_EVERY / 10).await;
+                continue;
+            };
+            if holder.is_this_process() {
+                // Our create took effect but its answer was lost.
+                return Ok(StackLock { locks: self.clone(), renewal: self.renew_in_background(holder) });
+            }
             if holder.is_stale(now()) {
                 tracing::info!(holder = %holder.describe(), "taking over a stale stack lock");
                 self.delete().await?;
@@ -226,6 +247,17 @@ impl Locks {
             loop {
                 tokio::time::sleep(RENEW_EVERY).await;
                 me.lease_until = now() + LEASE.as_secs();
+                match locks.holder().await {
+                    Ok(Some(holder)) if holder.is_this_process() => {}
+                    Ok(_) => {
+                        tracing::warn!("the stack lock was taken over by another run: no longer renewing it");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "could not read the stack lock to renew it");
+                        continue;
+                    }
+                }
                 let Ok(tags) = me.tags() else { return };
                 let renewed = locks
                     .calls

@@ -28,8 +28,9 @@ use crate::live::{ForeignResource, LiveState, check_ownership, is_untagged};
 use crate::resource::{Address, DesiredState, Target, abstract_ids};
 use crate::stack::Stack;
 
-/// Held around the API Gateway calls AWS allows only one at a time per account
-/// (CreateDeployment, UpdateUsagePlan, CreateUsagePlanKey).
+/// Held (per run) around the API Gateway calls that conflict when they overlap: concurrent
+/// CreateUsagePlanKey calls answer ConflictException, and CreateDeployment and UpdateUsagePlan
+/// change the same stage and plan.
 type Serial = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 /// Derives the desired state of `stack` going to `target`: each service module adds its kinds.

@@ -2,7 +2,8 @@
 //! every call waits for a token from the buckets of the quotas it counts against (one per
 //! service, and one per operation where AWS sets one) instead of being throttled. The buckets
 //! are shared by every step of a run. Throttling answers, which other runs in the account cause,
-//! slow a service down (its rates halve) and successes speed it back up.
+//! slow a service with quotas down (its rates halve) and successes speed it back up; services
+//! without published limits (IAM, STS, identity pools) are not paced, only retried.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -117,8 +118,11 @@ pub(super) struct Pacer {
 #[derive(Debug, Default)]
 struct PacerState {
     buckets: HashMap<(Service, &'static str), Bucket>,
-    /// 1 = the quotas' rates; halved on each throttling answer, recovering on successes.
+    /// 1 = the quotas' rates; halved on a throttling answer (at most once a second, as answers
+    /// come in bursts), recovering on successes.
     speed: HashMap<Service, f64>,
+    /// When each service's speed was last halved.
+    halved: HashMap<Service, Instant>,
 }
 
 impl Pacer {
@@ -158,6 +162,11 @@ impl Pacer {
     /// AWS throttled a call of `service`: another run shares the account; go at half speed.
     pub(super) fn throttled(&self, service: Service) {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if state.halved.get(&service).is_some_and(|at| now.duration_since(*at) < Duration::from_secs(1)) {
+            return;
+        }
+        state.halved.insert(service, now);
         let speed = state.speed.entry(service).or_insert(1.0);
         *speed = (*speed / 2.0).max(0.05);
         tracing::debug!(?service, speed = *speed, "throttled: slowing down");
