@@ -55,6 +55,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print what a web client needs (ids, URLs, API keys), read from AWS.
     Output(OutputArgs),
+    /// Print the IAM policy the credentials need to run a command on the stack (no AWS call).
+    Permissions(PermissionsArgs),
     /// Break the stack's lock, left by a run that died (asks first).
     Unlock(UnlockArgs),
     /// Print the dependency graph of the stack's resources (no AWS call).
@@ -157,6 +159,20 @@ pub struct LockArgs {
     /// Seconds to wait for another run that is changing the same stack.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub lock_timeout: u64,
+}
+
+/// `permissions` options.
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// The command the policy is for.
+    #[arg(long = "for", value_enum, default_value_t = crate::permissions::ForCommand::Apply)]
+    pub command: crate::permissions::ForCommand,
+    /// The AWS partition of the account (`aws`, `aws-cn`, `aws-us-gov`).
+    #[arg(long, default_value = "aws")]
+    pub partition: String,
 }
 
 /// `unlock` options.

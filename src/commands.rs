@@ -11,8 +11,8 @@ use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
 use crate::cli::{
-    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat, PlanArgs,
-    StackArgs, UnlockArgs,
+    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
+    PermissionsArgs, PlanArgs, StackArgs, UnlockArgs,
 };
 use crate::live::LiveState;
 use crate::outputs::Outputs;
@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Output(args) => output(global, &args).await,
         Command::Unlock(args) => unlock(global, &args).await,
+        Command::Permissions(args) => permissions(global, &args),
     }
 }
 
@@ -191,6 +192,17 @@ async fn unlock(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitCo
     }
     provider.unlock().await?;
     println!("the lock of stack {} is broken", stack.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `authdemo permissions`: the IAM policy a command needs on this stack, without AWS.
+fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(&args.stack)?;
+    let region = global.region.clone().or_else(|| stack.region.clone()).or_else(|| std::env::var("AWS_REGION").ok());
+    let region = region.unwrap_or_else(|| "*".into());
+    let scope = crate::permissions::Scope { stack: &stack.name, partition: &args.partition, region: &region };
+    let policy = crate::permissions::policy(&scope, args.command);
+    println!("{}", serde_json::to_string_pretty(&policy).expect("a policy is plain data"));
     Ok(ExitCode::SUCCESS)
 }
 

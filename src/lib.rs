@@ -15,6 +15,7 @@ pub mod graph;
 mod kinds;
 pub mod live;
 pub mod outputs;
+pub mod permissions;
 pub mod plan;
 pub mod provider;
 pub mod render;

@@ -9,6 +9,7 @@ mod demo;
 mod faults;
 mod identity_pool;
 mod pacing;
+mod permissions;
 mod preserve;
 mod secrets;
 mod user_pool;
