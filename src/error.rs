@@ -20,6 +20,8 @@ pub enum ErrorClass {
     /// The resource is busy with another change (a concurrent modification, an update in
     /// progress): retry later.
     Busy,
+    /// AWS failed on its side (an internal error, the service unavailable): retry later.
+    ServerError,
     /// A resource of that name already exists (a create repeated after its answer was lost).
     AlreadyExists,
     /// The request may have reached AWS but no answer came back (timeout, broken connection):
@@ -34,7 +36,7 @@ pub enum ErrorClass {
 impl ErrorClass {
     /// Whether retrying the same call later can succeed.
     pub fn is_transient(self) -> bool {
-        matches!(self, Self::Throttled | Self::Propagating | Self::Busy)
+        matches!(self, Self::Throttled | Self::Propagating | Self::Busy | Self::ServerError)
     }
 
     /// Whether a create that failed this way may have created its resource after all.
@@ -81,6 +83,14 @@ impl ErrorClass {
                 Self::Throttled
             }
             "ResourceConflictException" | "ConcurrentModificationException" | "ResourceInUseException" => Self::Busy,
+            "InternalFailure"
+            | "InternalError"
+            | "InternalErrorException"
+            | "InternalServerError"
+            | "ServiceException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "ServiceFailure" => Self::ServerError,
             // Not UsernameExistsException: a user of that name may have signed up by themselves.
             "EntityAlreadyExists" | "ConflictException" => Self::AlreadyExists,
             _ => Self::Other,
@@ -222,6 +232,8 @@ mod tests {
         assert_eq!(class("TooManyRequestsException"), ErrorClass::Throttled);
         assert_eq!(class("ThrottlingException"), ErrorClass::Throttled);
         assert_eq!(class("EntityAlreadyExists"), ErrorClass::AlreadyExists);
+        assert_eq!(class("ServiceUnavailable"), ErrorClass::ServerError);
+        assert_eq!(class("InternalErrorException"), ErrorClass::ServerError);
         assert_eq!(class("InvalidParameterException"), ErrorClass::Other);
         assert!(ErrorClass::Throttled.is_transient() && ErrorClass::Busy.is_transient());
         assert!(!ErrorClass::Conflict.is_transient() && !ErrorClass::Unanswered.is_transient());
