@@ -263,3 +263,42 @@ fn several_trusted_clients_replan_to_nothing() {
     assert_eq!(planned.code, 0, "the set of clients converges:\n{}", planned.stdout);
     run(&["destroy", "--auto-approve"]).run().expect_code(0);
 }
+
+#[tokio::test]
+async fn role_mappings_made_by_hand_survive_a_change_of_the_attached_roles() {
+    use aws_sdk_cognitoidentity::types::{AmbiguousRoleResolutionType, RoleMapping, RoleMappingType};
+    let stack = unique_stack("mappings");
+    let text = |guests: bool| {
+        format!(
+            "stack: {stack}\nuser_pool:\n  clients:\n    web: {{}}\nidentity_pool:\n  allow_unauthenticated: {guests}\n  clients: [web]\n"
+        )
+    };
+    let file = StackFile::new(&text(false));
+    let run = |args: &[&str]| authdemo(args).file(&file.path()).emulated();
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    let ids = stack_ids(&stack).await.unwrap();
+    let web = client_id(&ids.user_pool, "web").await;
+    let identity = emulator().identity();
+    let live = identity.get_identity_pool_roles().identity_pool_id(&ids.identity_pool).send().await.unwrap();
+    let provider = format!("cognito-idp.us-west-2.amazonaws.com/{}:{web}", ids.user_pool);
+    let mapping = RoleMapping::builder()
+        .r#type(RoleMappingType::Token)
+        .ambiguous_role_resolution(AmbiguousRoleResolutionType::AuthenticatedRole)
+        .build()
+        .unwrap();
+    identity
+        .set_identity_pool_roles()
+        .identity_pool_id(&ids.identity_pool)
+        .set_roles(live.roles().cloned())
+        .role_mappings(&provider, mapping)
+        .send()
+        .await
+        .unwrap();
+
+    file.write(&text(true));
+    run(&["apply", "--auto-approve"]).run().expect_code(0);
+    let after = identity.get_identity_pool_roles().identity_pool_id(&ids.identity_pool).send().await.unwrap();
+    assert!(after.roles().unwrap().contains_key("unauthenticated"), "the edit is applied");
+    assert!(after.role_mappings().unwrap().contains_key(&provider), "the hand-made mapping stays");
+    run(&["destroy", "--auto-approve"]).run().expect_code(0);
+}
