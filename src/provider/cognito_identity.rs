@@ -99,18 +99,6 @@ fn identity_trust_policy(pool: &Address, amr: &str) -> String {
     })])
 }
 
-/// Sets the whole configuration (and the ownership tags) on a Create- or UpdateIdentityPool
-/// builder: different types with the same setters, and an update replaces everything.
-macro_rules! with_pool_settings {
-    ($pools:expr, $builder:expr, $cx:expr, $spec:expr, $providers:expr) => {
-        $builder
-            .identity_pool_name(&$pools.stack)
-            .allow_unauthenticated_identities($spec.allow_unauthenticated)
-            .set_cognito_identity_providers(Some($providers.clone()))
-            .set_identity_pool_tags(Some(ownership_tags(&$pools.stack, $cx.address)))
-    };
-}
-
 /// The Cognito identity pool side of the provider.
 pub(super) struct IdentityPools {
     client: Client,
@@ -216,7 +204,13 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
         let out = self
             .calls
             .call("CreateIdentityPool", || {
-                with_pool_settings!(self, self.client.create_identity_pool(), cx, wanted, providers).send()
+                self.client
+                    .create_identity_pool()
+                    .identity_pool_name(&self.stack)
+                    .allow_unauthenticated_identities(wanted.allow_unauthenticated)
+                    .set_cognito_identity_providers(Some(providers.clone()))
+                    .set_identity_pool_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .send()
             })
             .await?;
         Ok(out.identity_pool_id)
