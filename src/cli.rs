@@ -193,8 +193,11 @@ pub struct DestroyArgs {
     #[command(flatten)]
     pub stack: StackArgs,
     /// Destroy without asking (required without a terminal, e.g. in CI).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     pub auto_approve: bool,
+    /// Print what destroy would delete, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Run at most this many AWS changes at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,

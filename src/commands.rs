@@ -142,10 +142,23 @@ fn refuse_unsafe(plan: &Plan, args: &ApplyArgs, desired: &DesiredState) -> anyho
 /// `authdemo destroy`: deletes everything the stack owns, children first, under the stack's
 /// lock when there is anything to delete.
 async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<ExitCode> {
-    require_approval_path(args.auto_approve, "destroy")?;
+    if !args.dry_run {
+        require_approval_path(args.auto_approve, "destroy")?;
+    }
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(global, &stack).await?;
     let planned = plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?);
+    if !planned.has_changes() && args.output == OutputFormat::Human {
+        println!(
+            "Nothing to destroy: stack `{}` owns no resources in account {} ({}).",
+            stack.name, planned.account, planned.region
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        print_plan(&planned, args.output);
+        return Ok(ExitCode::SUCCESS);
+    }
     guard(&planned, &[])?;
     let lock = if planned.has_changes() { Some(take_lock(&provider, &args.lock).await?) } else { None };
     let destroyed = async {

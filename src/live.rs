@@ -25,13 +25,15 @@ pub struct LiveResource {
     pub depends_on: Vec<Address>,
     /// What it holds that users made and that deleting it loses, e.g. `3 users`.
     pub holds: Option<String>,
+    /// What discovery noticed that a reviewer should know, e.g. users the file no longer names.
+    pub notes: Vec<String>,
 }
 
 impl LiveResource {
     /// The live resource at `address` with physical id `id` and the fields of `spec`; what it
     /// depends on is filled in by [`LiveState::link`].
     pub fn of<S: Spec>(address: Address, id: String, spec: &S) -> Self {
-        Self { address, id, attributes: spec.to_attributes(), depends_on: Vec::new(), holds: None }
+        Self { address, id, attributes: spec.to_attributes(), depends_on: Vec::new(), holds: None, notes: Vec::new() }
     }
 }
 
@@ -193,6 +195,7 @@ mod tests {
             attributes: Attributes::from([("role".to_string(), text(reference(&role)))]),
             depends_on: Vec::new(),
             holds: None,
+            notes: Vec::new(),
         });
         live.insert(LiveResource {
             address: role.clone(),
@@ -200,6 +203,7 @@ mod tests {
             attributes: Attributes::from([("policies".to_string(), policy)]),
             depends_on: Vec::new(),
             holds: None,
+            notes: Vec::new(),
         });
         live.link();
         assert_eq!(live.resources[&function].depends_on, std::slice::from_ref(&role), "the role reference wins");

@@ -188,6 +188,7 @@ mod tests {
                 attributes: crate::resource::Attributes::new(),
                 depends_on: Vec::new(),
                 holds: None,
+                notes: Vec::new(),
             });
         }
         let outputs = Outputs::collect(&stack, &live);

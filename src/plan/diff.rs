@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Action, FieldChange, Plan, Reason, ResourceChange};
 use crate::graph::Graph;
 use crate::live::{LiveResource, LiveState};
-use crate::resource::{Address, Attributes, DesiredState, FieldRule, Value, references, rule_of};
+use crate::resource::{Address, Attributes, DesiredState, FieldRule, Value, references, resolve_known, rule_of};
 
 /// Plans the changes that make `live` match `desired`.
 pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
@@ -49,6 +49,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
         desired.resources.iter().filter_map(|r| changes.remove(&r.address)).collect();
     let orphans = live.resources.values().filter(|r| desired.get(&r.address).is_none());
     ordered.extend(orphans.map(|orphan| deletion(orphan, Reason::Orphan)));
+    show_known_ids(&mut ordered, live);
     let (conflicts, ignored) = live
         .foreign
         .iter()
@@ -67,7 +68,9 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
 /// Plans the deletion of everything the stack owns.
 pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
     let order = dependency_order(live.resources.values().map(|r| (&r.address, &r.depends_on)));
-    let changes = order.iter().rev().map(|a| deletion(&live.resources[a], Reason::Destroy)).collect();
+    let mut changes: Vec<ResourceChange> =
+        order.iter().rev().map(|a| deletion(&live.resources[a], Reason::Destroy)).collect();
+    show_known_ids(&mut changes, live);
     Plan {
         stack: stack.to_string(),
         account: live.target.account.clone(),
@@ -75,6 +78,35 @@ pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
         changes,
         ignored: live.foreign.clone(),
         conflicts: Vec::new(),
+    }
+}
+
+/// Replaces the references in `changes` by the ids they stand for wherever those are known:
+/// every live id on the before side, and on the after side the ids of resources that stay.
+/// References remain only for values not known yet (the id of what is created or replaced).
+fn show_known_ids(changes: &mut [ResourceChange], live: &LiveState) {
+    let live_ids: BTreeMap<Address, String> =
+        live.resources.values().map(|r| (r.address.clone(), r.id.clone())).collect();
+    let mut staying = live_ids.clone();
+    for change in changes.iter().filter(|c| matches!(c.action, Action::Create | Action::Replace)) {
+        staying.remove(&change.address);
+    }
+    let known = |attributes: &mut Attributes, ids: &BTreeMap<Address, String>| {
+        for value in attributes.values_mut() {
+            *value = resolve_known(value, ids);
+        }
+    };
+    for change in changes {
+        if let Some(before) = &mut change.before {
+            known(before, &live_ids);
+        }
+        if let Some(after) = &mut change.after {
+            known(after, &staying);
+        }
+        for field in &mut change.changed_fields {
+            field.before = field.before.as_ref().map(|v| resolve_known(v, &live_ids));
+            field.after = field.after.as_ref().map(|v| resolve_known(v, &staying));
+        }
     }
 }
 
@@ -161,19 +193,23 @@ fn only_adds(before: Option<&Value>, after: &Value) -> bool {
     }
 }
 
-/// What the reviewer should know: write-only fields not compared, and the data a replacement
-/// loses.
+/// What the reviewer should know: what discovery noticed, write-only fields not compared, and
+/// the data a replacement loses.
 fn notes(
     rules: &[(&str, FieldRule)],
     desired: &Attributes,
     existing: Option<&LiveResource>,
     action: Action,
 ) -> Vec<String> {
-    let mut notes: Vec<String> = desired
-        .keys()
-        .filter(|field| existing.is_some() && rule_of(rules, field) == FieldRule::WriteOnly)
-        .map(|field| format!("{field} is set on create only: AWS cannot hand it back, so it is not compared"))
-        .collect();
+    let mut notes: Vec<String> = existing.map(|e| e.notes.clone()).unwrap_or_default();
+    notes.extend(
+        desired
+            .keys()
+            .filter(|field| {
+                existing.is_some() && action != Action::NoOp && rule_of(rules, field) == FieldRule::WriteOnly
+            })
+            .map(|field| format!("{field} is set on create only: AWS cannot hand it back, so it is not compared")),
+    );
     if action == Action::Replace {
         notes.extend(existing.and_then(lost_data));
     }

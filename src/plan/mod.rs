@@ -50,6 +50,14 @@ pub enum Reason {
     Destroy,
 }
 
+impl Reason {
+    /// Whether the reason tells a reviewer more than the action and the changed fields already
+    /// do (a replacement's cause, an orphan, an adoption), so that plans print it.
+    pub fn adds_to_action(&self) -> bool {
+        matches!(self, Self::ParentReplaced(_) | Self::Forced(_) | Self::Adopted | Self::Orphan)
+    }
+}
+
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -61,8 +69,8 @@ impl std::fmt::Display for Reason {
             }
             Self::Adopted => f.write_str("adopted: it gets the ownership tags"),
             Self::Matches => f.write_str("matches the stack file"),
-            Self::Orphan => f.write_str("not in the stack file"),
-            Self::Destroy => f.write_str("destroy"),
+            Self::Orphan => f.write_str("removed from the stack file"),
+            Self::Destroy => f.write_str("the stack is destroyed"),
         }
     }
 }

@@ -137,11 +137,11 @@ impl Calls {
             let took = sent.elapsed();
             match result {
                 Ok(value) => {
-                    tracing::debug!(operation, ?took, "AWS call succeeded");
+                    tracing::debug!("{operation}: ok in {}", millis(took));
                     return Ok(value);
                 }
                 Err(error) if !retriable(&error, operation, tries) => {
-                    tracing::debug!(operation, ?took, class = ?error.class, "AWS call failed");
+                    tracing::debug!("{operation}: failed in {}: {}", millis(took), outcome(&error));
                     return Err(error);
                 }
                 Err(error) if started.elapsed() + delay > self.policy.budget => {
@@ -149,7 +149,13 @@ impl Calls {
                 }
                 Err(error) => {
                     let pause = jittered(delay);
-                    tracing::debug!(operation, ?took, class = ?error.class, ?pause, "AWS call failed transiently, retrying it");
+                    tracing::debug!(
+                        "{operation}: {} in {}; retrying in {} (try {})",
+                        outcome(&error),
+                        millis(took),
+                        millis(pause),
+                        tries + 1
+                    );
                     tokio::time::sleep(pause).await;
                     delay = (delay * 2).min(self.policy.max_delay);
                     tries += 1;
@@ -176,7 +182,7 @@ impl Calls {
                     format!("gave up waiting for {what} after {:.0?}", started.elapsed()),
                 ));
             }
-            tracing::debug!(what, ?delay, "waiting");
+            tracing::debug!("waiting {} for {what}", millis(delay));
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.policy.max_delay);
         }
@@ -227,6 +233,19 @@ fn is_read(operation: &str) -> bool {
 /// `delay` spread over ±50%, so that runs throttled together do not retry together.
 fn jittered(delay: Duration) -> Duration {
     delay.mul_f64(0.5 + fastrand::f64())
+}
+
+/// A duration as whole milliseconds, for logs.
+fn millis(duration: Duration) -> String {
+    format!("{} ms", duration.as_millis())
+}
+
+/// What an error was, for logs: its AWS code and class.
+fn outcome(error: &ProviderError) -> String {
+    match &error.code {
+        Some(code) => format!("{code} ({:?})", error.class),
+        None => format!("{:?}: {}", error.class, error.message),
+    }
 }
 
 #[cfg(test)]

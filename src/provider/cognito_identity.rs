@@ -29,7 +29,7 @@ spec! {
         /// Whether guests get credentials (of the unauthenticated role).
         allow_unauthenticated: bool,
         /// The trusted user pool clients: references to the stack's own, `PROVIDER:CLIENT_ID` for others.
-        providers: BTreeSet<String>,
+        providers @ "clients": BTreeSet<String>,
         /// Whether Cognito checks with the user pool that a token was not revoked.
         server_side_token_check: bool,
     }

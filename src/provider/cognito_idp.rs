@@ -59,9 +59,9 @@ spec! {
         /// OAuth redirect URLs after sign-out.
         logout_urls: Vec<String>,
         /// OAuth grant types.
-        oauth_flows: BTreeSet<String>,
+        oauth_flows @ "oauth.flows": BTreeSet<String>,
         /// OAuth scopes.
-        oauth_scopes: BTreeSet<String>,
+        oauth_scopes @ "oauth.scopes": BTreeSet<String>,
         /// Explicit auth flows (`ALLOW_…`).
         auth_flows: BTreeSet<String>,
     }
@@ -160,6 +160,12 @@ macro_rules! with_client_settings {
     }};
 }
 
+/// `N thing` or `N things`.
+fn count(n: impl Into<i64>, thing: &str) -> String {
+    let n = n.into();
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The Cognito user pool side of the provider.
 pub(super) struct UserPools {
     client: Client,
@@ -178,12 +184,11 @@ impl UserPools {
         let address = user_pool_address();
         let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
         let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
-        let users = pool.estimated_number_of_users();
-        let holds = format!("{users} user{}", if users == 1 { "" } else { "s" });
-        live.insert(LiveResource {
-            holds: Some(holds),
+        let estimated_users = pool.estimated_number_of_users();
+        let mut pool_resource = LiveResource {
+            holds: Some(count(estimated_users, "user")),
             ..LiveResource::of(address, pool_id.clone(), &pool_spec(&pool))
-        });
+        };
         if let Some(domain) = pool.domain().filter(|d| !d.is_empty()) {
             let address = Address::new(ResourceKind::UserPoolDomain, "main");
             live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
@@ -193,7 +198,17 @@ impl UserPools {
             self.clients(&pool_id),
             try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
         )?;
-        for resource in clients.into_iter().chain(users.into_iter().flatten()) {
+        let users: Vec<LiveResource> = users.into_iter().flatten().collect();
+        let others = i64::from(estimated_users) - i64::try_from(users.len()).unwrap_or(i64::MAX);
+        if others > 0 {
+            pool_resource.notes.push(format!(
+                "about {} not in the stack file (signed up, made by hand, or removed from the file): \
+                 they stay; authdemo creates the users the file names and never deletes users",
+                count(others, "user")
+            ));
+        }
+        live.insert(pool_resource);
+        for resource in clients.into_iter().chain(users) {
             live.insert(resource);
         }
         Ok(())

@@ -16,6 +16,7 @@ mod registry;
 mod usage_plans;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 pub use call::{Calls, RetryPolicy};
 pub use config::{ConnectOptions, NoRegion, sdk_config};
@@ -152,14 +153,22 @@ impl AwsProvider {
             pools.merge(identity);
             Ok::<_, ProviderError>(())
         };
-        tokio::try_join!(
-            cognito,
-            self.roles.discover(desired, roles),
-            self.functions.discover(desired, functions),
-            self.apis.discover(apis),
-            self.usage_plans.discover(desired, plans),
+        let took = tokio::try_join!(
+            timed(cognito),
+            timed(self.roles.discover(desired, roles)),
+            timed(self.functions.discover(desired, functions)),
+            timed(self.apis.discover(apis)),
+            timed(self.usage_plans.discover(desired, plans)),
         )?;
-        for part in parts {
+        let took = [took.0, took.1, took.2, took.3, took.4];
+        let services = ["Cognito pools", "IAM roles", "Lambda functions", "REST API", "usage plan and keys"];
+        for ((part, service), took) in parts.into_iter().zip(services).zip(took) {
+            tracing::debug!(
+                "discovered {service} in {} ms: {} of the stack's, {} not",
+                took.as_millis(),
+                part.resources.len(),
+                part.foreign.len()
+            );
             live.merge(part);
         }
         let ids: Vec<(String, Address)> = live
@@ -177,6 +186,13 @@ impl AwsProvider {
         live.link();
         Ok(live)
     }
+}
+
+/// How long `discovery` took.
+async fn timed(discovery: impl Future<Output = Result<(), ProviderError>>) -> Result<Duration, ProviderError> {
+    let started = Instant::now();
+    discovery.await?;
+    Ok(started.elapsed())
 }
 
 /// Picks the stack's resource among same-named `candidates` (id, tags, description) by its

@@ -133,7 +133,7 @@ impl Pacer {
             if wait.is_zero() {
                 return;
             }
-            tracing::debug!(operation, ?wait, "pacing under AWS's rate limits");
+            tracing::debug!("{operation}: held {} ms to stay under AWS's rate limit", wait.as_millis());
             tokio::time::sleep(wait).await;
         }
     }
@@ -169,7 +169,7 @@ impl Pacer {
         state.halved.insert(service, now);
         let speed = state.speed.entry(service).or_insert(1.0);
         *speed = (*speed / 2.0).max(0.05);
-        tracing::debug!(?service, speed = *speed, "throttled: slowing down");
+        tracing::debug!("{service:?} throttled this run: now at {:.0}% of its rate", *speed * 100.0);
     }
 
     /// A call of `service` went through: speed back up, a little at a time.

@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use super::field_diff::{self, Line, Sign};
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::resource::Value;
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const YELLOW: Style = AnsiColor::Yellow.on_default();
@@ -38,8 +38,19 @@ pub fn plan(plan: &Plan) -> String {
         resource_block(&mut out, change);
     }
     let unchanged = plan.changes.iter().filter(|c| c.action == Action::NoOp).count();
+    let mut noted = false;
+    for change in plan.changes.iter().filter(|c| c.action == Action::NoOp) {
+        for note in &change.notes {
+            let _ = writeln!(out, "  {DIM}# {}: {note}{DIM:#}", change.address);
+            noted = true;
+        }
+    }
+    if noted {
+        out.push('\n');
+    }
     if !plan.has_changes() {
-        let _ = writeln!(out, "No changes: AWS matches the stack file ({unchanged} resources checked).");
+        let matches = if noted { "nothing to do" } else { "AWS matches the stack file" };
+        let _ = writeln!(out, "No changes: {matches} ({unchanged} resources checked).");
         return out;
     }
     let s = plan.summary();
@@ -63,22 +74,25 @@ fn resource_block(out: &mut String, change: &ResourceChange) {
         Action::NoOp => return,
     };
     let id = change.id.as_deref().map(|id| format!(" {DIM}(id {id}){DIM:#}")).unwrap_or_default();
-    let _ = writeln!(out, "  {DIM}# {} {verb}: {}{DIM:#}", change.address, change.reason);
+    let reason = if change.reason.adds_to_action() { format!(": {}", change.reason) } else { String::new() };
+    let _ = writeln!(out, "  {DIM}# {} {verb}{reason}{DIM:#}", change.address);
     let _ = writeln!(out, "  {style}{symbol}{style:#} {BOLD}{}{BOLD:#}{id}", change.address);
     match change.action {
         Action::Create => {
             for (field, value) in change.after.iter().flatten() {
-                let _ = writeln!(out, "      {GREEN}+{GREEN:#} {field} = {}", shown(value));
+                write_lines(out, &field_diff::created(field, value), "");
             }
         }
         Action::Delete => {}
         _ => {
             for field in &change.changed_fields {
-                let before = field.before.as_ref().map_or_else(|| "(none)".into(), shown);
-                let after = field.after.as_ref().map_or_else(|| "(none)".into(), shown);
                 let forces =
                     if field.forces_replacement { format!(" {RED}# forces replacement{RED:#}") } else { String::new() };
-                let _ = writeln!(out, "      {YELLOW}~{YELLOW:#} {}: {before} → {after}{forces}", field.field);
+                write_lines(
+                    out,
+                    &field_diff::changed(&field.field, field.before.as_ref(), field.after.as_ref()),
+                    &forces,
+                );
             }
         }
     }
@@ -91,8 +105,19 @@ fn resource_block(out: &mut String, change: &ResourceChange) {
     out.push('\n');
 }
 
-fn shown(value: &Value) -> String {
-    value.to_string()
+/// Writes a field's lines below its resource, `suffix` after the first.
+fn write_lines(out: &mut String, lines: &[Line], suffix: &str) {
+    for (index, line) in lines.iter().enumerate() {
+        let (sign, style) = match line.sign {
+            Sign::Add => ("+", GREEN),
+            Sign::Remove => ("-", RED),
+            Sign::Change => ("~", YELLOW),
+            Sign::Same => (" ", DIM),
+        };
+        let indent = "    ".repeat(line.depth);
+        let suffix = if index == 0 { suffix } else { "" };
+        let _ = writeln!(out, "      {indent}{style}{sign}{style:#} {}{suffix}", line.text);
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub use desired::{
     DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, function_name,
     function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, user_pool_address,
 };
-pub use reference::{abstract_ids, reference, references, resolve};
+pub use reference::{abstract_ids, reference, references, resolve, resolve_known};
 pub use spec::{FieldValue, Sensitive, Spec, SpecError, rule_of};
 pub use value::{Attributes, Value};
 

@@ -32,21 +32,24 @@ pub fn references(value: &Value) -> Vec<Address> {
 /// `value` with every reference replaced by the physical id in `ids`; the first unknown
 /// address is the error.
 pub fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<Value, Address> {
-    let mut missing = None;
-    let resolved = map_texts(value, &mut |text| {
+    match references(value).into_iter().find(|address| !ids.contains_key(address)) {
+        Some(missing) => Err(missing),
+        None => Ok(resolve_known(value, ids)),
+    }
+}
+
+/// `value` with the references whose id `ids` knows replaced by it; the others stay references
+/// (values not known yet).
+pub fn resolve_known(value: &Value, ids: &BTreeMap<Address, String>) -> Value {
+    map_texts(value, &mut |text| {
         let mut out = text.to_string();
         for address in references(&Value::Str(text.to_string())) {
-            match ids.get(&address) {
-                Some(id) => out = out.replace(&reference(&address), id),
-                None => missing = Some(address),
+            if let Some(id) = ids.get(&address) {
+                out = out.replace(&reference(&address), id);
             }
         }
         out
-    });
-    match missing {
-        Some(address) => Err(address),
-        None => Ok(resolved),
-    }
+    })
 }
 
 /// `value` with each of the given physical ids replaced by a reference to its resource. An id

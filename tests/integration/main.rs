@@ -10,6 +10,7 @@ mod faults;
 mod identity_pool;
 mod pacing;
 mod permissions;
+mod plan_text;
 mod preserve;
 mod secrets;
 mod user_pool;

@@ -49,7 +49,14 @@ fn live(resources: Vec<(Address, Attributes)>) -> LiveState {
     let mut state = LiveState { target, ..LiveState::default() };
     for (address, attributes) in resources {
         let depends_on = if address == user_pool_address() { vec![] } else { vec![user_pool_address()] };
-        state.insert(LiveResource { id: format!("id-{}", address.name), address, attributes, depends_on, holds: None });
+        state.insert(LiveResource {
+            id: format!("id-{}", address.name),
+            address,
+            attributes,
+            depends_on,
+            holds: None,
+            notes: vec![],
+        });
     }
     state
 }
@@ -138,19 +145,23 @@ fn deletes_only_orphans_of_the_stack() {
     );
     assert_eq!(action_of(&plan, &client("old")), Action::Delete);
     assert_eq!(action_of(&plan, &client("web")), Action::NoOp);
-    assert_eq!(plan.changes.last().map(|c| c.reason.to_string()).as_deref(), Some("not in the stack file"));
+    assert_eq!(plan.changes.last().map(|c| c.reason.to_string()).as_deref(), Some("removed from the stack file"));
 }
 
 #[test]
 fn write_only_fields_are_not_compared_and_say_so() {
     let address = Address::new(ResourceKind::UserPoolUser, "demo");
-    let wanted = Attributes::from([("password".into(), Value::Sensitive)]);
-    let plan = plan(
-        &desired(vec![(user_pool_address(), pool_attrs(8, "username")), (address.clone(), wanted)]),
-        &live(vec![(user_pool_address(), pool_attrs(8, "username")), (address.clone(), Attributes::new())]),
-    );
-    assert_eq!(action_of(&plan, &address), Action::NoOp);
-    assert!(plan.changes[1].notes[0].contains("set on create only"));
+    let email = |to: &str| Value::Map(BTreeMap::from([("email".into(), to.into())]));
+    let wanted = Attributes::from([("password".into(), Value::Sensitive), ("attributes".into(), email("a@x"))]);
+    let pool = || (user_pool_address(), pool_attrs(8, "username"));
+    let live_user = |to: &str| (address.clone(), Attributes::from([("attributes".into(), email(to))]));
+    let unchanged =
+        plan(&desired(vec![pool(), (address.clone(), wanted.clone())]), &live(vec![pool(), live_user("a@x")]));
+    assert_eq!(action_of(&unchanged, &address), Action::NoOp);
+    assert!(unchanged.changes[1].notes.is_empty(), "nothing to say of what does not change");
+    let changed = plan(&desired(vec![pool(), (address.clone(), wanted)]), &live(vec![pool(), live_user("b@x")]));
+    assert_eq!(action_of(&changed, &address), Action::Update);
+    assert!(changed.changes[1].notes[0].contains("set on create only"));
 }
 
 #[test]
@@ -203,5 +214,38 @@ fn a_field_referring_to_a_replaced_resource_changes_even_when_its_text_is_equal(
         action_of(&plan, &identity),
         Action::Update,
         "refers to the new client id, but does not live in the pool"
+    );
+}
+
+#[test]
+fn the_before_side_shows_live_ids_and_the_after_side_only_what_is_not_known_yet() {
+    let refers =
+        |address: &Address| Attributes::from([("clients".into(), Value::set([crate::resource::reference(address)]))]);
+    let identity = crate::resource::identity_pool_address();
+    let mut wanted = desired(vec![
+        (user_pool_address(), pool_attrs(8, "email")),
+        (client("web"), client_attrs("https://a/")),
+        (identity.clone(), refers(&client("web"))),
+    ]);
+    wanted.resources[2].depends_on = vec![user_pool_address(), client("web")];
+    let mut current = live(vec![
+        (user_pool_address(), pool_attrs(12, "email")),
+        (client("web"), client_attrs("https://a/")),
+        (identity.clone(), refers(&client("web"))),
+    ]);
+    let kept = plan(&wanted, &current);
+    let pool = kept.changes.iter().find(|c| c.address == identity).unwrap();
+    assert_eq!(pool.before.as_ref().unwrap()["clients"], Value::list(["id-web"]));
+    assert_eq!(pool.after.as_ref().unwrap()["clients"], Value::list(["id-web"]), "the client stays: its id is known");
+
+    current.resources.get_mut(&user_pool_address()).unwrap().attributes = pool_attrs(8, "username");
+    let replaced = plan(&wanted, &current);
+    let pool = replaced.changes.iter().find(|c| c.address == identity).unwrap();
+    let field = &pool.changed_fields[0];
+    assert_eq!(field.before, Some(Value::list(["id-web"])));
+    assert_eq!(
+        field.after,
+        Some(Value::list([crate::resource::reference(&client("web"))])),
+        "the new client's id is not known yet"
     );
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::live::ForeignResource;
 use crate::plan::{FieldChange, Plan, Reason};
-use crate::resource::{Address, Attributes, ResourceKind, user_pool_address};
+use crate::resource::{Address, Attributes, ResourceKind, Value, user_pool_address};
 
 fn strip(text: &str) -> String {
     let mut out = Vec::new();
@@ -90,7 +90,7 @@ Stack demo in account 123456789012 (us-west-2):
 ✗ conflict: function.api is already taken by demo-api: no tags.
     apply refuses to create a second one or to touch it; to take it over, pass --adopt function.api
 
-  # user_pool.main will be updated in place: password_policy.min_length differs
+  # user_pool.main will be updated in place
   ~ user_pool.main (id id-1)
       ~ password_policy.min_length: 8 → 12
 
@@ -98,11 +98,11 @@ Stack demo in account 123456789012 (us-west-2):
   -/+ user_pool_domain.main (id id-1)
       ~ domain: \"a\" → \"b\" # forces replacement
 
-  # user_pool_user.demo will be created: does not exist yet
+  # user_pool_user.demo will be created
   + user_pool_user.demo
       + password = (sensitive)
 
-  # user_pool_client.old will be destroyed: not in the stack file
+  # user_pool_client.old will be destroyed: removed from the stack file
   - user_pool_client.old (id id-1)
 
 Plan: 2 to add, 1 to change, 2 to destroy.
