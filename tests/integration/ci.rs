@@ -1,12 +1,14 @@
-//! The CI files: the example workflow and the release workflow pass actionlint, and the example's
-//! install step installs exactly what the release workflow's packing step publishes, refusing a
-//! tarball whose checksum does not match.
+//! The CI files: the example workflow and the release workflow pass actionlint, the example's
+//! steps call only commands and flags that exist, and its install step installs exactly what the
+//! release workflow's packing step publishes, refusing a tarball whose checksum does not match.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use marked_yaml::types::MarkedMappingNode;
+
+use crate::support::authdemo;
 
 /// The workflows a user copies or the project runs on GitHub.
 const WORKFLOWS: [&str; 2] = ["examples/ci/github-actions.yml", ".github/workflows/release.yml"];
@@ -159,4 +161,24 @@ fn the_example_installs_the_released_binary_and_refuses_a_bad_checksum() {
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(text(&refused).contains("FAILED"), "{}", text(&refused));
     assert!(!runner_temp.join("bin/authdemo").exists() && !work.path().join("github_path").exists());
+}
+
+#[test]
+fn the_example_workflow_calls_only_commands_and_flags_that_exist() {
+    let workflow = std::fs::read_to_string(root().join("examples/ci/github-actions.yml")).unwrap();
+    let mut joined = String::new();
+    for line in workflow.lines() {
+        joined.push_str(line.trim().trim_start_matches("run:").trim().trim_end_matches('\\'));
+        joined.push(if line.trim_end().ends_with('\\') { ' ' } else { '\n' });
+    }
+    let invocations: Vec<&str> = joined.lines().filter(|l| l.starts_with("authdemo ")).collect();
+    assert!(invocations.len() >= 4, "{invocations:?}");
+    for invocation in invocations {
+        let mut words = invocation.split_whitespace().skip(1);
+        let command = words.next().unwrap();
+        let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
+        for flag in words.filter(|w| w.starts_with("--")) {
+            assert!(help.contains(flag), "`authdemo {command}` has no {flag} (in: {invocation})");
+        }
+    }
 }
