@@ -104,24 +104,3 @@ fn a_refused_connection_is_the_network_not_the_credentials() {
     assert!(run.stderr.contains("check the network"), "{}", run.stderr);
     assert!(!run.stderr.contains("check the credentials"), "{}", run.stderr);
 }
-
-#[test]
-fn the_example_workflow_calls_only_commands_and_flags_that_exist() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workflow = std::fs::read_to_string(root.join("examples/ci/github-actions.yml")).unwrap();
-    let mut joined = String::new();
-    for line in workflow.lines() {
-        joined.push_str(line.trim().trim_start_matches("run:").trim().trim_end_matches('\\'));
-        joined.push(if line.trim_end().ends_with('\\') { ' ' } else { '\n' });
-    }
-    let invocations: Vec<&str> = joined.lines().filter(|l| l.starts_with("authdemo ")).collect();
-    assert!(invocations.len() >= 4, "{invocations:?}");
-    for invocation in invocations {
-        let mut words = invocation.split_whitespace().skip(1);
-        let command = words.next().unwrap();
-        let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
-        for flag in words.filter(|w| w.starts_with("--")) {
-            assert!(help.contains(flag), "`authdemo {command}` has no {flag} (in: {invocation})");
-        }
-    }
-}

@@ -4,6 +4,7 @@
 mod support;
 
 mod api;
+mod ci;
 mod cli;
 mod demo;
 mod faults;
