@@ -218,6 +218,17 @@ pub struct OutputArgs {
     /// Include API key values (secrets).
     #[arg(long)]
     pub show_sensitive: bool,
+    /// With `--format amplify`: the aws-amplify release the configuration is for.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = crate::outputs::AmplifyVersion::V6)]
+    pub amplify_version: crate::outputs::AmplifyVersion,
+    /// With `--format amplify`: the user pool client the web app signs in with (default: the
+    /// pool's only client).
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// With `--format env`: put this before every variable name, e.g. `VITE_` or `NEXT_PUBLIC_`
+    /// for a bundler to hand the values to the web app.
+    #[arg(long, value_parser = parse_env_prefix)]
+    pub prefix: Option<String>,
 }
 
 /// Formats of `authdemo output`.
@@ -250,6 +261,17 @@ fn parse_adoptable(s: &str) -> Result<Address, String> {
             "{} resources cannot be adopted (only user_pool, identity_pool, iam_role and function)",
             address.kind
         ))
+    }
+}
+
+/// A prefix that keeps variable names valid: letters, digits and `_`, not starting with a digit.
+fn parse_env_prefix(s: &str) -> Result<String, String> {
+    let valid =
+        s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` would not make variable names (use letters, digits and _)"))
     }
 }
 
