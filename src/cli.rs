@@ -111,7 +111,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Also save the plan to this file, for `authdemo apply FILE`.
     #[arg(long, value_name = "PLANFILE")]
@@ -146,7 +146,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file")]
     pub adopt: Vec<Address>,
     /// Progress format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Waiting for the stack's lock.
     #[command(flatten)]
@@ -199,7 +199,7 @@ pub struct DestroyArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     /// Progress format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Waiting for the stack's lock.
     #[command(flatten)]
@@ -242,7 +242,9 @@ pub enum OutputsFormat {
     Amplify,
 }
 
-/// Human-readable or machine-readable output.
+/// Human-readable or machine-readable output. Every command takes it as `--format`, like
+/// `output` and `graph` do (`--out` names files); `--output`, the old name, stays a hidden alias
+/// so existing scripts keep working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// For people.
