@@ -111,7 +111,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Also save the plan to this file, for `authdemo apply FILE`.
     #[arg(long, value_name = "PLANFILE")]
@@ -146,7 +146,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file")]
     pub adopt: Vec<Address>,
     /// Progress format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Waiting for the stack's lock.
     #[command(flatten)]
@@ -202,7 +202,7 @@ pub struct DestroyArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     /// Progress format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
     /// Waiting for the stack's lock.
     #[command(flatten)]
@@ -221,6 +221,17 @@ pub struct OutputArgs {
     /// Include API key values (secrets).
     #[arg(long)]
     pub show_sensitive: bool,
+    /// With `--format amplify`: the aws-amplify release the configuration is for.
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = crate::outputs::AmplifyVersion::V6)]
+    pub amplify_version: crate::outputs::AmplifyVersion,
+    /// With `--format amplify`: the user pool client the web app signs in with (default: the
+    /// pool's only client).
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// With `--format env`: put this before every variable name, e.g. `VITE_` or `NEXT_PUBLIC_`
+    /// for a bundler to hand the values to the web app.
+    #[arg(long, value_parser = parse_env_prefix)]
+    pub prefix: Option<String>,
 }
 
 /// Formats of `authdemo output`.
@@ -234,7 +245,9 @@ pub enum OutputsFormat {
     Amplify,
 }
 
-/// Human-readable or machine-readable output.
+/// Human-readable or machine-readable output. Every command takes it as `--format`, like
+/// `output` and `graph` do (`--out` names files); `--output`, the old name, stays a hidden alias
+/// so existing scripts keep working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// For people.
@@ -253,6 +266,17 @@ fn parse_adoptable(s: &str) -> Result<Address, String> {
             "{} resources cannot be adopted (only user_pool, identity_pool, iam_role and function)",
             address.kind
         ))
+    }
+}
+
+/// A prefix that keeps variable names valid: letters, digits and `_`, not starting with a digit.
+fn parse_env_prefix(s: &str) -> Result<String, String> {
+    let valid =
+        s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` would not make variable names (use letters, digits and _)"))
     }
 }
 

@@ -221,6 +221,7 @@ fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> anyhow::Result<Ex
 
 /// `authdemo output`: what a web client needs, from the live state.
 async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCode> {
+    refuse_options_of_other_formats(args)?;
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(global, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
@@ -235,10 +236,22 @@ async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCo
     }
     match args.format {
         OutputsFormat::Json => println!("{}", outputs.to_json()),
-        OutputsFormat::Env => print!("{}", outputs.to_env()),
-        OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
+        OutputsFormat::Env => print!("{}", outputs.to_env(args.prefix.as_deref().unwrap_or_default())),
+        OutputsFormat::Amplify => println!("{}", outputs.to_amplify(args.amplify_version, args.client.as_deref())?),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses `--prefix` without `--format env` and `--client` without `--format amplify`, rather
+/// than ignoring them.
+fn refuse_options_of_other_formats(args: &OutputArgs) -> anyhow::Result<()> {
+    if args.prefix.is_some() && args.format != OutputsFormat::Env {
+        bail!("--prefix applies to `--format env` only");
+    }
+    if args.client.is_some() && args.format != OutputsFormat::Amplify {
+        bail!("--client applies to `--format amplify` only");
+    }
+    Ok(())
 }
 
 /// Refuses, before anything starts, an apply that would create or change a resource whose

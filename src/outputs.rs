@@ -1,14 +1,16 @@
 //! What a web client needs from a provisioned stack, read from the live state: ids, URLs and
 //! (only on request) API key values; rendered as JSON, `KEY=value` lines, or an Amplify config.
 
+mod amplify;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::json;
 
+pub use self::amplify::{AmplifyError, AmplifyVersion};
 use crate::live::LiveState;
 use crate::plan::FORMAT_VERSION;
-use crate::resource::{Address, ResourceKind, function_name};
+use crate::resource::{Address, Attributes, ResourceKind, Target, Value, function_name};
 use crate::stack::Stack;
 
 /// An API key: its id, and its value when asked for.
@@ -19,6 +21,34 @@ pub struct ApiKeyOutput {
     /// The key's value (only with `--show-sensitive`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+
+/// What a browser needs of an app client to sign in through the hosted UI, as AWS has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Where the hosted UI may send the browser after sign-in.
+    pub callback_urls: Vec<String>,
+    /// Where the hosted UI may send the browser after sign-out.
+    pub logout_urls: Vec<String>,
+    /// OAuth grant types (`code`, `implicit`, `client_credentials`).
+    pub oauth_flows: Vec<String>,
+    /// OAuth scopes.
+    pub oauth_scopes: Vec<String>,
+}
+
+impl ClientSettings {
+    fn of(attributes: &Attributes) -> Self {
+        let list = |name: &str| match attributes.get(name) {
+            Some(Value::List(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        Self {
+            callback_urls: list("callback_urls"),
+            logout_urls: list("logout_urls"),
+            oauth_flows: list("oauth.flows"),
+            oauth_scopes: list("oauth.scopes"),
+        }
+    }
 }
 
 /// The stack's outputs.
@@ -44,6 +74,15 @@ pub struct Outputs {
     pub api_keys: BTreeMap<String, ApiKeyOutput>,
     /// Function name in the file → Lambda function name.
     pub functions: BTreeMap<String, String>,
+    /// What users sign in with (`username`, `email`, `phone_number`); not in the JSON.
+    #[serde(skip)]
+    pub sign_in: Vec<String>,
+    /// App client name → its hosted-UI settings; not in the JSON.
+    #[serde(skip)]
+    pub client_settings: BTreeMap<String, ClientSettings>,
+    /// Whether the identity pool gives guests credentials; not in the JSON.
+    #[serde(skip)]
+    pub allow_guest_access: Option<bool>,
 }
 
 impl Outputs {
@@ -62,7 +101,19 @@ impl Outputs {
             .zip(stage)
             .map(|(api, stage)| format!("https://{api}.{}/{stage}", live.target.host("execute-api")));
         let hosted_ui_url =
-            id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &region)));
+            id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &live.target)));
+        let attributes = |kind: ResourceKind| {
+            live.resources.values().filter(move |r| r.address.kind == kind).map(|r| (&r.address.name, &r.attributes))
+        };
+        let sign_in = attributes(ResourceKind::UserPool).find_map(|(_, a)| match a.get("sign_in") {
+            Some(Value::List(items)) => Some(items.clone()),
+            _ => None,
+        });
+        let allow_guest_access =
+            attributes(ResourceKind::IdentityPool).find_map(|(_, a)| match a.get("allow_unauthenticated") {
+                Some(Value::Bool(allowed)) => Some(*allowed),
+                _ => None,
+            });
         Self {
             format_version: FORMAT_VERSION,
             stack: stack.name.clone(),
@@ -76,6 +127,11 @@ impl Outputs {
             functions: named(ResourceKind::Function)
                 .map(|(name, _)| (name.clone(), function_name(&stack.name, &name)))
                 .collect(),
+            sign_in: sign_in.unwrap_or_default(),
+            client_settings: attributes(ResourceKind::UserPoolClient)
+                .map(|(name, a)| (name.clone(), ClientSettings::of(a)))
+                .collect(),
+            allow_guest_access,
         }
     }
 
@@ -93,8 +149,9 @@ impl Outputs {
         serde_json::to_string_pretty(self).expect("outputs are plain data")
     }
 
-    /// `AUTHDEMO_…=value` lines for shells and `.env` files.
-    pub fn to_env(&self) -> String {
+    /// `AUTHDEMO_…=value` lines for shells and `.env` files, each name after `prefix` (e.g.
+    /// `VITE_`, so that the bundler hands the values to the web app).
+    pub fn to_env(&self, prefix: &str) -> String {
         let mut lines = vec![("REGION".to_string(), self.region.clone())];
         let mut add = |key: &str, value: &Option<String>| {
             if let Some(value) = value {
@@ -117,46 +174,19 @@ impl Outputs {
         for (name, function) in &self.functions {
             lines.push((format!("FUNCTION_{}", env_name(name)), function.clone()));
         }
-        lines.iter().map(|(key, value)| format!("AUTHDEMO_{key}={value}\n")).collect()
-    }
-
-    /// A configuration an Amplify web client loads as is (`Amplify.configure(config)`).
-    pub fn to_amplify(&self, stack: &Stack) -> String {
-        let web_client = stack
-            .identity_pool
-            .as_ref()
-            .and_then(|p| p.clients.first())
-            .or_else(|| stack.user_pool.as_ref().and_then(|p| p.clients.keys().next()));
-        let client = web_client.and_then(|name| stack.user_pool.as_ref()?.clients.get(name));
-        let mut auth = json!({
-            "region": self.region,
-            "userPoolId": self.user_pool_id,
-            "userPoolWebClientId": web_client.and_then(|name| self.user_pool_clients.get(name)),
-            "identityPoolId": self.identity_pool_id,
-            "mandatorySignIn": false,
-        });
-        if let (Some(url), Some(client)) = (&self.hosted_ui_url, client)
-            && !client.oauth_flows.is_empty()
-        {
-            auth["oauth"] = json!({
-                "domain": url.trim_start_matches("https://"),
-                "scope": client.oauth_scopes,
-                "redirectSignIn": client.callback_urls.first(),
-                "redirectSignOut": client.logout_urls.first(),
-                "responseType": if client.oauth_flows.iter().any(|f| f == "code") { "code" } else { "token" },
-            });
-        }
-        let mut config = json!({ "Auth": auth });
-        if let Some(url) = &self.api_url {
-            config["API"] = json!({ "endpoints": [{ "name": self.stack, "endpoint": url, "region": self.region }] });
-        }
-        serde_json::to_string_pretty(&config).expect("outputs are plain data")
+        lines.iter().map(|(key, value)| format!("{prefix}AUTHDEMO_{key}={value}\n")).collect()
     }
 }
 
-/// The hosted UI's host for a prefix domain.
-pub fn hosted_ui_host(prefix: &str, region: &str) -> String {
-    format!("{prefix}.auth.{region}.amazoncognito.com")
+/// The hosted UI's host for a prefix domain in the target's region: `auth-fips` in GovCloud, and
+/// China's own domain there.
+pub fn hosted_ui_host(prefix: &str, target: &Target) -> String {
+    let (label, suffix) = match target.partition.as_str() {
+        "aws-us-gov" => ("auth-fips", "amazoncognito.com"),
+        "aws-cn" => ("auth", "amazoncognito.com.cn"),
+        _ => ("auth", "amazoncognito.com"),
+    };
+    format!("{prefix}.{label}.{}.{suffix}", target.region)
 }
 
 fn env_name(name: &str) -> String {
@@ -193,5 +223,33 @@ mod tests {
         }
         let outputs = Outputs::collect(&stack, &live);
         assert_eq!(outputs.api_url.as_deref(), Some("https://abc123.execute-api.cn-north-1.amazonaws.com.cn/latest"));
+    }
+
+    #[test]
+    fn the_hosted_ui_is_on_the_partitions_domain() {
+        let target = |partition: &str, region: &str| Target {
+            partition: partition.into(),
+            region: region.into(),
+            account: "1".into(),
+        };
+        assert_eq!(hosted_ui_host("app", &target("aws", "eu-west-1")), "app.auth.eu-west-1.amazoncognito.com");
+        assert_eq!(hosted_ui_host("app", &target("aws-cn", "cn-north-1")), "app.auth.cn-north-1.amazoncognito.com.cn");
+        assert_eq!(
+            hosted_ui_host("app", &target("aws-us-gov", "us-gov-west-1")),
+            "app.auth-fips.us-gov-west-1.amazoncognito.com"
+        );
+    }
+
+    #[test]
+    fn env_lines_carry_the_prefix_before_every_name() {
+        let stack =
+            parse(Path::new("s.yaml"), "stack: demo\n", &LoadOptions { var_overrides: &[], env: &|_| None }).unwrap();
+        let mut outputs = Outputs::collect(&stack, &LiveState::default());
+        outputs.user_pool_id = Some("pool".into());
+        outputs.functions.insert("api".into(), "demo-api".into());
+        let lines = outputs.to_env("VITE_");
+        assert!(lines.lines().all(|line| line.starts_with("VITE_AUTHDEMO_")), "{lines}");
+        assert!(lines.contains("VITE_AUTHDEMO_USER_POOL_ID=pool\n"), "{lines}");
+        assert_eq!(outputs.to_env(""), lines.replace("VITE_", ""));
     }
 }

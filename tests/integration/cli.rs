@@ -104,3 +104,15 @@ fn a_refused_connection_is_the_network_not_the_credentials() {
     assert!(run.stderr.contains("check the network"), "{}", run.stderr);
     assert!(!run.stderr.contains("check the credentials"), "{}", run.stderr);
 }
+
+#[test]
+fn the_output_format_flag_is_format_in_every_command_and_output_stays_an_alias() {
+    for command in ["plan", "apply", "destroy", "output", "graph"] {
+        let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
+        assert!(help.contains("--format <"), "`{command} --help` has --format:\n{help}");
+        assert!(!help.contains("--output"), "`{command} --help` shows only one name:\n{help}");
+    }
+    let file = StackFile::new("stack: demo\n");
+    let old = authdemo(&["plan", "--output", "jsn", "--endpoint-url", "http://127.0.0.1:9"]).file(&file.path()).run();
+    assert!(old.expect_code(2).stderr.contains("invalid value 'jsn' for '--format <FORMAT>'"));
+}

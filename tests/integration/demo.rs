@@ -125,9 +125,9 @@ async fn the_seed_stack_provisions_replans_to_nothing_updates_in_place_and_tears
     assert!(sensitive.stdout.contains(&format!("AUTHDEMO_API_KEY_WEB_CLIENT={key_value}")), "{}", sensitive.stdout);
     let amplify: Value =
         serde_json::from_str(&demo.run(&["output", "--format", "amplify"]).expect_code(0).stdout).unwrap();
-    assert_eq!(amplify["Auth"]["userPoolWebClientId"], web);
-    assert_eq!(amplify["Auth"]["identityPoolId"], identity_pool);
-    assert_eq!(amplify["API"]["endpoints"][0]["endpoint"], api_url);
+    assert_eq!(amplify["Auth"]["Cognito"]["userPoolClientId"], web);
+    assert_eq!(amplify["Auth"]["Cognito"]["identityPoolId"], identity_pool);
+    assert_eq!(amplify["API"]["REST"]["api"]["endpoint"], api_url);
 
     demo.run(&["plan", "--detailed-exitcode"]).expect_code(0);
 

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod amplify;
 mod api;
 mod ci;
 mod cli;

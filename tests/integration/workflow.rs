@@ -175,7 +175,7 @@ async fn drift_made_outside_the_tool_is_planned_back() {
 fn progress_is_one_json_line_per_event_with_a_summary() {
     let stack = unique_stack("progress");
     let file = StackFile::new(&format!("stack: {stack}\nuser_pool:\n  clients:\n    web: {{}}\n"));
-    let applied = run(&file, &["apply", "--auto-approve", "--output", "json"]).expect_code(0);
+    let applied = run(&file, &["apply", "--auto-approve", "--format", "json"]).expect_code(0);
     let events: Vec<Value> =
         applied.stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
     assert_eq!(events[0]["event"], "plan");
