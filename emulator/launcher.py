@@ -68,6 +68,9 @@ import moto
 from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
+import dataplane
+from dataplane import DataPlane
+
 PINNED_MOTO = "5.2.5"
 # How long a hosted-UI domain stays CREATING after its create and DELETING after its delete.
 DOMAIN_SETTLE_S = 0.4
@@ -370,6 +373,7 @@ def patch_cognito_identity():
             raise refuse("InvalidIdentityPoolConfigurationException",
                          f"Invalid identity pool configuration: {arn} does not trust this pool for {kind} identities.")
         body = json.loads(backend.get_credentials_for_identity(identity_id))
+        body["Credentials"] = dataplane.issue_credentials(arn, identity_id, pool_id, authenticated)
         body["RoleArn"] = arn
         return json.dumps(body)
 
@@ -492,6 +496,7 @@ def patch_apigateway():
                     "apiKeyRequired": bool(method.api_key_required),
                 }
         deployment.api_summary = summary
+        deployment.served = dataplane.snapshot(self)
         return deployment
 
     def get_deployment(self):
@@ -920,7 +925,7 @@ def main():
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(FaultInjector(DomainDispatcherApplication(create_backend_app)), args.latency_ms)
+    app = RequestRecorder(DataPlane(FaultInjector(DomainDispatcherApplication(create_backend_app))), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()
