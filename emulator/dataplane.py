@@ -132,6 +132,7 @@ class Request:
     source_ip: str
 
     def header(self, name):
+        """The value of header `name` (any case), or None."""
         return self.headers.get(name.lower())
 
 
@@ -361,6 +362,7 @@ def canonical_request(request, signed_headers):
 
 
 def signing_key(secret, date, region, service):
+    """SigV4's key for one day, region and service."""
     key = f"AWS4{secret}".encode()
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -371,7 +373,7 @@ def check_scope(request, scope, region):
     """Refuses a credential scope or a request date API Gateway would refuse."""
     _, date, scope_region, service, _ = scope
     if service != "execute-api":
-        raise incomplete_signature(f"Credential should be scoped to correct service: 'execute-api'. ")
+        raise incomplete_signature("Credential should be scoped to correct service: 'execute-api'. ")
     if scope_region != region:
         raise incomplete_signature("Credential should be scoped to a valid region. ")
     stamp = request.header("x-amz-date") or ""

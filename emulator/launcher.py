@@ -45,6 +45,11 @@ Percentages draw from a random.Random seeded with the app id, so retries eventua
 emulator times every role and function change whatever the profile; a window is measured with, and
 seen only by, a request whose own profile has the token.
 
+The data plane of API Gateway, which moto lacks, is served by dataplane.py: a deployed stage
+answers at `/restapis/<api_id>/<stage>/_user_request_/<path>` on this port (see its doc), checking
+API keys and usage plans, SigV4 signatures of the credentials GetCredentialsForIdentity issued
+here, the signer's role policies, and running Lambda proxies under the machine's `node`.
+
 Usage: python launcher.py [--port N] [--parent-pid PID] [--latency-ms MS]
 Prints `READY <port>` on stdout once it accepts connections; exits when PARENT-PID is gone.
 """

@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod cli;
+mod dataplane;
 mod demo;
 mod faults;
 mod identity_pool;
