@@ -45,6 +45,11 @@ Percentages draw from a random.Random seeded with the app id, so retries eventua
 emulator times every role and function change whatever the profile; a window is measured with, and
 seen only by, a request whose own profile has the token.
 
+The data plane of API Gateway, which moto lacks, is served by dataplane.py: a deployed stage
+answers at `/restapis/<api_id>/<stage>/_user_request_/<path>` on this port (see its doc), checking
+API keys and usage plans, SigV4 signatures of the credentials GetCredentialsForIdentity issued
+here, the signer's role policies, and running Lambda proxies under the machine's `node`.
+
 Usage: python launcher.py [--port N] [--parent-pid PID] [--latency-ms MS]
 Prints `READY <port>` on stdout once it accepts connections; exits when PARENT-PID is gone.
 """
@@ -67,6 +72,9 @@ from urllib.parse import parse_qs
 import moto
 from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
+
+import dataplane
+from dataplane import DataPlane
 
 PINNED_MOTO = "5.2.5"
 # How long a hosted-UI domain stays CREATING after its create and DELETING after its delete.
@@ -370,6 +378,7 @@ def patch_cognito_identity():
             raise refuse("InvalidIdentityPoolConfigurationException",
                          f"Invalid identity pool configuration: {arn} does not trust this pool for {kind} identities.")
         body = json.loads(backend.get_credentials_for_identity(identity_id))
+        body["Credentials"] = dataplane.issue_credentials(arn, identity_id, pool_id, authenticated)
         body["RoleArn"] = arn
         return json.dumps(body)
 
@@ -492,6 +501,7 @@ def patch_apigateway():
                     "apiKeyRequired": bool(method.api_key_required),
                 }
         deployment.api_summary = summary
+        deployment.served = dataplane.snapshot(self)
         return deployment
 
     def get_deployment(self):
@@ -920,7 +930,7 @@ def main():
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(FaultInjector(DomainDispatcherApplication(create_backend_app)), args.latency_ms)
+    app = RequestRecorder(DataPlane(FaultInjector(DomainDispatcherApplication(create_backend_app))), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()

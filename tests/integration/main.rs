@@ -7,6 +7,7 @@ mod amplify;
 mod api;
 mod ci;
 mod cli;
+mod dataplane;
 mod demo;
 mod faults;
 mod identity_pool;
