@@ -55,6 +55,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print what a web client needs (ids, URLs, API keys), read from AWS.
     Output(OutputArgs),
+    /// Say who can call each route of the live deployment, and why (reads only).
+    Access(AccessArgs),
     /// Print the IAM policy the credentials need to run a command on the stack (no AWS call).
     Permissions(PermissionsArgs),
     /// Break the stack's lock, left by a run that died (asks first).
@@ -159,6 +161,17 @@ pub struct LockArgs {
     /// Seconds to wait for another run that is changing the same stack.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub lock_timeout: u64,
+}
+
+/// `access` options.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
 }
 
 /// `permissions` options.

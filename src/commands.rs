@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
 use crate::cli::{
-    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
+    AccessArgs, ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
     PermissionsArgs, PlanArgs, StackArgs, UnlockArgs,
 };
 use crate::live::LiveState;
@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Output(args) => output(global, &args).await,
         Command::Unlock(args) => unlock(global, &args).await,
         Command::Permissions(args) => permissions(global, &args),
+        Command::Access(args) => access(global, &args).await,
     }
 }
 
@@ -224,6 +225,22 @@ async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCo
         OutputsFormat::Json => println!("{}", outputs.to_json()),
         OutputsFormat::Env => print!("{}", outputs.to_env()),
         OutputsFormat::Amplify => println!("{}", outputs.to_amplify(&stack)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `authdemo access`: who can call each route, from the live configuration. A report, not a
+/// check: it exits 0 whatever the verdicts.
+async fn access(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(&args.stack)?;
+    let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
+    let (provider, desired) = connect(global, &stack).await?;
+    let live = discover(&provider, &desired, &[]).await?;
+    let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
+    let report = crate::access::matrix::report(&deployment);
+    match args.output {
+        OutputFormat::Human => print!("{}", crate::access::matrix::human(&report)),
+        OutputFormat::Json => println!("{}", crate::access::matrix::json(&report)),
     }
     Ok(ExitCode::SUCCESS)
 }
