@@ -377,9 +377,10 @@ fn open_routes(deployment: &Deployment, routes: &[RouteAccess]) -> Vec<String> {
 pub fn human(report: &Report) -> String {
     let mut out = format!("Who can call stack {} (API {}, stage {})\n\n", report.stack, report.api_id, report.stage);
     let width = report.routes.iter().map(|r| r.route.len()).max().unwrap_or(0).max("ROUTE".len());
-    out.push_str(&format!("{:width$}  {:7} {:7} {:7} {}\n", "ROUTE", "PUBLIC", "API_KEY", "GUEST", "SIGNED_IN"));
+    let names: Vec<String> = Caller::ALL.iter().map(|c| format!("{:9}", c.as_str())).collect();
+    out.push_str(&format!("{:width$}  {}\n", "ROUTE", names.join(" ").trim_end()));
     for route in &report.routes {
-        let cells: Vec<String> = Caller::ALL.iter().map(|c| format!("{:7}", route.callers[c].as_str())).collect();
+        let cells: Vec<String> = Caller::ALL.iter().map(|c| format!("{:9}", route.callers[c].as_str())).collect();
         out.push_str(&format!("{:width$}  {}\n", route.route, cells.join(" ").trim_end()));
     }
     for route in &report.routes {

@@ -67,7 +67,8 @@ async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_r
     assert!(signed_in.contains(&format!("role {stack}-authenticated allows execute-api:Invoke")), "{signed_in}");
 
     let guest_role = format!("{stack}-unauthenticated");
-    let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}"#;
+    let everything =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}"#;
     emulator()
         .iam()
         .put_role_policy()
@@ -80,11 +81,20 @@ async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_r
     let report = access(&project);
     assert_eq!(
         matrix(&report),
-        expected(&[("GET /auth", ["deny", "deny", "allow", "allow"]), ("GET /noauth", ["deny", "allow", "allow", "allow"])])
+        expected(&[
+            ("GET /auth", ["deny", "deny", "allow", "allow"]),
+            ("GET /noauth", ["deny", "allow", "allow", "allow"])
+        ])
     );
     let warned = warnings(&report).join("\n");
-    assert!(warned.contains(&format!("the unauthenticated role {guest_role} allows execute-api:Invoke on `*`")), "{warned}");
-    assert!(warned.contains(&format!("GET /auth: guests can call this iam route: the unauthenticated role {guest_role}")), "{warned}");
+    assert!(
+        warned.contains(&format!("the unauthenticated role {guest_role} allows execute-api:Invoke on `*`")),
+        "{warned}"
+    );
+    assert!(
+        warned.contains(&format!("GET /auth: guests can call this iam route: the unauthenticated role {guest_role}")),
+        "{warned}"
+    );
     let guest = report["routes"][0]["reasons"]["guest"].as_str().unwrap();
     assert!(guest.contains("policy by-hand"), "{guest}");
 
@@ -125,13 +135,8 @@ async fn a_larger_stack_mixes_open_keyed_and_iam_routes_and_an_attached_deny_clo
 
     let iam_client = emulator().iam();
     let freeze = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Freeze","Effect":"Deny","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:*/*/DELETE/*"}]}"#;
-    let created = iam_client
-        .create_policy()
-        .policy_name(format!("{stack}-freeze"))
-        .policy_document(freeze)
-        .send()
-        .await
-        .unwrap();
+    let created =
+        iam_client.create_policy().policy_name(format!("{stack}-freeze")).policy_document(freeze).send().await.unwrap();
     let policy_arn = created.policy().and_then(|p| p.arn()).unwrap().to_string();
     let role = format!("{stack}-authenticated");
     iam_client.attach_role_policy().role_name(&role).policy_arn(&policy_arn).send().await.unwrap();
@@ -141,7 +146,10 @@ async fn a_larger_stack_mixes_open_keyed_and_iam_routes_and_an_attached_deny_clo
     assert_eq!(matrix(&report), frozen);
     let delete = report["routes"].as_array().unwrap().iter().find(|r| r["route"] == "DELETE /items/{id}").unwrap();
     let why = delete["reasons"]["signed_in"].as_str().unwrap();
-    assert!(why.contains(&format!("denies execute-api:Invoke explicitly (policy {policy_arn}, statement Freeze)")), "{why}");
+    assert!(
+        why.contains(&format!("denies execute-api:Invoke explicitly (policy {policy_arn}, statement Freeze)")),
+        "{why}"
+    );
 
     project.command(&["plan", "--detailed-exitcode"]).run().expect_code(2);
     project.command(&["apply", "--auto-approve"]).run().expect_code(0);

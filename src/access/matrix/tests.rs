@@ -186,6 +186,7 @@ fn the_json_has_the_issue_s_shape_and_the_table_every_verdict() {
     assert!(json["routes"][0]["reasons"]["guest"].is_string());
     assert_eq!(json["warnings"], serde_json::json!([]));
     let table = human(&report);
-    assert!(table.contains("GET /auth    deny    deny    deny    allow"), "{table}");
-    assert!(table.contains("GET /noauth  deny    allow   allow   allow"), "{table}");
+    assert!(table.contains("ROUTE        public    api_key   guest     signed_in\n"), "{table}");
+    assert!(table.contains("GET /auth    deny      deny      deny      allow\n"), "{table}");
+    assert!(table.contains("GET /noauth  deny      allow     allow     allow\n"), "{table}");
 }
