@@ -55,6 +55,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print what a web client needs (ids, URLs, API keys), read from AWS.
     Output(OutputArgs),
+    /// Say who can call each route of the live deployment, and why (reads only).
+    Access(AccessArgs),
     /// Print the IAM policy the credentials need to run a command on the stack (no AWS call).
     Permissions(PermissionsArgs),
     /// Break the stack's lock, left by a run that died (asks first).
@@ -110,9 +112,9 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Output format.
-    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
-    pub output: OutputFormat,
+    /// Human or JSON output.
+    #[command(flatten)]
+    pub output: FormatArg,
     /// Also save the plan to this file, for `authdemo apply FILE`.
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
@@ -145,9 +147,9 @@ pub struct ApplyArgs {
     /// Take over the same-named resource that has no ownership tags (repeatable).
     #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file")]
     pub adopt: Vec<Address>,
-    /// Progress format.
-    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
-    pub output: OutputFormat,
+    /// Human or JSON output.
+    #[command(flatten)]
+    pub output: FormatArg,
     /// Waiting for the stack's lock.
     #[command(flatten)]
     pub lock: LockArgs,
@@ -159,6 +161,17 @@ pub struct LockArgs {
     /// Seconds to wait for another run that is changing the same stack.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub lock_timeout: u64,
+}
+
+/// `access` options.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Human or JSON output.
+    #[command(flatten)]
+    pub output: FormatArg,
 }
 
 /// `permissions` options.
@@ -201,9 +214,9 @@ pub struct DestroyArgs {
     /// Run at most this many AWS changes at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
-    /// Progress format.
-    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
-    pub output: OutputFormat,
+    /// Human or JSON output.
+    #[command(flatten)]
+    pub output: FormatArg,
     /// Waiting for the stack's lock.
     #[command(flatten)]
     pub lock: LockArgs,
@@ -243,6 +256,15 @@ pub enum OutputsFormat {
     Env,
     /// An Amplify web client configuration.
     Amplify,
+}
+
+/// `--format human|json` of the commands that print for people or scripts (`--output` is an
+/// alias, its name before `--format` became the one name across commands).
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 /// Human-readable or machine-readable output. Every command takes it as `--format`, like

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
 use crate::cli::{
-    ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
+    AccessArgs, ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
     PermissionsArgs, PlanArgs, StackArgs, UnlockArgs,
 };
 use crate::live::LiveState;
@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Output(args) => output(global, &args).await,
         Command::Unlock(args) => unlock(global, &args).await,
         Command::Permissions(args) => permissions(global, &args),
+        Command::Access(args) => access(global, &args).await,
     }
 }
 
@@ -76,7 +77,7 @@ async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
         let json = serde_json::to_string_pretty(&saved).expect("a saved plan is plain data");
         std::fs::write(out, json).with_context(|| format!("cannot write the plan to {}", out.display()))?;
     }
-    match args.output {
+    match args.output.format {
         OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
         OutputFormat::Json => println!("{}", json::plan(&plan)),
     }
@@ -119,10 +120,10 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
         if let Some(saved) = &saved {
             saved.check(&text, &plan)?;
         }
-        print_plan(&plan, args.output);
+        print_plan(&plan, args.output.format);
         refuse_unsafe(&plan, args, &desired)?;
         let approved = args.auto_approve || saved.is_some();
-        execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output).await
+        execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output.format).await
     }
     .await;
     if let Some(lock) = lock {
@@ -148,7 +149,7 @@ async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<Exit
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(global, &stack).await?;
     let planned = plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?);
-    if !planned.has_changes() && args.output == OutputFormat::Human {
+    if !planned.has_changes() && args.output.format == OutputFormat::Human {
         println!(
             "Nothing to destroy: stack `{}` owns no resources in account {} ({}).",
             stack.name, planned.account, planned.region
@@ -156,7 +157,7 @@ async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
-        print_plan(&planned, args.output);
+        print_plan(&planned, args.output.format);
         return Ok(ExitCode::SUCCESS);
     }
     guard(&planned, &[])?;
@@ -166,10 +167,10 @@ async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<Exit
             Some(_) => plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?),
             None => planned,
         };
-        print_plan(&plan, args.output);
+        print_plan(&plan, args.output.format);
         guard(&plan, &[])?;
         let applier = provider.applier(&desired);
-        execute_plan(applier, plan, "destroy", args.auto_approve, args.parallelism, args.output).await
+        execute_plan(applier, plan, "destroy", args.auto_approve, args.parallelism, args.output.format).await
     }
     .await;
     if let Some(lock) = lock {
@@ -252,6 +253,22 @@ fn refuse_options_of_other_formats(args: &OutputArgs) -> anyhow::Result<()> {
         bail!("--client applies to `--format amplify` only");
     }
     Ok(())
+}
+
+/// `authdemo access`: who can call each route, from the live configuration. A report, not a
+/// check: it exits 0 whatever the verdicts.
+async fn access(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(&args.stack)?;
+    let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
+    let (provider, desired) = connect(global, &stack).await?;
+    let live = discover(&provider, &desired, &[]).await?;
+    let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
+    let report = crate::access::matrix::report(&deployment);
+    match args.output.format {
+        OutputFormat::Human => print!("{}", crate::access::matrix::human(&report)),
+        OutputFormat::Json => println!("{}", crate::access::matrix::json(&report)),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Refuses, before anything starts, an apply that would create or change a resource whose

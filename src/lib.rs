@@ -6,6 +6,7 @@
 //! by name and ownership tags; [`plan`] diffs the two (pure); [`render`] shows the plan; [`apply`]
 //! executes it over the dependency [`graph`]. [`commands`] ties them together for the [`cli`].
 
+pub mod access;
 pub mod apply;
 pub mod artifact;
 pub mod cli;

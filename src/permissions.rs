@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// The command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForCommand {
-    /// `plan` (and `validate`, `output`): reads only.
+    /// `plan` (and `validate`, `output`, `access`): reads only.
     Plan,
     /// `apply`.
     Apply,
@@ -81,6 +81,11 @@ fn reads(scope: &Scope<'_>) -> Vec<Value> {
             "ReadRoles",
             &["iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"],
             roles,
+        ),
+        statement(
+            "ReadAttachedManagedPolicies",
+            &["iam:GetPolicy", "iam:GetPolicyVersion"],
+            vec![format!("arn:{}:iam::*:policy/*", scope.partition)],
         ),
         statement(
             "ReadFunctions",

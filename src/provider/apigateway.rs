@@ -138,7 +138,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
 }
 
 /// How a deployment serves one route, as [`StageSpec::served`] writes it.
-fn serving(authorization: &str, api_key_required: bool) -> String {
+pub(crate) fn serving(authorization: &str, api_key_required: bool) -> String {
     if api_key_required { format!("{authorization} + API key") } else { authorization.to_string() }
 }
 

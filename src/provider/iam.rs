@@ -180,6 +180,34 @@ impl Roles {
             .await
     }
 
+    /// A role's inline policy documents (canonical JSON, by name) and the ARNs of its attached
+    /// managed policies; `None` if there is no such role. For roles discovery does not read.
+    pub(super) async fn policies_of(
+        &self,
+        role_name: &str,
+    ) -> Result<Option<(BTreeMap<String, String>, BTreeSet<String>)>, ProviderError> {
+        let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(role_name).send()).await)?;
+        if got.and_then(|out| out.role).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(tokio::try_join!(self.inline_policies(role_name), self.attached_policies(role_name))?))
+    }
+
+    /// The document of a managed policy's default version (canonical JSON).
+    pub(super) async fn managed_document(&self, arn: &str) -> Result<String, ProviderError> {
+        let policy = self.calls.call("GetPolicy", || self.client.get_policy().policy_arn(arn).send()).await?;
+        let version = policy
+            .policy
+            .and_then(|p| p.default_version_id)
+            .ok_or_else(|| ProviderError::missing("GetPolicy", "default version"))?;
+        let out = self
+            .calls
+            .call("GetPolicyVersion", || self.client.get_policy_version().policy_arn(arn).version_id(&version).send())
+            .await?;
+        let document = out.policy_version.and_then(|v| v.document);
+        document.map(|d| canonical_from_aws(&d)).ok_or_else(|| ProviderError::missing("GetPolicyVersion", "document"))
+    }
+
     fn tags(&self, address: &Address) -> Result<Vec<Tag>, ProviderError> {
         let mut tags = ownership_tags(&self.stack, address);
         tags.insert(REGION_TAG.to_string(), self.region.clone());

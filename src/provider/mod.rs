@@ -18,6 +18,7 @@ mod usage_plans;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+pub(crate) use apigateway::serving;
 pub use call::{Calls, RetryPolicy};
 pub use config::{ConnectOptions, NoRegion, sdk_config};
 pub use lock::{Holder, LockError, StackLock};
@@ -130,6 +131,25 @@ impl AwsProvider {
     /// The value of an API key (a secret: only for `output --show-sensitive`).
     pub async fn api_key_value(&self, key_id: &str) -> Result<String, ProviderError> {
         self.usage_plans.key_value(key_id).await
+    }
+
+    /// The inline policy documents (canonical JSON, by name) and attached managed policy ARNs
+    /// of the role `role_name`, if it exists: for a role that is not the stack's (set on its
+    /// identity pool by hand), which discovery does not read.
+    pub async fn role_policies(
+        &self,
+        role_name: &str,
+    ) -> Result<Option<(BTreeMap<String, String>, BTreeSet<String>)>, ProviderError> {
+        self.roles.policies_of(role_name).await
+    }
+
+    /// The default version's document (canonical JSON) of each managed policy in `arns`.
+    pub async fn managed_policy_documents(
+        &self,
+        arns: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, String>, ProviderError> {
+        let documents = futures::future::try_join_all(arns.iter().map(|arn| self.roles.managed_document(arn))).await?;
+        Ok(arns.iter().cloned().zip(documents).collect())
     }
 
     /// Finds the stack's resources (and same-named foreign ones) in AWS. Read-only. Physical ids

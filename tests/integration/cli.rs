@@ -107,7 +107,7 @@ fn a_refused_connection_is_the_network_not_the_credentials() {
 
 #[test]
 fn the_output_format_flag_is_format_in_every_command_and_output_stays_an_alias() {
-    for command in ["plan", "apply", "destroy", "output", "graph"] {
+    for command in ["plan", "apply", "destroy", "output", "graph", "access"] {
         let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
         assert!(help.contains("--format <"), "`{command} --help` has --format:\n{help}");
         assert!(!help.contains("--output"), "`{command} --help` shows only one name:\n{help}");

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod access;
 mod amplify;
 mod api;
 mod ci;

@@ -1,6 +1,6 @@
 //! `authdemo permissions`: the printed policy allows every operation the tool really sends in
-//! full plan / apply / plan / destroy cycles (recorded by the emulator), and the plan policy no
-//! mutating one.
+//! full plan / apply / plan / access / destroy cycles (recorded by the emulator), and the plan
+//! policy no mutating one.
 
 use std::collections::BTreeSet;
 
@@ -12,12 +12,12 @@ use crate::support::unique_stack;
 
 /// The IAM action of an operation as the emulator records it: its name (Cognito, IAM, STS) or,
 /// for the REST services, its request line.
-fn iam_action(operation: &str) -> String {
+pub(crate) fn iam_action(operation: &str) -> String {
     let Some((method, path)) = operation.split_once(' ') else {
         let service = match operation {
             "GetCallerIdentity" => "sts",
             op if op.contains("IdentityPool") => "cognito-identity",
-            op if op.contains("Role") => "iam",
+            op if op.contains("Role") || op.starts_with("GetPolicy") => "iam",
             _ => "cognito-idp",
         };
         return format!("{service}:{operation}");
@@ -46,7 +46,7 @@ fn iam_action(operation: &str) -> String {
     format!("lambda:{action}")
 }
 
-fn allowed(project: &Project, command: &str) -> BTreeSet<String> {
+pub(crate) fn allowed(project: &Project, command: &str) -> BTreeSet<String> {
     let printed = project.command(&["permissions", "--for", command]).run().expect_code(0);
     let policy: Value = serde_json::from_str(&printed.stdout).unwrap();
     let statements = policy["Statement"].as_array().unwrap();
@@ -63,6 +63,7 @@ fn check_cycle(text: &str) {
         ("plan", &["plan"][..]),
         ("apply", &["apply", "--auto-approve"]),
         ("plan", &["plan"]),
+        ("plan", &["access"]),
         ("destroy", &["destroy", "--auto-approve"]),
     ] {
         let run = project.command(args).run().expect_code(0);

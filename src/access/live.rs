@@ -1,0 +1,217 @@
+//! The live side of `access`: a [`Deployment`] from the discovered state of the stack, plus
+//! the reads discovery does not make: the documents of attached managed policies (GetPolicy,
+//! GetPolicyVersion) and the policies of a role set on the identity pool that is not the
+//! stack's. Every read goes through the provider, so through `Calls`; nothing is changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::matrix::{Deployment, LiveRoute, Role};
+use super::policy::NamedPolicy;
+use crate::error::ProviderError;
+use crate::live::LiveState;
+use crate::provider::{AwsProvider, serving};
+use crate::resource::{Address, ResourceKind, Value, identity_pool_address, resolve, rest_api_address};
+
+/// Why the report cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// The stack's API or stage does not exist in AWS.
+    #[error("stack `{stack}` has no {what} in AWS yet: run `authdemo apply` first")]
+    NotDeployed {
+        /// The stack.
+        stack: String,
+        /// What is missing.
+        what: String,
+    },
+    /// A policy document that is not IAM policy JSON.
+    #[error("cannot read policy {policy} of role {role}: {error}")]
+    Policy {
+        /// The role.
+        role: String,
+        /// The policy's name or ARN.
+        policy: String,
+        /// What is wrong with it.
+        error: serde_json::Error,
+    },
+    /// An AWS read failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// A role's policies as read: inline documents by name, attached managed policy ARNs.
+type RolePolicies = (BTreeMap<String, String>, BTreeSet<String>);
+
+/// Reads what `access` needs about `stack`'s `stage` from `live` (discovered by `provider`)
+/// and the few reads discovery lacks.
+pub async fn read(
+    provider: &AwsProvider,
+    stack: &str,
+    stage: &str,
+    live: &LiveState,
+) -> Result<Deployment, AccessError> {
+    let view = View::of(live);
+    let mut roles: BTreeMap<String, RolePolicies> = BTreeMap::new();
+    for arn in [view.pool_role("unauthenticated"), view.pool_role("authenticated")].into_iter().flatten() {
+        let policies = match view.stack_role(&arn) {
+            Some(policies) => Some(policies),
+            None => provider.role_policies(role_name(&arn)).await?,
+        };
+        roles.extend(policies.map(|p| (arn, p)));
+    }
+    let managed: BTreeSet<String> = roles.values().flat_map(|(_, managed)| managed.iter().cloned()).collect();
+    let documents = provider.managed_policy_documents(&managed).await?;
+    view.deployment(stack, stage, &roles, &documents)
+}
+
+/// The discovered state with its references resolved back to physical ids.
+struct View<'a> {
+    live: &'a LiveState,
+    ids: BTreeMap<Address, String>,
+}
+
+impl<'a> View<'a> {
+    fn of(live: &'a LiveState) -> Self {
+        let ids = live.resources.values().map(|r| (r.address.clone(), r.id.clone())).collect();
+        Self { live, ids }
+    }
+
+    /// The value of `field` of the resource at `address`, its references resolved.
+    fn field(&self, address: &Address, field: &str) -> Option<Value> {
+        let value = self.live.resources.get(address)?.attributes.get(field)?;
+        Some(resolve(value, &self.ids).unwrap_or_else(|_| value.clone()))
+    }
+
+    fn flag(&self, address: &Address, field: &str) -> bool {
+        matches!(self.field(address, field), Some(Value::Bool(true)))
+    }
+
+    fn map(&self, address: &Address, field: &str) -> BTreeMap<String, String> {
+        match self.field(address, field) {
+            Some(Value::Map(map)) => map,
+            _ => BTreeMap::new(),
+        }
+    }
+
+    fn list(&self, address: &Address, field: &str) -> Vec<String> {
+        match self.field(address, field) {
+            Some(Value::List(items)) => items,
+            _ => Vec::new(),
+        }
+    }
+
+    fn text(&self, address: &Address, field: &str) -> Option<String> {
+        match self.field(address, field) {
+            Some(Value::Str(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The ARN of the identity pool's `kind` role, as set live on the pool.
+    fn pool_role(&self, kind: &str) -> Option<String> {
+        let attachment = Address::new(ResourceKind::IdentityPoolRoles, identity_pool_address().name);
+        self.map(&attachment, "roles").remove(kind)
+    }
+
+    /// The policies of the stack's role with ARN `arn`, as discovery read them.
+    fn stack_role(&self, arn: &str) -> Option<RolePolicies> {
+        let role = self.live.resources.values().find(|r| r.address.kind == ResourceKind::IamRole && r.id == arn)?;
+        Some((self.map(&role.address, "policies"), self.list(&role.address, "managed_policies").into_iter().collect()))
+    }
+
+    fn deployment(
+        &self,
+        stack: &str,
+        stage: &str,
+        roles: &BTreeMap<String, RolePolicies>,
+        documents: &BTreeMap<String, String>,
+    ) -> Result<Deployment, AccessError> {
+        let not_deployed = |what: &str| AccessError::NotDeployed { stack: stack.to_string(), what: what.to_string() };
+        let api_id = self.ids.get(&rest_api_address()).cloned().ok_or_else(|| not_deployed("REST API"))?;
+        let stage_address = Address::new(ResourceKind::ApiStage, stage);
+        if !self.live.resources.contains_key(&stage_address) {
+            return Err(not_deployed(&format!("stage `{stage}`")));
+        }
+        let role = |kind: &str| -> Result<Option<Role>, AccessError> {
+            let Some(arn) = self.pool_role(kind) else { return Ok(None) };
+            roles.get(&arn).map(|policies| parsed_role(&arn, policies, documents)).transpose()
+        };
+        let pool = identity_pool_address();
+        Ok(Deployment {
+            stack: stack.to_string(),
+            arn_prefix: self.live.target.arn("execute-api", ""),
+            routes: self.routes(&self.map(&stage_address, "served")),
+            linked_keys: self.linked_keys(&format!("{api_id}:{stage}")),
+            api_id,
+            stage: stage.to_string(),
+            guests_allowed: self.flag(&pool, "allow_unauthenticated"),
+            guest_role: role("unauthenticated")?,
+            signed_in_role: role("authenticated")?,
+        })
+    }
+
+    /// The API's methods, each compared with what the stage's deployment `served`.
+    fn routes(&self, served: &BTreeMap<String, String>) -> Vec<LiveRoute> {
+        let methods = self.live.resources.keys().filter(|a| a.kind == ResourceKind::ApiRoute);
+        methods
+            .filter_map(|address| {
+                let (method, path) = address.name.split_once(' ')?;
+                let authorization = self.text(address, "authorization").unwrap_or_else(|| "NONE".into());
+                let api_key_required = self.flag(address, "api_key_required");
+                let deployed_differently = match served.get(&address.name) {
+                    None => Some("not at all".to_string()),
+                    Some(deployed) if *deployed != serving(&authorization, api_key_required) => {
+                        Some(format!("as {deployed}"))
+                    }
+                    Some(_) => None,
+                };
+                Some(LiveRoute {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    authorization,
+                    api_key_required,
+                    deployed_differently,
+                })
+            })
+            .collect()
+    }
+
+    /// The names of the stack's enabled API keys linked to its usage plan, if that plan covers
+    /// `api_stage` (`API_ID:STAGE`).
+    fn linked_keys(&self, api_stage: &str) -> Vec<String> {
+        let plan = Address::new(ResourceKind::UsagePlan, "main");
+        if !self.list(&plan, "api_stages").iter().any(|s| s == api_stage) {
+            return Vec::new();
+        }
+        let links = self.live.resources.keys().filter(|a| a.kind == ResourceKind::UsagePlanKey);
+        let linked: BTreeSet<String> = links.filter_map(|link| self.text(link, "key")).collect();
+        let keys = self.live.resources.values().filter(|r| r.address.kind == ResourceKind::ApiKey);
+        keys.filter(|key| linked.contains(&key.id) && self.flag(&key.address, "enabled"))
+            .map(|key| key.address.name.clone())
+            .collect()
+    }
+}
+
+/// The role `arn` with its inline policies and its managed policies' `documents`, parsed.
+fn parsed_role(
+    arn: &str,
+    (inline, managed): &RolePolicies,
+    documents: &BTreeMap<String, String>,
+) -> Result<Role, AccessError> {
+    let name = role_name(arn).to_string();
+    let texts = inline.iter().chain(managed.iter().filter_map(|arn| documents.get_key_value(arn)));
+    let policies = texts
+        .map(|(policy, json)| {
+            NamedPolicy::parse(policy, json).map_err(|error| AccessError::Policy {
+                role: name.clone(),
+                policy: policy.clone(),
+                error,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Role { name, policies })
+}
+
+/// A role's name: the last part of its ARN (after its path).
+fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}

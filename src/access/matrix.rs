@@ -1,0 +1,412 @@
+//! Who can call each route: the four callers × the deployment's routes, each verdict with its
+//! reason, and warnings for grants wider than the routes need. Pure: it reads a [`Deployment`]
+//! (what the live configuration says) and evaluates the roles' policies with [`super::policy`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::policy::{Decision, Effect, NamedPolicy, OneOrMany, Statement, applicable, evaluate, wildcard_match};
+
+/// The version of the JSON report.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The action a signed call to a method needs.
+const INVOKE: &str = "execute-api:Invoke";
+
+/// The authorization type of a method that callers sign with SigV4.
+const AWS_IAM: &str = "AWS_IAM";
+
+/// The authorization type of a method anyone may call.
+const NONE: &str = "NONE";
+
+/// Who calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Caller {
+    /// No credentials, no API key.
+    Public,
+    /// A valid key of the stack's usage plan, unsigned.
+    ApiKey,
+    /// Signed with the identity pool's unauthenticated role (plus a key where required).
+    Guest,
+    /// Signed with the authenticated role (plus a key where required).
+    SignedIn,
+}
+
+impl Caller {
+    /// Every caller, in report order.
+    pub const ALL: [Caller; 4] = [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn];
+
+    /// The caller's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Caller::Public => "public",
+            Caller::ApiKey => "api_key",
+            Caller::Guest => "guest",
+            Caller::SignedIn => "signed_in",
+        }
+    }
+}
+
+/// Whether a caller can call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// It can, for certain.
+    Allow,
+    /// It cannot, or it depends on something the configuration does not decide.
+    Deny,
+}
+
+impl Verdict {
+    /// The verdict's name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+        }
+    }
+}
+
+/// A role the identity pool hands out, with every policy that applies to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    /// The role's name.
+    pub name: String,
+    /// Its inline policies and the documents of its attached managed policies.
+    pub policies: Vec<NamedPolicy>,
+}
+
+/// A method as it is set live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveRoute {
+    /// `GET`, `POST`, …, or `ANY`.
+    pub method: String,
+    /// `/items/{id}`.
+    pub path: String,
+    /// `NONE`, `AWS_IAM`, or another authorizer type.
+    pub authorization: String,
+    /// Whether callers must send an API key.
+    pub api_key_required: bool,
+    /// How the stage's deployment serves it (`as AWS_IAM + API key`, `not at all`) when that
+    /// differs from the method's settings; `None` when they agree.
+    pub deployed_differently: Option<String>,
+}
+
+impl LiveRoute {
+    /// `METHOD /path`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// What the live configuration says about who may call the API's stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// The stack name.
+    pub stack: String,
+    /// `arn:PARTITION:execute-api:REGION:ACCOUNT:`, before the API id.
+    pub arn_prefix: String,
+    /// The REST API's id.
+    pub api_id: String,
+    /// The stage callers call.
+    pub stage: String,
+    /// The API's methods.
+    pub routes: Vec<LiveRoute>,
+    /// The stack's enabled API keys linked to a usage plan on this API and stage.
+    pub linked_keys: Vec<String>,
+    /// Whether the identity pool gives guests credentials.
+    pub guests_allowed: bool,
+    /// The identity pool's unauthenticated role, as set on the pool.
+    pub guest_role: Option<Role>,
+    /// The identity pool's authenticated role, as set on the pool.
+    pub signed_in_role: Option<Role>,
+}
+
+impl Deployment {
+    /// The ARN of calling `route` on the stage.
+    pub fn method_arn(&self, route: &LiveRoute) -> String {
+        format!("{}{}/{}", self.api_prefix(), self.stage, method_path(route))
+    }
+
+    /// `arn:…:API_ID/`: every ARN of this API starts so.
+    fn api_prefix(&self) -> String {
+        format!("{}{}/", self.arn_prefix, self.api_id)
+    }
+}
+
+/// `METHOD/PATH` of a method ARN: `*` for ANY, the path without its leading `/`.
+fn method_path(route: &LiveRoute) -> String {
+    let method = if route.method == "ANY" { "*" } else { route.method.as_str() };
+    format!("{method}/{}", route.path.trim_start_matches('/'))
+}
+
+/// One route's verdicts and reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteAccess {
+    /// `METHOD /path`.
+    pub route: String,
+    /// Each caller's verdict.
+    pub callers: BTreeMap<Caller, Verdict>,
+    /// Why, for each caller.
+    pub reasons: BTreeMap<Caller, String>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The JSON format's version.
+    pub format_version: u32,
+    /// The stack name.
+    pub stack: String,
+    /// The API's id.
+    #[serde(skip)]
+    pub api_id: String,
+    /// The stage.
+    #[serde(skip)]
+    pub stage: String,
+    /// Every route, sorted.
+    pub routes: Vec<RouteAccess>,
+    /// Grants wider than the routes need, and routes open to anyone.
+    pub warnings: Vec<String>,
+}
+
+/// Who can call each route of `deployment`, and why.
+pub fn report(deployment: &Deployment) -> Report {
+    let mut routes: Vec<&LiveRoute> = deployment.routes.iter().collect();
+    routes.sort_by_key(|r| (r.path.clone(), r.method.clone()));
+    let routes: Vec<RouteAccess> = routes.into_iter().map(|route| route_access(deployment, route)).collect();
+    let mut warnings = Vec::new();
+    for (label, role) in [("unauthenticated", &deployment.guest_role), ("authenticated", &deployment.signed_in_role)] {
+        if let Some(role) = role {
+            warnings.extend(wide_grants(deployment, label, role));
+        }
+    }
+    warnings.extend(open_routes(deployment, &routes));
+    Report {
+        format_version: FORMAT_VERSION,
+        stack: deployment.stack.clone(),
+        api_id: deployment.api_id.clone(),
+        stage: deployment.stage.clone(),
+        routes,
+        warnings,
+    }
+}
+
+fn route_access(deployment: &Deployment, route: &LiveRoute) -> RouteAccess {
+    let mut callers = BTreeMap::new();
+    let mut reasons = BTreeMap::new();
+    for caller in Caller::ALL {
+        let (verdict, reason) = match caller {
+            Caller::Public => unsigned(route, None),
+            Caller::ApiKey => unsigned(route, Some(&deployment.linked_keys)),
+            Caller::Guest | Caller::SignedIn => signed(deployment, route, caller),
+        };
+        callers.insert(caller, verdict);
+        reasons.insert(caller, reason);
+    }
+    RouteAccess { route: route.key(), callers, reasons }
+}
+
+/// An unsigned call, with the stack's linked keys or (`None`) without a key.
+fn unsigned(route: &LiveRoute, keys: Option<&[String]>) -> (Verdict, String) {
+    if route.authorization != NONE {
+        return deny(authorizer_needed(route));
+    }
+    match (route.api_key_required, keys) {
+        (false, None) => allow("no authorization and no API key required".into()),
+        (false, Some(_)) => allow("no authorization and no API key required (a key is not checked)".into()),
+        (true, None) => deny("the method requires an API key".into()),
+        (true, Some(keys)) => match key_check(route, keys) {
+            Ok(with_key) => allow(format!("no authorization; {with_key}")),
+            Err(missing) => deny(missing),
+        },
+    }
+}
+
+/// A call signed with the role the identity pool gives `caller`.
+fn signed(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdict, String) {
+    let key = match key_check(route, &deployment.linked_keys) {
+        Ok(with_key) => with_key,
+        Err(missing) => return deny(missing),
+    };
+    match route.authorization.as_str() {
+        NONE => allow(format!("no authorization (the signature is not checked); {key}")),
+        AWS_IAM => match role_of(deployment, caller) {
+            Err(missing) => deny(missing),
+            Ok(role) => {
+                let arn = deployment.method_arn(route);
+                match evaluate(&role.policies, INVOKE, &arn) {
+                    Decision::Allow(grant) => allow(format!("role {} allows {INVOKE} ({grant}); {key}", role.name)),
+                    Decision::ExplicitDeny(grant) => {
+                        deny(format!("role {} denies {INVOKE} explicitly ({grant})", role.name))
+                    }
+                    Decision::DependsOn(keys, grant) => {
+                        deny(format!("depends on {} (role {}, {grant})", keys.join(", "), role.name))
+                    }
+                    Decision::ImplicitDeny => deny(format!("no policy of role {} allows {INVOKE} on {arn}", role.name)),
+                }
+            }
+        },
+        _ => deny(authorizer_needed(route)),
+    }
+}
+
+/// The role a signed `caller` gets, or why it gets none.
+fn role_of(deployment: &Deployment, caller: Caller) -> Result<&Role, String> {
+    if caller == Caller::Guest {
+        if !deployment.guests_allowed {
+            return Err("the identity pool gives guests no credentials (unauthenticated identities are off)".into());
+        }
+        return deployment.guest_role.as_ref().ok_or_else(|| "the identity pool has no unauthenticated role".into());
+    }
+    deployment.signed_in_role.as_ref().ok_or_else(|| "the identity pool has no authenticated role".into())
+}
+
+/// What the key requirement of `route` says with the stack's `keys`: how the call passes it,
+/// or why it cannot.
+fn key_check(route: &LiveRoute, keys: &[String]) -> Result<String, String> {
+    if !route.api_key_required {
+        return Ok("no API key required".into());
+    }
+    match keys {
+        [] => Err(
+            "the method requires an API key, and no enabled key of the stack is linked to a usage plan on this stage"
+                .into(),
+        ),
+        [key] => Ok(format!("with API key {key} (linked to the usage plan on this stage)")),
+        keys => Ok(format!("with an API key ({}, linked to the usage plan on this stage)", keys.join(", "))),
+    }
+}
+
+fn authorizer_needed(route: &LiveRoute) -> String {
+    match route.authorization.as_str() {
+        AWS_IAM => "the method requires a SigV4 signature (authorization AWS_IAM)".into(),
+        other => format!("the method requires a {other} authorizer, which these callers do not use"),
+    }
+}
+
+fn allow(reason: String) -> (Verdict, String) {
+    (Verdict::Allow, reason)
+}
+
+fn deny(reason: String) -> (Verdict, String) {
+    (Verdict::Deny, reason)
+}
+
+/// Warnings for the Allow statements of `role` that grant Invoke on this API's routes more
+/// widely than the routes need: on `*`, by exclusion, or on other APIs or stages too.
+fn wide_grants(deployment: &Deployment, label: &str, role: &Role) -> Vec<String> {
+    let arns: Vec<String> = deployment.routes.iter().map(|r| deployment.method_arn(r)).collect();
+    let mut warnings = Vec::new();
+    for policy in &role.policies {
+        let allows = |s: &&Statement| s.effect == Effect::Allow && s.covers_action(INVOKE);
+        for statement in policy.document.statements.items().iter().filter(allows) {
+            let covered = arns.iter().any(|arn| statement.covers_resource(arn));
+            let widths: Vec<String> = if statement.not_resource.is_some() && covered {
+                vec!["every resource but those its NotResource names".into()]
+            } else {
+                let patterns = statement.resource.iter().flat_map(OneOrMany::items);
+                let relevant = patterns.filter(|p| arns.iter().any(|arn| wildcard_match(p, arn)));
+                relevant.filter_map(|pattern| width(deployment, pattern)).collect()
+            };
+            for what in widths {
+                warnings
+                    .push(format!("the {label} role {} allows {INVOKE} on {what} (policy {})", role.name, policy.name));
+            }
+        }
+    }
+    warnings
+}
+
+/// How a resource pattern that covers some of this API's routes is wider than this API's
+/// stage, if it is.
+fn width(deployment: &Deployment, pattern: &str) -> Option<String> {
+    if pattern == "*" {
+        return Some("`*`: every API and stage of every account".into());
+    }
+    let Some(rest) = pattern.strip_prefix(&deployment.api_prefix()) else {
+        return Some(format!("`{pattern}`, which covers other APIs too"));
+    };
+    let stage = rest.split('/').next().unwrap_or_default();
+    (stage != deployment.stage).then(|| format!("`{pattern}`, which covers other stages of the API too"))
+}
+
+/// Warnings for the routes guests can call: an iam route the unauthenticated role opens, and
+/// any route guests call without a key (so no usage plan throttles it); and for routes whose
+/// stage serves other settings than the method's.
+fn open_routes(deployment: &Deployment, routes: &[RouteAccess]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (route, access) in deployment.routes.iter().map(|r| (r, routes.iter().find(|a| a.route == r.key()))) {
+        let Some(access) = access else { continue };
+        let guest = access.callers[&Caller::Guest] == Verdict::Allow;
+        if guest && route.authorization == AWS_IAM {
+            let role = deployment.guest_role.as_ref().map_or("(none)", |r| r.name.as_str());
+            let arn = deployment.method_arn(route);
+            let grants: Vec<String> = deployment
+                .guest_role
+                .iter()
+                .flat_map(|r| applicable(&r.policies, INVOKE, &arn))
+                .filter(|(_, statement)| statement.effect == Effect::Allow)
+                .map(|(grant, _)| grant.policy)
+                .collect();
+            warnings.push(format!(
+                "{}: guests can call this iam route: the unauthenticated role {role} allows {INVOKE} on it (policy {})",
+                access.route,
+                grants.join(", ")
+            ));
+        }
+        if guest && !route.api_key_required {
+            warnings.push(format!(
+                "{}: guests can call it without an API key, so no usage plan throttles or limits it",
+                access.route
+            ));
+        }
+        if let Some(deployed) = &route.deployed_differently {
+            warnings.push(format!(
+                "{}: the stage's deployment serves it {deployed}, not as its method is set; run `authdemo apply` to deploy",
+                access.route
+            ));
+        }
+    }
+    warnings
+}
+
+/// The report as a table for people: the verdicts, then each route's reasons, then warnings.
+pub fn human(report: &Report) -> String {
+    let mut out = format!("Who can call stack {} (API {}, stage {})\n\n", report.stack, report.api_id, report.stage);
+    let width = report.routes.iter().map(|r| r.route.len()).max().unwrap_or(0).max("ROUTE".len());
+    let names: Vec<String> = Caller::ALL.iter().map(|c| format!("{:9}", c.as_str())).collect();
+    out.push_str(&format!("{:width$}  {}\n", "ROUTE", names.join(" ").trim_end()));
+    for route in &report.routes {
+        let cells: Vec<String> = Caller::ALL.iter().map(|c| format!("{:9}", route.callers[c].as_str())).collect();
+        out.push_str(&format!("{:width$}  {}\n", route.route, cells.join(" ").trim_end()));
+    }
+    for route in &report.routes {
+        out.push_str(&format!("\n{}\n", route.route));
+        for caller in Caller::ALL {
+            out.push_str(&format!(
+                "  {:9}  {:5}  {}\n",
+                caller.as_str(),
+                route.callers[&caller].as_str(),
+                route.reasons[&caller]
+            ));
+        }
+    }
+    if !report.warnings.is_empty() {
+        out.push_str("\nWarnings:\n");
+        for warning in &report.warnings {
+            out.push_str(&format!("  - {warning}\n"));
+        }
+    }
+    out
+}
+
+/// The report as versioned JSON.
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("a report is plain data")
+}
+
+#[cfg(test)]
+mod tests;
