@@ -79,6 +79,16 @@ class Issued:
     expires: float
 
 
+# The session policy Cognito's enhanced flow puts on every guest's credentials
+# (AmazonCognitoUnAuthedIdentitiesSessionPolicy, v3, from AWS's managed policy reference): a guest
+# can do only what both it and the unauthenticated role allow. It has no execute-api action.
+GUEST_SESSION_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+    "rum:PutRumEvents", "sagemaker:InvokeEndpoint", "polly:*", "comprehend:*", "translate:*", "transcribe:*",
+    "rekognition:*", "mobiletargeting:*", "firehose:*", "personalize:*", "geo:GetMap*", "geo:SearchPlaceIndex*",
+    "geo:GetPlace", "geo:CalculateRoute*", "geo:*Geofence", "geo:*Geofences", "geo:*DevicePosition*", "kms:Encrypt",
+    "kms:Decrypt", "kms:ReEncryptTo", "kms:ReEncryptFrom", "kms:GenerateDataKey", "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateDataKeyWithoutPlaintext"]}]}
+
 ISSUED = {}  # access key id -> Issued
 ISSUED_LOCK = threading.Lock()
 
@@ -491,9 +501,13 @@ def caller_arn(role_arn):
 
 
 def authorize(deployed, issued, request):
-    """Refuses the call unless the caller's role may `execute-api:Invoke` it."""
+    """Refuses the call unless the caller's role may `execute-api:Invoke` it and, for a guest,
+    Cognito's session policy on guest credentials does too."""
     arn = deployed.arn(request)
-    if evaluate(role_documents(role_of(deployed.account, issued.role_arn)), "execute-api:Invoke", arn) != "allow":
+    allowed = evaluate(role_documents(role_of(deployed.account, issued.role_arn)), "execute-api:Invoke", arn)
+    if not issued.authenticated and evaluate([GUEST_SESSION_POLICY], "execute-api:Invoke", arn) != "allow":
+        allowed = "deny"
+    if allowed != "allow":
         raise GatewayError("ACCESS_DENIED", 403, {"Message": f"User: {caller_arn(issued.role_arn)} is not authorized "
                            f"to perform: execute-api:Invoke on resource: {arn}"}, "AccessDeniedException")
 

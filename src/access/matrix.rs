@@ -238,6 +238,11 @@ fn signed(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdic
             Ok(role) => {
                 let arn = deployment.method_arn(route);
                 match evaluate(&role.policies, INVOKE, &arn) {
+                    Decision::Allow(grant) if caller == Caller::Guest && !guest_session_allows(&arn) => deny(format!(
+                        "role {} allows {INVOKE} ({grant}), but Cognito limits guest credentials to the \
+                         intersection with its session policy {GUEST_SESSION_POLICY_NAME}, which has no execute-api action",
+                        role.name
+                    )),
                     Decision::Allow(grant) => allow(format!("role {} allows {INVOKE} ({grant}); {key}", role.name)),
                     Decision::ExplicitDeny(grant) => {
                         deny(format!("role {} denies {INVOKE} explicitly ({grant})", role.name))
@@ -251,6 +256,51 @@ fn signed(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdic
         },
         _ => deny(authorizer_needed(route)),
     }
+}
+
+/// The AWS managed policy Cognito's enhanced flow (GetCredentialsForIdentity) puts on every
+/// guest's credentials as a session policy: a guest can do only what both this and the
+/// unauthenticated role allow (AWS managed policy reference, version v3).
+const GUEST_SESSION_POLICY_NAME: &str = "AmazonCognitoUnAuthedIdentitiesSessionPolicy";
+
+/// The actions of [`GUEST_SESSION_POLICY_NAME`], on `*`.
+const GUEST_SESSION_ACTIONS: &[&str] = &[
+    "rum:PutRumEvents",
+    "sagemaker:InvokeEndpoint",
+    "polly:*",
+    "comprehend:*",
+    "translate:*",
+    "transcribe:*",
+    "rekognition:*",
+    "mobiletargeting:*",
+    "firehose:*",
+    "personalize:*",
+    "geo:GetMap*",
+    "geo:SearchPlaceIndex*",
+    "geo:GetPlace",
+    "geo:CalculateRoute*",
+    "geo:*Geofence",
+    "geo:*Geofences",
+    "geo:*DevicePosition*",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptTo",
+    "kms:ReEncryptFrom",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+];
+
+/// Whether Cognito's session policy on guest credentials lets them invoke `arn`.
+fn guest_session_allows(arn: &str) -> bool {
+    let document = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": GUEST_SESSION_ACTIONS, "Resource": "*" }],
+    });
+    let policy = NamedPolicy::parse(GUEST_SESSION_POLICY_NAME, &document.to_string())
+        .expect("the session policy is a valid document");
+    evaluate(&[policy], INVOKE, arn).allows()
 }
 
 /// The role a signed `caller` gets, or why it gets none.
@@ -341,21 +391,8 @@ fn open_routes(deployment: &Deployment, routes: &[RouteAccess]) -> Vec<String> {
     for (route, access) in deployment.routes.iter().map(|r| (r, routes.iter().find(|a| a.route == r.key()))) {
         let Some(access) = access else { continue };
         let guest = access.callers[&Caller::Guest] == Verdict::Allow;
-        if guest && route.authorization == AWS_IAM {
-            let role = deployment.guest_role.as_ref().map_or("(none)", |r| r.name.as_str());
-            let arn = deployment.method_arn(route);
-            let grants: Vec<String> = deployment
-                .guest_role
-                .iter()
-                .flat_map(|r| applicable(&r.policies, INVOKE, &arn))
-                .filter(|(_, statement)| statement.effect == Effect::Allow)
-                .map(|(grant, _)| grant.policy)
-                .collect();
-            warnings.push(format!(
-                "{}: guests can call this iam route: the unauthenticated role {role} allows {INVOKE} on it (policy {})",
-                access.route,
-                grants.join(", ")
-            ));
+        if route.authorization == AWS_IAM {
+            warnings.extend(guest_grant(deployment, route, &access.route, guest));
         }
         if guest && !route.api_key_required {
             warnings.push(format!(
@@ -371,6 +408,30 @@ fn open_routes(deployment: &Deployment, routes: &[RouteAccess]) -> Vec<String> {
         }
     }
     warnings
+}
+
+/// The warning for an iam route that the unauthenticated role allows guests to invoke: wider
+/// than the routes need, whether or not Cognito's session policy stops guests today.
+fn guest_grant(deployment: &Deployment, route: &LiveRoute, name: &str, guest_allowed: bool) -> Option<String> {
+    let role = deployment.guest_role.as_ref()?;
+    let arn = deployment.method_arn(route);
+    let grants: Vec<String> = applicable(&role.policies, INVOKE, &arn)
+        .filter(|(_, statement)| statement.effect == Effect::Allow)
+        .map(|(grant, _)| grant.policy)
+        .collect();
+    if grants.is_empty() {
+        return None;
+    }
+    let consequence = if guest_allowed {
+        "guests can call this iam route".to_string()
+    } else {
+        format!("guests are kept out only by Cognito's session policy {GUEST_SESSION_POLICY_NAME}")
+    };
+    Some(format!(
+        "{name}: the unauthenticated role {} allows {INVOKE} on this iam route (policy {}): {consequence}",
+        role.name,
+        grants.join(", ")
+    ))
 }
 
 /// The report as a table for people: the verdicts, then each route's reasons, then warnings.

@@ -55,7 +55,7 @@ const SEED: [(&str, Row); 2] =
     [("GET /auth", ["deny", "deny", "deny", "allow"]), ("GET /noauth", ["deny", "allow", "allow", "allow"])];
 
 #[tokio::test]
-async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_reported_and_undone() {
+async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_warned_of_and_undone() {
     let stack = unique_stack("access");
     let project = Project::new(&seed_stack(&stack));
     project.command(&["apply", "--auto-approve"]).run().expect_code(0);
@@ -82,7 +82,7 @@ async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_r
     assert_eq!(
         matrix(&report),
         expected(&[
-            ("GET /auth", ["deny", "deny", "allow", "allow"]),
+            ("GET /auth", ["deny", "deny", "deny", "allow"]),
             ("GET /noauth", ["deny", "allow", "allow", "allow"])
         ])
     );
@@ -92,11 +92,15 @@ async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_r
         "{warned}"
     );
     assert!(
-        warned.contains(&format!("GET /auth: guests can call this iam route: the unauthenticated role {guest_role}")),
+        warned.contains(&format!(
+            "GET /auth: the unauthenticated role {guest_role} allows execute-api:Invoke on this iam route (policy by-hand): \
+             guests are kept out only by Cognito's session policy AmazonCognitoUnAuthedIdentitiesSessionPolicy"
+        )),
         "{warned}"
     );
     let guest = report["routes"][0]["reasons"]["guest"].as_str().unwrap();
     assert!(guest.contains("policy by-hand"), "{guest}");
+    assert!(guest.contains("AmazonCognitoUnAuthedIdentitiesSessionPolicy"), "{guest}");
 
     let plan = project.command(&["plan", "--detailed-exitcode"]).run().expect_code(2);
     assert!(plan.stdout.contains("iam_role.unauthenticated"), "{}", plan.stdout);

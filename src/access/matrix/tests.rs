@@ -63,21 +63,31 @@ fn the_demo_stack_opens_the_iam_route_to_signed_in_users_only() {
 }
 
 #[test]
-fn a_wide_grant_on_the_unauthenticated_role_lets_guests_in_with_warnings_naming_it() {
+fn a_wide_grant_on_the_unauthenticated_role_is_warned_of_though_cognitos_session_policy_keeps_guests_out() {
     let mut deployment = demo();
     deployment.guest_role.as_mut().unwrap().policies.push(policy("extra", &invoke_on(r#""*""#)));
     let report = report(&deployment);
-    assert_eq!(verdicts(&report, "GET /auth"), ["deny", "deny", "allow", "allow"]);
+    assert_eq!(verdicts(&report, "GET /auth"), ["deny", "deny", "deny", "allow"]);
+    let guest = reason(&report, "GET /auth", Caller::Guest);
+    assert!(guest.contains("role demo-unauthenticated allows execute-api:Invoke (policy extra)"), "{guest}");
+    assert!(guest.contains("AmazonCognitoUnAuthedIdentitiesSessionPolicy, which has no execute-api"), "{guest}");
     let warnings = report.warnings.join("\n");
     assert!(
         warnings.contains("the unauthenticated role demo-unauthenticated allows execute-api:Invoke on `*`"),
         "{warnings}"
     );
     assert!(
-        warnings.contains("GET /auth: guests can call this iam route: the unauthenticated role demo-unauthenticated"),
+        warnings.contains(
+            "GET /auth: the unauthenticated role demo-unauthenticated allows execute-api:Invoke on this iam route \
+             (policy extra): guests are kept out only by Cognito's session policy"
+        ),
         "{warnings}"
     );
-    assert!(warnings.contains("(policy extra)"), "{warnings}");
+}
+
+#[test]
+fn the_guest_session_policy_does_not_reach_execute_api() {
+    assert!(!guest_session_allows("arn:aws:execute-api:us-west-2:123456789012:abc/latest/GET/auth"));
 }
 
 #[test]
