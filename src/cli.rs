@@ -21,20 +21,7 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// AWS region (overrides the stack file's `region` and the AWS config).
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// AWS profile from ~/.aws/config (SSO and credential_process profiles work).
-    #[arg(long, global = true)]
-    pub profile: Option<String>,
-    /// Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL works too.
-    #[arg(long, global = true)]
-    pub endpoint_url: Option<String>,
-    /// Seconds one try of an AWS call may take before it counts as unanswered (a read is then
-    /// tried again, up to three times).
-    #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub call_timeout: u64,
-    /// More logging on stderr (-v: authdemo's steps, -vv: also the AWS SDK's).
+    /// More logging on stderr (-v: each AWS call, wait and retry; -vv: also the AWS SDK's).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// No colors in output (also when NO_COLOR is set).
@@ -42,30 +29,73 @@ pub struct GlobalArgs {
     pub no_color: bool,
 }
 
+/// Where and as whom the commands that call AWS call it.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS region (overrides the stack file's `region` and the AWS config).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config (SSO and credential_process profiles work).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long, value_hint = clap::ValueHint::Url)]
+    pub endpoint_url: Option<String>,
+    /// Seconds one try of an AWS call may take before it counts as unanswered (a read is then
+    /// tried again, up to three times).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub call_timeout: u64,
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the stack file without calling AWS.
+    #[command(after_help = "Examples:\n  authdemo validate -f stacks/demo.yaml --var env=pr-42")]
     Validate(StackArgs),
     /// Show what apply would change, compared with the live AWS state.
+    #[command(
+        after_help = "Examples:\n  authdemo plan -f stacks/demo.yaml --var env=pr-42\n  authdemo plan -f stacks/demo.yaml --var env=pr-42 --out plan.json --detailed-exitcode"
+    )]
     Plan(PlanArgs),
     /// Create, update and delete resources so AWS matches the stack file.
+    #[command(
+        after_help = "Examples:\n  authdemo apply plan.json\n  authdemo apply -f stacks/demo.yaml --var env=pr-42 --auto-approve"
+    )]
     Apply(ApplyArgs),
     /// Delete every resource the stack owns.
+    #[command(
+        after_help = "Examples:\n  authdemo destroy -f stacks/demo.yaml --var env=pr-42 --dry-run\n  authdemo destroy -f stacks/demo.yaml --var env=pr-42 --auto-approve"
+    )]
     Destroy(DestroyArgs),
     /// Print what a web client needs (ids, URLs, API keys), read from AWS.
+    #[command(
+        after_help = "Examples:\n  authdemo output -f stacks/demo.yaml --format amplify > src/amplify_outputs.json\n  authdemo output -f stacks/demo.yaml --format env --prefix VITE_ > .env.local"
+    )]
     Output(OutputArgs),
     /// Say who can call each route of the live deployment, and why (reads only).
+    #[command(
+        after_help = "Examples:\n  authdemo access -f stacks/demo.yaml\n  authdemo access -f stacks/demo.yaml --format json"
+    )]
     Access(AccessArgs),
     /// Print the IAM policy the credentials need to run a command on the stack (no AWS call).
+    #[command(
+        after_help = "Examples:\n  authdemo permissions -f stacks/demo.yaml --var env=prod --for apply > apply-policy.json"
+    )]
     Permissions(PermissionsArgs),
     /// Break the stack's lock, left by a run that died (asks first).
+    #[command(after_help = "Examples:\n  authdemo unlock -f stacks/demo.yaml --var env=pr-42")]
     Unlock(UnlockArgs),
     /// Print the dependency graph of the stack's resources (no AWS call).
+    #[command(after_help = "Examples:\n  authdemo graph -f stacks/demo.yaml --format dot | dot -Tsvg > stack.svg")]
     Graph(GraphArgs),
     /// Print the JSON Schema of the stack file, for editors.
+    #[command(after_help = "Examples:\n  authdemo schema > authdemo.schema.json")]
     Schema,
     /// Print shell completions.
+    #[command(
+        after_help = "Examples:\n  authdemo completions bash > ~/.local/share/bash-completion/completions/authdemo"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -96,11 +126,18 @@ pub enum GraphFormat {
 #[derive(Debug, Args)]
 pub struct StackArgs {
     /// The stack file.
-    #[arg(short, long, default_value = "authdemo.yaml")]
+    #[arg(short, long, default_value = crate::command_line::DEFAULT_STACK_FILE, value_hint = clap::ValueHint::FilePath)]
     pub file: PathBuf,
     /// Set a variable declared under `vars:` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+}
+
+impl StackArgs {
+    /// `authdemo COMMAND` with this file and these variables, then `extra`: for hints.
+    pub fn command_line(&self, command: &str, extra: &str) -> String {
+        crate::command_line::command_line(command, &self.file, &self.vars, extra)
+    }
 }
 
 /// `plan` options.
@@ -109,6 +146,9 @@ pub struct PlanArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Exit 2 when there are changes, 0 when there are none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -129,6 +169,9 @@ pub struct ApplyArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Apply exactly this saved plan (from `plan --out`) instead of planning anew.
     #[arg(value_name = "PLANFILE", conflicts_with = "vars")]
     pub plan_file: Option<PathBuf>,
@@ -169,6 +212,9 @@ pub struct AccessArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Human or JSON output.
     #[command(flatten)]
     pub output: FormatArg,
@@ -180,6 +226,9 @@ pub struct PermissionsArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// The AWS region of the ARNs (default: the stack file's `region`, else AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
     /// The command the policy is for.
     #[arg(long = "for", value_enum, default_value_t = crate::permissions::ForCommand::Apply)]
     pub command: crate::permissions::ForCommand,
@@ -194,6 +243,9 @@ pub struct UnlockArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Break it without asking.
     #[arg(long)]
     pub auto_approve: bool,
@@ -205,6 +257,9 @@ pub struct DestroyArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Destroy without asking (required without a terminal, e.g. in CI).
     #[arg(long, conflicts_with = "dry_run")]
     pub auto_approve: bool,
@@ -228,6 +283,9 @@ pub struct OutputArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputsFormat::Json)]
     pub format: OutputsFormat,

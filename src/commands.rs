@@ -11,13 +11,13 @@ use anyhow::{Context, bail};
 
 use crate::apply::{execute, steps};
 use crate::cli::{
-    AccessArgs, ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
+    AccessArgs, ApplyArgs, AwsArgs, Cli, Command, DestroyArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
     PermissionsArgs, PlanArgs, StackArgs, UnlockArgs,
 };
 use crate::live::LiveState;
 use crate::outputs::Outputs;
 use crate::plan::{Action, Plan, plan, plan_destroy};
-use crate::provider::{Applier, AwsProvider, ConnectOptions, Holder, StackLock, desired_state, sdk_config};
+use crate::provider::{Applier, AwsProvider, ConnectOptions, Holder, LockError, StackLock, desired_state, sdk_config};
 use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{Address, DesiredState, Target};
 use crate::saved_plan::{SavedPlan, check_destination};
@@ -28,12 +28,11 @@ const EXIT_CHANGES: u8 = 2;
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let global = &cli.global;
     match cli.command {
         Command::Validate(args) => validate(&args),
-        Command::Plan(args) => plan_command(global, &args).await,
-        Command::Apply(args) => apply(global, &args).await,
-        Command::Destroy(args) => destroy(global, &args).await,
+        Command::Plan(args) => plan_command(&args).await,
+        Command::Apply(args) => apply(&args).await,
+        Command::Destroy(args) => destroy(&args).await,
         Command::Graph(args) => {
             let stack = load_stack(&args.stack)?;
             print!("{}", graph::graph(&offline_desired_state(&stack), args.format));
@@ -48,10 +47,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_complete::generate(shell, &mut command, "authdemo", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Output(args) => output(global, &args).await,
-        Command::Unlock(args) => unlock(global, &args).await,
-        Command::Permissions(args) => permissions(global, &args),
-        Command::Access(args) => access(global, &args).await,
+        Command::Output(args) => output(&args).await,
+        Command::Unlock(args) => unlock(&args).await,
+        Command::Permissions(args) => permissions(&args),
+        Command::Access(args) => access(&args).await,
     }
 }
 
@@ -65,12 +64,12 @@ fn validate(args: &StackArgs) -> anyhow::Result<ExitCode> {
 
 /// `authdemo plan`: prints (and with `--out` saves) the changes; exit 2 with changes under
 /// `--detailed-exitcode`.
-async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
+async fn plan_command(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         check_destination(out, &args.stack.file)?;
     }
     let (stack, text) = read_stack(&args.stack.file, &args.stack.vars)?;
-    let (provider, desired) = connect(global, &stack).await?;
+    let (provider, desired) = connect(&args.aws, &stack).await?;
     let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
     if let Some(out) = &args.out {
         let saved = SavedPlan::new(&plan, &args.stack.file, &text, &args.stack.vars, &args.adopt);
@@ -88,24 +87,25 @@ async fn plan_command(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Ex
 /// `authdemo apply [PLANFILE]`: plans again (refusing a stale saved plan), guards, executes.
 /// A plan with changes is made again under the stack's lock, so that a run that waited for
 /// another acts on what that one left.
-async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
     if saved.is_none() {
-        require_approval_path(args.auto_approve, "apply")?;
+        require_approval_path(args.auto_approve, "apply", &args.stack)?;
     }
     let (file, vars, adopt) = match &saved {
         Some(saved) => (saved.stack_file(&args.stack.file), saved.vars.clone(), saved.adopt()?),
         None => (args.stack.file.clone(), args.stack.vars.clone(), args.adopt.clone()),
     };
     let (stack, text) = read_stack(&file, &vars)?;
-    let (provider, desired) = connect(global, &stack).await?;
+    let hints = StackArgs { file, vars };
+    let (provider, desired) = connect(&args.aws, &stack).await?;
     let first = discover_and_plan(&provider, &desired, &adopt).await?;
     if let Some(saved) = &saved {
         saved.check(&text, &first)?;
     }
-    refuse_unsafe(&first, args, &desired)?;
+    refuse_unsafe(&first, args, &desired, &hints)?;
     let (plan, lock) = if first.has_changes() {
-        let lock = take_lock(&provider, &args.lock).await?;
+        let lock = take_lock(&provider, &args.lock, &hints).await?;
         match discover_and_plan(&provider, &desired, &adopt).await {
             Ok(plan) => (plan, Some(lock)),
             Err(error) => {
@@ -121,9 +121,16 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
             saved.check(&text, &plan)?;
         }
         print_plan(&plan, args.output.format);
-        refuse_unsafe(&plan, args, &desired)?;
+        refuse_unsafe(&plan, args, &desired, &hints)?;
         let approved = args.auto_approve || saved.is_some();
-        execute_plan(provider.applier(&desired), plan, "apply", approved, args.parallelism, args.output.format).await
+        let run = Execution {
+            command: "apply",
+            again: hints.command_line("apply", "--auto-approve"),
+            auto_approve: approved,
+            parallelism: args.parallelism,
+            format: args.output.format,
+        };
+        execute_plan(provider.applier(&desired), plan, run).await
     }
     .await;
     if let Some(lock) = lock {
@@ -134,20 +141,20 @@ async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> anyhow::Result<ExitCode
 
 /// Refuses, before anything starts, a plan that loses data unasked, deletes a protected
 /// resource, touches one the stack does not own, or needs a secret that is not set.
-fn refuse_unsafe(plan: &Plan, args: &ApplyArgs, desired: &DesiredState) -> anyhow::Result<()> {
-    guard(plan, &args.allow_replace)?;
-    refuse_data_loss(plan, &args.allow_delete)?;
+fn refuse_unsafe(plan: &Plan, args: &ApplyArgs, desired: &DesiredState, stack: &StackArgs) -> anyhow::Result<()> {
+    guard(plan, &args.allow_replace, stack)?;
+    refuse_data_loss(plan, &args.allow_delete, stack)?;
     refuse_unset_secrets(plan, desired)
 }
 
 /// `authdemo destroy`: deletes everything the stack owns, children first, under the stack's
 /// lock when there is anything to delete.
-async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<ExitCode> {
+async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
     if !args.dry_run {
-        require_approval_path(args.auto_approve, "destroy")?;
+        require_approval_path(args.auto_approve, "destroy", &args.stack)?;
     }
     let stack = load_stack(&args.stack)?;
-    let (provider, desired) = connect(global, &stack).await?;
+    let (provider, desired) = connect(&args.aws, &stack).await?;
     let planned = plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?);
     if !planned.has_changes() && args.output.format == OutputFormat::Human {
         println!(
@@ -160,17 +167,24 @@ async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<Exit
         print_plan(&planned, args.output.format);
         return Ok(ExitCode::SUCCESS);
     }
-    guard(&planned, &[])?;
-    let lock = if planned.has_changes() { Some(take_lock(&provider, &args.lock).await?) } else { None };
+    guard(&planned, &[], &args.stack)?;
+    let lock = if planned.has_changes() { Some(take_lock(&provider, &args.lock, &args.stack).await?) } else { None };
     let destroyed = async {
         let plan = match &lock {
             Some(_) => plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?),
             None => planned,
         };
         print_plan(&plan, args.output.format);
-        guard(&plan, &[])?;
+        guard(&plan, &[], &args.stack)?;
         let applier = provider.applier(&desired);
-        execute_plan(applier, plan, "destroy", args.auto_approve, args.parallelism, args.output.format).await
+        let run = Execution {
+            command: "destroy",
+            again: args.stack.command_line("destroy", "--auto-approve"),
+            auto_approve: args.auto_approve,
+            parallelism: args.parallelism,
+            format: args.output.format,
+        };
+        execute_plan(applier, plan, run).await
     }
     .await;
     if let Some(lock) = lock {
@@ -180,7 +194,7 @@ async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> anyhow::Result<Exit
 }
 
 /// Takes the stack's lock, saying on stderr whom it waits for.
-async fn take_lock(provider: &AwsProvider, args: &LockArgs) -> anyhow::Result<StackLock> {
+async fn take_lock(provider: &AwsProvider, args: &LockArgs, stack: &StackArgs) -> anyhow::Result<StackLock> {
     let waiting = |holder: &Holder| {
         eprintln!(
             "waiting for the stack's lock, held {} (up to --lock-timeout {} s)",
@@ -188,14 +202,20 @@ async fn take_lock(provider: &AwsProvider, args: &LockArgs) -> anyhow::Result<St
             args.lock_timeout
         );
     };
-    Ok(provider.lock(Duration::from_secs(args.lock_timeout), &waiting).await?)
+    provider.lock(Duration::from_secs(args.lock_timeout), &waiting).await.map_err(|error| match error {
+        LockError::Held { .. } => anyhow::anyhow!(
+            "{error}.\n  Wait for it, pass a longer --lock-timeout, or if that run is gone, run `{}`",
+            stack.command_line("unlock", "")
+        ),
+        other @ LockError::Aws(_) => other.into(),
+    })
 }
 
 /// `authdemo unlock`: breaks the stack's lock after saying who holds it and asking.
-async fn unlock(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitCode> {
-    require_approval_path(args.auto_approve, "unlock")?;
+async fn unlock(args: &UnlockArgs) -> anyhow::Result<ExitCode> {
+    require_approval_path(args.auto_approve, "unlock", &args.stack)?;
     let stack = load_stack(&args.stack)?;
-    let (provider, _) = connect(global, &stack).await?;
+    let (provider, _) = connect(&args.aws, &stack).await?;
     let Some(holder) = provider.lock_holder().await? else {
         println!("stack {} is not locked", stack.name);
         return Ok(ExitCode::SUCCESS);
@@ -210,9 +230,9 @@ async fn unlock(global: &GlobalArgs, args: &UnlockArgs) -> anyhow::Result<ExitCo
 }
 
 /// `authdemo permissions`: the IAM policy a command needs on this stack, without AWS.
-fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
+fn permissions(args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(&args.stack)?;
-    let region = global.region.clone().or_else(|| stack.region.clone()).or_else(|| std::env::var("AWS_REGION").ok());
+    let region = args.region.clone().or_else(|| stack.region.clone()).or_else(|| std::env::var("AWS_REGION").ok());
     let region = region.unwrap_or_else(|| "*".into());
     let scope = crate::permissions::Scope { stack: &stack.name, partition: &args.partition, region: &region };
     let policy = crate::permissions::policy(&scope, args.command);
@@ -221,14 +241,18 @@ fn permissions(global: &GlobalArgs, args: &PermissionsArgs) -> anyhow::Result<Ex
 }
 
 /// `authdemo output`: what a web client needs, from the live state.
-async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCode> {
+async fn output(args: &OutputArgs) -> anyhow::Result<ExitCode> {
     refuse_options_of_other_formats(args)?;
     let stack = load_stack(&args.stack)?;
-    let (provider, desired) = connect(global, &stack).await?;
+    let (provider, desired) = connect(&args.aws, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
     let mut outputs = Outputs::collect(&stack, &live);
     if outputs.is_empty() {
-        bail!("nothing of stack `{}` exists in AWS yet: run `authdemo apply` first", stack.name);
+        bail!(
+            "nothing of stack `{}` exists in AWS yet: run `{}` first",
+            stack.name,
+            args.stack.command_line("apply", "")
+        );
     }
     if args.show_sensitive {
         for key in outputs.api_keys.values_mut() {
@@ -257,10 +281,10 @@ fn refuse_options_of_other_formats(args: &OutputArgs) -> anyhow::Result<()> {
 
 /// `authdemo access`: who can call each route, from the live configuration. A report, not a
 /// check: it exits 0 whatever the verdicts.
-async fn access(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<ExitCode> {
+async fn access(args: &AccessArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(&args.stack)?;
     let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
-    let (provider, desired) = connect(global, &stack).await?;
+    let (provider, desired) = connect(&args.aws, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
     let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
     let report = crate::access::matrix::report(&deployment);
@@ -293,33 +317,36 @@ fn refuse_unset_secrets(plan: &Plan, desired: &DesiredState) -> anyhow::Result<(
 
 /// Refuses, before anything starts, an apply that would delete a resource holding data because
 /// the file no longer names it, unless `--allow-delete` names it.
-fn refuse_data_loss(plan: &Plan, allow_delete: &[Address]) -> anyhow::Result<()> {
+fn refuse_data_loss(plan: &Plan, allow_delete: &[Address], stack: &StackArgs) -> anyhow::Result<()> {
     let refused = plan.refused_deletions(allow_delete);
     let Some(change) = refused.first() else { return Ok(()) };
     bail!(
         "refusing to delete {address}: the stack file no longer names it, and deleting it deletes every user in it{notes}; \
-         nothing was changed.\n  If that is what you want, run again with --allow-delete {address}",
+         nothing was changed.\n  If that is what you want, run `{again}`",
         address = change.address,
+        again = stack.command_line("apply", &format!("--allow-delete {}", change.address)),
         notes = change.notes.iter().map(|n| format!(" ({n})")).collect::<String>()
     )
 }
 
 /// Refuses, before anything starts, a plan that would lose data without `--allow-replace`,
 /// delete a protected resource, or touch a resource the stack does not own.
-fn guard(plan: &Plan, allow_replace: &[Address]) -> anyhow::Result<()> {
+fn guard(plan: &Plan, allow_replace: &[Address], stack: &StackArgs) -> anyhow::Result<()> {
     if let Some(change) = plan.refused_replacements(allow_replace).first() {
         bail!(
             "refusing to replace {address}: replacing it deletes every user in it ({reason}), and nothing was changed.\n  \
-             If that is what you want, run again with --allow-replace {address}",
+             If that is what you want, run `{again}`",
             address = change.address,
-            reason = change.reason
+            reason = change.reason,
+            again = stack.command_line("apply", &format!("--allow-replace {}", change.address))
         );
     }
     if let Some(change) = plan.protected_deletions().first() {
         bail!(
             "refusing to delete {address}: its deletion protection is on, and nothing was changed.\n  \
-             To delete it, set `deletion_protection: false` in the stack file, run `authdemo apply`, then run this again",
-            address = change.address
+             To delete it, set `deletion_protection: false` in the stack file, run `{apply}`, then run this again",
+            address = change.address,
+            apply = stack.command_line("apply", "")
         );
     }
     refuse_conflicts(plan)
@@ -352,23 +379,25 @@ fn read_stack(file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Resu
 }
 
 /// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.
-fn require_approval_path(auto_approve: bool, command: &str) -> anyhow::Result<()> {
+fn require_approval_path(auto_approve: bool, command: &str, stack: &StackArgs) -> anyhow::Result<()> {
     if auto_approve || std::io::stdin().is_terminal() {
         return Ok(());
     }
     bail!(
         "refusing to {command} without confirmation: there is no terminal to ask on.\n  \
-         Review the changes with `authdemo plan`, then run `authdemo {command} --auto-approve` (as CI does)"
+         Review the changes with `{}`, then run `{}` (as CI does)",
+        stack.command_line("plan", ""),
+        stack.command_line(command, "--auto-approve")
     )
 }
 
 /// Connects to AWS, learns the account, and derives the desired state for it.
-async fn connect(global: &GlobalArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
+async fn connect(aws: &AwsArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
     let options = ConnectOptions {
-        region: global.region.clone().or_else(|| stack.region.clone()),
-        profile: global.profile.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-        attempt_timeout: std::time::Duration::from_secs(global.call_timeout),
+        region: aws.region.clone().or_else(|| stack.region.clone()),
+        profile: aws.profile.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        attempt_timeout: std::time::Duration::from_secs(aws.call_timeout),
     };
     let config = sdk_config(&options).await?;
     let provider = AwsProvider::connect(&config, &stack.name)
@@ -421,14 +450,24 @@ fn print_plan(plan: &Plan, format: OutputFormat) {
     }
 }
 
-async fn execute_plan(
-    applier: Applier,
-    plan: Plan,
-    command: &str,
+/// How `apply` or `destroy` runs its plan.
+struct Execution {
+    /// `apply` or `destroy`.
+    command: &'static str,
+    /// The command line that runs it again, for the summary of a run that did not finish.
+    again: String,
+    /// Whether to go on without asking.
     auto_approve: bool,
+    /// At most this many AWS changes at once.
     parallelism: u16,
+    /// How progress is printed.
     format: OutputFormat,
-) -> anyhow::Result<ExitCode> {
+}
+
+/// Asks (unless approved), runs the plan's steps, stops starting new ones on Ctrl-C, and
+/// prints the summary.
+async fn execute_plan(applier: Applier, plan: Plan, run: Execution) -> anyhow::Result<ExitCode> {
+    let Execution { command, again, auto_approve, parallelism, format } = run;
     if !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -450,7 +489,7 @@ async fn execute_plan(
     let reporter = Progress::new(format);
     let outcome = execute(&graph, &work, Arc::new(applier), ids, parallelism.into(), &stop, &reporter).await;
     watcher.abort();
-    reporter.finish(command, &outcome);
+    reporter.finish(command, &again, &outcome);
     Ok(if outcome.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

@@ -10,6 +10,7 @@ pub mod access;
 pub mod apply;
 pub mod artifact;
 pub mod cli;
+pub mod command_line;
 pub mod commands;
 pub mod error;
 pub mod graph;

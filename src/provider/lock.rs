@@ -109,10 +109,7 @@ impl Holder {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another run holds it and did not let go in time.
-    #[error(
-        "stack {stack} is being changed by another run ({holder}); nothing was changed.\n  \
-         Wait for it, pass a longer --lock-timeout, or if that run is gone, run `authdemo unlock`"
-    )]
+    #[error("stack {stack} is being changed by another run ({holder}); nothing was changed")]
     Held {
         /// The stack.
         stack: String,

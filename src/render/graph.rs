@@ -4,13 +4,11 @@
 use std::fmt::Write;
 
 use crate::cli::GraphFormat;
-use crate::resource::DesiredState;
+use crate::resource::{Address, DesiredState};
 
 /// Renders the graph of `desired` in `format`.
 pub fn graph(desired: &DesiredState, format: GraphFormat) -> String {
     let mut out = String::new();
-    let node =
-        |address: &str| address.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
     match format {
         GraphFormat::Dot => {
             let _ = writeln!(out, "digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box];", desired.stack);
@@ -23,16 +21,16 @@ pub fn graph(desired: &DesiredState, format: GraphFormat) -> String {
             out.push_str("}\n");
         }
         GraphFormat::Mermaid => {
+            // Node ids are positions, so addresses that differ only in punctuation (`/a-b`,
+            // `/a_b`, `/a.b`) stay distinct nodes; the label shows the address.
+            let id = |address: &Address| {
+                desired.resources.iter().position(|r| r.address == *address).map(|i| format!("n{i}"))
+            };
             out.push_str("flowchart LR\n");
-            for resource in &desired.resources {
-                let _ = writeln!(out, "  {}[\"{}\"]", node(&resource.address.to_string()), resource.address);
-                for dependency in &resource.depends_on {
-                    let _ = writeln!(
-                        out,
-                        "  {} --> {}",
-                        node(&dependency.to_string()),
-                        node(&resource.address.to_string())
-                    );
+            for (index, resource) in desired.resources.iter().enumerate() {
+                let _ = writeln!(out, "  n{index}[\"{}\"]", resource.address);
+                for dependency in resource.depends_on.iter().filter_map(id) {
+                    let _ = writeln!(out, "  {dependency} --> n{index}");
                 }
             }
         }
@@ -78,7 +76,25 @@ mod tests {
         );
         assert_eq!(
             graph(&desired(), GraphFormat::Mermaid),
-            "flowchart LR\n  user_pool_main[\"user_pool.main\"]\n  api_route_GET__items__id_[\"api_route.GET /items/{id}\"]\n  user_pool_main --> api_route_GET__items__id_\n"
+            "flowchart LR\n  n0[\"user_pool.main\"]\n  n1[\"api_route.GET /items/{id}\"]\n  n0 --> n1\n"
         );
+    }
+
+    #[test]
+    fn addresses_that_differ_in_punctuation_are_distinct_nodes() {
+        let mut state = desired();
+        state.resources.truncate(1);
+        for path in ["/a-b", "/a_b", "/a.b"] {
+            state.resources.push(DesiredResource {
+                address: Address::new(ResourceKind::ApiRoute, format!("GET {path}")),
+                attributes: Attributes::new(),
+                rules: &[],
+                depends_on: vec![user_pool_address()],
+            });
+        }
+        let mermaid = graph(&state, GraphFormat::Mermaid);
+        for (id, path) in [("n1", "/a-b"), ("n2", "/a_b"), ("n3", "/a.b")] {
+            assert!(mermaid.contains(&format!("  {id}[\"api_route.GET {path}\"]\n  n0 --> {id}\n")), "{mermaid}");
+        }
     }
 }

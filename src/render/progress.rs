@@ -29,7 +29,7 @@ impl Progress {
     }
 
     /// Prints the run's final summary.
-    pub fn finish(&self, command: &str, outcome: &Outcome) {
+    pub fn finish(&self, command: &str, again: &str, outcome: &Outcome) {
         let count = |want: Operation| {
             outcome.steps.iter().filter(|(s, o)| s.operation == want && **o == StepOutcome::Done).count()
         };
@@ -54,9 +54,13 @@ impl Progress {
                 let totals = format!("{created} created, {updated} updated, {deleted} deleted");
                 if outcome.succeeded() {
                     anstream::println!("\n{GREEN}{command} complete{GREEN:#}: {totals} in {elapsed:.1?}.");
+                } else if outcome.interrupted && failed == 0 {
+                    anstream::println!(
+                        "\n{RED}{command} interrupted{RED:#}: {totals}; {not_started} not started ({elapsed:.1?}). Everything done so far is tagged: `{again}` finishes it."
+                    );
                 } else {
                     anstream::println!(
-                        "\n{RED}{command} incomplete{RED:#}: {totals}; {failed} failed, {skipped} skipped, {not_started} not started ({elapsed:.1?}).\nEverything done so far is tagged and will be adopted: fix the cause and run `authdemo {command}` again."
+                        "\n{RED}{command} incomplete{RED:#}: {totals}; {failed} failed, {skipped} skipped, {not_started} not started ({elapsed:.1?}).\nEverything done so far is tagged and will be adopted: fix the cause and run `{again}`."
                     );
                 }
             }
@@ -129,7 +133,7 @@ impl Reporter for Progress {
                     verb(because.operation).0
                 );
             }
-            Event::NotStarted(step) => anstream::println!("{}: not started (interrupted)", step.address),
+            Event::NotStarted(_) => {}
         }
     }
 }

@@ -4,11 +4,15 @@ use crate::support::{StackFile, authdemo, unique_stack};
 
 #[test]
 fn apply_without_a_terminal_or_auto_approve_refuses_before_any_call() {
-    let file = StackFile::new(&format!("stack: {}\nuser_pool: {{}}\n", unique_stack("tty")));
+    let file = StackFile::new(&format!(
+        "stack: {}-${{var.env}}\nvars: {{ env: dev }}\nuser_pool: {{}}\n",
+        unique_stack("tty")
+    ));
     for command in ["apply", "destroy"] {
-        let run = authdemo(&[command]).file(&file.path()).emulated().run().expect_code(1);
+        let run = authdemo(&[command, "--var", "env=pr-7"]).file(&file.path()).emulated().run().expect_code(1);
         assert!(run.stderr.contains("there is no terminal to ask on"), "{}", run.stderr);
-        assert!(run.stderr.contains(&format!("authdemo {command} --auto-approve")), "{}", run.stderr);
+        let again = format!("`authdemo {command} -f {} --var env=pr-7 --auto-approve`", file.path().display());
+        assert!(run.stderr.contains(&again), "the hint repeats -f and --var: {}", run.stderr);
         assert!(run.calls().is_empty(), "{command} called AWS: {:?}", run.calls());
     }
 }
@@ -115,4 +119,17 @@ fn the_output_format_flag_is_format_in_every_command_and_output_stays_an_alias()
     let file = StackFile::new("stack: demo\n");
     let old = authdemo(&["plan", "--output", "jsn", "--endpoint-url", "http://127.0.0.1:9"]).file(&file.path()).run();
     assert!(old.expect_code(2).stderr.contains("invalid value 'jsn' for '--format <FORMAT>'"));
+}
+
+#[test]
+fn every_command_has_an_example_and_only_aws_commands_take_aws_options() {
+    let commands = ["validate", "plan", "apply", "destroy", "output", "access", "permissions", "unlock", "graph"];
+    for command in commands.into_iter().chain(["schema", "completions"]) {
+        let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
+        assert!(help.contains(&format!("Examples:\n  authdemo {command} ")), "`{command} --help`:\n{help}");
+        let calls_aws = ["plan", "apply", "destroy", "output", "access", "unlock"].contains(&command);
+        for option in ["--profile", "--endpoint-url", "--call-timeout"] {
+            assert_eq!(help.contains(option), calls_aws, "`{command} --help` and {option}:\n{help}");
+        }
+    }
 }

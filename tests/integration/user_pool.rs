@@ -257,7 +257,8 @@ async fn a_failed_apply_is_finished_by_the_next_one_without_duplicates() {
     assert!(failed.stdout.contains("user_pool_domain.main: failed"), "{}", failed.stdout);
     let on_stderr = "error: user_pool_domain.main: CreateUserPoolDomain failed: InvalidParameterException: ";
     assert!(failed.stderr.contains(on_stderr), "{}", failed.stderr);
-    assert!(failed.stdout.contains("run `authdemo apply` again"), "{}", failed.stdout);
+    let again = format!("fix the cause and run `authdemo apply -f {} --auto-approve`", file.path().display());
+    assert!(failed.stdout.contains(&again), "{}", failed.stdout);
     let pool = stack_pool(&cognito, &stack).await.expect("the pool was created");
     assert_eq!(client_names(&cognito, pool.id().unwrap()).await, ["web"]);
 
