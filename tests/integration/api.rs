@@ -26,6 +26,11 @@ impl Project {
         Self { file }
     }
 
+    /// Replaces the stack file's text.
+    pub(crate) fn rewrite(&self, text: &str) {
+        self.file.write(text);
+    }
+
     fn code_file(&self, name: &str) -> std::path::PathBuf {
         self.file.path().parent().unwrap().join("code").join(name)
     }

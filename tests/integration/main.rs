@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod cli;
+mod cors;
 mod demo;
 mod faults;
 mod identity_pool;
