@@ -87,9 +87,10 @@ pub(super) fn desired(state: &mut DesiredState, api: &Api, cors: &Cors) -> Vec<A
     for path in preflight_paths(&api.routes) {
         let mut methods: BTreeSet<&str> = BTreeSet::from(["OPTIONS"]);
         for route in api.routes.iter().filter(|r| r.path == path) {
-            match route.method.as_str() {
-                "ANY" => methods.extend(ANY_METHODS),
-                method => drop(methods.insert(method)),
+            if route.method == "ANY" {
+                methods.extend(ANY_METHODS);
+            } else {
+                methods.insert(&route.method);
             }
         }
         let spec = PreflightSpec {
@@ -450,6 +451,56 @@ impl super::Handler<GatewayResponseSpec> for RestApis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::Spec;
+
+    fn route(method: &str, path: &str) -> Route {
+        Route {
+            method: method.into(),
+            path: path.into(),
+            function: "api".into(),
+            auth: crate::stack::Auth::None,
+            api_key: false,
+        }
+    }
+
+    #[test]
+    fn each_routed_path_allows_its_methods_and_one_with_its_own_options_route_is_left_alone() {
+        let api = Api {
+            stage: "v1".into(),
+            routes: vec![
+                route("GET", "/a"),
+                route("POST", "/a"),
+                route("ANY", "/b"),
+                route("OPTIONS", "/c"),
+                route("GET", "/c"),
+            ],
+            cors: None,
+        };
+        let cors = Cors { origins: vec!["*".into()], headers: vec!["Content-Type".into()], max_age_s: 5 };
+        let mut state = DesiredState {
+            stack: "s".into(),
+            resources: Vec::new(),
+            secrets: std::collections::BTreeMap::new(),
+            unset_secrets: std::collections::BTreeMap::new(),
+            artifacts: std::collections::BTreeMap::new(),
+        };
+        let added = desired(&mut state, &api, &cors);
+        let names: Vec<String> = added.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "api_preflight./a",
+                "api_preflight./b",
+                "api_gateway_response.DEFAULT_4XX",
+                "api_gateway_response.DEFAULT_5XX"
+            ]
+        );
+        let methods = |i: usize| PreflightSpec::from_attributes(&state.resources[i].attributes).unwrap().allow_methods;
+        assert_eq!(methods(0), "GET,OPTIONS,POST");
+        assert_eq!(methods(1), "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT");
+        let error = GatewayResponseSpec::from_attributes(&state.resources[2].attributes).unwrap();
+        assert_eq!(error.allow_origin, "*");
+    }
 
     #[test]
     fn an_echo_template_reads_back_its_origins_and_nothing_else() {
