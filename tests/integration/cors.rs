@@ -259,3 +259,54 @@ async fn the_emulator_lists_the_default_gateway_responses_as_aws_does() {
     assert_eq!(listed_types(&api, false).await, ["DEFAULT_4XX"]);
     assert!(listed_types(&api, true).await.contains(&"DEFAULT_5XX".to_string()));
 }
+
+#[tokio::test]
+async fn a_preflight_changed_by_hand_is_replaced_and_one_deleted_by_hand_is_put_back() {
+    let stack = unique_stack("corsdrift");
+    let project = Project::new(&seed_stack(&stack));
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let api = api_id(&stack).await;
+    let client = emulator().apigateway();
+    let resources = client.get_resources().rest_api_id(&api).limit(500).send().await.unwrap();
+    let id_of =
+        |path: &str| resources.items().iter().find(|r| r.path() == Some(path)).unwrap().id().unwrap().to_string();
+    client
+        .update_method()
+        .rest_api_id(&api)
+        .resource_id(id_of("/noauth"))
+        .http_method("OPTIONS")
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Replace)
+                .path("/apiKeyRequired")
+                .value("true")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client.delete_method().rest_api_id(&api).resource_id(id_of("/auth")).http_method("OPTIONS").send().await.unwrap();
+    client
+        .delete_gateway_response()
+        .rest_api_id(&api)
+        .response_type(aws_sdk_apigateway::types::GatewayResponseType::Default5Xx)
+        .send()
+        .await
+        .unwrap();
+
+    let plan = project.command(&["plan", "--output", "json"]).run().expect_code(0);
+    assert_eq!(
+        changes(&plan),
+        pairs(&[
+            ("api_gateway_response.DEFAULT_5XX", "create"),
+            ("api_preflight./auth", "create"),
+            ("api_preflight./noauth", "replace"),
+        ])
+    );
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    assert!(!preflight(&api, "/noauth").await.unwrap().setup.1, "the API key requirement is gone");
+    assert!(preflight(&api, "/auth").await.is_some());
+    assert_eq!(gateway_responses(&api).await.len(), 2);
+    project.command(&["plan", "--detailed-exitcode"]).run().expect_code(0);
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}

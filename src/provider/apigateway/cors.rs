@@ -430,6 +430,23 @@ impl super::Handler<GatewayResponseSpec> for RestApis {
         self.put_gateway_response(cx.id_of(&rest_api_address())?, id, wanted).await
     }
 
+    /// A put whose answer was lost finds the type customized.
+    async fn find(
+        &self,
+        cx: &super::StepContext<'_>,
+        _wanted: &GatewayResponseSpec,
+    ) -> Result<Option<String>, ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let response_type = cx.address.name.as_str();
+        let live = self
+            .calls
+            .call("GetGatewayResponse", || {
+                self.client.get_gateway_response().rest_api_id(api_id).response_type(response_type.into()).send()
+            })
+            .await;
+        Ok(found(live)?.filter(|r| !r.default_response()).map(|_| response_type.to_string()))
+    }
+
     /// Deletes the customization: the type goes back to API Gateway's default.
     async fn delete(
         &self,
