@@ -37,8 +37,9 @@ const GATEWAY_RESPONSES: &[&str] = &["DEFAULT_4XX", "DEFAULT_5XX"];
 /// What `ANY` allows.
 const ANY_METHODS: &[&str] = &["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 
-/// How a preflight's method should be set up, as [`PreflightSpec::method`] writes it.
-const PREFLIGHT_SETUP: &str = "MOCK, authorization NONE, no API key";
+/// How a preflight's method is open to every caller, as [`PreflightSpec::method`] writes it
+/// after the integration type.
+const OPEN: &str = "authorization NONE, no API key";
 
 spec! {
     /// The CORS preflight of one path: `OPTIONS` answered by API Gateway itself.
@@ -94,7 +95,7 @@ pub(super) fn desired(state: &mut DesiredState, api: &Api, cors: &Cors) -> Vec<A
             }
         }
         let spec = PreflightSpec {
-            method: PREFLIGHT_SETUP.into(),
+            method: format!("MOCK, {OPEN}"),
             allow_origins: cors.origins.clone(),
             allow_headers: allow_headers.clone(),
             allow_methods: methods.into_iter().collect::<Vec<_>>().join(","),
@@ -407,7 +408,7 @@ impl super::Handler<PreflightSpec> for RestApis {
         let api_id = cx.id_of(&rest_api_address())?;
         let resource_id = self.resource_id(cx, api_id, &cx.address.name).await?;
         let Some(live) = found(self.method(api_id, &resource_id, "OPTIONS").await)? else { return Ok(None) };
-        let created = read_preflight(&live).method == "no integration, authorization NONE, no API key";
+        let created = read_preflight(&live).method == format!("no integration, {OPEN}");
         Ok(created.then(|| format!("{resource_id}/OPTIONS")))
     }
 }
@@ -530,7 +531,7 @@ mod tests {
     #[test]
     fn one_origin_is_a_static_header_and_several_are_echoed() {
         let mut spec = PreflightSpec {
-            method: PREFLIGHT_SETUP.into(),
+            method: format!("MOCK, {OPEN}"),
             allow_origins: vec!["http://localhost:3000".into()],
             allow_headers: "Content-Type".into(),
             allow_methods: "GET,OPTIONS".into(),
