@@ -524,6 +524,70 @@ def patch_apigateway():
     response.update_method = update_method
 
 
+# The gateway response types of a REST API and the status each answers with by default (none for
+# the two DEFAULT_ types), as GetGatewayResponses lists them for the types left uncustomized.
+GATEWAY_RESPONSE_DEFAULTS = {
+    "ACCESS_DENIED": "403", "API_CONFIGURATION_ERROR": "500", "AUTHORIZER_CONFIGURATION_ERROR": "500",
+    "AUTHORIZER_FAILURE": "500", "BAD_REQUEST_PARAMETERS": "400", "BAD_REQUEST_BODY": "400",
+    "DEFAULT_4XX": None, "DEFAULT_5XX": None, "EXPIRED_TOKEN": "403", "INTEGRATION_FAILURE": "504",
+    "INTEGRATION_TIMEOUT": "504", "INVALID_API_KEY": "403", "INVALID_SIGNATURE": "403",
+    "MISSING_AUTHENTICATION_TOKEN": "403", "QUOTA_EXCEEDED": "429", "REQUEST_TOO_LARGE": "413",
+    "RESOURCE_NOT_FOUND": "404", "THROTTLED": "429", "UNAUTHORIZED": "401", "UNSUPPORTED_MEDIA_TYPE": "415",
+    "WAF_FILTERED": "403",
+}
+
+
+def is_mapping_value(value):
+    """Whether `value` is a mapping expression API Gateway accepts: a quoted static value or a
+    reference to the request, the integration response, the context or a stage variable."""
+    sources = ("method.request.", "integration.response.", "context.", "stageVariables.")
+    return (len(value) >= 2 and value[0] == value[-1] == "'") or value.startswith(sources)
+
+
+def patch_apigateway_cors():
+    """What CORS setups rely on: PutIntegrationResponse maps only headers the method response
+    declares, with valid expressions (moto maps anything), and GetGatewayResponses lists every
+    type, the uncustomized ones as `defaultResponse: true` (moto lists only those put)."""
+    from moto.apigateway import models
+    from moto.apigateway.exceptions import BadRequestException
+
+    backend = models.APIGatewayBackend
+
+    def invalid(error):
+        return BadRequestException(f"Invalid mapping expression specified: Validation Result: warnings : [], errors : [{error}]")
+
+    original_put_integration_response = backend.put_integration_response
+
+    def put_integration_response(self, function_id, resource_id, method_type, status_code, selection_pattern,
+                                 response_templates, response_parameters, content_handling=None):
+        method = self.get_method(function_id, resource_id, method_type)
+        declared = method.get_response(str(status_code))
+        if declared is None:
+            raise invalid("No method response exists for method.")
+        for key, value in (response_parameters or {}).items():
+            if key not in (declared.response_parameters or {}):
+                raise invalid(f"Invalid mapping expression parameter specified: {key}")
+            if not is_mapping_value(value):
+                raise invalid(f"Invalid mapping expression specified: {value}")
+        return original_put_integration_response(self, function_id, resource_id, method_type, status_code,
+                                                 selection_pattern, response_templates, response_parameters,
+                                                 content_handling)
+
+    def get_gateway_responses(self):
+        listed = []
+        for response_type, status in GATEWAY_RESPONSE_DEFAULTS.items():
+            response = self.gateway_responses.get(response_type)
+            if response is None:
+                template = {"application/json": '{"message":$context.error.messageString}'}
+                response = models.GatewayResponse(response_type, status, {}, template)
+                response.default_response = True
+            listed.append(response)
+        return listed
+
+    backend.put_integration_response = put_integration_response
+    models.RestAPI.get_gateway_responses = get_gateway_responses
+
+
 def patch_iam():
     """Roles: the time of each CreateRole, for the fault `iN`."""
     from moto.iam import models
@@ -925,6 +989,7 @@ def main():
     patch_cognito_idp()
     patch_cognito_identity()
     patch_apigateway()
+    patch_apigateway_cors()
     patch_iam()
     patch_awslambda()
 

@@ -50,6 +50,12 @@ macro_rules! with_kinds {
             /// A method of a path with its Lambda proxy integration (`GET /items/{id}`).
             ApiRoute: "api_route", apigateway::RouteSpec, apis, parent: Some(RestApi),
                 referenced: false, adopt: false, holds_data: false;
+            /// The CORS preflight of a path: an OPTIONS method answered by API Gateway (MOCK).
+            ApiPreflight: "api_preflight", apigateway::PreflightSpec, apis, parent: Some(RestApi),
+                referenced: false, adopt: false, holds_data: false;
+            /// A gateway response (`DEFAULT_4XX`, `DEFAULT_5XX`) carrying the CORS headers.
+            ApiGatewayResponse: "api_gateway_response", apigateway::GatewayResponseSpec, apis,
+                parent: Some(RestApi), referenced: false, adopt: false, holds_data: false;
             /// The stage with its deployment of the routes.
             ApiStage: "api_stage", apigateway::StageSpec, apis, parent: Some(RestApi),
                 referenced: false, adopt: false, holds_data: false;

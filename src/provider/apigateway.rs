@@ -1,5 +1,8 @@
 //! API Gateway REST APIs: the API (found by name, owned by tags), its paths, methods with Lambda
-//! proxy integrations, and the stage whose deployment carries the route table's fingerprint.
+//! proxy integrations, CORS ([`cors`]), and the stage whose deployment carries the route table's
+//! fingerprint.
+
+mod cors;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,6 +26,8 @@ use crate::resource::{
 };
 use crate::spec;
 use crate::stack::{Api, Auth, Route};
+
+pub(super) use cors::{GatewayResponseSpec, PreflightSpec};
 
 /// The prefix of a deployment description before the routes' fingerprint.
 const FINGERPRINT_PREFIX: &str = "authdemo routes ";
@@ -69,12 +74,16 @@ spec! {
     }
 }
 
-/// The fingerprint of a route table, carried in the stage's deployment description.
-fn routes_fingerprint(routes: &[Route]) -> String {
+/// The fingerprint of a route table and its CORS settings, carried in the stage's deployment
+/// description.
+fn routes_fingerprint(api: &Api) -> String {
     let mut hasher = Sha256::new();
-    for route in routes {
+    for route in &api.routes {
         hasher
             .update(format!("{} {} {} {:?} {}\n", route.method, route.path, route.function, route.auth, route.api_key));
+    }
+    if let Some(settings) = &api.cors {
+        hasher.update(cors::fingerprint_line(settings));
     }
     hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
@@ -121,12 +130,20 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
         state.resources.push(DesiredResource::of(permission_address, &permission, vec![function, rest_api.clone()]));
         routes.push(address);
     }
-    let served = api
+    let mut served: BTreeMap<String, String> = api
         .routes
         .iter()
         .map(|route| (route.key(), serving(if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }, route.api_key)))
         .collect();
-    let stage = StageSpec { routes_fingerprint: routes_fingerprint(&api.routes), served, deployment_id: None };
+    if let Some(settings) = &api.cors {
+        routes.extend(cors::desired(state, api, settings));
+        served.extend(
+            cors::preflight_paths(&api.routes)
+                .into_iter()
+                .map(|path| (format!("OPTIONS {path}"), serving("NONE", false))),
+        );
+    }
+    let stage = StageSpec { routes_fingerprint: routes_fingerprint(api), served, deployment_id: None };
     state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
     let invocable: Vec<String> = api
         .routes
@@ -231,6 +248,7 @@ impl RestApis {
             .unwrap_or_default();
         live.insert(LiveResource::of(address, api_id.clone(), &RestApiSpec { endpoint_type: endpoint.to_string() }));
         self.discover_paths(&api_id, live).await?;
+        self.discover_gateway_responses(&api_id, live).await?;
         self.discover_stages(&api_id, live).await
     }
 
@@ -263,10 +281,14 @@ impl RestApis {
                 ));
             }
             for (method, details) in resource.resource_methods().into_iter().flatten() {
-                let details = match details.authorization_type() {
+                let details = match details.method_integration() {
                     Some(_) => details.clone(),
                     None => self.method(api_id, resource_id, method).await?,
                 };
+                if method == "OPTIONS" && cors::is_preflight(&details) {
+                    cors::discover_preflight(live, path, resource_id, &details);
+                    continue;
+                }
                 let spec = RouteSpec {
                     authorization: details.authorization_type().unwrap_or("NONE").to_string(),
                     api_key_required: details.api_key_required().unwrap_or(false),
@@ -291,13 +313,14 @@ impl RestApis {
             .set_authorization_type(out.authorization_type().map(str::to_string))
             .set_api_key_required(out.api_key_required())
             .set_method_integration(out.method_integration().cloned())
+            .set_method_responses(out.method_responses().cloned())
             .build())
     }
 
     async fn discover_stages(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {
         let stages = self.calls.call("GetStages", || self.client.get_stages().rest_api_id(api_id).send()).await?;
-        let routes: Vec<Address> =
-            live.resources.keys().filter(|a| a.kind == ResourceKind::ApiRoute).cloned().collect();
+        let methods = [ResourceKind::ApiRoute, ResourceKind::ApiPreflight];
+        let routes: Vec<Address> = live.resources.keys().filter(|a| methods.contains(&a.kind)).cloned().collect();
         for stage in stages.item() {
             let Some(name) = stage.stage_name() else { continue };
             let deployment_id = stage.deployment_id().map(str::to_string);

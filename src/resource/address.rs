@@ -109,6 +109,7 @@ impl Address {
         match self.kind {
             ResourceKind::ApiResource => self.name.rsplit_once('/').map(|(parent, _)| in_api(parent)),
             ResourceKind::ApiRoute => self.name.split_once(' ').map(|(_, path)| in_api(path)),
+            ResourceKind::ApiPreflight => Some(in_api(&self.name)),
             ResourceKind::LambdaPermission => None,
             kind => kind.parent_kind().map(|parent| Address::new(parent, "main")),
         }

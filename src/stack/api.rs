@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use super::cors::{self, Cors};
 use super::reader::{Field, Fields, Located, Reader};
 use super::schema::{flag, object, one_of, text};
 
@@ -45,19 +46,23 @@ pub struct Api {
     pub stage: String,
     /// The routes, sorted by key.
     pub routes: Vec<Route>,
+    /// What browsers are told in CORS headers; `None` when CORS is off.
+    pub cors: Option<Cors>,
 }
 
-pub(super) const FIELDS: &[&str] = &["stage", "routes"];
+pub(super) const FIELDS: &[&str] = &["stage", "routes", "cors"];
 pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads and validates `api`; `functions` are the names the file declares under `functions`,
-/// `None` if they cannot be told, and `has_usage_plan` whether it has a `usage_plan`.
+/// `None` if they cannot be told, `has_usage_plan` whether it has a `usage_plan`, and
+/// `callback_origins` the origins of the user pool clients' callback URLs (CORS's default).
 pub(super) fn read(
     r: &mut Reader<'_>,
     field: Field<'_>,
     functions: Option<&BTreeSet<String>>,
     has_usage_plan: bool,
+    callback_origins: &[String],
 ) -> Option<Api> {
     let f = r.mapping(field, FIELDS)?;
     let stage = if let Some(o) = f.get("stage") {
@@ -72,7 +77,8 @@ pub(super) fn read(
         None
     };
     let routes = read_routes(r, &f, functions, has_usage_plan);
-    Some(Api { stage: stage?, routes: routes? })
+    let cors = cors::read(r, f.get("cors").as_ref().map(|o| o.field()), callback_origins);
+    Some(Api { stage: stage?, routes: routes?, cors: cors? })
 }
 
 /// The `{param}` segment first written at each level of the path tree, by the level's parent
@@ -295,6 +301,7 @@ pub(super) fn schema() -> Value {
                     "additionalProperties": route,
                 }),
             ),
+            ("cors", cors::schema()),
         ],
     )
 }

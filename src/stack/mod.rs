@@ -4,6 +4,7 @@
 //! file:line:column, the field path, what is wrong and a hint ([`Diagnostics`]).
 
 mod api;
+mod cors;
 mod diagnostic;
 mod functions;
 mod identity_pool;
@@ -18,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use api::{Api, Auth, Route};
+pub use cors::{Cors, DEFAULT_HEADERS};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 pub use functions::Function;
 pub use identity_pool::IdentityPool;
@@ -104,7 +106,11 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let functions = top.get("functions").map(|f| functions::read(r, f.field(), base, name.as_deref()));
     let function_names = declared(top.get("functions"), |f| f.names());
     let has_usage_plan = top.get("usage_plan").is_some();
-    let api = top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan));
+    let callback_urls =
+        user_pool.iter().flatten().flat_map(|pool| pool.clients.values()).flat_map(|c| &c.callback_urls);
+    let callback_origins = cors::origins_of(callback_urls);
+    let api =
+        top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan, &callback_origins));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     Some(Stack {
         name: name?,

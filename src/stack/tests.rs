@@ -499,3 +499,72 @@ fn hints_at_the_escape_for_an_iam_policy_variable() {
     let stack = parse_with(&function("$${aws:username}"), &[]).unwrap();
     assert_eq!(stack.functions["api"].policy[0]["Resource"][0], "arn:aws:s3:::notes/${aws:username}/*");
 }
+
+/// A stack with one route and `cors` (a line under `api:`, or nothing), with or without a client
+/// whose callback URL is on `http://localhost:3000`.
+fn with_cors(cors: &str, callback: bool) -> String {
+    let clients = if callback {
+        "user_pool:\n  clients:\n    web: { callback_urls: [\"http://localhost:3000/in\"] }\n"
+    } else {
+        ""
+    };
+    format!(
+        "stack: demo\n{clients}functions:\n  api: {{ runtime: nodejs20.x, handler: api.handler, code: examples/api }}\napi:\n  stage: v1\n  routes:\n    GET /a: {{ function: api }}\n    ANY /b: {{ function: api }}\n{cors}"
+    )
+}
+
+fn cors_of(text: &str) -> Option<Cors> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("s.yaml");
+    let env = |_: &str| None;
+    parse(&file, text, &LoadOptions { var_overrides: &[], env: &env }).unwrap().api.unwrap().cors
+}
+
+#[test]
+fn cors_defaults_to_the_callback_origins_and_can_be_set_or_turned_off() {
+    let default = cors_of(&with_cors("", true)).unwrap();
+    assert_eq!(default.origins, ["http://localhost:3000"]);
+    assert_eq!(default.headers, DEFAULT_HEADERS);
+    assert_eq!(default.max_age_s, 600);
+    assert_eq!(cors_of(&with_cors("", false)), None);
+    assert_eq!(cors_of(&with_cors("  cors: false\n", true)), None);
+    assert_eq!(cors_of(&with_cors("  cors: true\n", true)), Some(default));
+    let set = "  cors: { origins: [\"https://B.example.com:443\", \"http://a.example.com\"], headers: [X-Trace, x-api-key], max_age_s: 0 }\n";
+    let set = cors_of(&with_cors(set, false)).unwrap();
+    assert_eq!(set.origins, ["http://a.example.com", "https://b.example.com"]);
+    assert_eq!(set.headers.last().map(String::as_str), Some("X-Trace"));
+    assert_eq!(set.headers.len(), DEFAULT_HEADERS.len() + 1);
+    assert_eq!(set.max_age_s, 0);
+}
+
+#[test]
+fn reports_each_invalid_cors_setting_with_its_location() {
+    for (cors, callback, expected) in [
+        (
+            "  cors: { origins: [localhost:3000] }\n",
+            true,
+            "12:21: api.cors.origins[0]: `localhost:3000` is not an origin: it has no scheme",
+        ),
+        (
+            "  cors: { origins: [\"http://localhost:3000/\"] }\n",
+            true,
+            "12:21: api.cors.origins[0]: `http://localhost:3000/` is not an origin: it has a path",
+        ),
+        ("  cors: { origins: [\"*\", \"http://a.com\"] }\n", true, "12:20: api.cors.origins: `*` allows every origin"),
+        (
+            "  cors: { origins: [\"http://a.com\", \"HTTP://A.com:80\"] }\n",
+            true,
+            "12:37: api.cors.origins[1]: duplicate entry",
+        ),
+        ("  cors: { origins: [] }\n", true, "12:20: api.cors.origins: no origin is listed"),
+        ("  cors: true\n", false, "9:9: api.cors: CORS needs origins"),
+        ("  cors: { max_age_s: 60 }\n", false, "9:11: api.cors.origins: CORS needs origins"),
+        ("  cors: { max_age_s: 100000 }\n", true, "12:22: api.cors.max_age_s: 100000 is out of range"),
+        ("  cors: { headers: [\"X Trace\"] }\n", true, "12:21: api.cors.headers[0]: `X Trace` is not a header name"),
+        ("  cors: { origin: [\"http://a.com\"] }\n", true, "12:11: api.cors.origin: unknown field"),
+        ("  cors: maybe\n", true, "12:9: api.cors: expected true or false"),
+    ] {
+        let text = with_cors(cors, callback);
+        let errors = parse_with(&text, &[]).unwrap_err().to_string();
+        assert!(errors.contains(expected), "{cors}: expected `{expected}` in:\n{errors}");
+    }
+}

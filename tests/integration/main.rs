@@ -8,6 +8,7 @@ mod amplify;
 mod api;
 mod ci;
 mod cli;
+mod cors;
 mod dataplane;
 mod demo;
 mod faults;
