@@ -250,6 +250,23 @@ def patch_cognito_idp():
     backend.delete_user_pool_domain = delete_user_pool_domain
     backend.update_user_pool = update_user_pool
     backend.update_user_pool_client = update_user_pool_client
+    patch_refresh_tokens()
+
+
+def patch_refresh_tokens():
+    """GetTokensFromRefreshToken (AWS, 2025), which moto 5.2.5 lacks and Amplify v6 calls to
+    refresh a session: new tokens from a refresh token, as InitiateAuth's REFRESH_TOKEN_AUTH
+    gives them (the same refusals of a bad token or client)."""
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.responses import ActionResult
+
+    def get_tokens_from_refresh_token(self):
+        parameters = {"REFRESH_TOKEN": self._get_param("RefreshToken")}
+        result = self._get_region_agnostic_backend().initiate_auth(
+            self._get_param("ClientId"), "REFRESH_TOKEN_AUTH", parameters)
+        return ActionResult(result)
+
+    CognitoIdpResponse.get_tokens_from_refresh_token = get_tokens_from_refresh_token
 
 
 def patch_cognito_identity():
@@ -328,6 +345,15 @@ def patch_cognito_identity():
         backend = regional(self, pool_id)
         pool = pool_of(backend, pool_id)
         logins = self._get_param("Logins") or {}
+        check_logins(pool, logins)
+        body = json.loads(backend.get_id(identity_pool_id=pool_id))
+        backend.identity_kinds = getattr(backend, "identity_kinds", {})
+        backend.identity_kinds[body["IdentityId"]] = (pool_id, bool(logins))
+        return json.dumps(body)
+
+    def check_logins(pool, logins):
+        """Refuses guests of a pool without guest access, and tokens of providers or clients the
+        pool does not trust."""
         if not logins and not pool.allow_unauthenticated_identities:
             raise refuse("NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.")
         for provider_name, token in logins.items():
@@ -338,10 +364,6 @@ def patch_cognito_identity():
             ]
             if not trusted or claims.get("iss") != f"https://{provider_name}":
                 raise refuse("NotAuthorizedException", "Invalid login token. Couldn't verify signed token.")
-        body = json.loads(backend.get_id(identity_pool_id=pool_id))
-        backend.identity_kinds = getattr(backend, "identity_kinds", {})
-        backend.identity_kinds[body["IdentityId"]] = (pool_id, bool(logins))
-        return json.dumps(body)
 
     def trusts(document, pool_id, amr):
         for statement in document.get("Statement", []):
@@ -361,8 +383,17 @@ def patch_cognito_identity():
         kinds = getattr(backend, "identity_kinds", {})
         if identity_id not in kinds:
             raise ResourceNotFoundError(identity_id)
-        pool_id, authenticated = kinds[identity_id]
+        pool_id, linked = kinds[identity_id]
         pool = pool_of(backend, pool_id)
+        # As on AWS, the Logins of this call decide: valid tokens give the authenticated role
+        # (and link a guest identity to the login, as Amplify relies on after a sign-in); none
+        # give the guest role, which an identity linked to a login can no longer get.
+        logins = self._get_param("Logins") or {}
+        check_logins(pool, logins)
+        if linked and not logins:
+            raise refuse("NotAuthorizedException", f"Access to Identity '{identity_id}' is forbidden.")
+        authenticated = bool(logins)
+        kinds[identity_id] = (pool_id, authenticated)
         kind = "authenticated" if authenticated else "unauthenticated"
         arn = getattr(pool, "roles", {}).get(kind)
         if not arn:

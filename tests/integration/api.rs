@@ -11,6 +11,9 @@ use crate::user_pool::is_read_only;
 
 const ACCOUNT: &str = "123456789012";
 
+/// The password of the stack files' users (`${env:DEMO_USER_PASSWORD}`) in a [`Project`]'s runs.
+pub(crate) const PASSWORD: &str = "Api-Passw0rd";
+
 /// A stack file next to its own copy of the example function's code.
 pub(crate) struct Project {
     file: StackFile,
@@ -41,7 +44,7 @@ impl Project {
 
     /// A run of `authdemo ARGS…` on this project, to adjust before running.
     pub(crate) fn command(&self, args: &[&str]) -> crate::support::Authdemo {
-        authdemo(args).file(&self.file.path()).emulated().env("DEMO_USER_PASSWORD", "Api-Passw0rd")
+        authdemo(args).file(&self.file.path()).emulated().env("DEMO_USER_PASSWORD", PASSWORD)
     }
 }
 

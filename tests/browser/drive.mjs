@@ -1,0 +1,48 @@
+// Drives the web example at URL in headless Chromium as a person would: as a guest, calls
+// GET /noauth and GET /auth; signs in as USER (password from $AUTHDEMO_TEST_PASSWORD, never
+// on the command line); calls GET /auth again. Prints what the page showed after each step, as
+// JSON on stdout. Usage: node drive.mjs URL USER
+import { chromium } from "playwright-core";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const [url, user] = process.argv.slice(2);
+const password = process.env.AUTHDEMO_TEST_PASSWORD;
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "authdemo-chromium-")), {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const page = browser.pages()[0] ?? (await browser.newPage());
+const console_lines = [];
+page.on("console", (message) => console_lines.push(`${message.type()}: ${message.text()}`));
+page.on("pageerror", (error) => console_lines.push(`pageerror: ${error.message}`));
+
+const result = () => page.locator("#result").textContent();
+async function callShows(button, prefix) {
+  await page.click(button);
+  await page.waitForFunction((p) => document.getElementById("result").textContent.startsWith(p), prefix, { timeout: 20000 });
+  await page.waitForFunction(() => !document.getElementById("result").textContent.includes("…"), null, { timeout: 20000 });
+  return result();
+}
+
+const seen = {};
+try {
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById("who").textContent === "guest", null, { timeout: 20000 });
+  seen.guest_noauth = await callShows("#call-noauth", "GET /noauth: ");
+  seen.guest_auth = await callShows("#call-auth", "GET /auth: ");
+  await page.fill("#username", user);
+  await page.fill("#password", password);
+  await page.click("#sign-in-button");
+  await page.waitForFunction((u) => document.getElementById("who").textContent === u, user, { timeout: 20000 });
+  seen.signed_in_auth = await callShows("#call-auth", "GET /auth: ");
+} catch (error) {
+  seen.error = `${error.message}\npage: ${await result().catch(() => "")}`;
+} finally {
+  seen.console = console_lines;
+  console.log(JSON.stringify(seen, null, 2));
+  await browser.close();
+}

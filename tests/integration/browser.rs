@@ -1,0 +1,90 @@
+//! The web client example (examples/web) in Debian's headless Chromium against the emulator,
+//! configured from `authdemo output --format amplify`: a guest calls `GET /noauth` with the API
+//! key and is refused on `GET /auth`; the stack's user signs in and `GET /auth` answers.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::api::Project;
+use crate::faults::seed_stack;
+use crate::support::unique_stack;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs `program args` in the checkout and fails the test with its output when it fails.
+fn succeed(program: &str, args: &[&str]) {
+    let output = Command::new(program).args(args).current_dir(root()).output().expect("start it");
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The web example served on `port` with `config` as its amplify_outputs.json, until dropped.
+struct WebServer(std::process::Child);
+
+impl WebServer {
+    fn start(port: u16, config: &Path) -> Self {
+        let mut child = Command::new("node")
+            .arg(root().join("examples/web/serve.mjs"))
+            .env("PORT", port.to_string())
+            .env("AMPLIFY_OUTPUTS", config)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start node");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("serving"), "the web server did not start: {line}");
+        Self(child)
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_web_example_refuses_a_guest_on_auth_and_serves_the_signed_in_user() {
+    succeed("scripts/browser-setup", &[]);
+    succeed("npm", &["--prefix", "examples/web", "run", "build", "--silent"]);
+    let port = free_port();
+    let stack = unique_stack("web");
+    let text = seed_stack(&stack).replace("http://localhost:3000/", &format!("http://localhost:{port}/"));
+    let project = Project::new(&text);
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let config = project.command(&["output", "--format", "amplify", "--show-sensitive"]).run().expect_code(0).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("amplify_outputs.json");
+    std::fs::write(&config_file, config).unwrap();
+
+    let server = WebServer::start(port, &config_file);
+    let driven = Command::new("node")
+        .arg(root().join("tests/browser/drive.mjs"))
+        .args([format!("http://localhost:{port}/"), "demouser".to_string()])
+        .env("AUTHDEMO_TEST_PASSWORD", crate::api::PASSWORD)
+        .output()
+        .expect("run node");
+    drop(server);
+    let seen: serde_json::Value = serde_json::from_slice(&driven.stdout)
+        .unwrap_or_else(|_| panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr)));
+    let shown = |step: &str| seen[step].as_str().unwrap_or_else(|| panic!("no {step}: {seen:#}")).to_string();
+    assert!(shown("guest_noauth").starts_with("GET /noauth: 200"), "{seen:#}");
+    assert!(shown("guest_noauth").contains("hello from /noauth"), "{seen:#}");
+    assert!(shown("guest_auth").starts_with("GET /auth: 403"), "{seen:#}");
+    assert!(shown("guest_auth").contains("-unauthenticated/CognitoIdentityCredentials is not authorized"), "{seen:#}");
+    assert!(shown("signed_in_auth").starts_with("GET /auth: 200"), "{seen:#}");
+    assert!(shown("signed_in_auth").contains("\"authenticated\": true"), "{seen:#}");
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}
