@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use crate::apply::{execute, steps};
 use crate::cli::{
     AccessArgs, ApplyArgs, Cli, Command, DestroyArgs, GlobalArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
-    PermissionsArgs, PlanArgs, StackArgs, UnlockArgs,
+    PermissionsArgs, PlanArgs, StackArgs, UnlockArgs, VerifyArgs,
 };
 use crate::live::LiveState;
 use crate::outputs::Outputs;
@@ -52,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unlock(args) => unlock(global, &args).await,
         Command::Permissions(args) => permissions(global, &args),
         Command::Access(args) => access(global, &args).await,
+        Command::Verify(args) => verify(global, &args).await,
     }
 }
 
@@ -226,7 +227,7 @@ async fn output(global: &GlobalArgs, args: &OutputArgs) -> anyhow::Result<ExitCo
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(global, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
-    let mut outputs = Outputs::collect(&stack, &live);
+    let mut outputs = Outputs::collect(&stack, &live, provider.execute_api_endpoint());
     if outputs.is_empty() {
         bail!("nothing of stack `{}` exists in AWS yet: run `authdemo apply` first", stack.name);
     }
@@ -269,6 +270,29 @@ async fn access(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<ExitCo
         OutputFormat::Json => println!("{}", crate::access::matrix::json(&report)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `authdemo verify`: calls every route as every caller and compares with `access`; exit 1
+/// when any call disagrees or decides nothing.
+async fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(&args.stack)?;
+    let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
+    let (provider, desired) = connect(global, &stack).await?;
+    let live = discover(&provider, &desired, &[]).await?;
+    let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
+    let expected = crate::access::matrix::report(&deployment);
+    let callers =
+        crate::verify::callers::callers(&provider, &stack, &live, &deployment.linked_keys, args.user.as_deref())
+            .await?;
+    let url = crate::outputs::invoke_url(&live.target, &deployment.api_id, &api.stage, provider.execute_api_endpoint());
+    let http = crate::verify::http::Http::new(Duration::from_secs(global.call_timeout))
+        .context("cannot load the machine's root certificates")?;
+    let report = crate::verify::run(&http, &url, &deployment, &expected, &callers).await;
+    match args.output.format {
+        OutputFormat::Human => print!("{}", crate::verify::human(&report)),
+        OutputFormat::Json => println!("{}", crate::verify::json(&report)),
+    }
+    Ok(if report.agrees() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Refuses, before anything starts, an apply that would create or change a resource whose

@@ -51,3 +51,18 @@ pub async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion>
     }
     Ok(config)
 }
+
+/// The endpoint override that applies to calls of deployed APIs (execute-api), by the rule every
+/// SDK client follows for its own service: `AWS_ENDPOINT_URL_EXECUTE_API` (or `execute-api`'s
+/// `endpoint_url` in the profile's services section), else the global override
+/// (`--endpoint-url`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`). `None` on AWS itself.
+pub fn execute_api_endpoint(config: &SdkConfig) -> Option<String> {
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("Execute API")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .expect("every field of the key is set");
+    let specific = config.service_config().and_then(|service| service.load_config(key));
+    specific.or_else(|| config.endpoint_url().map(str::to_string)).filter(|url| !url.is_empty())
+}
