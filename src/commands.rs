@@ -272,27 +272,39 @@ async fn access(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// `authdemo verify`: calls every route as every caller and compares with `access`; exit 1
-/// when any call disagrees or decides nothing.
+/// `authdemo verify`: calls every route as every caller and compares with the verdicts of
+/// `access` on what the stack file describes (and on the live configuration, for the report);
+/// exit 1 when any call disagrees or decides nothing.
 async fn verify(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(&args.stack)?;
     let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
     let (provider, desired) = connect(global, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
-    let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
+    let intended = crate::verify::intended(&desired, &live);
+    let configured = crate::access::matrix::report(&read_access(&provider, &stack, &api.stage, &live).await?);
+    let deployment = read_access(&provider, &stack, &api.stage, &intended).await?;
     let expected = crate::access::matrix::report(&deployment);
-    let callers =
-        crate::verify::callers::callers(&provider, &stack, &live, &deployment.linked_keys, args.user.as_deref())
-            .await?;
+    let user = args.user.as_deref();
+    let callers = crate::verify::callers::callers(&provider, &stack, &live, &deployment.linked_keys, user).await?;
     let url = crate::outputs::invoke_url(&live.target, &deployment.api_id, &api.stage, provider.execute_api_endpoint());
     let http = crate::verify::http::Http::new(Duration::from_secs(global.call_timeout))
         .context("cannot load the machine's root certificates")?;
-    let report = crate::verify::run(&http, &url, &deployment, &expected, &callers).await;
+    let report = crate::verify::run(&http, &url, &deployment, &expected, &configured, &callers).await;
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::verify::human(&report)),
         OutputFormat::Json => println!("{}", crate::verify::json(&report)),
     }
     Ok(if report.agrees() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// What `access` reads of `state` (the live one, or the one the file describes).
+async fn read_access(
+    provider: &AwsProvider,
+    stack: &Stack,
+    stage: &str,
+    state: &LiveState,
+) -> anyhow::Result<crate::access::matrix::Deployment> {
+    Ok(crate::access::live::read(provider, &stack.name, stage, state).await?)
 }
 
 /// Refuses, before anything starts, an apply that would create or change a resource whose

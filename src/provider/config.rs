@@ -66,3 +66,40 @@ pub fn execute_api_endpoint(config: &SdkConfig) -> Option<String> {
     let specific = config.service_config().and_then(|service| service.load_config(key));
     specific.or_else(|| config.endpoint_url().map(str::to_string)).filter(|url| !url.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+
+    use super::*;
+
+    /// Environment variables read the way aws-config's own loader reads them: the
+    /// service-specific variable (`<ENV>_<SERVICE ID in upper snake case>`), else the global one.
+    #[derive(Debug)]
+    struct Variables(&'static [(&'static str, &'static str)]);
+
+    impl LoadServiceConfig for Variables {
+        fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+            let specific = format!("{}_{}", key.env(), key.service_id().to_uppercase().replace(' ', "_"));
+            let get = |name: &str| self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_string());
+            get(&specific).or_else(|| get(key.env()))
+        }
+    }
+
+    fn config(variables: &'static [(&'static str, &'static str)], endpoint: Option<&str>) -> SdkConfig {
+        let mut builder = SdkConfig::builder().service_config(Variables(variables));
+        builder.set_endpoint_url(endpoint.map(str::to_string));
+        builder.build()
+    }
+
+    #[test]
+    fn execute_api_takes_its_own_override_then_the_global_one() {
+        const GLOBAL: &[(&str, &str)] = &[("AWS_ENDPOINT_URL", "http://global:1")];
+        const BOTH: &[(&str, &str)] =
+            &[("AWS_ENDPOINT_URL", "http://global:1"), ("AWS_ENDPOINT_URL_EXECUTE_API", "http://apis:2")];
+        assert_eq!(execute_api_endpoint(&config(BOTH, None)).as_deref(), Some("http://apis:2"));
+        assert_eq!(execute_api_endpoint(&config(GLOBAL, None)).as_deref(), Some("http://global:1"));
+        assert_eq!(execute_api_endpoint(&config(&[], Some("http://flag:3"))).as_deref(), Some("http://flag:3"));
+        assert_eq!(execute_api_endpoint(&config(&[], None)), None, "on AWS itself");
+    }
+}

@@ -1,8 +1,12 @@
 //! `authdemo verify`: makes the calls `authdemo access` reasons about and compares. For every
-//! route of the live deployment it calls the stage as each caller (no key and unsigned; the
-//! stack's key, unsigned; a guest, signed; a user of the file signed in, signed; the key along
-//! where the route requires one), classifies each answer ([`outcome`]) and compares it with the
-//! verdict of [`crate::access::matrix::report`], the same one `access` prints.
+//! route it calls the stage as each caller (no key and unsigned; the stack's key, unsigned; a
+//! guest, signed; a user of the file signed in, signed; the key along where the route requires
+//! one), classifies each answer ([`outcome`]) and compares it with the verdict of
+//! [`crate::access::matrix::report`], the function `access` prints, on the deployment the stack
+//! file describes ([`intended`]). What `access` says of the live configuration goes along, so a
+//! mismatch shows whether the live configuration drifted from the file (a policy deleted by
+//! hand: `access` agrees with the call, not with the file) or the gateway does something else
+//! than its configuration says.
 
 pub mod callers;
 pub mod http;
@@ -14,6 +18,8 @@ use self::callers::Callers;
 use self::http::Http;
 use self::outcome::{Observed, Outcome, classify, compare, scrubbed};
 use crate::access::matrix::{Caller, Deployment, LiveRoute, Report as Expected, Verdict};
+use crate::live::{LiveResource, LiveState};
+use crate::resource::DesiredState;
 
 /// The version of the JSON report.
 pub const FORMAT_VERSION: u32 = 1;
@@ -28,8 +34,10 @@ pub struct Check {
     pub route: String,
     /// Who called.
     pub caller: Caller,
-    /// The verdict of `access`.
+    /// The verdict on the deployment the stack file describes.
     pub expected: Verdict,
+    /// The verdict of `access` on the live configuration.
+    pub live: Verdict,
     /// What the call showed.
     pub observed: Observed,
     /// Whether the two agree.
@@ -60,22 +68,46 @@ impl Report {
     }
 }
 
-/// Calls every route of `deployment` at `url` as every caller and compares with `expected`.
-pub async fn run(http: &Http, url: &str, deployment: &Deployment, expected: &Expected, callers: &Callers) -> Report {
+/// The deployment the stack file describes, at the ids of the live resources: the desired
+/// state in the shape of a live state, so that `access` reads it and judges it unchanged.
+pub fn intended(desired: &DesiredState, live: &LiveState) -> LiveState {
+    let mut state = LiveState { target: live.target.clone(), ..LiveState::default() };
+    for resource in &desired.resources {
+        let id = live.resources.get(&resource.address).map(|r| r.id.clone()).unwrap_or_default();
+        state.insert(LiveResource {
+            address: resource.address.clone(),
+            id,
+            attributes: resource.attributes.clone(),
+            depends_on: Vec::new(),
+            holds: None,
+            notes: Vec::new(),
+        });
+    }
+    state
+}
+
+/// Calls every route of `deployment` (as the file describes it) at `url` as every caller and
+/// compares with `expected`, the verdicts on it; `live` are the verdicts of `access` on the live
+/// configuration.
+pub async fn run(
+    http: &Http,
+    url: &str,
+    deployment: &Deployment,
+    expected: &Expected,
+    live: &Expected,
+    callers: &Callers,
+) -> Report {
     let mut checks = Vec::new();
     let secrets = callers.secrets();
     for access in &expected.routes {
         let Some(route) = deployment.routes.iter().find(|r| r.key() == access.route) else { continue };
+        let live_route = live.routes.iter().find(|r| r.route == access.route);
         for caller in Caller::ALL {
             let observed = call(http, url, &region_of(deployment), route, caller, callers, &secrets).await;
             let expected = access.callers[&caller];
-            checks.push(Check {
-                route: access.route.clone(),
-                caller,
-                expected,
-                outcome: compare(expected, &observed),
-                observed,
-            });
+            let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
+            let outcome = compare(expected, &observed);
+            checks.push(Check { route: access.route.clone(), caller, expected, live, observed, outcome });
         }
     }
     Report {
@@ -198,9 +230,9 @@ fn notes(report: &Report) -> String {
     let count = |outcome| section(outcome).count();
     let made = report.checks.len() - count(Outcome::Skipped);
     out.push_str(&match (count(Outcome::Mismatch), count(Outcome::Unverified)) {
-        (0, 0) => format!("\nAll {made} calls made agree with `authdemo access`.\n"),
+        (0, 0) => format!("\nAll {made} calls made agree with what the stack file means.\n"),
         (mismatches, unverified) => format!(
-            "\n{mismatches} of {made} calls made disagree with `authdemo access`, {unverified} verified nothing.\n"
+            "\n{mismatches} of {made} calls made disagree with what the stack file means, {unverified} verified nothing.\n"
         ),
     });
     out
@@ -214,8 +246,17 @@ fn explain(check: &Check) -> String {
         Observed::Throttled { .. } => " (throttled by the usage plan: this proves nothing; run again later)",
         _ => "",
     };
+    let drift = if check.live == check.expected {
+        String::new()
+    } else {
+        format!(
+            "\n    `authdemo access` says {} of the live configuration, which differs from the stack file \
+             (see `authdemo plan`; `apply` puts it back)",
+            check.live.as_str()
+        )
+    };
     format!(
-        "  - {} as {}: access expects {} ({}); observed {}{}{message}{why}\n",
+        "  - {} as {}: the stack file means {} ({}); observed {}{}{message}{why}{drift}\n",
         check.route,
         check.caller.as_str(),
         check.expected.as_str(),
@@ -231,6 +272,7 @@ struct JsonCheck<'a> {
     route: &'a str,
     caller: Caller,
     expected: Verdict,
+    access: Verdict,
     observed: &'static str,
     status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -260,6 +302,7 @@ pub fn json(report: &Report) -> String {
             route: &c.route,
             caller: c.caller,
             expected: c.expected,
+            access: c.live,
             observed: c.observed.as_str(),
             status: c.observed.status(),
             message: c.observed.message(),
@@ -285,7 +328,7 @@ mod tests {
 
     fn check(route: &str, caller: Caller, expected: Verdict, observed: Observed) -> Check {
         let outcome = compare(expected, &observed);
-        Check { route: route.into(), caller, expected, observed, outcome }
+        Check { route: route.into(), caller, expected, live: expected, observed, outcome }
     }
 
     fn report(checks: Vec<Check>) -> Report {
@@ -322,16 +365,34 @@ mod tests {
         assert!(!report.agrees());
         let text = human(&report);
         assert!(
-            text.contains("  - GET /auth as signed_in: access expects allow (through the gateway, 2xx/4xx from the function); observed 403 denied: User: r is not authorized\n"),
+            text.contains("  - GET /auth as signed_in: the stack file means allow (through the gateway, 2xx/4xx from the function); observed 403 denied: User: r is not authorized\n"),
             "{text}"
         );
-        assert!(text.contains("1 of 2 calls made disagree with `authdemo access`, 0 verified nothing."), "{text}");
+        assert!(
+            text.contains("1 of 2 calls made disagree with what the stack file means, 0 verified nothing."),
+            "{text}"
+        );
         let json: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
         assert_eq!(json["format_version"], 1);
         assert_eq!(json["agree"], false);
         assert_eq!(json["calls"][1]["caller"], "signed_in");
         assert_eq!(json["calls"][1]["result"], "mismatch");
         assert_eq!(json["calls"][1]["status"], 403);
+        assert_eq!(json["calls"][1]["access"], "allow");
+    }
+
+    #[test]
+    fn a_mismatch_that_access_explains_is_drift_from_the_file() {
+        let denied = Observed::Denied { status: Some(403), message: "not authorized".into() };
+        let mut drifted = check("GET /auth", Caller::SignedIn, Verdict::Allow, denied);
+        drifted.live = Verdict::Deny;
+        let text = human(&report(vec![drifted]));
+        assert!(
+            text.contains(
+                "\n    `authdemo access` says deny of the live configuration, which differs from the stack file"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
