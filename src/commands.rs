@@ -263,7 +263,7 @@ async fn access(global: &GlobalArgs, args: &AccessArgs) -> anyhow::Result<ExitCo
     let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
     let (provider, desired) = connect(global, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
-    let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
+    let deployment = read_access(&provider, &stack, &api.stage, &live).await?;
     let report = crate::access::matrix::report(&deployment);
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::access::matrix::human(&report)),
