@@ -59,7 +59,7 @@ async fn the_seed_agrees_until_the_invoke_policy_is_deleted_and_again_after_appl
     all_agree(&report, 8);
     assert_eq!(report["user"], "demouser (USER_PASSWORD_AUTH)");
 
-    let human = project.command(&["verify"]).run().expect_code(0);
+    let human = project.command(&["verify", "-vv"]).run().expect_code(0);
     assert!(human.stdout.contains("GET /auth    signed_in  allow     200     allowed    agree"), "{}", human.stdout);
     assert!(human.stdout.contains("GET /auth    guest      deny      403     denied     agree"), "{}", human.stdout);
     assert!(human.stdout.contains("All 8 calls made agree with what the stack file means."), "{}", human.stdout);
@@ -67,7 +67,7 @@ async fn the_seed_agrees_until_the_invoke_policy_is_deleted_and_again_after_appl
     let outputs: Value = serde_json::from_str(&shown.stdout).unwrap();
     let key = outputs["api_keys"]["web-client"]["value"].as_str().unwrap();
     for secret in [PASSWORD, key] {
-        assert!(!human.output().contains(secret), "a secret in the output:\n{}", human.output());
+        assert!(!human.output().contains(secret), "a secret in the output or the logs:\n{}", human.output());
     }
 
     let role = format!("{stack}-authenticated");
