@@ -74,6 +74,7 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
 import dataplane
+import srp
 from dataplane import DataPlane
 
 PINNED_MOTO = "5.2.5"
@@ -152,8 +153,9 @@ def role_too_new(arn):
 
 
 def patch_cognito_idp():
-    """User pools: refusals and reset semantics AWS has and moto 5.2.5 lacks."""
-    from moto.cognitoidp import models
+    """User pools: refusals and reset semantics AWS has and moto 5.2.5 lacks; SRP sign-in verified
+    and the client's auth flows enforced (srp.py)."""
+    from moto.cognitoidp import exceptions, models
     from moto.cognitoidp.exceptions import InvalidParameterException
 
     backend = models.CognitoIdpBackend
@@ -245,6 +247,8 @@ def patch_cognito_idp():
         client.extended_config = {**extended_config, **kept}
         return client
 
+    srp.patch(backend, exceptions)
+    srp.enforce_client_flows(backend, exceptions)
     backend.delete_user_pool = delete_user_pool
     backend.create_user_pool_domain = create_user_pool_domain
     backend.delete_user_pool_domain = delete_user_pool_domain

@@ -78,6 +78,19 @@ pub enum Command {
         after_help = "Examples:\n  authdemo access -f stacks/demo.yaml\n  authdemo access -f stacks/demo.yaml --format json"
     )]
     Access(AccessArgs),
+    /// Call every route as each caller and compare with what `access` says (signing in creates
+    /// identities in the identity pool; nothing else changes).
+    #[command(
+        long_about = "Calls every route of the live deployment as each caller: `public` (no key, unsigned), \
+`api_key` (the stack's key, unsigned), `guest` (the identity pool's guest credentials, SigV4) and `signed_in` \
+(a user of the stack file signed in, then the identity pool's credentials, SigV4), with the key where the route \
+requires one, and compares each answer with the verdict of `authdemo access`. Exits 0 when all agree, 1 when \
+any call disagrees or decides nothing (throttled, failed).\n\n\
+It changes nothing in AWS but what signing in does: GetId creates an identity in the identity pool for each \
+guest (and for the user, the first time). Calls with the API key count against the usage plan's quota.",
+        after_help = "Examples:\n  authdemo verify -f stacks/demo.yaml\n  authdemo verify -f stacks/demo.yaml --user demouser --format json"
+    )]
+    Verify(VerifyArgs),
     /// Print the IAM policy the credentials need to run a command on the stack (no AWS call).
     #[command(
         after_help = "Examples:\n  authdemo permissions -f stacks/demo.yaml --var env=prod --for apply > apply-policy.json"
@@ -215,6 +228,24 @@ pub struct AccessArgs {
     /// Where and as whom to call AWS.
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Human or JSON output.
+    #[command(flatten)]
+    pub output: FormatArg,
+}
+
+/// `verify` options.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The stack file and variables.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Where and as whom to call AWS.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The user of the stack file to sign in as (default: its first user); the password comes
+    /// from the `${env:…}` the file names.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     /// Human or JSON output.
     #[command(flatten)]
     pub output: FormatArg,

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use crate::apply::{execute, steps};
 use crate::cli::{
     AccessArgs, ApplyArgs, AwsArgs, Cli, Command, DestroyArgs, LockArgs, OutputArgs, OutputFormat, OutputsFormat,
-    PermissionsArgs, PlanArgs, StackArgs, UnlockArgs,
+    PermissionsArgs, PlanArgs, StackArgs, UnlockArgs, VerifyArgs,
 };
 use crate::live::LiveState;
 use crate::outputs::Outputs;
@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unlock(args) => unlock(&args).await,
         Command::Permissions(args) => permissions(&args),
         Command::Access(args) => access(&args).await,
+        Command::Verify(args) => verify(&args).await,
     }
 }
 
@@ -246,7 +247,7 @@ async fn output(args: &OutputArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(&args.aws, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
-    let mut outputs = Outputs::collect(&stack, &live);
+    let mut outputs = Outputs::collect(&stack, &live, provider.client_endpoints());
     if outputs.is_empty() {
         bail!(
             "nothing of stack `{}` exists in AWS yet: run `{}` first",
@@ -286,13 +287,53 @@ async fn access(args: &AccessArgs) -> anyhow::Result<ExitCode> {
     let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
     let (provider, desired) = connect(&args.aws, &stack).await?;
     let live = discover(&provider, &desired, &[]).await?;
-    let deployment = crate::access::live::read(&provider, &stack.name, &api.stage, &live).await?;
+    let deployment = read_access(&provider, &stack, &api.stage, &live).await?;
     let report = crate::access::matrix::report(&deployment);
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::access::matrix::human(&report)),
         OutputFormat::Json => println!("{}", crate::access::matrix::json(&report)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `authdemo verify`: calls every route as every caller and compares with the verdicts of
+/// `access` on what the stack file describes (and on the live configuration, for the report);
+/// exit 1 when any call disagrees or decides nothing.
+async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let stack = load_stack(&args.stack)?;
+    let Some(api) = &stack.api else { bail!("stack `{}` has no `api`: there are no routes to call", stack.name) };
+    let (provider, desired) = connect(&args.aws, &stack).await?;
+    let live = discover(&provider, &desired, &[]).await?;
+    let intended = crate::verify::intended(&desired, &live);
+    let configured = crate::access::matrix::report(&read_access(&provider, &stack, &api.stage, &live).await?);
+    let deployment = read_access(&provider, &stack, &api.stage, &intended).await?;
+    let expected = crate::access::matrix::report(&deployment);
+    let user = args.user.as_deref();
+    let callers = crate::verify::callers::callers(&provider, &stack, &live, &deployment.linked_keys, user).await?;
+    let url = crate::outputs::invoke_url(
+        &live.target,
+        &deployment.api_id,
+        &api.stage,
+        provider.client_endpoints().execute_api.as_deref(),
+    );
+    let http = crate::verify::http::Http::new(Duration::from_secs(args.aws.call_timeout))
+        .context("cannot load the machine's root certificates")?;
+    let report = crate::verify::run(&http, &url, &deployment, &expected, &configured, &callers).await;
+    match args.output.format {
+        OutputFormat::Human => print!("{}", crate::verify::human(&report)),
+        OutputFormat::Json => println!("{}", crate::verify::json(&report)),
+    }
+    Ok(if report.agrees() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// What `access` reads of `state` (the live one, or the one the file describes).
+async fn read_access(
+    provider: &AwsProvider,
+    stack: &Stack,
+    stage: &str,
+    state: &LiveState,
+) -> anyhow::Result<crate::access::matrix::Deployment> {
+    Ok(crate::access::live::read(provider, &stack.name, stage, state).await?)
 }
 
 /// Refuses, before anything starts, an apply that would create or change a resource whose

@@ -190,8 +190,15 @@ fn causes(error: &dyn std::error::Error) -> String {
     messages.join(": ")
 }
 
+/// Cognito's sign-in operations, which need no IAM permission: a refusal of one is about the
+/// user or the pool, not about the credentials that signed the request.
+const PUBLIC_OPERATIONS: [&str; 4] = ["InitiateAuth", "RespondToAuthChallenge", "GetId", "GetCredentialsForIdentity"];
+
 /// What to do about an error code that is about the caller rather than the stack.
 fn next_step(operation: &str, code: &str) -> String {
+    if PUBLIC_OPERATIONS.contains(&operation) {
+        return String::new();
+    }
     match code {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "NotAuthorizedException" => {
             format!(" (the credentials may not call {operation}: grant it to them, or use --profile for ones that may)")

@@ -26,6 +26,7 @@ pub mod saved_plan;
 pub mod secret;
 pub mod stack;
 pub mod step;
+pub mod verify;
 
 use std::process::ExitCode;
 

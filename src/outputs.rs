@@ -3,6 +3,7 @@
 
 mod amplify;
 
+use crate::provider::ClientEndpoints;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -83,11 +84,19 @@ pub struct Outputs {
     /// Whether the identity pool gives guests credentials; not in the JSON.
     #[serde(skip)]
     pub allow_guest_access: Option<bool>,
+    /// The endpoint that overrides Cognito user pools', if any; not in the JSON.
+    #[serde(skip)]
+    pub user_pool_endpoint: Option<String>,
+    /// The endpoint that overrides Cognito identity pools', if any; not in the JSON.
+    #[serde(skip)]
+    pub identity_pool_endpoint: Option<String>,
 }
 
 impl Outputs {
-    /// Collects the outputs of `stack` from `live`.
-    pub fn collect(stack: &Stack, live: &LiveState) -> Self {
+    /// Collects the outputs of `stack` from `live`; the API's URL goes through
+    /// the execute-api endpoint of `endpoints` when one overrides AWS's (see [`invoke_url`]),
+    /// and a web client is told the Cognito endpoints that override AWS's.
+    pub fn collect(stack: &Stack, live: &LiveState, endpoints: &ClientEndpoints) -> Self {
         let id = |kind: ResourceKind, name: &str| live.resources.get(&Address::new(kind, name)).map(|r| r.id.clone());
         let named = |kind: ResourceKind| {
             live.resources
@@ -99,7 +108,7 @@ impl Outputs {
         let stage = live.resources.keys().find(|a| a.kind == ResourceKind::ApiStage).map(|a| a.name.clone());
         let api_url = id(ResourceKind::RestApi, "main")
             .zip(stage)
-            .map(|(api, stage)| format!("https://{api}.{}/{stage}", live.target.host("execute-api")));
+            .map(|(api, stage)| invoke_url(&live.target, &api, &stage, endpoints.execute_api.as_deref()));
         let hosted_ui_url =
             id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &live.target)));
         let attributes = |kind: ResourceKind| {
@@ -132,6 +141,8 @@ impl Outputs {
                 .map(|(name, a)| (name.clone(), ClientSettings::of(a)))
                 .collect(),
             allow_guest_access,
+            user_pool_endpoint: endpoints.user_pool.clone(),
+            identity_pool_endpoint: endpoints.identity_pool.clone(),
         }
     }
 
@@ -178,6 +189,18 @@ impl Outputs {
     }
 }
 
+/// The base URL of a deployed stage, which a route's path follows: on AWS
+/// `https://<api_id>.execute-api.<region>.<partition's DNS suffix>/<stage>`; through an endpoint
+/// override of execute-api (see [`crate::provider::ClientEndpoints`]),
+/// `<endpoint>/restapis/<api_id>/<stage>/_user_request_`, LocalStack's path-based scheme, so that
+/// a client configured from `authdemo output` calls the same endpoint as authdemo does.
+pub fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&str>) -> String {
+    match endpoint {
+        Some(endpoint) => format!("{}/restapis/{api_id}/{stage}/_user_request_", endpoint.trim_end_matches('/')),
+        None => format!("https://{api_id}.{}/{stage}", target.host("execute-api")),
+    }
+}
+
 /// The hosted UI's host for a prefix domain in the target's region: `auth-fips` in GovCloud, and
 /// China's own domain there.
 pub fn hosted_ui_host(prefix: &str, target: &Target) -> String {
@@ -221,8 +244,12 @@ mod tests {
                 notes: Vec::new(),
             });
         }
-        let outputs = Outputs::collect(&stack, &live);
+        let outputs = Outputs::collect(&stack, &live, &ClientEndpoints::default());
         assert_eq!(outputs.api_url.as_deref(), Some("https://abc123.execute-api.cn-north-1.amazonaws.com.cn/latest"));
+        let overridden =
+            ClientEndpoints { execute_api: Some("http://127.0.0.1:4566/".into()), ..ClientEndpoints::default() };
+        let emulated = Outputs::collect(&stack, &live, &overridden);
+        assert_eq!(emulated.api_url.as_deref(), Some("http://127.0.0.1:4566/restapis/abc123/latest/_user_request_"));
     }
 
     #[test]
@@ -244,7 +271,7 @@ mod tests {
     fn env_lines_carry_the_prefix_before_every_name() {
         let stack =
             parse(Path::new("s.yaml"), "stack: demo\n", &LoadOptions { var_overrides: &[], env: &|_| None }).unwrap();
-        let mut outputs = Outputs::collect(&stack, &LiveState::default());
+        let mut outputs = Outputs::collect(&stack, &LiveState::default(), &ClientEndpoints::default());
         outputs.user_pool_id = Some("pool".into());
         outputs.functions.insert("api".into(), "demo-api".into());
         let lines = outputs.to_env("VITE_");

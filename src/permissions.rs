@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 /// The command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ForCommand {
-    /// `plan` (and `validate`, `output`, `access`): reads only.
+    /// `plan` (and `validate`, `output`, `access`, `verify`, whose sign-in calls are Cognito's
+    /// public APIs, which need no IAM permission): reads only.
     Plan,
     /// `apply`.
     Apply,

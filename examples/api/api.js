@@ -2,12 +2,12 @@
 //   GET /noauth  public (API key only)
 //   GET /auth    AWS_IAM: only callers signed with identity pool credentials get here
 exports.handler = async (event) => {
-  const identity = event.requestContext && event.requestContext.identity;
-  const caller = identity && identity.cognitoIdentityId;
+  const identity = (event.requestContext && event.requestContext.identity) || {};
   const body = {
     message: `${process.env.GREETING || "hello"} from ${event.resource}`,
-    authenticated: Boolean(caller),
-    cognitoIdentityId: caller || null,
+    // Guests have a Cognito identity too: only a signed-in user's is "authenticated".
+    authenticated: identity.cognitoAuthenticationType === "authenticated",
+    cognitoIdentityId: identity.cognitoIdentityId || null,
   };
   return {
     statusCode: 200,

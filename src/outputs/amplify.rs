@@ -134,6 +134,12 @@ impl Outputs {
             cognito.insert("identityPoolId".into(), json!(pool));
             cognito.insert("allowGuestAccess".into(), json!(self.allow_guest_access.unwrap_or(false)));
         }
+        if let (Some(endpoint), true) = (&self.user_pool_endpoint, cognito.contains_key("userPoolId")) {
+            cognito.insert("userPoolEndpoint".into(), json!(endpoint));
+        }
+        if let (Some(endpoint), true) = (&self.identity_pool_endpoint, cognito.contains_key("identityPoolId")) {
+            cognito.insert("identityPoolEndpoint".into(), json!(endpoint));
+        }
         let mut config = Map::new();
         if !cognito.is_empty() {
             config.insert("Auth".into(), json!({ "Cognito": cognito }));
@@ -141,6 +147,11 @@ impl Outputs {
         if let Some(url) = &self.api_url {
             config
                 .insert("API".into(), json!({ "REST": { REST_API_NAME: { "endpoint": url, "region": self.region } } }));
+        }
+        let key_values: Map<String, Value> =
+            self.api_keys.iter().filter_map(|(name, key)| Some((name.clone(), json!(key.value.as_ref()?)))).collect();
+        if !key_values.is_empty() {
+            config.insert("custom".into(), json!({ "apiKeys": key_values }));
         }
         Value::Object(config)
     }
@@ -181,6 +192,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::outputs::ApiKeyOutput;
     use crate::plan::FORMAT_VERSION;
 
     fn outputs() -> Outputs {
@@ -204,6 +216,8 @@ mod tests {
             sign_in: vec!["email".into(), "phone_number".into()],
             client_settings: BTreeMap::from([("web".into(), web)]),
             allow_guest_access: Some(true),
+            user_pool_endpoint: None,
+            identity_pool_endpoint: None,
         }
     }
 
@@ -237,6 +251,21 @@ mod tests {
             }}},
         });
         assert_eq!(config(&outputs(), AmplifyVersion::V6, None), expected);
+    }
+
+    #[test]
+    fn endpoint_overrides_and_key_values_shown_on_request_reach_the_web_client() {
+        let mut emulated = outputs();
+        emulated.user_pool_endpoint = Some("http://127.0.0.1:4566".into());
+        emulated.identity_pool_endpoint = Some("http://127.0.0.1:4567".into());
+        emulated.api_keys.insert("web-client".into(), ApiKeyOutput { id: "k1".into(), value: None });
+        let hidden = config(&emulated, AmplifyVersion::V6, None);
+        assert_eq!(hidden["Auth"]["Cognito"]["userPoolEndpoint"], "http://127.0.0.1:4566");
+        assert_eq!(hidden["Auth"]["Cognito"]["identityPoolEndpoint"], "http://127.0.0.1:4567");
+        assert!(hidden.get("custom").is_none(), "no key value unless --show-sensitive fetched it");
+        emulated.api_keys.get_mut("web-client").unwrap().value = Some("secret-value".into());
+        let shown = config(&emulated, AmplifyVersion::V6, None);
+        assert_eq!(shown["custom"], json!({ "apiKeys": { "web-client": "secret-value" } }));
     }
 
     #[test]

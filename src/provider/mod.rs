@@ -13,6 +13,7 @@ mod lambda;
 mod lock;
 mod pace;
 mod registry;
+mod sign_in;
 mod usage_plans;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -20,10 +21,11 @@ use std::time::{Duration, Instant};
 
 pub(crate) use apigateway::serving;
 pub use call::{Calls, RetryPolicy};
-pub use config::{ConnectOptions, NoRegion, sdk_config};
+pub use config::{ClientEndpoints, ConnectOptions, NoRegion, sdk_config, service_endpoint};
 pub use lock::{Holder, LockError, StackLock};
 use pace::Service;
 pub use registry::Applier;
+pub use sign_in::{IdentityCredentials, Login, PasswordFlow};
 
 use crate::error::{ErrorClass, ProviderError};
 use crate::live::{ForeignResource, LiveState, check_ownership, is_untagged};
@@ -71,7 +73,9 @@ pub struct AwsProvider {
     apis: apigateway::RestApis,
     usage_plans: usage_plans::UsagePlans,
     locks: lock::Locks,
+    sign_in: sign_in::SignIn,
     target: Target,
+    client_endpoints: ClientEndpoints,
 }
 
 impl AwsProvider {
@@ -103,13 +107,43 @@ impl AwsProvider {
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls.to(Service::Lambda)),
             apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls.to(Service::ApiGateway)),
             usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls.to(Service::ApiGateway)),
+            sign_in: sign_in::SignIn::new(
+                aws_sdk_cognitoidentityprovider::Client::new(config),
+                aws_sdk_cognitoidentity::Client::new(config),
+                calls.to(Service::CognitoIdp),
+                calls.to(Service::CognitoIdentity),
+            ),
             target,
+            client_endpoints: ClientEndpoints::of(config),
         })
     }
 
     /// The partition, region and account the credentials point at.
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// The endpoints that override AWS's for what the stack's clients call (see
+    /// [`ClientEndpoints`]).
+    pub fn client_endpoints(&self) -> &ClientEndpoints {
+        &self.client_endpoints
+    }
+
+    /// Credentials of a new guest of the identity pool `identity_pool_id` (GetId creates the
+    /// guest's identity).
+    pub async fn guest_credentials(&self, identity_pool_id: &str) -> Result<IdentityCredentials, ProviderError> {
+        self.sign_in.guest(identity_pool_id).await
+    }
+
+    /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.
+    pub async fn signed_in_credentials(
+        &self,
+        login: &Login<'_>,
+        identity_pool_id: &str,
+    ) -> Result<IdentityCredentials, ProviderError> {
+        let token = self.sign_in.id_token(login).await?;
+        let provider = format!("{}/{}", self.target.host("cognito-idp"), login.user_pool_id);
+        self.sign_in.signed_in(identity_pool_id, &provider, &token).await
     }
 
     /// Takes the stack's lock (see [`lock`]), waiting up to `timeout` for another run to let go;

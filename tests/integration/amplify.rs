@@ -46,7 +46,8 @@ fn amplify_configure(config: &str) -> Result<Value, String> {
     static SETUP: OnceLock<()> = OnceLock::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     SETUP.get_or_init(|| {
-        let setup = Command::new(root.join("scripts/npm-setup")).arg("tests/amplify").status().expect("run scripts/npm-setup");
+        let setup =
+            Command::new(root.join("scripts/npm-setup")).arg("tests/amplify").status().expect("run scripts/npm-setup");
         assert!(setup.success(), "scripts/npm-setup tests/amplify failed: @aws-amplify/core could not be installed");
     });
     let mut node = Command::new("node")

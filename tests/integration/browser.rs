@@ -77,8 +77,9 @@ fn the_web_example_refuses_a_guest_on_auth_and_serves_the_signed_in_user() {
         .output()
         .expect("run node");
     drop(server);
-    let seen: serde_json::Value = serde_json::from_slice(&driven.stdout)
-        .unwrap_or_else(|_| panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr)));
+    let seen: serde_json::Value = serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| {
+        panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr))
+    });
     let shown = |step: &str| seen[step].as_str().unwrap_or_else(|| panic!("no {step}: {seen:#}")).to_string();
     assert!(shown("guest_noauth").starts_with("GET /noauth: 200"), "{seen:#}");
     assert!(shown("guest_noauth").contains("hello from /noauth"), "{seen:#}");

@@ -111,7 +111,7 @@ fn a_refused_connection_is_the_network_not_the_credentials() {
 
 #[test]
 fn the_output_format_flag_is_format_in_every_command_and_output_stays_an_alias() {
-    for command in ["plan", "apply", "destroy", "output", "graph", "access"] {
+    for command in ["plan", "apply", "destroy", "output", "graph", "access", "verify"] {
         let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
         assert!(help.contains("--format <"), "`{command} --help` has --format:\n{help}");
         assert!(!help.contains("--output"), "`{command} --help` shows only one name:\n{help}");
@@ -123,11 +123,12 @@ fn the_output_format_flag_is_format_in_every_command_and_output_stays_an_alias()
 
 #[test]
 fn every_command_has_an_example_and_only_aws_commands_take_aws_options() {
-    let commands = ["validate", "plan", "apply", "destroy", "output", "access", "permissions", "unlock", "graph"];
+    let commands =
+        ["validate", "plan", "apply", "destroy", "output", "access", "verify", "permissions", "unlock", "graph"];
     for command in commands.into_iter().chain(["schema", "completions"]) {
         let help = authdemo(&[command, "--help"]).run().expect_code(0).stdout;
         assert!(help.contains(&format!("Examples:\n  authdemo {command} ")), "`{command} --help`:\n{help}");
-        let calls_aws = ["plan", "apply", "destroy", "output", "access", "unlock"].contains(&command);
+        let calls_aws = ["plan", "apply", "destroy", "output", "access", "verify", "unlock"].contains(&command);
         for option in ["--profile", "--endpoint-url", "--call-timeout"] {
             assert_eq!(help.contains(option), calls_aws, "`{command} --help` and {option}:\n{help}");
         }

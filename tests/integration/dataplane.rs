@@ -69,13 +69,12 @@ impl Applied {
         self.outputs.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in output")).into()
     }
 
-    /// The emulator's URL of `path` on the stage, from the AWS invoke URL
-    /// `https://<api>.execute-api.<region>.amazonaws.com/<stage>`.
+    /// The emulator's URL of `path` on the stage: `output` gives the stage's URL through the
+    /// endpoint override, `<endpoint>/restapis/<api>/<stage>/_user_request_`.
     fn url(&self, path: &str) -> String {
         let invoke = self.output("/api_url");
-        let (host, stage) = invoke.trim_start_matches("https://").split_once('/').expect("a stage in the URL");
-        let api = host.split('.').next().unwrap();
-        format!("{}/restapis/{api}/{stage}/_user_request_{path}", emulator().endpoint)
+        assert!(invoke.starts_with(&format!("{}/restapis/", emulator().endpoint)), "{invoke}");
+        format!("{invoke}{path}")
     }
 
     fn api_key(&self) -> String {

@@ -21,4 +21,5 @@ mod preserve;
 mod secrets;
 mod user_pool;
 mod validation;
+mod verify;
 mod workflow;

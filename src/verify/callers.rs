@@ -1,0 +1,147 @@
+//! The four callers of `verify`, made real: the stack's API key, a guest's credentials, and a
+//! user of the file signed in. Each is what it sends, or the observation every call of that
+//! caller gets when it cannot be had (no key, no credentials from Cognito, no user to sign in as).
+
+use anyhow::bail;
+
+use super::outcome::Observed;
+use crate::error::ProviderError;
+use crate::live::LiveState;
+use crate::provider::{AwsProvider, IdentityCredentials, Login, PasswordFlow};
+use crate::resource::{Address, ResourceKind, Value, identity_pool_address, user_pool_address};
+use crate::secret::Secret;
+use crate::stack::{Stack, User};
+
+/// The client flow that lets a user send the password itself.
+const USER_PASSWORD_AUTH: &str = "ALLOW_USER_PASSWORD_AUTH";
+
+/// Cognito's answers that mean "no credentials for this caller" (guests off, no role, a token
+/// the identity pool does not trust), rather than a failure.
+const REFUSALS: [&str; 2] = ["NotAuthorizedException", "InvalidIdentityPoolConfigurationException"];
+
+/// What each caller sends, or what all its calls observe instead.
+pub struct Callers {
+    /// The value of the stack's API key linked to the stage.
+    pub api_key: Result<Secret, Observed>,
+    /// A guest's credentials.
+    pub guest: Result<IdentityCredentials, Observed>,
+    /// The signed-in user's credentials.
+    pub signed_in: Result<IdentityCredentials, Observed>,
+    /// Who signed in, and how (`demouser (SRP)`).
+    pub user: Option<String>,
+}
+
+impl Callers {
+    /// Every secret the callers hold, to keep out of messages.
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut secrets: Vec<&str> = self.api_key.iter().map(Secret::expose).collect();
+        for credentials in [&self.guest, &self.signed_in].into_iter().flatten() {
+            secrets.extend([credentials.secret_key.expose(), credentials.session_token.expose()]);
+        }
+        secrets
+    }
+}
+
+/// Makes the callers of `stack`'s live deployment: reads the key's value, signs a guest in,
+/// and signs `user` (default: the file's first user) in.
+pub async fn callers(
+    provider: &AwsProvider,
+    stack: &Stack,
+    live: &LiveState,
+    linked_keys: &[String],
+    user: Option<&str>,
+) -> anyhow::Result<Callers> {
+    let chosen = chosen_user(stack, user)?;
+    let api_key = match linked_keys.first().and_then(|name| id_of(live, ResourceKind::ApiKey, name)) {
+        Some(id) => Ok(Secret::new(provider.api_key_value(&id).await?)),
+        None => Err(skipped("no enabled API key of the stack is linked to a usage plan on the stage")),
+    };
+    let identity_pool = live.resources.get(&identity_pool_address()).map(|r| r.id.clone());
+    let Some(identity_pool) = identity_pool else {
+        let none =
+            || Observed::Denied { status: None, message: "the stack has no identity pool: no credentials".into() };
+        return Ok(Callers { api_key, guest: Err(none()), signed_in: Err(none()), user: None });
+    };
+    let guest = provider.guest_credentials(&identity_pool).await.map_err(refusal);
+    let (signed_in, user) = match chosen {
+        None => (Err(skipped("the stack file names no user to sign in as")), None),
+        Some((name, user)) => {
+            let signed_in = sign_in(provider, stack, live, name, user, &identity_pool).await;
+            (signed_in.0, Some(format!("{name} ({})", signed_in.1)))
+        }
+    };
+    Ok(Callers { api_key, guest, signed_in, user })
+}
+
+/// The user `wanted`, else the file's first; `None` when the file has none.
+fn chosen_user<'a>(stack: &'a Stack, wanted: Option<&str>) -> anyhow::Result<Option<(&'a str, &'a User)>> {
+    let users = stack.user_pool.as_ref().map(|p| &p.users);
+    let mut all = users.into_iter().flatten().map(|(name, user)| (name.as_str(), user));
+    match wanted {
+        None => Ok(all.next()),
+        Some(wanted) => match all.find(|(name, _)| *name == wanted) {
+            Some(found) => Ok(Some(found)),
+            None => bail!("--user {wanted}: the stack file has no such user under user_pool.users"),
+        },
+    }
+}
+
+/// Signs `name` in through the identity pool's (else the pool's first) app client; the result
+/// and the flow used.
+async fn sign_in(
+    provider: &AwsProvider,
+    stack: &Stack,
+    live: &LiveState,
+    name: &str,
+    user: &User,
+    identity_pool: &str,
+) -> (Result<IdentityCredentials, Observed>, &'static str) {
+    let Some(password) = &user.password else {
+        return (Err(skipped(&format!("user {name} has no password in the stack file"))), "-");
+    };
+    let Some(password) = &password.value else {
+        let unset = format!("cannot sign in as {name}: ${{env:{}}} is not set", password.env);
+        return (Err(Observed::Failed { status: None, message: unset }), "-");
+    };
+    let (Some(user_pool_id), Some((client_id, flow))) =
+        (live.resources.get(&user_pool_address()).map(|r| r.id.clone()), sign_in_client(stack, live))
+    else {
+        return (Err(skipped("the user pool has no app client to sign in with")), "-");
+    };
+    let login = Login { user_pool_id: &user_pool_id, client_id: &client_id, username: name, password, flow };
+    let flow_name = if flow == PasswordFlow::Srp { "SRP" } else { "USER_PASSWORD_AUTH" };
+    (provider.signed_in_credentials(&login, identity_pool).await.map_err(refusal), flow_name)
+}
+
+/// The app client to sign in with (the identity pool's first, else the pool's first) and the
+/// flow it allows: the password itself where ALLOW_USER_PASSWORD_AUTH is on, SRP otherwise.
+fn sign_in_client(stack: &Stack, live: &LiveState) -> Option<(String, PasswordFlow)> {
+    let trusted = stack.identity_pool.iter().flat_map(|p| p.clients.iter());
+    let any = stack.user_pool.iter().flat_map(|p| p.clients.keys());
+    let client =
+        trusted.chain(any).find_map(|name| live.resources.get(&Address::new(ResourceKind::UserPoolClient, name)))?;
+    let allows_password = match client.attributes.get("auth_flows") {
+        Some(Value::List(flows)) => flows.iter().any(|f| f == USER_PASSWORD_AUTH),
+        _ => false,
+    };
+    Some((client.id.clone(), if allows_password { PasswordFlow::UserPassword } else { PasswordFlow::Srp }))
+}
+
+fn id_of(live: &LiveState, kind: ResourceKind, name: &str) -> Option<String> {
+    live.resources.get(&Address::new(kind, name)).map(|r| r.id.clone())
+}
+
+fn skipped(why: &str) -> Observed {
+    Observed::Skipped { why: why.to_string() }
+}
+
+/// What a failed sign-in shows: Cognito refusing credentials is a denial (the calls cannot be
+/// signed), anything else (a wrong password, no answer) a failure to verify.
+fn refusal(error: ProviderError) -> Observed {
+    let issues_credentials = matches!(error.operation.as_str(), "GetId" | "GetCredentialsForIdentity");
+    if issues_credentials && error.code.as_deref().is_some_and(|code| REFUSALS.contains(&code)) {
+        Observed::Denied { status: None, message: format!("Cognito gives no credentials: {error}") }
+    } else {
+        Observed::Failed { status: None, message: format!("cannot get credentials: {error}") }
+    }
+}

@@ -1,0 +1,416 @@
+//! `authdemo verify`: makes the calls `authdemo access` reasons about and compares. For every
+//! route it calls the stage as each caller (no key and unsigned; the stack's key, unsigned; a
+//! guest, signed; a user of the file signed in, signed; the key along where the route requires
+//! one), classifies each answer ([`outcome`]) and compares it with the verdict of
+//! [`crate::access::matrix::report`], the function `access` prints, on the deployment the stack
+//! file describes ([`intended`]). What `access` says of the live configuration goes along, so a
+//! mismatch shows whether the live configuration drifted from the file (a policy deleted by
+//! hand: `access` agrees with the call, not with the file) or the gateway does something else
+//! than its configuration says.
+
+pub mod callers;
+pub mod http;
+pub mod outcome;
+
+use serde::Serialize;
+
+use self::callers::Callers;
+use self::http::Http;
+use self::outcome::{Observed, Outcome, classify, compare, scrubbed};
+use crate::access::matrix::{Caller, Deployment, LiveRoute, Report as Expected, Verdict};
+use crate::live::{LiveResource, LiveState};
+use crate::resource::DesiredState;
+
+/// The version of the JSON report.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a path parameter (`{id}`, `{proxy+}`) is called with.
+const SAMPLE: &str = "test";
+
+/// One call: who called which route, what `access` said, what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// `METHOD /path`.
+    pub route: String,
+    /// Who called.
+    pub caller: Caller,
+    /// The verdict on the deployment the stack file describes.
+    pub expected: Verdict,
+    /// The verdict of `access` on the live configuration.
+    pub live: Verdict,
+    /// What the call showed.
+    pub observed: Observed,
+    /// Whether the two agree.
+    pub outcome: Outcome,
+}
+
+/// Every call and how it compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The stack name.
+    pub stack: String,
+    /// The API's id.
+    pub api_id: String,
+    /// The stage.
+    pub stage: String,
+    /// The stage's base URL the calls went to.
+    pub url: String,
+    /// Who signed in, and how.
+    pub user: Option<String>,
+    /// Every call, by route then caller.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// Whether every call agreed (skipped ones aside).
+    pub fn agrees(&self) -> bool {
+        !self.checks.iter().any(|c| c.outcome.fails())
+    }
+}
+
+/// The deployment the stack file describes, at the ids of the live resources: the desired
+/// state in the shape of a live state, so that `access` reads it and judges it unchanged.
+pub fn intended(desired: &DesiredState, live: &LiveState) -> LiveState {
+    let mut state = LiveState { target: live.target.clone(), ..LiveState::default() };
+    for resource in &desired.resources {
+        let id = live.resources.get(&resource.address).map(|r| r.id.clone()).unwrap_or_default();
+        state.insert(LiveResource {
+            address: resource.address.clone(),
+            id,
+            attributes: resource.attributes.clone(),
+            depends_on: Vec::new(),
+            holds: None,
+            notes: Vec::new(),
+        });
+    }
+    state
+}
+
+/// Calls every route of `deployment` (as the file describes it) at `url` as every caller and
+/// compares with `expected`, the verdicts on it; `live` are the verdicts of `access` on the live
+/// configuration.
+pub async fn run(
+    http: &Http,
+    url: &str,
+    deployment: &Deployment,
+    expected: &Expected,
+    live: &Expected,
+    callers: &Callers,
+) -> Report {
+    let mut checks = Vec::new();
+    let secrets = callers.secrets();
+    for access in &expected.routes {
+        let Some(route) = deployment.routes.iter().find(|r| r.key() == access.route) else { continue };
+        let live_route = live.routes.iter().find(|r| r.route == access.route);
+        for caller in Caller::ALL {
+            let observed = call(http, url, &region_of(deployment), route, caller, callers, &secrets).await;
+            let expected = access.callers[&caller];
+            let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
+            let outcome = compare(expected, &observed);
+            checks.push(Check { route: access.route.clone(), caller, expected, live, observed, outcome });
+        }
+    }
+    Report {
+        stack: deployment.stack.clone(),
+        api_id: deployment.api_id.clone(),
+        stage: deployment.stage.clone(),
+        url: url.to_string(),
+        user: callers.user.clone(),
+        checks,
+    }
+}
+
+/// The region in the deployment's ARNs (`arn:PARTITION:execute-api:REGION:ACCOUNT:`).
+fn region_of(deployment: &Deployment) -> String {
+    deployment.arn_prefix.split(':').nth(3).unwrap_or_default().to_string()
+}
+
+/// Calls `route` once as `caller`.
+async fn call(
+    http: &Http,
+    url: &str,
+    region: &str,
+    route: &LiveRoute,
+    caller: Caller,
+    callers: &Callers,
+    secrets: &[&str],
+) -> Observed {
+    let method = if route.method == "ANY" { "GET" } else { route.method.as_str() };
+    let url = format!("{url}{}", sample_path(&route.path));
+    let wants_key = caller == Caller::ApiKey || (caller != Caller::Public && route.api_key_required);
+    let mut headers = Vec::new();
+    let credentials = match caller {
+        Caller::Public | Caller::ApiKey => None,
+        Caller::Guest => Some(&callers.guest),
+        Caller::SignedIn => Some(&callers.signed_in),
+    };
+    if let Some(credentials) = credentials {
+        let credentials = match credentials {
+            Ok(credentials) => credentials,
+            Err(observed) => return observed.clone(),
+        };
+        match http::signature(method, &url, &[], credentials, region) {
+            Ok(signature) => headers.extend(signature),
+            Err(message) => return Observed::Failed { status: None, message },
+        }
+    }
+    if wants_key {
+        match &callers.api_key {
+            Ok(key) => headers.push(("x-api-key".to_string(), key.expose().to_string())),
+            Err(observed) if caller == Caller::ApiKey => return observed.clone(),
+            Err(_) => {}
+        }
+    }
+    match http.send(method, &url, &headers).await {
+        Ok(answer) => classify(&answer, secrets),
+        Err(message) => Observed::Failed { status: None, message: scrubbed(&message, secrets) },
+    }
+}
+
+/// `path` with every parameter (`{id}`, `{proxy+}`) replaced by a sample value.
+pub fn sample_path(path: &str) -> String {
+    let segments = path.split('/').map(|s| if s.starts_with('{') && s.ends_with('}') { SAMPLE } else { s });
+    segments.collect::<Vec<_>>().join("/")
+}
+
+/// What `access` predicts for a verdict, as a status.
+fn expected_status(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Allow => "through the gateway, 2xx/4xx from the function",
+        Verdict::Deny => "403 from the gateway",
+    }
+}
+
+/// The report as a table for people, then the calls that did not agree.
+pub fn human(report: &Report) -> String {
+    let mut out =
+        format!("Calls to stack {} (API {}, stage {}) at {}\n", report.stack, report.api_id, report.stage, report.url);
+    out.push_str(&match &report.user {
+        Some(user) => format!("signed in as {user}\n\n"),
+        None => "no user signed in\n\n".to_string(),
+    });
+    let width = report.checks.iter().map(|c| c.route.len()).max().unwrap_or(0).max("ROUTE".len());
+    out.push_str(&format!(
+        "{:width$}  {:9}  {:8}  {:6}  {:9}  RESULT\n",
+        "ROUTE", "CALLER", "EXPECTED", "STATUS", "OBSERVED"
+    ));
+    for check in &report.checks {
+        let status = check.observed.status().map_or_else(|| "-".to_string(), |s| s.to_string());
+        out.push_str(&format!(
+            "{:width$}  {:9}  {:8}  {:6}  {:9}  {}\n",
+            check.route,
+            check.caller.as_str(),
+            check.expected.as_str(),
+            status,
+            check.observed.as_str(),
+            check.outcome.as_str()
+        ));
+    }
+    out.push_str(&notes(report));
+    out
+}
+
+/// The mismatches, the calls that verified nothing, the callers not called, and the verdict.
+fn notes(report: &Report) -> String {
+    let mut out = String::new();
+    let section = |outcome: Outcome| report.checks.iter().filter(move |c| c.outcome == outcome);
+    for (outcome, title) in [(Outcome::Mismatch, "Mismatches"), (Outcome::Unverified, "Not verified")] {
+        let lines: Vec<String> = section(outcome).map(explain).collect();
+        if !lines.is_empty() {
+            out.push_str(&format!("\n{title}:\n{}", lines.concat()));
+        }
+    }
+    let mut skipped: Vec<String> = section(Outcome::Skipped)
+        .map(|c| format!("  - {}: {}\n", c.caller.as_str(), c.observed.message().unwrap_or_default()))
+        .collect();
+    skipped.dedup();
+    if !skipped.is_empty() {
+        out.push_str(&format!("\nNot called:\n{}", skipped.concat()));
+    }
+    let count = |outcome| section(outcome).count();
+    let made = report.checks.len() - count(Outcome::Skipped);
+    out.push_str(&match (count(Outcome::Mismatch), count(Outcome::Unverified)) {
+        (0, 0) => format!("\nAll {made} calls made agree with what the stack file means.\n"),
+        (mismatches, unverified) => format!(
+            "\n{mismatches} of {made} calls made disagree with what the stack file means, {unverified} verified nothing.\n"
+        ),
+    });
+    out
+}
+
+/// One line on a call that failed the check.
+fn explain(check: &Check) -> String {
+    let status = check.observed.status().map(|s| format!("{s} ")).unwrap_or_default();
+    let message = check.observed.message().map(|m| format!(": {m}")).unwrap_or_default();
+    let why = match &check.observed {
+        Observed::Throttled { .. } => " (throttled by the usage plan: this proves nothing; run again later)",
+        _ => "",
+    };
+    let drift = if check.live == check.expected {
+        String::new()
+    } else {
+        format!(
+            "\n    `authdemo access` says {} of the live configuration, which differs from the stack file \
+             (see `authdemo plan`; `apply` puts it back)",
+            check.live.as_str()
+        )
+    };
+    format!(
+        "  - {} as {}: the stack file means {} ({}); observed {}{}{message}{why}{drift}\n",
+        check.route,
+        check.caller.as_str(),
+        check.expected.as_str(),
+        expected_status(check.expected),
+        status,
+        check.observed.as_str()
+    )
+}
+
+/// One call in the JSON report.
+#[derive(Serialize)]
+struct JsonCheck<'a> {
+    route: &'a str,
+    caller: Caller,
+    expected: Verdict,
+    access: Verdict,
+    observed: &'static str,
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    result: Outcome,
+}
+
+/// The JSON report.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format_version: u32,
+    stack: &'a str,
+    api_id: &'a str,
+    stage: &'a str,
+    url: &'a str,
+    user: Option<&'a str>,
+    agree: bool,
+    calls: Vec<JsonCheck<'a>>,
+}
+
+/// The report as versioned JSON.
+pub fn json(report: &Report) -> String {
+    let calls = report
+        .checks
+        .iter()
+        .map(|c| JsonCheck {
+            route: &c.route,
+            caller: c.caller,
+            expected: c.expected,
+            access: c.live,
+            observed: c.observed.as_str(),
+            status: c.observed.status(),
+            message: c.observed.message(),
+            result: c.outcome,
+        })
+        .collect();
+    let json = JsonReport {
+        format_version: FORMAT_VERSION,
+        stack: &report.stack,
+        api_id: &report.api_id,
+        stage: &report.stage,
+        url: &report.url,
+        user: report.user.as_deref(),
+        agree: report.agrees(),
+        calls,
+    };
+    serde_json::to_string_pretty(&json).expect("a report is plain data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(route: &str, caller: Caller, expected: Verdict, observed: Observed) -> Check {
+        let outcome = compare(expected, &observed);
+        Check { route: route.into(), caller, expected, live: expected, observed, outcome }
+    }
+
+    fn report(checks: Vec<Check>) -> Report {
+        Report {
+            stack: "demo".into(),
+            api_id: "abc".into(),
+            stage: "latest".into(),
+            url: "https://abc.execute-api.us-west-2.amazonaws.com/latest".into(),
+            user: Some("demouser (SRP)".into()),
+            checks,
+        }
+    }
+
+    #[test]
+    fn parameters_get_a_sample_value() {
+        assert_eq!(sample_path("/items/{id}"), "/items/test");
+        assert_eq!(sample_path("/proxy/{proxy+}"), "/proxy/test");
+        assert_eq!(sample_path("/"), "/");
+        assert_eq!(sample_path("/a/{x}/b"), "/a/test/b");
+    }
+
+    #[test]
+    fn a_mismatch_names_the_route_the_caller_and_both_sides() {
+        let denied = Observed::Denied { status: Some(403), message: "User: r is not authorized".into() };
+        let report = report(vec![
+            check(
+                "GET /auth",
+                Caller::Guest,
+                Verdict::Deny,
+                Observed::Denied { status: Some(403), message: "x".into() },
+            ),
+            check("GET /auth", Caller::SignedIn, Verdict::Allow, denied),
+        ]);
+        assert!(!report.agrees());
+        let text = human(&report);
+        assert!(
+            text.contains("  - GET /auth as signed_in: the stack file means allow (through the gateway, 2xx/4xx from the function); observed 403 denied: User: r is not authorized\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 of 2 calls made disagree with what the stack file means, 0 verified nothing."),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
+        assert_eq!(json["format_version"], 1);
+        assert_eq!(json["agree"], false);
+        assert_eq!(json["calls"][1]["caller"], "signed_in");
+        assert_eq!(json["calls"][1]["result"], "mismatch");
+        assert_eq!(json["calls"][1]["status"], 403);
+        assert_eq!(json["calls"][1]["access"], "allow");
+    }
+
+    #[test]
+    fn a_mismatch_that_access_explains_is_drift_from_the_file() {
+        let denied = Observed::Denied { status: Some(403), message: "not authorized".into() };
+        let mut drifted = check("GET /auth", Caller::SignedIn, Verdict::Allow, denied);
+        drifted.live = Verdict::Deny;
+        let text = human(&report(vec![drifted]));
+        assert!(
+            text.contains(
+                "\n    `authdemo access` says deny of the live configuration, which differs from the stack file"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn throttling_fails_the_check_as_unverified_and_skips_do_not() {
+        let throttled = Observed::Throttled { message: "Limit Exceeded".into() };
+        let skipped = Observed::Skipped { why: "the stack file names no user to sign in as".into() };
+        let report = report(vec![
+            check("GET /noauth", Caller::ApiKey, Verdict::Allow, throttled),
+            check("GET /noauth", Caller::SignedIn, Verdict::Allow, skipped.clone()),
+            check("GET /auth", Caller::SignedIn, Verdict::Allow, skipped),
+        ]);
+        assert!(!report.agrees());
+        let text = human(&report);
+        assert!(text.contains("Not verified:\n  - GET /noauth as api_key"), "{text}");
+        assert!(text.contains("throttled by the usage plan: this proves nothing"), "{text}");
+        assert_eq!(text.matches("the stack file names no user").count(), 1, "{text}");
+        let only_skips = super::Report { checks: report.checks[1..].to_vec(), ..report };
+        assert!(only_skips.agrees());
+        assert!(human(&only_skips).contains("All 0 calls made agree"), "{}", human(&only_skips));
+    }
+}
