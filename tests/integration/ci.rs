@@ -182,3 +182,29 @@ fn the_example_workflow_calls_only_commands_and_flags_that_exist() {
         }
     }
 }
+
+#[test]
+fn the_example_summarizes_a_real_saved_plan_in_markdown() {
+    let example = workflow("examples/ci/github-actions.yml");
+    let scripts = step_scripts(&example, "Summarize the plan");
+    assert_eq!(scripts.len(), 2, "the pull request's and production's plans are summarized");
+    assert!(scripts.iter().all(|script| *script == scripts[0]), "alike");
+    let work = tempfile::tempdir().unwrap();
+    let stack = crate::support::unique_stack("summary");
+    let file = crate::support::StackFile::new(&format!("stack: {stack}\nuser_pool:\n  clients:\n    web: {{}}\n"));
+    let plan = work.path().join("plan.json");
+    let out = plan.to_str().unwrap();
+    crate::support::authdemo(&["plan", "--out", out]).file(&file.path()).emulated().run().expect_code(0);
+    let summary = work.path().join("summary.md");
+    let ran = run_step(&scripts[0], work.path(), &[("GITHUB_STEP_SUMMARY", &summary)]);
+    assert!(ran.status.success(), "{}", text(&ran));
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown.starts_with(&format!(
+            "### authdemo plan of `{stack}` (us-west-2)\n\n2 to add, 0 to change, 0 to destroy.\n"
+        )),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| `user_pool.main` | create |  |\n"), "{markdown}");
+    assert!(markdown.contains("| `user_pool_client.web` | create |  |\n"), "{markdown}");
+}
