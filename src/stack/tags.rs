@@ -28,8 +28,10 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<Stri
         }
     })?;
     if tags.len() > MAX_TAGS {
+        // A block mapping's span starts after its first key: the first key is where it begins.
+        let location = r.any_mapping(field).map_or(field.location(), |fields| fields.location());
         r.error(
-            field.location(),
+            location,
             field.path(),
             format!("{} tags are too many", tags.len()),
             Some(format!(

@@ -18,6 +18,7 @@ mod permissions;
 mod plan_text;
 mod preserve;
 mod secrets;
+mod tags;
 mod user_pool;
 mod validation;
 mod workflow;
