@@ -3,6 +3,8 @@
 Stock moto is more lenient than AWS (see ../shared/AWS-NOTES.md, "Gaps"). A tool tested against a
 lenient emulator ships bugs that only AWS catches, so this launcher adds the refusals AWS makes and
 the operations moto lacks, for the moto version pinned in requirements.txt, then serves on loopback.
+Among them: the tag operations of user pools, identity pools, REST APIs, usage plans and API keys,
+and AWS's tag rules on every tag call (see `tag_problem`).
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
