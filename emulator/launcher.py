@@ -153,8 +153,9 @@ def role_too_new(arn):
     return created is not None and time.monotonic() - created < faults().role_delay_s
 
 
-# AWS's tag rules, shared by Cognito, IAM, Lambda and API Gateway (moto checks few or none of them).
-TAG_TEXT = re.compile(r"[\w\s_.:/=+\-@]*")
+# AWS's tag rules, shared by Cognito, IAM, Lambda and API Gateway (moto checks few or none of them):
+# letters, digits, Unicode spaces and `_.:/=+-@` (`\s` without the control characters).
+TAG_TEXT = re.compile(r"(?:[^\W]|[_.:/=+\-@]|[^\S\t\n\r\x0b\x0c\x1c-\x1f\x85])*")
 MAX_TAGS = 50
 
 
@@ -163,7 +164,7 @@ def tag_problem(existing, added):
     None: keys of 1-128 characters, values of at most 256, letters, digits, spaces and `_.:/=+-@`
     only, no `aws:` prefix (in any case; AWS's own tags), at most 50 tags besides AWS's own."""
     for key, value in added.items():
-        if not 1 <= len(key) <= 128 or not TAG_TEXT.fullmatch(key) or "\t" in key or "\n" in key:
+        if not 1 <= len(key) <= 128 or not TAG_TEXT.fullmatch(key):
             return f"Invalid tag key: {key!r}"
         if len(value or "") > 256 or not TAG_TEXT.fullmatch(value or ""):
             return f"Invalid tag value for key {key!r}"

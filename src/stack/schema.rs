@@ -105,5 +105,6 @@ mod tests {
         }
         let route = &schema["properties"]["api"]["properties"]["routes"]["additionalProperties"];
         assert_eq!(route["required"], json!(["function"]));
+        assert_eq!(schema["properties"]["tags"]["maxProperties"], 47);
     }
 }

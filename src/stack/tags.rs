@@ -89,7 +89,7 @@ pub(super) fn schema() -> Value {
         "type": "object",
         "description": "Tags every taggable resource of the stack carries (beside authdemo's own); a tag added by hand is removed on apply.",
         "maxProperties": MAX_TAGS,
-        "propertyNames": { "minLength": 1, "maxLength": 128, "pattern": allowed, "not": { "pattern": "^(?i)(aws|authdemo):" } },
+        "propertyNames": { "minLength": 1, "maxLength": 128, "pattern": allowed, "not": { "pattern": "^([aA][wW][sS]|[aA][uU][tT][hH][dD][eE][mM][oO]):" } },
         "additionalProperties": { "type": "string", "maxLength": 256 },
     })
 }
