@@ -3,6 +3,8 @@
 Stock moto is more lenient than AWS (see ../shared/AWS-NOTES.md, "Gaps"). A tool tested against a
 lenient emulator ships bugs that only AWS catches, so this launcher adds the refusals AWS makes and
 the operations moto lacks, for the moto version pinned in requirements.txt, then serves on loopback.
+Among them: the tag operations of user pools, identity pools, REST APIs, usage plans and API keys,
+and AWS's tag rules on every tag call (see `tag_problem`).
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
@@ -152,6 +154,29 @@ def role_too_new(arn):
     return created is not None and time.monotonic() - created < faults().role_delay_s
 
 
+# AWS's tag rules, shared by Cognito, IAM, Lambda and API Gateway (moto checks few or none of them):
+# letters, digits, Unicode spaces and `_.:/=+-@` (`\s` without the control characters).
+TAG_TEXT = re.compile(r"(?:[^\W]|[_.:/=+\-@]|[^\S\t\n\r\x0b\x0c\x1c-\x1f\x85])*")
+MAX_TAGS = 50
+
+
+def tag_problem(existing, added):
+    """What AWS refuses in adding the tags `added` (a dict) to a resource holding `existing`, or
+    None: keys of 1-128 characters, values of at most 256, letters, digits, spaces and `_.:/=+-@`
+    only, no `aws:` prefix (in any case; AWS's own tags), at most 50 tags besides AWS's own."""
+    for key, value in added.items():
+        if not 1 <= len(key) <= 128 or not TAG_TEXT.fullmatch(key):
+            return f"Invalid tag key: {key!r}"
+        if len(value or "") > 256 or not TAG_TEXT.fullmatch(value or ""):
+            return f"Invalid tag value for key {key!r}"
+        if key.lower().startswith("aws:"):
+            return f"Tag keys starting with 'aws:' are reserved for AWS use: {key!r}"
+    counted = [key for key in {**existing, **added} if not key.lower().startswith("aws:")]
+    if len(counted) > MAX_TAGS:
+        return f"A resource can have at most {MAX_TAGS} tags; this would give it {len(counted)}"
+    return None
+
+
 def patch_cognito_idp():
     """User pools: refusals and reset semantics AWS has and moto 5.2.5 lacks; SRP sign-in verified
     and the client's auth flows enforced (srp.py)."""
@@ -249,6 +274,40 @@ def patch_cognito_idp():
 
     srp.patch(backend, exceptions)
     srp.enforce_client_flows(backend, exceptions)
+
+    from moto.cognitoidp import responses
+
+    def tagged_pool(self):
+        arn = self._get_param("ResourceArn") or ""
+        pool_id = arn.rsplit("userpool/", 1)[-1]
+        pool = self.backend.user_pools.get(pool_id)
+        if pool is None or not arn.startswith("arn:") or "userpool/" not in arn:
+            raise models.ResourceNotFoundError(f"User pool {arn} does not exist.")
+        return pool
+
+    def tag_resource(self):
+        pool = tagged_pool(self)
+        tags = self._get_param("Tags") or {}
+        existing = pool.extended_config.get("UserPoolTags") or {}
+        problem = tag_problem(existing, tags)
+        if problem:
+            raise InvalidParameterException(problem)
+        pool.extended_config["UserPoolTags"] = {**existing, **tags}
+        return "{}"
+
+    def untag_resource(self):
+        pool = tagged_pool(self)
+        keys = self._get_param("TagKeys") or []
+        existing = pool.extended_config.get("UserPoolTags") or {}
+        pool.extended_config["UserPoolTags"] = {k: v for k, v in existing.items() if k not in keys}
+        return "{}"
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tagged_pool(self).extended_config.get("UserPoolTags") or {}})
+
+    responses.CognitoIdpResponse.tag_resource = tag_resource
+    responses.CognitoIdpResponse.untag_resource = untag_resource
+    responses.CognitoIdpResponse.list_tags_for_resource = list_tags_for_resource
     backend.delete_user_pool = delete_user_pool
     backend.create_user_pool_domain = create_user_pool_domain
     backend.delete_user_pool_domain = delete_user_pool_domain
@@ -417,6 +476,33 @@ def patch_cognito_identity():
         body["RoleArn"] = arn
         return json.dumps(body)
 
+    def tagged_identity_pool(self):
+        arn = self._get_param("ResourceArn") or ""
+        if not arn.startswith("arn:") or "identitypool/" not in arn:
+            raise ResourceNotFoundError(arn)
+        return pool_of(self.backend, arn.rsplit("identitypool/", 1)[-1])
+
+    def tag_resource(self):
+        pool = tagged_identity_pool(self)
+        tags = self._get_param("Tags") or {}
+        problem = tag_problem(pool.tags, tags)
+        if problem:
+            raise refuse("InvalidParameterException", problem)
+        pool.tags = {**pool.tags, **tags}
+        return "{}"
+
+    def untag_resource(self):
+        pool = tagged_identity_pool(self)
+        keys = self._get_param("TagKeys") or []
+        pool.tags = {k: v for k, v in pool.tags.items() if k not in keys}
+        return "{}"
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tagged_identity_pool(self).tags})
+
+    response.tag_resource = tag_resource
+    response.untag_resource = untag_resource
+    response.list_tags_for_resource = list_tags_for_resource
     response.set_identity_pool_roles = set_identity_pool_roles
     response.get_identity_pool_roles = get_identity_pool_roles
     response.get_id = get_id
@@ -557,6 +643,57 @@ def patch_apigateway():
     backend.put_method = put_method
     backend.delete_deployment = delete_deployment
     response.update_method = update_method
+    patch_apigateway_tags()
+
+
+def patch_apigateway_tags():
+    """TagResource / UntagResource / GetTags on REST API, stage, usage plan and API key ARNs (moto
+    routes only stage ARNs), with AWS's tag rules."""
+    from urllib.parse import unquote
+
+    from moto.apigateway import responses, urls
+    from moto.apigateway.exceptions import BadRequestException, NotFoundException
+
+    response = responses.APIGatewayResponse
+    urls.url_paths["{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/(?P<tagged>.+)$"] = (
+        response.dispatch
+    )
+    arn_path = re.compile(r"arn:[^:]+:apigateway:[^:]+::/(.+)")
+
+    def tagged(self):
+        match = arn_path.fullmatch(unquote(self.path.split("/tags/", 1)[1]))
+        parts = match.group(1).split("/") if match else []
+        if len(parts) == 2 and parts[0] == "restapis":
+            return self.backend.get_rest_api(parts[1])
+        if len(parts) == 4 and parts[0] == "restapis" and parts[2] == "stages":
+            return self.backend.get_stage(parts[1], parts[3])
+        if len(parts) == 2 and parts[0] == "usageplans":
+            return self.backend.get_usage_plan(parts[1])
+        if len(parts) == 2 and parts[0] == "apikeys":
+            return self.backend.get_api_key(parts[1])
+        raise NotFoundException(f"Invalid resource ARN: {self.path}")
+
+    def get_tags(self):
+        return json.dumps({"tags": tagged(self).tags or {}})
+
+    def tag_resource(self):
+        resource = tagged(self)
+        tags = self._get_param("tags") or {}
+        problem = tag_problem(resource.tags or {}, tags)
+        if problem:
+            raise BadRequestException(problem)
+        resource.tags = {**(resource.tags or {}), **tags}
+        return 204, {}, ""
+
+    def untag_resource(self):
+        resource = tagged(self)
+        keys = self.querystring.get("tagKeys") or []
+        resource.tags = {k: v for k, v in (resource.tags or {}).items() if k not in keys}
+        return 204, {}, ""
+
+    response.get_tags = get_tags
+    response.tag_resource = tag_resource
+    response.untag_resource = untag_resource
 
 
 # The gateway response types of a REST API and the status each answers with by default (none for
@@ -624,8 +761,9 @@ def patch_apigateway_cors():
 
 
 def patch_iam():
-    """Roles: the time of each CreateRole, for the fault `iN`."""
+    """Roles: the time of each CreateRole, for the fault `iN`, and AWS's tag rules on TagRole."""
     from moto.iam import models
+    from moto.iam.exceptions import InvalidInput, LimitExceededException
 
     original_create_role = models.IAMBackend.create_role
 
@@ -634,7 +772,18 @@ def patch_iam():
         ROLE_CREATED[role.arn] = time.monotonic()
         return role
 
+    original_tag_role = models.IAMBackend.tag_role
+
+    def tag_role(self, role_name, tags):
+        # moto counts only the tags of the call; AWS counts the role's after it.
+        role = self.get_role(role_name)
+        problem = tag_problem({t["Key"]: t["Value"] for t in role.tags}, {t["Key"]: t["Value"] for t in tags})
+        if problem:
+            raise LimitExceededException(problem) if "at most" in problem else InvalidInput(problem)
+        return original_tag_role(self, role_name, tags)
+
     models.IAMBackend.create_role = create_role
+    models.IAMBackend.tag_role = tag_role
 
 
 def patch_awslambda():
@@ -734,6 +883,9 @@ def patch_awslambda():
         resource = self._get_resource_by_arn(resource_arn)
         if isinstance(resource, models.LambdaFunction):
             refuse_while_changing(resource)
+        problem = tag_problem(resource.tags, tags)
+        if problem:
+            raise lambda_error(400, "InvalidParameterValueException", problem)
         return original_tag_resource(self, resource_arn, tags)
 
     models.LambdaFunction.get_configuration = get_configuration

@@ -150,6 +150,14 @@ pub fn ownership_tags(stack: &str, address: &Address) -> HashMap<String, String>
     HashMap::from([(STACK_TAG.to_string(), stack.to_string()), (ADDRESS_TAG.to_string(), address.to_string())])
 }
 
+/// The tags a resource the stack creates is created with: the ownership tags and the stack
+/// file's `tags`.
+pub fn creation_tags(stack: &str, address: &Address, tags: &BTreeMap<String, String>) -> HashMap<String, String> {
+    let mut all: HashMap<String, String> = tags.clone().into_iter().collect();
+    all.extend(ownership_tags(stack, address));
+    all
+}
+
 /// Whether a resource with `tags` carries no authdemo ownership tag at all (made by hand or by
 /// another tool): only such a resource can be adopted.
 pub fn is_untagged(tags: &HashMap<String, String>) -> bool {

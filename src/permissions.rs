@@ -125,6 +125,7 @@ fn changes(scope: &Scope<'_>) -> Vec<Value> {
             &[
                 "iam:CreateRole",
                 "iam:TagRole",
+                "iam:UntagRole",
                 "iam:UpdateAssumeRolePolicy",
                 "iam:PutRolePolicy",
                 "iam:DeleteRolePolicy",
@@ -145,6 +146,7 @@ fn changes(scope: &Scope<'_>) -> Vec<Value> {
             &[
                 "lambda:CreateFunction",
                 "lambda:TagResource",
+                "lambda:UntagResource",
                 "lambda:UpdateFunctionCode",
                 "lambda:UpdateFunctionConfiguration",
                 "lambda:AddPermission",
@@ -162,6 +164,8 @@ fn changes(scope: &Scope<'_>) -> Vec<Value> {
             "ChangeUserPools",
             &[
                 "cognito-idp:UpdateUserPool",
+                "cognito-idp:TagResource",
+                "cognito-idp:UntagResource",
                 "cognito-idp:AddCustomAttributes",
                 "cognito-idp:DeleteUserPool",
                 "cognito-idp:CreateUserPoolClient",
@@ -181,6 +185,7 @@ fn changes(scope: &Scope<'_>) -> Vec<Value> {
             "ChangeIdentityPools",
             &[
                 "cognito-identity:UpdateIdentityPool",
+                "cognito-identity:UntagResource",
                 "cognito-identity:SetIdentityPoolRoles",
                 "cognito-identity:DeleteIdentityPool",
             ],

@@ -19,8 +19,9 @@ use super::iam::RoleSpec;
 use super::lambda::PermissionSpec;
 use super::{Serial, claim, owned_id};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{LiveResource, LiveState, ownership_tags};
+use crate::live::{LiveResource, LiveState, creation_tags};
 use crate::resource::policy_document::document;
+use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
     Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, reference, rest_api_address,
 };
@@ -37,6 +38,8 @@ spec! {
     pub(super) struct RestApiSpec for RestApi {
         /// `REGIONAL`.
         endpoint_type: String => ForcesReplacement,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -71,6 +74,8 @@ spec! {
         served: BTreeMap<String, String>,
         /// The deployment the stage serves (live only).
         deployment_id: Option<String>,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -91,10 +96,10 @@ fn routes_fingerprint(api: &Api) -> String {
 /// Adds the REST API to `state`: every path as a resource, every route as a method with its
 /// Lambda proxy integration and invoke permission, the stage, and the invoke policy of
 /// signed-in users on the authenticated role.
-pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
+pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags: &BTreeMap<String, String>) {
     let rest_api = rest_api_address();
     let api_ref = reference(&rest_api);
-    let spec = RestApiSpec { endpoint_type: "REGIONAL".into() };
+    let spec = RestApiSpec { endpoint_type: "REGIONAL".into(), tags: tags.clone() };
     state.resources.push(DesiredResource::of(rest_api.clone(), &spec, Vec::new()));
     for path in api_paths(&api.routes) {
         let (parent, part) = path.rsplit_once('/').unwrap_or_default();
@@ -143,7 +148,8 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api) {
                 .map(|path| (format!("OPTIONS {path}"), serving("NONE", false))),
         );
     }
-    let stage = StageSpec { routes_fingerprint: routes_fingerprint(api), served, deployment_id: None };
+    let stage =
+        StageSpec { routes_fingerprint: routes_fingerprint(api), served, deployment_id: None, tags: tags.clone() };
     state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
     let invocable: Vec<String> = api
         .routes
@@ -201,15 +207,43 @@ fn arn_route(route: &Route) -> String {
 pub(super) struct RestApis {
     client: Client,
     stack: String,
+    /// Where the APIs are, for their ARNs.
+    target: Target,
     serial: Serial,
     calls: Calls,
 }
 
+/// Untags and tags the API Gateway resource at `path` (`/restapis/ID`, `/usageplans/ID`, …) as
+/// `changes` say, removals first.
+pub(super) async fn retag(
+    client: &Client,
+    calls: &Calls,
+    target: &Target,
+    path: &str,
+    changes: &TagChanges,
+) -> Result<(), ProviderError> {
+    let arn = target.regional_arn("apigateway", &format!(":{path}"));
+    if !changes.remove.is_empty() {
+        calls
+            .call("UntagResource", || {
+                client.untag_resource().resource_arn(&arn).set_tag_keys(Some(changes.remove.clone())).send()
+            })
+            .await?;
+    }
+    if !changes.set.is_empty() {
+        let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
+        calls
+            .call("TagResource", || client.tag_resource().resource_arn(&arn).set_tags(Some(tags.clone())).send())
+            .await?;
+    }
+    Ok(())
+}
+
 impl RestApis {
-    /// The REST APIs of `stack` through `client`; `serial` is held around the calls API Gateway
-    /// allows only one at a time per account.
-    pub(super) fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), serial, calls }
+    /// The REST APIs of `stack` through `client`, at `target`; `serial` is held around the calls
+    /// API Gateway allows only one at a time per account.
+    pub(super) fn new(client: Client, stack: &str, target: &Target, serial: Serial, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), target: target.clone(), serial, calls }
     }
 
     /// The APIs named after the stack: id, tags and description of each.
@@ -232,8 +266,12 @@ impl RestApis {
     /// Finds the stack's API, then its paths, routes and stages.
     pub(super) async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = rest_api_address();
-        let Some((api_id, api)) = claim(
-            self.candidates().await?.into_iter().map(|(id, tags, api)| (id.clone(), tags, (id, api))).collect(),
+        let Some((api_id, api, tags)) = claim(
+            self.candidates()
+                .await?
+                .into_iter()
+                .map(|(id, tags, api)| (id.clone(), tags.clone(), (id, api, user_tags(&tags))))
+                .collect(),
             &self.stack,
             &address,
             live,
@@ -246,7 +284,8 @@ impl RestApis {
             .and_then(|e| e.types().first())
             .map(aws_sdk_apigateway::types::EndpointType::as_str)
             .unwrap_or_default();
-        live.insert(LiveResource::of(address, api_id.clone(), &RestApiSpec { endpoint_type: endpoint.to_string() }));
+        let spec = RestApiSpec { endpoint_type: endpoint.to_string(), tags };
+        live.insert(LiveResource::of(address, api_id.clone(), &spec));
         self.discover_paths(&api_id, live).await?;
         self.discover_gateway_responses(&api_id, live).await?;
         self.discover_stages(&api_id, live).await
@@ -345,6 +384,7 @@ impl RestApis {
                 routes_fingerprint: fingerprint.to_string(),
                 served: deployment.as_ref().map(served_by).unwrap_or_default(),
                 deployment_id,
+                tags: user_tags(stage.tags().into_iter().flatten()),
             };
             // The stage serves the routes: it goes before them when the stack is torn down.
             let mut resource = LiveResource::of(Address::new(ResourceKind::ApiStage, name), name.to_string(), &spec);
@@ -447,11 +487,23 @@ impl Handler<RestApiSpec> for RestApis {
                     .name(&self.stack)
                     .description(format!("authdemo stack {}", self.stack))
                     .endpoint_configuration(endpoint.clone())
-                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
         out.id.ok_or_else(|| ProviderError::missing("CreateRestApi", "API id"))
+    }
+
+    /// Retags the API (its endpoint type cannot change in place).
+    async fn update(
+        &self,
+        _cx: &StepContext<'_>,
+        id: &str,
+        live: &RestApiSpec,
+        wanted: &RestApiSpec,
+    ) -> Result<(), ProviderError> {
+        let changes = TagChanges::between(&live.tags, &wanted.tags);
+        retag(&self.client, &self.calls, &self.target, &format!("/restapis/{id}"), &changes).await
     }
 
     /// Deletes the API with everything in it.
@@ -600,7 +652,7 @@ impl Handler<StageSpec> for RestApis {
                     .rest_api_id(api_id)
                     .stage_name(&cx.address.name)
                     .deployment_id(&deployment)
-                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
@@ -612,7 +664,8 @@ impl Handler<StageSpec> for RestApis {
         self.delete_unused_deployments(cx.id_of(&rest_api_address())?).await
     }
 
-    /// Redeploys: a new deployment, the stage moved to it, the old deployment deleted.
+    /// Retags the stage, and when what it serves differs, redeploys: a new deployment, the
+    /// stage moved to it, the old deployment deleted.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -621,6 +674,11 @@ impl Handler<StageSpec> for RestApis {
         wanted: &StageSpec,
     ) -> Result<(), ProviderError> {
         let api_id = cx.id_of(&rest_api_address())?;
+        let changes = TagChanges::between(&live.tags, &wanted.tags);
+        retag(&self.client, &self.calls, &self.target, &format!("/restapis/{api_id}/stages/{id}"), &changes).await?;
+        if live.routes_fingerprint == wanted.routes_fingerprint && live.served == wanted.served {
+            return Ok(());
+        }
         let deployment = self.deploy(api_id, wanted).await?;
         self.calls
             .call("UpdateStage", || {

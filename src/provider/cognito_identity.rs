@@ -14,8 +14,9 @@ use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
 use super::{claim, owned_id};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{LiveResource, LiveState, ownership_tags};
+use crate::live::{LiveResource, LiveState, creation_tags, ownership_tags};
 use crate::resource::policy_document::document;
+use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
     Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, Target, identity_pool_address, reference,
     user_pool_address,
@@ -32,6 +33,8 @@ spec! {
         providers @ "clients": BTreeSet<String>,
         /// Whether Cognito checks with the user pool that a token was not revoked.
         server_side_token_check: bool,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -44,7 +47,7 @@ spec! {
 }
 
 /// Adds the identity pool, its two roles (trusting exactly this pool) and the role attachment.
-pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool) {
+pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool, tags: &BTreeMap<String, String>) {
     let address = identity_pool_address();
     let clients: Vec<Address> = pool.clients.iter().map(|c| Address::new(ResourceKind::UserPoolClient, c)).collect();
     let mut depends_on = clients.clone();
@@ -55,6 +58,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool) {
         allow_unauthenticated: pool.allow_unauthenticated,
         providers: clients.iter().map(reference).collect(),
         server_side_token_check: pool.server_side_token_check,
+        tags: tags.clone(),
     };
     state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
     let mut roles = vec![("authenticated", &pool.authenticated_policy)];
@@ -73,6 +77,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool) {
             trust_policy: identity_trust_policy(&address, kind),
             policies,
             managed_policies: BTreeSet::new(),
+            tags: tags.clone(),
         };
         state.resources.push(DesiredResource::of(role.clone(), &role_spec, vec![address.clone()]));
         attachment.insert(kind.to_string(), reference(&role));
@@ -105,13 +110,37 @@ pub(super) struct IdentityPools {
     stack: String,
     /// The user pools' host name, which their provider names start with.
     user_pools_host: String,
+    /// Where the pools are, for their ARNs.
+    target: Target,
     calls: Calls,
 }
 
 impl IdentityPools {
     /// The identity pools of `stack` through `client`, at `target`.
     pub(super) fn new(client: Client, stack: &str, target: &Target, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), user_pools_host: target.host("cognito-idp"), calls }
+        let user_pools_host = target.host("cognito-idp");
+        Self { client, stack: stack.to_string(), user_pools_host, target: target.clone(), calls }
+    }
+
+    /// Untags and tags the identity pool `pool_id` as `changes` say, removals first.
+    async fn retag(&self, pool_id: &str, changes: &TagChanges) -> Result<(), ProviderError> {
+        let arn = self.target.arn("cognito-identity", &format!("identitypool/{pool_id}"));
+        if !changes.remove.is_empty() {
+            self.calls
+                .call("UntagResource", || {
+                    self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(changes.remove.clone())).send()
+                })
+                .await?;
+        }
+        if !changes.set.is_empty() {
+            let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
+            self.calls
+                .call("TagResource", || {
+                    self.client.tag_resource().resource_arn(&arn).set_tags(Some(tags.clone())).send()
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// The provider name of a user pool, as identity pools know it.
@@ -209,21 +238,52 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
                     .identity_pool_name(&self.stack)
                     .allow_unauthenticated_identities(wanted.allow_unauthenticated)
                     .set_cognito_identity_providers(Some(providers.clone()))
-                    .set_identity_pool_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_identity_pool_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
         Ok(out.identity_pool_id)
     }
 
-    /// Updates the identity pool. UpdateIdentityPool replaces the whole configuration, so the
-    /// pool is read first and what the file does not manage (other login providers, developer,
-    /// OpenID Connect and SAML providers, other tags) is sent back.
+    /// Updates the identity pool's settings when they differ, then its tags. UpdateIdentityPool
+    /// replaces the whole configuration, so the pool is read first and what the file does not
+    /// manage (other login providers, developer, OpenID Connect and SAML providers) and its tags
+    /// as they are are sent back.
     async fn update(
         &self,
         cx: &StepContext<'_>,
         id: &str,
-        _live: &IdentityPoolSpec,
+        live: &IdentityPoolSpec,
+        wanted: &IdentityPoolSpec,
+    ) -> Result<(), ProviderError> {
+        let settings_changed = IdentityPoolSpec { tags: wanted.tags.clone(), ..live.clone() } != *wanted;
+        if settings_changed {
+            self.update_settings(cx, id, wanted).await?;
+        }
+        let changes =
+            TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, ownership_tags(&self.stack, cx.address));
+        self.retag(id, &changes).await
+    }
+
+    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &IdentityPoolSpec) -> Result<(), ProviderError> {
+        deleted(
+            self.calls
+                .call("DeleteIdentityPool", || self.client.delete_identity_pool().identity_pool_id(id).send())
+                .await,
+        )
+    }
+
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &IdentityPoolSpec) -> Result<Option<String>, ProviderError> {
+        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
+    }
+}
+
+impl IdentityPools {
+    /// Sends the pool's settings with everything else it has as it is (see `update`).
+    async fn update_settings(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
         wanted: &IdentityPoolSpec,
     ) -> Result<(), ProviderError> {
         let providers = self.providers(cx, wanted)?;
@@ -231,8 +291,6 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
             .calls
             .call("DescribeIdentityPool", || self.client.describe_identity_pool().identity_pool_id(id).send())
             .await?;
-        let mut tags = live.identity_pool_tags().cloned().unwrap_or_default();
-        tags.extend(ownership_tags(&self.stack, cx.address));
         self.calls
             .call("UpdateIdentityPool", || {
                 self.client
@@ -246,23 +304,11 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
                     .set_developer_provider_name(live.developer_provider_name.clone())
                     .set_open_id_connect_provider_arns(live.open_id_connect_provider_arns.clone())
                     .set_saml_provider_arns(live.saml_provider_arns.clone())
-                    .set_identity_pool_tags(Some(tags.clone()))
+                    .set_identity_pool_tags(live.identity_pool_tags().cloned())
                     .send()
             })
             .await?;
         Ok(())
-    }
-
-    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &IdentityPoolSpec) -> Result<(), ProviderError> {
-        deleted(
-            self.calls
-                .call("DeleteIdentityPool", || self.client.delete_identity_pool().identity_pool_id(id).send())
-                .await,
-        )
-    }
-
-    async fn find(&self, cx: &StepContext<'_>, _wanted: &IdentityPoolSpec) -> Result<Option<String>, ProviderError> {
-        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
     }
 }
 
@@ -334,5 +380,6 @@ fn pool_spec(pool: &DescribeIdentityPoolOutput, own_user_pool: Option<&str>) -> 
         allow_unauthenticated: pool.allow_unauthenticated_identities(),
         providers: names.collect(),
         server_side_token_check: providers.iter().any(|p| p.server_side_token_check() == Some(true)),
+        tags: user_tags(pool.identity_pool_tags().into_iter().flatten()),
     }
 }

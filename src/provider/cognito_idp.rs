@@ -18,9 +18,10 @@ use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::{claim, owned_id, whole};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{LiveResource, LiveState, ownership_tags};
+use crate::live::{LiveResource, LiveState, creation_tags, ownership_tags};
+use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
-    Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Spec, user_pool_address,
+    Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Spec, Target, user_pool_address,
 };
 use crate::spec;
 use crate::stack::{SignIn, UserPool};
@@ -48,6 +49,8 @@ spec! {
         auto_verified_attributes: BTreeSet<String>,
         /// Refuses deletion while on.
         deletion_protection: bool,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -88,7 +91,7 @@ spec! {
 }
 
 /// Adds the user pool, its domain, clients and users to `state`.
-pub(super) fn desired(state: &mut DesiredState, pool: &UserPool) {
+pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap<String, String>) {
     let pool_address = user_pool_address();
     let policy = &pool.password_policy;
     let sign_in = match pool.sign_in {
@@ -108,6 +111,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool) {
         temporary_password_validity_days: policy.temporary_password_validity_days,
         auto_verified_attributes: pool.auto_verified_attributes.iter().cloned().collect(),
         deletion_protection: pool.deletion_protection,
+        tags: tags.clone(),
     };
     state.resources.push(DesiredResource::of(pool_address.clone(), &spec, Vec::new()));
     if let Some(domain) = &pool.domain {
@@ -170,13 +174,37 @@ fn count(n: impl Into<i64>, thing: &str) -> String {
 pub(super) struct UserPools {
     client: Client,
     stack: String,
+    /// Where the pools are, for their ARNs.
+    target: Target,
     calls: Calls,
 }
 
 impl UserPools {
-    /// The user pools of `stack` through `client`.
-    pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), calls }
+    /// The user pools of `stack` through `client`, at `target`.
+    pub(super) fn new(client: Client, stack: &str, target: &Target, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), target: target.clone(), calls }
+    }
+
+    /// Untags and tags the pool `pool_id` as `changes` say (removals first, so the pool never
+    /// holds more tags than AWS allows).
+    async fn retag(&self, pool_id: &str, changes: &TagChanges) -> Result<(), ProviderError> {
+        let arn = self.target.arn("cognito-idp", &format!("userpool/{pool_id}"));
+        if !changes.remove.is_empty() {
+            self.calls
+                .call("UntagResource", || {
+                    self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(changes.remove.clone())).send()
+                })
+                .await?;
+        }
+        if !changes.set.is_empty() {
+            let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
+            self.calls
+                .call("TagResource", || {
+                    self.client.tag_resource().resource_arn(&arn).set_tags(Some(tags.clone())).send()
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.
@@ -352,17 +380,18 @@ impl Handler<UserPoolSpec> for UserPools {
                     .deletion_protection(deletion_protection(wanted))
                     .set_username_attributes((!username_attributes.is_empty()).then(|| username_attributes.clone()))
                     .set_schema((!schema.is_empty()).then(|| schema.clone()))
-                    .set_user_pool_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_user_pool_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
         out.user_pool.and_then(|p| p.id).ok_or_else(|| ProviderError::missing("CreateUserPool", "pool id"))
     }
 
-    /// Updates the pool. UpdateUserPool resets every setting it is not sent, so the pool is read
-    /// first and everything the file does not manage (triggers, messages, MFA, email and SMS
-    /// configuration, account recovery, other tags, …) is sent back as it is; new custom
-    /// attributes are added first.
+    /// Updates the pool: new custom attributes first, then its settings when they differ, then
+    /// its tags (see [`UserPools::retag`]). UpdateUserPool resets every setting it is not sent
+    /// and overwrites the tags, so the pool is read first and everything the file does not
+    /// manage (triggers, messages, MFA, email and SMS configuration, account recovery, …) and
+    /// its tags as they are are sent back.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -388,23 +417,28 @@ impl Handler<UserPoolSpec> for UserPools {
                 })
                 .await?;
         }
-        let described =
-            self.calls.call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(id).send()).await?;
-        let pool = described.user_pool.ok_or_else(|| ProviderError::missing("DescribeUserPool", "user pool"))?;
-        let mut tags = pool.user_pool_tags().cloned().unwrap_or_default();
-        tags.extend(ownership_tags(&self.stack, cx.address));
-        self.calls
-            .call("UpdateUserPool", || {
-                with_unmanaged_pool_settings(self.client.update_user_pool(), &pool)
-                    .user_pool_id(id)
-                    .policies(password_policy_over(pool.policies(), wanted))
-                    .set_auto_verified_attributes(Some(verified_attributes(wanted)))
-                    .deletion_protection(deletion_protection(wanted))
-                    .set_user_pool_tags(Some(tags.clone()))
-                    .send()
-            })
-            .await?;
-        Ok(())
+        let settings_changed = UserPoolSpec { tags: wanted.tags.clone(), ..live.clone() } != *wanted;
+        if settings_changed {
+            let described = self
+                .calls
+                .call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(id).send())
+                .await?;
+            let pool = described.user_pool.ok_or_else(|| ProviderError::missing("DescribeUserPool", "user pool"))?;
+            self.calls
+                .call("UpdateUserPool", || {
+                    with_unmanaged_pool_settings(self.client.update_user_pool(), &pool)
+                        .user_pool_id(id)
+                        .policies(password_policy_over(pool.policies(), wanted))
+                        .set_auto_verified_attributes(Some(verified_attributes(wanted)))
+                        .deletion_protection(deletion_protection(wanted))
+                        .set_user_pool_tags(pool.user_pool_tags().cloned())
+                        .send()
+                })
+                .await?;
+        }
+        let changes =
+            TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, ownership_tags(&self.stack, cx.address));
+        self.retag(id, &changes).await
     }
 
     /// Deletes the pool (and with it every user in it).
@@ -699,6 +733,7 @@ fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
             .into(),
         auto_verified_attributes: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_string()).collect(),
         deletion_protection: pool.deletion_protection() == Some(&DeletionProtectionType::Active),
+        tags: user_tags(pool.user_pool_tags().into_iter().flatten()),
     }
 }
 
@@ -814,6 +849,7 @@ mod tests {
             temporary_password_validity_days: 3,
             auto_verified_attributes: ["email".to_string()].into(),
             deletion_protection: true,
+            tags: BTreeMap::new(),
         };
         let pool = UserPoolType::builder()
             .policies(password_policy(&desired))

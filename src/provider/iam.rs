@@ -19,6 +19,7 @@ use super::handler::{Handler, StepContext};
 use crate::error::{ErrorClass, ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownership_tags};
 use crate::resource::policy_document::canonical_from_aws;
+use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{Address, DesiredState, ResourceKind};
 use crate::spec;
 
@@ -32,6 +33,8 @@ spec! {
         /// The ARNs of the managed policies attached to it (the file attaches none: one
         /// attached by hand shows as drift, and apply detaches it).
         managed_policies: BTreeSet<String>,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -115,7 +118,8 @@ impl Roles {
         let Some(role) = got.and_then(|out| out.role) else { return Ok(None) };
         let (policies, managed_policies) = tokio::try_join!(self.inline_policies(name), self.attached_policies(name))?;
         let trust_policy = canonical_from_aws(role.assume_role_policy_document().unwrap_or_default());
-        Ok(Some((role, RoleSpec { trust_policy, policies, managed_policies })))
+        let tags = user_tags(&tags_of(&role));
+        Ok(Some((role, RoleSpec { trust_policy, policies, managed_policies, tags })))
     }
 
     /// The ARNs of the managed policies attached to the role.
@@ -208,13 +212,29 @@ impl Roles {
         document.map(|d| canonical_from_aws(&d)).ok_or_else(|| ProviderError::missing("GetPolicyVersion", "document"))
     }
 
-    fn tags(&self, address: &Address) -> Result<Vec<Tag>, ProviderError> {
+    /// The authdemo tags of the role at `address`: ownership and the region it serves.
+    fn own_tags(&self, address: &Address) -> HashMap<String, String> {
         let mut tags = ownership_tags(&self.stack, address);
         tags.insert(REGION_TAG.to_string(), self.region.clone());
-        tags.into_iter()
-            .map(|(key, value)| Tag::builder().key(key).value(value).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::other("Tag", e.to_string()))
+        tags
+    }
+
+    /// Untags and tags the role `name` as `changes` say, removals first.
+    async fn retag(&self, name: &str, changes: &TagChanges) -> Result<(), ProviderError> {
+        if !changes.remove.is_empty() {
+            self.calls
+                .call("UntagRole", || {
+                    self.client.untag_role().role_name(name).set_tag_keys(Some(changes.remove.clone())).send()
+                })
+                .await?;
+        }
+        if !changes.set.is_empty() {
+            let tags = iam_tags(changes.set.clone())?;
+            self.calls
+                .call("TagRole", || self.client.tag_role().role_name(name).set_tags(Some(tags.clone())).send())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Puts each policy of `wanted` that differs from `live`.
@@ -269,6 +289,14 @@ fn role_region(tags: &HashMap<String, String>, spec: &RoleSpec) -> Option<String
     arn.split(':').nth(3).map(str::to_string)
 }
 
+/// `tags` as IAM's tag list.
+fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+    tags.into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ProviderError::other("Tag", e.to_string()))
+}
+
 fn tags_of(role: &Role) -> HashMap<String, String> {
     role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
 }
@@ -276,7 +304,9 @@ fn tags_of(role: &Role) -> HashMap<String, String> {
 impl Handler<RoleSpec> for Roles {
     /// Creates the role, tagged in the create call.
     async fn create(&self, cx: &StepContext<'_>, wanted: &RoleSpec) -> Result<String, ProviderError> {
-        let tags = self.tags(cx.address)?;
+        let mut tags = self.own_tags(cx.address);
+        tags.extend(wanted.tags.clone());
+        let tags = iam_tags(tags)?;
         let name = self.role_name(cx.address);
         let out = self
             .calls
@@ -299,7 +329,8 @@ impl Handler<RoleSpec> for Roles {
         self.put_policies(&self.role_name(cx.address), &wanted.policies, &BTreeMap::new()).await
     }
 
-    /// Updates the trust policy and the inline policies that differ; tags an adopted role.
+    /// Updates the trust policy, the inline and attached policies and the tags that differ;
+    /// tags an adopted role as the stack's.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -308,12 +339,8 @@ impl Handler<RoleSpec> for Roles {
         wanted: &RoleSpec,
     ) -> Result<(), ProviderError> {
         let name = self.role_name(cx.address);
-        if cx.adopt {
-            let tags = self.tags(cx.address)?;
-            self.calls
-                .call("TagRole", || self.client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send())
-                .await?;
-        }
+        let changes = TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, self.own_tags(cx.address));
+        self.retag(&name, &changes).await?;
         if live.trust_policy != wanted.trust_policy {
             self.calls
                 .call("UpdateAssumeRolePolicy", || {

@@ -17,8 +17,9 @@ use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
 use super::{claim, whole};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{ADDRESS_TAG, LiveResource, LiveState, STACK_TAG, ownership_tags};
+use crate::live::{ADDRESS_TAG, LiveResource, LiveState, STACK_TAG, creation_tags, ownership_tags};
 use crate::resource::policy_document::document;
+use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
     Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, Target, function_name, function_role_address,
     permission_sid, reference, route_of_sid,
@@ -43,6 +44,8 @@ spec! {
         code_sha256: String,
         /// The execution role's ARN.
         role: String,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -58,7 +61,13 @@ spec! {
 
 /// Adds a function and its execution role (Lambda trust, logging to its own log group, the
 /// function's `policy`) to `state`.
-pub(super) fn desired(state: &mut DesiredState, target: &Target, name: &str, function: &Function) {
+pub(super) fn desired(
+    state: &mut DesiredState,
+    target: &Target,
+    name: &str,
+    function: &Function,
+    tags: &BTreeMap<String, String>,
+) {
     let role = function_role_address(name);
     let physical = function_name(&state.stack, name);
     let log_group = target.arn("logs", &format!("log-group:/aws/lambda/{physical}:*"));
@@ -78,7 +87,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, name: &str, fun
         "Principal": { "Service": "lambda.amazonaws.com" },
         "Action": "sts:AssumeRole",
     })]);
-    let role_spec = RoleSpec { trust_policy: trust, policies, managed_policies: BTreeSet::new() };
+    let role_spec = RoleSpec { trust_policy: trust, policies, managed_policies: BTreeSet::new(), tags: tags.clone() };
     state.resources.push(DesiredResource::of(role.clone(), &role_spec, Vec::new()));
     let address = Address::new(ResourceKind::Function, name);
     let spec = FunctionSpec {
@@ -89,6 +98,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, name: &str, fun
         environment: function.environment.clone(),
         code_sha256: function.code.sha256.clone(),
         role: reference(&role),
+        tags: tags.clone(),
     };
     state.resources.push(DesiredResource::of(address.clone(), &spec, vec![role]));
     state.artifacts.insert(address, function.code.clone());
@@ -135,6 +145,24 @@ impl Functions {
 
     fn name(&self, address: &Address) -> String {
         function_name(&self.stack, &address.name)
+    }
+
+    /// Untags and tags the function `arn` as `changes` say, removals first.
+    async fn retag(&self, arn: &str, changes: &TagChanges) -> Result<(), ProviderError> {
+        if !changes.remove.is_empty() {
+            self.calls
+                .call("UntagResource", || {
+                    self.client.untag_resource().resource(arn).set_tag_keys(Some(changes.remove.clone())).send()
+                })
+                .await?;
+        }
+        if !changes.set.is_empty() {
+            let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
+            self.calls
+                .call("TagResource", || self.client.tag_resource().resource(arn).set_tags(Some(tags.clone())).send())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Finds the stack's functions (by name prefix, owned by tags) and their permissions.
@@ -228,6 +256,7 @@ fn live_function(out: &GetFunctionOutput) -> Result<(String, FunctionSpec), Prov
             .unwrap_or_default(),
         code_sha256: configuration.code_sha256().unwrap_or_default().to_string(),
         role: configuration.role().unwrap_or_default().to_string(),
+        tags: user_tags(out.tags().into_iter().flatten()),
     };
     Ok((arn.to_string(), spec))
 }
@@ -245,7 +274,7 @@ impl Handler<FunctionSpec> for Functions {
                 let builder = self.client.create_function().function_name(&name);
                 with_function_settings!(builder, wanted)
                     .code(FunctionCode::builder().zip_file(Blob::new(artifact.bytes.as_slice())).build())
-                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
@@ -257,8 +286,8 @@ impl Handler<FunctionSpec> for Functions {
         self.settle(&self.name(cx.address), true).await
     }
 
-    /// Uploads new code and/or configuration, waiting for each update to finish before the next;
-    /// tags an adopted function.
+    /// Retags the function, then uploads new code and/or configuration, waiting for each
+    /// update to finish before the next.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -269,13 +298,10 @@ impl Handler<FunctionSpec> for Functions {
         let lock = self.change_lock(id);
         let _changing = lock.lock().await;
         let name = self.name(cx.address);
-        if cx.adopt {
-            let tags = ownership_tags(&self.stack, cx.address);
-            self.calls
-                .call("TagResource", || self.client.tag_resource().resource(id).set_tags(Some(tags.clone())).send())
-                .await?;
-        }
         self.settle(&name, false).await?;
+        let changes =
+            TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, ownership_tags(&self.stack, cx.address));
+        self.retag(id, &changes).await?;
         if live.code_sha256 != wanted.code_sha256 {
             let artifact = cx
                 .artifact
@@ -291,7 +317,9 @@ impl Handler<FunctionSpec> for Functions {
                 .await?;
             self.settle(&name, true).await?;
         }
-        let configuration_changed = FunctionSpec { code_sha256: wanted.code_sha256.clone(), ..live.clone() } != *wanted;
+        let configuration_changed =
+            FunctionSpec { code_sha256: wanted.code_sha256.clone(), tags: wanted.tags.clone(), ..live.clone() }
+                != *wanted;
         if configuration_changed {
             self.calls
                 .call("UpdateFunctionConfiguration", || {

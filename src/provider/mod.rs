@@ -46,19 +46,20 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
         unset_secrets: BTreeMap::new(),
         artifacts: BTreeMap::new(),
     };
+    let tags = &stack.tags;
     if let Some(pool) = &stack.user_pool {
-        cognito_idp::desired(&mut state, pool);
+        cognito_idp::desired(&mut state, pool, tags);
     }
     if let Some(pool) = &stack.identity_pool {
-        cognito_identity::desired(&mut state, pool);
+        cognito_identity::desired(&mut state, pool, tags);
     }
     for (name, function) in &stack.functions {
-        lambda::desired(&mut state, target, name, function);
+        lambda::desired(&mut state, target, name, function, tags);
     }
     if let Some(api) = &stack.api {
-        apigateway::desired(&mut state, target, api);
+        apigateway::desired(&mut state, target, api, tags);
         if let Some(plan) = &stack.usage_plan {
-            usage_plans::desired(&mut state, &api.stage, plan);
+            usage_plans::desired(&mut state, &api.stage, plan, tags);
         }
     }
     state
@@ -94,6 +95,7 @@ impl AwsProvider {
             user_pools: cognito_idp::UserPools::new(
                 aws_sdk_cognitoidentityprovider::Client::new(config),
                 stack,
+                &target,
                 calls.to(Service::CognitoIdp),
             ),
             identity_pools: cognito_identity::IdentityPools::new(
@@ -105,8 +107,20 @@ impl AwsProvider {
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls.to(Service::Iam)),
             locks: lock::Locks::new(aws_sdk_iam::Client::new(config), stack, calls.to(Service::Iam)),
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls.to(Service::Lambda)),
-            apis: apigateway::RestApis::new(apigateway.clone(), stack, serial.clone(), calls.to(Service::ApiGateway)),
-            usage_plans: usage_plans::UsagePlans::new(apigateway, stack, serial, calls.to(Service::ApiGateway)),
+            apis: apigateway::RestApis::new(
+                apigateway.clone(),
+                stack,
+                &target,
+                serial.clone(),
+                calls.to(Service::ApiGateway),
+            ),
+            usage_plans: usage_plans::UsagePlans::new(
+                apigateway,
+                stack,
+                &target,
+                serial,
+                calls.to(Service::ApiGateway),
+            ),
             sign_in: sign_in::SignIn::new(
                 aws_sdk_cognitoidentityprovider::Client::new(config),
                 aws_sdk_cognitoidentity::Client::new(config),

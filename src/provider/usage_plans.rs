@@ -3,20 +3,23 @@
 //! UpdateUsagePlan and CreateUsagePlanKey run one at a time (AWS's limits), each change to the
 //! plan batched into a single UpdateUsagePlan call.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{
     ApiStage, Op, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings, UsagePlan,
 };
 
-use super::apigateway::replace;
+use super::apigateway::{replace, retag};
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::{Serial, claim, owned_id, whole};
 use crate::error::{ProviderError, deleted, found};
-use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, ownership_tags};
-use crate::resource::{Address, DesiredResource, DesiredState, ResourceKind, Sensitive, reference, rest_api_address};
+use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, creation_tags};
+use crate::resource::tags::{TagChanges, user_tags};
+use crate::resource::{
+    Address, DesiredResource, DesiredState, ResourceKind, Sensitive, Target, reference, rest_api_address,
+};
 use crate::spec;
 use crate::stack;
 
@@ -33,6 +36,8 @@ spec! {
         quota_period @ "quota.period": String,
         /// `API_ID:STAGE` of each stage the plan covers.
         api_stages: BTreeSet<String>,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -43,6 +48,8 @@ spec! {
         enabled: bool,
         /// A value from the environment: set on create, never read back.
         value: Option<Sensitive> => WriteOnly,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
     }
 }
 
@@ -59,7 +66,7 @@ fn plan_address() -> Address {
 }
 
 /// Adds the usage plan on the API's `stage`, each API key, and each key's link to the plan.
-pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan) {
+pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan, tags: &BTreeMap<String, String>) {
     let address = plan_address();
     let spec = UsagePlanSpec {
         rate: plan.rate,
@@ -67,12 +74,13 @@ pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::Usage
         quota_limit: plan.quota_limit,
         quota_period: plan.quota_period.clone(),
         api_stages: BTreeSet::from([format!("{}:{stage}", reference(&rest_api_address()))]),
+        tags: tags.clone(),
     };
     let depends_on = vec![rest_api_address(), Address::new(ResourceKind::ApiStage, stage)];
     state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
     for key in &plan.api_keys {
         let key_address = Address::new(ResourceKind::ApiKey, &key.name);
-        let spec = ApiKeySpec { enabled: true, value: key.value.as_ref().map(|_| Sensitive) };
+        let spec = ApiKeySpec { enabled: true, value: key.value.as_ref().map(|_| Sensitive), tags: tags.clone() };
         state.add_secret(&key_address, key.value.as_ref());
         state.resources.push(DesiredResource::of(key_address.clone(), &spec, Vec::new()));
         let link = UsagePlanKeySpec { key: reference(&key_address) };
@@ -85,14 +93,16 @@ pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::Usage
 pub(super) struct UsagePlans {
     client: Client,
     stack: String,
+    /// Where the plans and keys are, for their ARNs.
+    target: Target,
     serial: Serial,
     calls: Calls,
 }
 
 impl UsagePlans {
-    /// The usage plans of `stack` through `client`, sharing `serial` with deployments.
-    pub(super) fn new(client: Client, stack: &str, serial: Serial, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), serial, calls }
+    /// The usage plans of `stack` through `client`, at `target`, sharing `serial` with deployments.
+    pub(super) fn new(client: Client, stack: &str, target: &Target, serial: Serial, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), target: target.clone(), serial, calls }
     }
 
     fn key_name(&self, address: &Address) -> String {
@@ -136,6 +146,7 @@ impl UsagePlans {
                 .iter()
                 .map(|s| format!("{}:{}", s.api_id().unwrap_or_default(), s.stage().unwrap_or_default()))
                 .collect(),
+            tags: user_tags(plan.tags().into_iter().flatten()),
         };
         // The plan names the API's stages: it goes before them when the stack is torn down.
         let mut resource = LiveResource::of(plan_address(), plan_id.clone(), &spec);
@@ -193,7 +204,7 @@ impl UsagePlans {
                 live.insert(LiveResource::of(
                     address,
                     id.to_string(),
-                    &ApiKeySpec { enabled: key.enabled(), value: None },
+                    &ApiKeySpec { enabled: key.enabled(), value: None, tags: user_tags(&tags) },
                 ));
                 continue;
             }
@@ -261,14 +272,14 @@ impl Handler<UsagePlanSpec> for UsagePlans {
                             .build(),
                     )
                     .set_api_stages(Some(stages.clone()))
-                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
         out.id.ok_or_else(|| ProviderError::missing("CreateUsagePlan", "plan id"))
     }
 
-    /// Changes the plan in one UpdateUsagePlan call holding every differing field.
+    /// Changes the plan in one UpdateUsagePlan call holding every differing field, and retags it.
     async fn update(
         &self,
         _cx: &StepContext<'_>,
@@ -291,7 +302,9 @@ impl Handler<UsagePlanSpec> for UsagePlans {
         }
         patches.extend(live.api_stages.difference(&wanted.api_stages).map(|s| stage_patch(Op::Remove, s)));
         patches.extend(wanted.api_stages.difference(&live.api_stages).map(|s| stage_patch(Op::Add, s)));
-        self.patch_plan(id, patches).await
+        self.patch_plan(id, patches).await?;
+        let changes = TagChanges::between(&live.tags, &wanted.tags);
+        retag(&self.client, &self.calls, &self.target, &format!("/usageplans/{id}"), &changes).await
     }
 
     /// Detaches the plan's stages (AWS refuses to delete a plan that has some), then deletes it.
@@ -317,31 +330,34 @@ impl Handler<ApiKeySpec> for UsagePlans {
                     .name(self.key_name(cx.address))
                     .enabled(wanted.enabled)
                     .set_value(cx.secret.map(|v| v.expose().to_string()))
-                    .set_tags(Some(ownership_tags(&self.stack, cx.address)))
+                    .set_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
                     .send()
             })
             .await?;
         out.id.ok_or_else(|| ProviderError::missing("CreateApiKey", "key id"))
     }
 
-    /// Enables or disables an API key.
+    /// Enables or disables an API key, and retags it.
     async fn update(
         &self,
         _cx: &StepContext<'_>,
         id: &str,
-        _live: &ApiKeySpec,
+        live: &ApiKeySpec,
         wanted: &ApiKeySpec,
     ) -> Result<(), ProviderError> {
-        self.calls
-            .call("UpdateApiKey", || {
-                self.client
-                    .update_api_key()
-                    .api_key(id)
-                    .patch_operations(replace("/enabled", &wanted.enabled.to_string()))
-                    .send()
-            })
-            .await?;
-        Ok(())
+        if live.enabled != wanted.enabled {
+            self.calls
+                .call("UpdateApiKey", || {
+                    self.client
+                        .update_api_key()
+                        .api_key(id)
+                        .patch_operations(replace("/enabled", &wanted.enabled.to_string()))
+                        .send()
+                })
+                .await?;
+        }
+        let changes = TagChanges::between(&live.tags, &wanted.tags);
+        retag(&self.client, &self.calls, &self.target, &format!("/apikeys/{id}"), &changes).await
     }
 
     async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &ApiKeySpec) -> Result<(), ProviderError> {

@@ -6,6 +6,7 @@ mod desired;
 pub mod policy_document;
 mod reference;
 mod spec;
+pub mod tags;
 mod value;
 
 pub use address::{Address, AddressParseError, ResourceKind};

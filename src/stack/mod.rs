@@ -12,6 +12,7 @@ mod interpolate;
 mod policy;
 mod reader;
 mod schema;
+mod tags;
 mod usage_plan;
 mod user_pool;
 
@@ -47,6 +48,8 @@ pub struct Stack {
     pub api: Option<Api>,
     /// The usage plan with its API keys, if the stack has one.
     pub usage_plan: Option<UsagePlan>,
+    /// The tags every taggable resource of the stack carries beside the ownership tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
@@ -58,7 +61,8 @@ pub struct LoadOptions<'a> {
 }
 
 /// Top-level fields.
-const TOP_LEVEL: &[&str] = &["stack", "region", "vars", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
+const TOP_LEVEL: &[&str] =
+    &["stack", "region", "vars", "tags", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 
 /// Validates stack file text; `file` names it in diagnostics and anchors relative code paths.
 pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
@@ -99,6 +103,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let region = top.get("region").and_then(|f| {
         r.string_matching(f.field(), is_region, "is not an AWS region name", "e.g. `us-west-2` or `eu-central-1`")
     });
+    let tags = top.get("tags").map_or(Some(BTreeMap::new()), |f| tags::read(r, f.field()));
     let user_pool = top.get("user_pool").map(|f| user_pool::read(r, f.field()));
     let client_names = declared(top.get("user_pool"), |f| f.names_under("clients"));
     let identity_pool = top.get("identity_pool").map(|f| identity_pool::read(r, f.field(), client_names.as_ref()));
@@ -120,6 +125,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         functions: present(functions)?.unwrap_or_default(),
         api: present(api)?,
         usage_plan: present(usage_plan)?,
+        tags: tags?,
     })
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{api, functions, identity_pool, policy, usage_plan, user_pool};
+use super::{api, functions, identity_pool, policy, tags, usage_plan, user_pool};
 
 /// The schema (JSON Schema draft-07).
 pub fn schema() -> Value {
@@ -18,6 +18,7 @@ pub fn schema() -> Value {
                 "vars",
                 json!({ "type": "object", "description": "Variable defaults; override with --var NAME=VALUE.", "additionalProperties": scalar() }),
             ),
+            ("tags", tags::schema()),
             ("user_pool", user_pool::schema()),
             ("identity_pool", identity_pool::schema()),
             (
@@ -104,5 +105,6 @@ mod tests {
         }
         let route = &schema["properties"]["api"]["properties"]["routes"]["additionalProperties"];
         assert_eq!(route["required"], json!(["function"]));
+        assert_eq!(schema["properties"]["tags"]["maxProperties"], 47);
     }
 }

@@ -41,6 +41,12 @@ fn reads_a_valid_stack_with_defaults_and_interpolation() {
 const INVALID: &[(&str, &str, &str, &str)] = &[
     ("stack: demo\nfoo: 1\n", "2:1", "foo", "unknown field"),
     ("stak: demo\n", "1:1", "stak", "unknown field"),
+    ("stack: demo\ntags:\n  aws:created-by: me\n", "3:3", "tags.aws:created-by", "reserved prefix"),
+    ("stack: demo\ntags:\n  authdemo:id: x\n", "3:3", "tags.authdemo:id", "reserved prefix"),
+    ("stack: demo\ntags: { \"a*b\": x }\n", "2:9", "tags.a*b", "contains `*`"),
+    ("stack: demo\ntags: { team: \"a,b\" }\n", "2:15", "tags.team", "contains `,`"),
+    ("stack: demo\ntags: { team: \"${var.nope}\" }\n", "2:15", "tags.team", "undefined variable `nope`"),
+    ("stack: demo\ntags: [team]\n", "2:7", "tags", "expected a mapping"),
     ("region: us-west-2\n", "1:1", "stack", "required field is missing"),
     ("stack: Demo\n", "1:8", "stack", "not a valid stack name"),
     ("stack: a-very-long-stack-name-that-is-over-32\n", "1:8", "stack", "not a valid stack name"),
@@ -363,6 +369,22 @@ fn reports_each_invalid_stack_with_location_field_and_message() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn reads_tags_with_interpolation_and_bounds_their_number() {
+    let stack =
+        parse_with("stack: demo\nvars: { env: dev }\ntags: { team: payments, env: \"${var.env}\" }\n", &[]).unwrap();
+    let wanted: BTreeMap<String, String> =
+        [("env", "dev"), ("team", "payments")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    assert_eq!(stack.tags, wanted);
+    assert!(parse_with("stack: demo\n", &[]).unwrap().tags.is_empty());
+    let many: String = (0..48).map(|i| format!("  k{i}: v\n")).collect();
+    let error = parse_with(&format!("stack: demo\ntags:\n{many}"), &[]).unwrap_err();
+    assert_eq!(error.items.len(), 1, "{error}");
+    assert!(error.to_string().contains("s.yaml:3:3: tags: 48 tags are too many"), "{error}");
+    let most: String = (0..47).map(|i| format!("  k{i}: v\n")).collect();
+    assert_eq!(parse_with(&format!("stack: demo\ntags:\n{most}"), &[]).unwrap().tags.len(), 47);
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod permissions;
 mod plan_text;
 mod preserve;
 mod secrets;
+mod tags;
 mod user_pool;
 mod validation;
 mod verify;

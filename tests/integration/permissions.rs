@@ -24,7 +24,7 @@ pub(crate) fn iam_action(operation: &str) -> String {
     };
     let Some(rest) = path.strip_prefix("/2015-03-31/functions") else {
         return if path.starts_with("/2017-03-31/tags") {
-            "lambda:TagResource".into()
+            if method == "DELETE" { "lambda:UntagResource" } else { "lambda:TagResource" }.into()
         } else {
             format!("apigateway:{method}")
         };

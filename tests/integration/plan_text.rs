@@ -2,7 +2,7 @@
 //! IAM documents as line diffs.
 
 use crate::api::Project;
-use crate::support::unique_stack;
+use crate::support::{emulator, unique_stack};
 
 fn stack_text(stack: &str, domain: &str, greeting: &str, actions: &str) -> String {
     format!(
@@ -103,6 +103,27 @@ fn an_environment_variable_changed_shows_that_key_only() {
 
 Plan: 0 to add, 1 to change, 0 to destroy. (4 unchanged)"#;
     assert_eq!(text, expected);
+}
+
+#[tokio::test]
+async fn a_tag_added_by_hand_is_drift_shown_key_by_key() {
+    let stack = unique_stack("pt-tag");
+    let project = Project::new(&stack_text(&stack, &stack, "hello", "dynamodb:GetItem"));
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let function = format!("arn:aws:lambda:us-west-2:123456789012:function:{stack}-api");
+    let owner = std::collections::HashMap::from([("owner".to_string(), "bob".to_string())]);
+    emulator().lambda().tag_resource().resource(function).set_tags(Some(owner)).send().await.unwrap();
+    let planned = project.command(&["plan"]).run().expect_code(0);
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+    let expected = r#"Stack STACK in account 123456789012 (us-west-2):
+
+  # function.api will be updated in place
+  ~ function.api (id …)
+      ~ tags:
+          - owner = "bob"
+
+Plan: 0 to add, 1 to change, 0 to destroy. (4 unchanged)"#;
+    assert_eq!(masked(&planned.stdout, &stack), expected);
 }
 
 #[test]

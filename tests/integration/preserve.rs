@@ -1,7 +1,8 @@
 //! Updates change only what the plan shows: Cognito's update calls reset every setting they are
 //! not sent, so settings the stack file cannot express (set here out of band, as a console user
 //! or another tool would) must survive in-place edits of the pool, the client and the identity
-//! pool.
+//! pool. Tags are the file's (`tags:`): UpdateUserPool and UpdateIdentityPool overwrite them, so
+//! the file's must survive the edit too, and a tag added by hand is drift, which apply removes.
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ const TRIGGER: &str = "arn:aws:lambda:us-west-2:123456789012:function:hand-made-
 fn stack_text(stack: &str, min_length: u8, callback: &str, token_check: bool) -> String {
     format!(
         "stack: {stack}
+tags: {{ team: identity }}
 user_pool:
   password_policy: {{ min_length: {min_length}, require_symbols: false }}
   clients:
@@ -48,7 +50,7 @@ async fn identity_pool_id(stack: &str) -> String {
 /// recovery and a tag (sent with the rest of the pool's settings, as UpdateUserPool requires).
 async fn set_pool_settings_by_hand(pool: &UserPoolType) {
     let mut tags = pool.user_pool_tags().cloned().unwrap_or_default();
-    tags.insert("team".into(), "identity".into());
+    tags.insert("cost".into(), "lab".into());
     let recovery = RecoveryOptionType::builder().name(RecoveryOptionNameType::AdminOnly).priority(1).build().unwrap();
     emulator()
         .cognito()
@@ -98,7 +100,7 @@ async fn set_identity_settings_by_hand(id: &str) {
     let identity = emulator().identity();
     let pool = identity.describe_identity_pool().identity_pool_id(id).send().await.unwrap();
     let mut tags = pool.identity_pool_tags().cloned().unwrap_or_default();
-    tags.insert("team".into(), "identity".into());
+    tags.insert("cost".into(), "lab".into());
     identity
         .update_identity_pool()
         .identity_pool_id(id)
@@ -139,6 +141,7 @@ async fn in_place_edits_keep_every_setting_the_file_does_not_manage() {
     assert_eq!(recovery.first().map(|r| r.name().clone()), Some(RecoveryOptionNameType::AdminOnly));
     let tags = after.user_pool_tags().unwrap();
     assert_eq!(tags.get("team").map(String::as_str), Some("identity"));
+    assert_eq!(tags.get("cost"), None, "the hand-added tag is drift");
     assert_eq!(tags.get("authdemo:stack"), Some(&stack));
 
     let client = emulator()
@@ -164,6 +167,7 @@ async fn in_place_edits_keep_every_setting_the_file_does_not_manage() {
     assert_eq!(identity.supported_login_providers(), Some(&expected_logins));
     let tags = identity.identity_pool_tags().unwrap();
     assert_eq!(tags.get("team").map(String::as_str), Some("identity"));
+    assert_eq!(tags.get("cost"), None, "the hand-added tag is drift");
     assert_eq!(tags.get("authdemo:stack"), Some(&stack));
 
     authdemo(&["plan", "--detailed-exitcode"]).file(&file.path()).emulated().run().expect_code(0);
