@@ -223,20 +223,16 @@ pub(super) async fn retag(
     changes: &TagChanges,
 ) -> Result<(), ProviderError> {
     let arn = target.regional_arn("apigateway", &format!(":{path}"));
-    if !changes.remove.is_empty() {
-        calls
-            .call("UntagResource", || {
-                client.untag_resource().resource_arn(&arn).set_tag_keys(Some(changes.remove.clone())).send()
-            })
-            .await?;
-    }
-    if !changes.set.is_empty() {
-        let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
-        calls
-            .call("TagResource", || client.tag_resource().resource_arn(&arn).set_tags(Some(tags.clone())).send())
-            .await?;
-    }
-    Ok(())
+    let arn = arn.as_str();
+    let untag = |keys: Vec<String>| async move {
+        let send = || client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
+        calls.call("UntagResource", send).await.map(drop)
+    };
+    let tag = |tags: HashMap<String, String>| async move {
+        let send = || client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
+        calls.call("TagResource", send).await.map(drop)
+    };
+    changes.send(untag, tag).await
 }
 
 impl RestApis {

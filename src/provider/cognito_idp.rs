@@ -189,22 +189,16 @@ impl UserPools {
     /// holds more tags than AWS allows).
     async fn retag(&self, pool_id: &str, changes: &TagChanges) -> Result<(), ProviderError> {
         let arn = self.target.arn("cognito-idp", &format!("userpool/{pool_id}"));
-        if !changes.remove.is_empty() {
-            self.calls
-                .call("UntagResource", || {
-                    self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(changes.remove.clone())).send()
-                })
-                .await?;
-        }
-        if !changes.set.is_empty() {
-            let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
-            self.calls
-                .call("TagResource", || {
-                    self.client.tag_resource().resource_arn(&arn).set_tags(Some(tags.clone())).send()
-                })
-                .await?;
-        }
-        Ok(())
+        let arn = arn.as_str();
+        let untag = |keys: Vec<String>| async move {
+            let send = || self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
+            self.calls.call("UntagResource", send).await.map(drop)
+        };
+        let tag = |tags: HashMap<String, String>| async move {
+            let send = || self.client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
+            self.calls.call("TagResource", send).await.map(drop)
+        };
+        changes.send(untag, tag).await
     }
 
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.

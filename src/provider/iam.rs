@@ -221,20 +221,16 @@ impl Roles {
 
     /// Untags and tags the role `name` as `changes` say, removals first.
     async fn retag(&self, name: &str, changes: &TagChanges) -> Result<(), ProviderError> {
-        if !changes.remove.is_empty() {
-            self.calls
-                .call("UntagRole", || {
-                    self.client.untag_role().role_name(name).set_tag_keys(Some(changes.remove.clone())).send()
-                })
-                .await?;
-        }
-        if !changes.set.is_empty() {
-            let tags = iam_tags(changes.set.clone())?;
-            self.calls
-                .call("TagRole", || self.client.tag_role().role_name(name).set_tags(Some(tags.clone())).send())
-                .await?;
-        }
-        Ok(())
+        let untag = |keys: Vec<String>| async move {
+            let send = || self.client.untag_role().role_name(name).set_tag_keys(Some(keys.clone())).send();
+            self.calls.call("UntagRole", send).await.map(drop)
+        };
+        let tag = |tags: HashMap<String, String>| async move {
+            let tags = iam_tags(tags)?;
+            let send = || self.client.tag_role().role_name(name).set_tags(Some(tags.clone())).send();
+            self.calls.call("TagRole", send).await.map(drop)
+        };
+        changes.send(untag, tag).await
     }
 
     /// Puts each policy of `wanted` that differs from `live`.

@@ -149,20 +149,15 @@ impl Functions {
 
     /// Untags and tags the function `arn` as `changes` say, removals first.
     async fn retag(&self, arn: &str, changes: &TagChanges) -> Result<(), ProviderError> {
-        if !changes.remove.is_empty() {
-            self.calls
-                .call("UntagResource", || {
-                    self.client.untag_resource().resource(arn).set_tag_keys(Some(changes.remove.clone())).send()
-                })
-                .await?;
-        }
-        if !changes.set.is_empty() {
-            let tags: HashMap<String, String> = changes.set.clone().into_iter().collect();
-            self.calls
-                .call("TagResource", || self.client.tag_resource().resource(arn).set_tags(Some(tags.clone())).send())
-                .await?;
-        }
-        Ok(())
+        let untag = |keys: Vec<String>| async move {
+            let send = || self.client.untag_resource().resource(arn).set_tag_keys(Some(keys.clone())).send();
+            self.calls.call("UntagResource", send).await.map(drop)
+        };
+        let tag = |tags: HashMap<String, String>| async move {
+            let send = || self.client.tag_resource().resource(arn).set_tags(Some(tags.clone())).send();
+            self.calls.call("TagResource", send).await.map(drop)
+        };
+        changes.send(untag, tag).await
     }
 
     /// Finds the stack's functions (by name prefix, owned by tags) and their permissions.

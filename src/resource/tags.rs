@@ -3,7 +3,8 @@
 //! ones that every provider sends with its service's tag calls. Keys starting with `authdemo:`
 //! (ownership) or `aws:` (AWS's own, which no one else may set or delete) are never managed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 
 /// The key prefixes the stack file's tags may not use; discovery leaves such tags out.
 pub const RESERVED_PREFIXES: [&str; 2] = ["aws:", "authdemo:"];
@@ -49,6 +50,27 @@ impl TagChanges {
     pub fn is_empty(&self) -> bool {
         self.set.is_empty() && self.remove.is_empty()
     }
+
+    /// Sends these changes with a service's own tag calls: `untag` with the keys to remove first
+    /// (so that the resource never holds more tags than AWS allows), then `tag` with the tags to
+    /// set; a call with nothing to send is not made.
+    pub async fn send<E, Untag, Tag>(
+        &self,
+        untag: impl FnOnce(Vec<String>) -> Untag,
+        tag: impl FnOnce(HashMap<String, String>) -> Tag,
+    ) -> Result<(), E>
+    where
+        Untag: Future<Output = Result<(), E>>,
+        Tag: Future<Output = Result<(), E>>,
+    {
+        if !self.remove.is_empty() {
+            untag(self.remove.clone()).await?;
+        }
+        if !self.set.is_empty() {
+            tag(self.set.clone().into_iter().collect()).await?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -83,5 +105,23 @@ mod tests {
         let changes = TagChanges::default().adopting(true, ownership.clone());
         assert_eq!(changes.set, map(&[("authdemo:stack", "s")]));
         assert!(TagChanges::default().adopting(false, ownership).is_empty());
+    }
+
+    #[tokio::test]
+    async fn sends_removals_first_and_no_call_with_nothing_to_send() {
+        let calls = &std::sync::Mutex::new(Vec::<String>::new());
+        let record = |call: String| {
+            calls.lock().unwrap().push(call);
+            Ok::<(), ()>(())
+        };
+        let untag = |keys: Vec<String>| async move { record(format!("untag {keys:?}")) };
+        let tag = |tags: HashMap<String, String>| async move { record(format!("tag {}", tags.len())) };
+        let changes = TagChanges::between(&map(&[("old", "1"), ("team", "a")]), &map(&[("team", "b")]));
+        changes.send(untag, tag).await.unwrap();
+        assert_eq!(*calls.lock().unwrap(), ["untag [\"old\"]", "tag 1"]);
+        calls.lock().unwrap().clear();
+        let same = TagChanges::between(&map(&[("team", "a")]), &map(&[("team", "a")]));
+        same.send(untag, tag).await.unwrap();
+        assert!(calls.lock().unwrap().is_empty(), "no call with nothing to send");
     }
 }
