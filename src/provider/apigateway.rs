@@ -470,6 +470,22 @@ impl RestApis {
     }
 }
 
+impl RestApis {
+    /// Deletes the method `id` (`RESOURCE_ID/METHOD`, with its integration and responses); one
+    /// already gone counts as deleted.
+    async fn delete_method(&self, cx: &StepContext<'_>, id: &str) -> Result<(), ProviderError> {
+        let api_id = cx.id_of(&rest_api_address())?;
+        let (resource_id, method) = split_route(id, '/')?;
+        let result = self
+            .calls
+            .call("DeleteMethod", || {
+                self.client.delete_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send()
+            })
+            .await;
+        deleted(result)
+    }
+}
+
 impl Handler<RestApiSpec> for RestApis {
     /// Creates the API, tagged in the create call.
     async fn create(&self, cx: &StepContext<'_>, wanted: &RestApiSpec) -> Result<String, ProviderError> {
@@ -612,15 +628,7 @@ impl Handler<RouteSpec> for RestApis {
 
     /// Deletes a method (and its integration).
     async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &RouteSpec) -> Result<(), ProviderError> {
-        let api_id = cx.id_of(&rest_api_address())?;
-        let (resource_id, method) = split_route(id, '/')?;
-        let result = self
-            .calls
-            .call("DeleteMethod", || {
-                self.client.delete_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send()
-            })
-            .await;
-        deleted(result)
+        self.delete_method(cx, id).await
     }
 
     /// A repeated PutMethod finds its method there: it counts only with the wanted

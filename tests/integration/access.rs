@@ -67,17 +67,7 @@ async fn the_seed_opens_auth_to_signed_in_users_and_a_hand_made_guest_grant_is_w
     assert!(signed_in.contains(&format!("role {stack}-authenticated allows execute-api:Invoke")), "{signed_in}");
 
     let guest_role = format!("{stack}-unauthenticated");
-    let everything =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}"#;
-    emulator()
-        .iam()
-        .put_role_policy()
-        .role_name(&guest_role)
-        .policy_name("by-hand")
-        .policy_document(everything)
-        .send()
-        .await
-        .unwrap();
+    emulator().grant_invoke_on_everything(&guest_role).await;
     let report = access(&project);
     assert_eq!(
         matrix(&report),

@@ -194,20 +194,11 @@ async fn the_iam_route_serves_signed_in_users_only() {
     let refusal = body_json(&body)["Message"].as_str().unwrap_or_default().to_string();
     assert!(refusal.contains("-unauthenticated/CognitoIdentityCredentials is not authorized"), "{refusal}");
     assert!(refusal.ends_with("/latest/GET/auth"), "{refusal}");
-    let everything =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}"#;
     let guest_role = format!("{}-unauthenticated", applied.outputs["stack"].as_str().unwrap());
-    let iam = emulator().iam();
-    iam.put_role_policy()
-        .role_name(&guest_role)
-        .policy_name("by-hand")
-        .policy_document(everything)
-        .send()
-        .await
-        .unwrap();
+    emulator().grant_invoke_on_everything(&guest_role).await;
     let (status, body) = get(&url, &signed(&url, &applied.guest().await, &key));
     assert_eq!(status, 403, "Cognito's session policy on guest credentials has no execute-api: {body}");
-    iam.delete_role_policy().role_name(&guest_role).policy_name("by-hand").send().await.unwrap();
+    emulator().iam().delete_role_policy().role_name(&guest_role).policy_name("by-hand").send().await.unwrap();
 
     let (identity_id, user) = applied.signed_in().await;
     let (status, body) = get(&url, &signed(&url, &user, &key));

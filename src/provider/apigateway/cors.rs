@@ -387,15 +387,7 @@ impl super::Handler<PreflightSpec> for RestApis {
 
     /// Deletes the OPTIONS method (with its integration and responses).
     async fn delete(&self, cx: &super::StepContext<'_>, id: &str, _live: &PreflightSpec) -> Result<(), ProviderError> {
-        let api_id = cx.id_of(&rest_api_address())?;
-        let (resource_id, method) = split_route(id, '/')?;
-        let result = self
-            .calls
-            .call("DeleteMethod", || {
-                self.client.delete_method().rest_api_id(api_id).resource_id(resource_id).http_method(method).send()
-            })
-            .await;
-        deleted(result)
+        self.delete_method(cx, id).await
     }
 
     /// A repeated create finds the method there when it is open and declares the headers (the

@@ -84,6 +84,15 @@ impl Emulator {
     }
 
     /// The AWS operations one run made, in order, by its SDK app id.
+    /// Puts by hand, on `role`, the inline policy `by-hand` granting `execute-api:Invoke` on
+    /// every API of every account: the wide grant tests look for.
+    pub(crate) async fn grant_invoke_on_everything(&self, role: &str) {
+        let everything =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}"#;
+        let put = self.iam().put_role_policy().role_name(role).policy_name("by-hand").policy_document(everything);
+        put.send().await.unwrap();
+    }
+
     pub(crate) fn calls(&self, app_id: &str) -> Vec<String> {
         let url = format!("{}/_authdemo/requests?app={app_id}", self.endpoint);
         let body = ureq::get(&url).call().expect("ask the emulator").body_mut().read_to_string().expect("body");
