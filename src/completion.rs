@@ -82,7 +82,7 @@ fn offer(typed: &OsStr, wanted: fn(&Address) -> bool) -> Vec<CompletionCandidate
 /// The `addresses` that start with what is `typed` (as written on the command line, quotes and
 /// escapes included), backslash-escaped when the shell inserts them `verbatim`, unless the word
 /// is inside quotes the user opened.
-pub fn candidates<'a>(
+fn candidates<'a>(
     addresses: impl IntoIterator<Item = &'a Address>,
     typed: &str,
     verbatim: bool,
