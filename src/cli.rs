@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::ArgValueCompleter;
 
 use crate::resource::Address;
 
@@ -105,9 +106,10 @@ guest (and for the user, the first time). Calls with the API key count against t
     /// Print the JSON Schema of the stack file, for editors.
     #[command(after_help = "Examples:\n  authdemo schema > authdemo.schema.json")]
     Schema,
-    /// Print shell completions.
+    /// Print the script that sets up shell completion (addresses for --allow-replace and --adopt
+    /// come from the stack file on the command line).
     #[command(
-        after_help = "Examples:\n  authdemo completions bash > ~/.local/share/bash-completion/completions/authdemo"
+        after_help = "Examples:\n  authdemo completions bash > ~/.local/share/bash-completion/completions/authdemo\n  echo 'source <(authdemo completions zsh)' >> ~/.zshrc\n  authdemo completions fish > ~/.config/fish/completions/authdemo.fish"
     )]
     Completions {
         /// The shell.
@@ -172,7 +174,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
     /// Take over the same-named resource that has no ownership tags (repeatable).
-    #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable)]
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, value_hint = ValueHint::Other,
+          add = ArgValueCompleter::new(crate::completion::adoptable_addresses))]
     pub adopt: Vec<Address>,
 }
 
@@ -195,13 +198,14 @@ pub struct ApplyArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     /// Allow replacing this resource even though replacing it loses data (repeatable).
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_hint = ValueHint::Other, add = ArgValueCompleter::new(crate::completion::addresses))]
     pub allow_replace: Vec<Address>,
     /// Allow deleting this resource, removed from the file, although it holds data (repeatable).
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_hint = ValueHint::Other, add = ArgValueCompleter::new(crate::completion::addresses))]
     pub allow_delete: Vec<Address>,
     /// Take over the same-named resource that has no ownership tags (repeatable).
-    #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file")]
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_adoptable, conflicts_with = "plan_file",
+          value_hint = ValueHint::Other, add = ArgValueCompleter::new(crate::completion::adoptable_addresses))]
     pub adopt: Vec<Address>,
     /// Human or JSON output.
     #[command(flatten)]

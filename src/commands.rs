@@ -43,8 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "authdemo", &mut std::io::stdout());
+            std::io::Write::write_all(&mut std::io::stdout(), &crate::completion::registration(shell)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Output(args) => output(&args).await,
@@ -394,12 +393,12 @@ fn guard(plan: &Plan, allow_replace: &[Address], stack: &StackArgs) -> anyhow::R
 }
 
 /// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
-fn offline_desired_state(stack: &Stack) -> DesiredState {
+pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
     let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
     desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
 }
 
-fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
+pub(crate) fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
     read_stack(&args.file, &args.vars).map(|(stack, _)| stack)
 }
 

@@ -12,6 +12,7 @@ pub mod artifact;
 pub mod cli;
 pub mod command_line;
 pub mod commands;
+pub mod completion;
 pub mod error;
 pub mod graph;
 mod kinds;
@@ -34,6 +35,7 @@ use clap::Parser;
 
 /// Runs the command line and returns the process exit code (0 ok, 1 error, 2 changes present).
 pub fn run() -> ExitCode {
+    completion::complete_if_requested();
     let cli = cli::Cli::parse();
     if cli.global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         anstream::ColorChoice::Never.write_global();

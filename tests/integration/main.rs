@@ -9,6 +9,7 @@ mod api;
 mod browser;
 mod ci;
 mod cli;
+mod completion;
 mod cors;
 mod dataplane;
 mod demo;
