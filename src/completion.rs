@@ -1,5 +1,5 @@
 //! Shell completion through clap_complete's dynamic completion: the script `authdemo completions
-//! SHELL` prints makes the shell run `COMPLETE=SHELL authdemo -- WORDS…` on each Tab, and
+//! SHELL` prints makes the shell run `AUTHDEMO_COMPLETE=SHELL authdemo -- WORDS…` on each Tab, and
 //! [`complete_if_requested`] answers with candidates. The address flags (`--allow-replace`,
 //! `--allow-delete`, `--adopt`) offer the addresses of the stack file the command line names,
 //! read offline as `authdemo graph` reads it: no AWS call, and no candidates (nothing printed) when
@@ -17,22 +17,24 @@ use crate::cli::{Cli, StackArgs};
 use crate::command_line::DEFAULT_STACK_FILE;
 use crate::resource::Address;
 
-/// The environment variable through which the shell asks for candidates (clap_complete's default).
-const VAR: &str = "COMPLETE";
+/// The environment variable through which the shell asks for candidates: named after the tool,
+/// not clap_complete's default `COMPLETE`, so that a variable someone set for another purpose
+/// never turns a normal run into a completion request.
+const VAR: &str = "AUTHDEMO_COMPLETE";
 
 /// Whether the asking shell inserts a candidate as it is written (bash), so that it must come
 /// escaped, rather than quoting it itself (zsh, fish, …).
 static INSERTED_VERBATIM: OnceLock<bool> = OnceLock::new();
 
-/// Answers the shell's completion request and exits when `COMPLETE` is set; otherwise returns
+/// Answers the shell's completion request and exits when `AUTHDEMO_COMPLETE` is set; otherwise returns
 /// at once, having only looked the variable up.
 pub fn complete_if_requested() {
     let Some(shell) = std::env::var_os(VAR) else { return };
     INSERTED_VERBATIM.get_or_init(|| Path::new(&shell).file_stem() == Some(OsStr::new("bash")));
-    CompleteEnv::with_factory(Cli::command).complete();
+    CompleteEnv::with_factory(Cli::command).var(VAR).complete();
 }
 
-/// The script that registers completion of `authdemo` in `shell`: what `COMPLETE=SHELL authdemo`
+/// The script that registers completion of `authdemo` in `shell`: what `AUTHDEMO_COMPLETE=SHELL authdemo`
 /// prints.
 pub fn registration(shell: clap_complete::Shell) -> std::io::Result<Vec<u8>> {
     let name = shell.to_string();

@@ -1,4 +1,4 @@
-//! Shell completion: the real binary answering the way bash asks (`COMPLETE=bash authdemo --
+//! Shell completion: the real binary answering the way bash asks (`AUTHDEMO_COMPLETE=bash authdemo --
 //! WORDS…`), and the script `authdemo completions bash` prints, run in bash.
 
 use std::path::Path;
@@ -28,7 +28,7 @@ fn bash_candidates_at(dir: &Path, words: &[&str], cursor: usize) -> Vec<String> 
     let index = cursor.to_string();
     let run = authdemo(&[&["--"], words].concat())
         .current_dir(dir)
-        .env("COMPLETE", "bash")
+        .env("AUTHDEMO_COMPLETE", "bash")
         .env("_CLAP_COMPLETE_INDEX", &index)
         .env("_CLAP_IFS", "\n")
         .run()
