@@ -250,6 +250,10 @@ pub struct VerifyArgs {
     /// from the `${env:…}` the file names.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    /// Seconds a call that disagrees is tried again (backing off) before it counts: right after
+    /// an apply, AWS takes a few seconds to apply new policies, permissions and deployments.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub settle: u64,
     /// Human or JSON output.
     #[command(flatten)]
     pub output: FormatArg,

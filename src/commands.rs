@@ -317,7 +317,8 @@ async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     );
     let http = crate::verify::http::Http::new(Duration::from_secs(args.aws.call_timeout))
         .context("cannot load the machine's root certificates")?;
-    let report = crate::verify::run(&http, &url, &deployment, &expected, &configured, &callers).await;
+    let settle = Duration::from_secs(args.settle);
+    let report = crate::verify::run(&http, &url, &deployment, &expected, &configured, &callers, settle).await;
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::verify::human(&report)),
         OutputFormat::Json => println!("{}", crate::verify::json(&report)),

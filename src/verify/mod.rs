@@ -12,6 +12,8 @@ pub mod callers;
 pub mod http;
 pub mod outcome;
 
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use self::callers::Callers;
@@ -86,9 +88,21 @@ pub fn intended(desired: &DesiredState, live: &LiveState) -> LiveState {
     state
 }
 
+/// Where and as whom `verify` calls: the stage's URL, its region, the callers' credentials and
+/// key, and the secrets no message may show.
+struct Calling<'a> {
+    http: &'a Http,
+    url: &'a str,
+    region: String,
+    callers: &'a Callers,
+    secrets: Vec<&'a str>,
+}
+
 /// Calls every route of `deployment` (as the file describes it) at `url` as every caller and
 /// compares with `expected`, the verdicts on it; `live` are the verdicts of `access` on the live
-/// configuration.
+/// configuration. A call that disagrees is made again, backing off, until it agrees or `settle`
+/// has passed: right after an apply, AWS takes a few seconds to apply new IAM policies, Lambda
+/// permissions and a deployment everywhere.
 pub async fn run(
     http: &Http,
     url: &str,
@@ -96,17 +110,17 @@ pub async fn run(
     expected: &Expected,
     live: &Expected,
     callers: &Callers,
+    settle: Duration,
 ) -> Report {
     let mut checks = Vec::new();
-    let secrets = callers.secrets();
+    let calling = Calling { http, url, region: region_of(deployment), callers, secrets: callers.secrets() };
     for access in &expected.routes {
         let Some(route) = deployment.routes.iter().find(|r| r.key() == access.route) else { continue };
         let live_route = live.routes.iter().find(|r| r.route == access.route);
         for caller in Caller::ALL {
-            let observed = call(http, url, &region_of(deployment), route, caller, callers, &secrets).await;
             let expected = access.callers[&caller];
+            let (observed, outcome) = settled_call(&calling, route, caller, expected, settle).await;
             let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
-            let outcome = compare(expected, &observed);
             checks.push(Check { route: access.route.clone(), caller, expected, live, observed, outcome });
         }
     }
@@ -125,16 +139,34 @@ fn region_of(deployment: &Deployment) -> String {
     deployment.arn_prefix.split(':').nth(3).unwrap_or_default().to_string()
 }
 
-/// Calls `route` once as `caller`.
-async fn call(
-    http: &Http,
-    url: &str,
-    region: &str,
+/// Calls `route` as `caller` until the answer agrees with `expected` or `settle` has passed,
+/// waiting 1 s, 2 s, 4 s, then 8 s between tries.
+async fn settled_call(
+    calling: &Calling<'_>,
     route: &LiveRoute,
     caller: Caller,
-    callers: &Callers,
-    secrets: &[&str],
-) -> Observed {
+    expected: Verdict,
+    settle: Duration,
+) -> (Observed, Outcome) {
+    let started = Instant::now();
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let observed = call(calling, route, caller).await;
+        let outcome = compare(expected, &observed);
+        let may_settle = outcome == Outcome::Mismatch
+            || matches!(observed, Observed::Throttled { .. } | Observed::Failed { status: Some(_), .. });
+        if !may_settle || started.elapsed() + pause > settle {
+            return (observed, outcome);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(8));
+    }
+}
+
+/// Calls `route` once as `caller`.
+async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Observed {
+    let Calling { http, url, region, callers, secrets } = calling;
+    let region = region.as_str();
     let method = if route.method == "ANY" { "GET" } else { route.method.as_str() };
     let url = format!("{url}{}", sample_path(&route.path));
     let wants_key = caller == Caller::ApiKey || (caller != Caller::Public && route.api_key_required);

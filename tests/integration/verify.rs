@@ -17,10 +17,11 @@ const PASSWORD: &str = "Api-Passw0rd";
 /// Cognito's sign-in calls: public APIs that need no IAM permission.
 const SIGN_IN: [&str; 4] = ["InitiateAuth", "RespondToAuthChallenge", "GetId", "GetCredentialsForIdentity"];
 
-/// Runs `verify --format json`, expecting `code`; checks that it changed nothing but through
-/// signing in, and read only what the plan policy allows.
+/// Runs `verify --format json`, expecting `code`, waiting at most 3 s for a call that disagrees
+/// (nothing changes meanwhile); checks that it changed nothing but through signing in, and read
+/// only what the plan policy allows.
 fn verify(project: &Project, code: i32) -> (Run, Value) {
-    let run = project.command(&["verify", "--format", "json"]).run().expect_code(code);
+    let run = project.command(&["verify", "--format", "json", "--settle", "3"]).run().expect_code(code);
     let calls = run.calls();
     assert!(calls.iter().any(|op| op == "GetId"), "a guest and the user signed in: {calls:?}");
     let mutating: Vec<&String> =
@@ -75,14 +76,20 @@ async fn the_seed_agrees_until_the_invoke_policy_is_deleted_and_again_after_appl
     let (_, report) = verify(&project, 1);
     let failing: Vec<_> = results(&report).into_iter().filter(|(_, _, result)| result != "agree").collect();
     assert_eq!(failing, [("GET /auth".to_string(), "signed_in".to_string(), "mismatch".to_string())]);
-    let human = project.command(&["verify"]).run().expect_code(1);
+    let human = project.command(&["verify", "--settle", "3"]).run().expect_code(1);
     let said = "  - GET /auth as signed_in: the stack file means allow (through the gateway, 2xx/4xx from the function); \
                 observed 403 denied: User: ";
     assert!(human.stdout.contains(said), "{}", human.stdout);
     assert!(human.stdout.contains("`authdemo access` says deny of the live configuration"), "{}", human.stdout);
     assert_eq!(report["calls"][3]["access"], "deny", "{report:#}");
 
+    // The grant comes back while verify runs, as a new grant reaches IAM's every endpoint only
+    // seconds after an apply: verify tries the disagreeing call again until it agrees.
+    let settling = project.command(&["verify", "--settle", "60"]).spawn();
+    std::thread::sleep(std::time::Duration::from_secs(3));
     project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let waited = settling.wait_with_output().unwrap();
+    assert!(waited.status.success(), "verify waited for the grant: {}", String::from_utf8_lossy(&waited.stdout));
     all_agree(&verify(&project, 0).1, 8);
     let unknown = project.command(&["verify", "--user", "nobody"]).run().expect_code(1);
     assert!(unknown.stderr.contains("--user nobody: the stack file has no such user"), "{}", unknown.stderr);
@@ -116,7 +123,7 @@ api:
     POST /items: {{ function: change, auth: iam }}
     ANY /proxy/{{proxy+}}: {{ function: list }}
 usage_plan:
-  throttle: {{ rate: 10, burst: 20 }}
+  throttle: {{ rate: 50, burst: 100 }}
   quota: {{ limit: 1000, period: DAY }}
   api_keys: [web]
 "
