@@ -111,7 +111,7 @@ fn publish(version: &str, target: &str, work: &Path) -> PathBuf {
 fn install(published: &Path, work: &Path) -> (Output, PathBuf) {
     let example = workflow("examples/ci/github-actions.yml");
     let scripts = step_scripts(&example, "Install authdemo");
-    assert_eq!(scripts.len(), 3, "each job installs authdemo");
+    assert_eq!(scripts.len(), 4, "each job installs authdemo");
     assert!(scripts.iter().all(|script| *script == scripts[0]), "the jobs install it alike");
     let shims = work.join("shims");
     std::fs::create_dir_all(&shims).unwrap();
