@@ -52,8 +52,16 @@ usage_plan:
 
 /// An applied stack, as `authdemo output` describes it.
 struct Applied {
-    _project: Project,
+    project: Project,
     outputs: Value,
+}
+
+/// The stack is destroyed when the test ends, passed or failed, so the shared emulator keeps
+/// nothing of it.
+impl Drop for Applied {
+    fn drop(&mut self) {
+        let _ = self.project.command(&["destroy", "--auto-approve"]).run();
+    }
 }
 
 impl Applied {
@@ -62,7 +70,7 @@ impl Applied {
         project.command(&["apply", "--auto-approve"]).run().expect_code(0);
         let shown = project.command(&["output", "--format", "json", "--show-sensitive"]).run().expect_code(0);
         let outputs = serde_json::from_str(&shown.stdout).expect("output is JSON");
-        Self { _project: project, outputs }
+        Self { project, outputs }
     }
 
     fn output(&self, pointer: &str) -> String {
