@@ -119,6 +119,11 @@ fn lock(scope: &Scope<'_>) -> Value {
 
 /// What `apply` changes.
 fn changes(scope: &Scope<'_>) -> Vec<Value> {
+    [role_and_function_changes(scope), pool_and_api_changes(scope)].concat()
+}
+
+/// What `apply` changes of the stack's roles (and passes to Lambda and Cognito) and functions.
+fn role_and_function_changes(scope: &Scope<'_>) -> Vec<Value> {
     vec![
         statement(
             "ChangeRoles",
@@ -155,6 +160,12 @@ fn changes(scope: &Scope<'_>) -> Vec<Value> {
             ],
             vec![scope.functions()],
         ),
+    ]
+}
+
+/// What `apply` changes of the stack's pools and its API.
+fn pool_and_api_changes(scope: &Scope<'_>) -> Vec<Value> {
+    vec![
         statement(
             "CreatePools",
             &["cognito-idp:CreateUserPool", "cognito-identity:CreateIdentityPool", "cognito-identity:TagResource"],

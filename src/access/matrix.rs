@@ -402,7 +402,7 @@ fn open_routes(deployment: &Deployment, routes: &[RouteAccess]) -> Vec<String> {
         }
         if let Some(deployed) = &route.deployed_differently {
             warnings.push(format!(
-                "{}: the stage's deployment serves it {deployed}, not as its method is set; run `authdemo apply` to deploy",
+                "{}: the stage's deployment serves it {deployed}, not as its method is set: an apply of the stack deploys it",
                 access.route
             ));
         }

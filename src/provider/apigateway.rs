@@ -101,15 +101,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
     let api_ref = reference(&rest_api);
     let spec = RestApiSpec { endpoint_type: "REGIONAL".into(), tags: tags.clone() };
     state.resources.push(DesiredResource::of(rest_api.clone(), &spec, Vec::new()));
-    for path in api_paths(&api.routes) {
-        let (parent, part) = path.rsplit_once('/').unwrap_or_default();
-        let mut depends_on = vec![rest_api.clone()];
-        if !parent.is_empty() {
-            depends_on.push(Address::new(ResourceKind::ApiResource, parent));
-        }
-        let spec = ApiResourceSpec { path_part: part.to_string() };
-        state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiResource, &path), &spec, depends_on));
-    }
+    desired_paths(state, api);
     let mut routes = vec![rest_api.clone()];
     for route in &api.routes {
         let function = Address::new(ResourceKind::Function, &route.function);
@@ -158,6 +150,19 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
         .map(|r| target.arn("execute-api", &format!("{api_ref}/{}/{}", api.stage, arn_route(r))))
         .collect();
     grant_invoke(state, invocable);
+}
+
+/// Adds every path of the API's routes as a resource under its parent.
+fn desired_paths(state: &mut DesiredState, api: &Api) {
+    for path in api_paths(&api.routes) {
+        let (parent, part) = path.rsplit_once('/').unwrap_or_default();
+        let mut depends_on = vec![rest_api_address()];
+        if !parent.is_empty() {
+            depends_on.push(Address::new(ResourceKind::ApiResource, parent));
+        }
+        let spec = ApiResourceSpec { path_part: part.to_string() };
+        state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiResource, &path), &spec, depends_on));
+    }
 }
 
 /// How a deployment serves one route, as [`StageSpec::served`] writes it.
