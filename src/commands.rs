@@ -21,7 +21,9 @@ use crate::provider::{Applier, AwsProvider, ConnectOptions, Holder, LockError, S
 use crate::render::{graph, human, json, progress::Progress};
 use crate::resource::{Address, DesiredState, Target};
 use crate::saved_plan::{SavedPlan, check_destination};
-use crate::stack::{Diagnostic, Diagnostics, LoadOptions, Location, Stack, parse};
+use crate::stack::{
+    Diagnostic, Diagnostics, FunctionFate, LoadOptions, Location, Stack, check_runtimes, is_date, parse,
+};
 
 /// Exit code when `plan --detailed-exitcode` finds changes.
 const EXIT_CHANGES: u8 = 2;
@@ -57,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `authdemo validate`: the stack file alone, no AWS call.
 fn validate(args: &StackArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(args)?;
+    refuse_blocked_runtimes(&stack, &args.file, None)?;
     let count = offline_desired_state(&stack).resources.len();
     println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
     Ok(ExitCode::SUCCESS)
@@ -73,14 +76,14 @@ async fn plan_command(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
     if let Some(out) = &args.out {
         let saved = SavedPlan::new(&plan, &args.stack.file, &text, &args.stack.vars, &args.adopt);
-        let json = serde_json::to_string_pretty(&saved).expect("a saved plan is plain data");
-        std::fs::write(out, json).with_context(|| format!("cannot write the plan to {}", out.display()))?;
+        saved.write(out).with_context(|| format!("cannot write the plan to {}", out.display()))?;
     }
     match args.output.format {
         OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
         OutputFormat::Json => println!("{}", json::plan(&plan)),
     }
     refuse_conflicts(&plan).context("apply would refuse this plan")?;
+    refuse_blocked_runtimes(&stack, &args.stack.file, Some(&plan)).context("apply would refuse this plan")?;
     Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(EXIT_CHANGES) } else { ExitCode::SUCCESS })
 }
 
@@ -104,6 +107,7 @@ async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         saved.check(&text, &first)?;
     }
     refuse_unsafe(&first, args, &desired, &hints)?;
+    refuse_blocked_runtimes(&stack, &hints.file, Some(&first))?;
     let (plan, lock) = if first.has_changes() {
         let lock = take_lock(&provider, &args.lock, &hints).await?;
         match discover_and_plan(&provider, &desired, &adopt).await {
@@ -545,4 +549,43 @@ async fn confirm(question: &str) -> anyhow::Result<bool> {
     })
     .await??;
     Ok(answer.trim() == "yes")
+}
+
+/// Refuses a runtime AWS would refuse for what the run does to each function (every function
+/// is new without a `plan`), and prints the warnings of the others on stderr.
+fn refuse_blocked_runtimes(stack: &Stack, file: &std::path::Path, plan: Option<&Plan>) -> anyhow::Result<()> {
+    let fate = |name: &str| {
+        let action = plan.and_then(|plan| {
+            let address = Address::new(crate::resource::ResourceKind::Function, name);
+            plan.changes.iter().find(|c| c.address == address).map(|c| c.action)
+        });
+        match action {
+            None | Some(Action::Create | Action::Replace) => FunctionFate::New,
+            Some(Action::Update) => FunctionFate::Changed,
+            Some(Action::NoOp | Action::Delete) => FunctionFate::Unchanged,
+        }
+    };
+    let findings = check_runtimes(stack, &today()?, fate);
+    let warnings = Diagnostics { file: file.to_path_buf(), items: findings.warnings };
+    anstream::eprint!("{}", warnings.items_text("warning: "));
+    let errors = Diagnostics { file: file.to_path_buf(), items: findings.errors };
+    match (errors.items.is_empty(), plan) {
+        (true, _) => Ok(()),
+        (false, None) => Err(errors.into()),
+        (false, Some(_)) => bail!("{}AWS would refuse these runtimes; nothing was changed", errors.items_text("")),
+    }
+}
+
+/// Today's date (UTC, `YYYY-MM-DD`) for the runtime lifecycle; `AUTHDEMO_TODAY` pins it (a
+/// reproducible CI run, or checking a stack against a date to come).
+fn today() -> anyhow::Result<String> {
+    if let Ok(pinned) = std::env::var("AUTHDEMO_TODAY") {
+        if !is_date(&pinned) {
+            bail!("AUTHDEMO_TODAY=`{pinned}` is not a date: write YYYY-MM-DD");
+        }
+        return Ok(pinned);
+    }
+    let now = aws_sdk_lambda::primitives::DateTime::from(std::time::SystemTime::now());
+    let text = now.fmt(aws_sdk_lambda::primitives::DateTimeFormat::DateTime).context("cannot read the clock")?;
+    Ok(text[..10].to_string())
 }

@@ -8,13 +8,17 @@ use serde_json::{Value, json};
 use super::policy::read_statements;
 use super::reader::{Field, Reader};
 use super::schema::{int, object, one_of, scalar, statements, text};
+use super::{Location, runtime};
 use crate::artifact::Artifact;
 
 /// A Lambda function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
-    /// Runtime, e.g. `nodejs20.x`.
+    /// Runtime, e.g. `nodejs24.x`.
     pub runtime: String,
+    /// Where the file names the runtime (its lifecycle is checked once the run knows whether
+    /// the function exists).
+    pub runtime_location: Location,
     /// Entry point, e.g. `api.handler`.
     pub handler: String,
     /// The code package, built while loading.
@@ -30,22 +34,6 @@ pub struct Function {
 }
 
 pub(super) const FIELDS: &[&str] = &["runtime", "handler", "code", "memory_mb", "timeout_s", "environment", "policy"];
-pub(super) const RUNTIMES: &[&str] = &[
-    "nodejs18.x",
-    "nodejs20.x",
-    "nodejs22.x",
-    "python3.9",
-    "python3.10",
-    "python3.11",
-    "python3.12",
-    "python3.13",
-    "java17",
-    "java21",
-    "dotnet8",
-    "ruby3.3",
-    "provided.al2",
-    "provided.al2023",
-];
 
 /// Reads and validates `functions`; code paths are relative to `base` (the stack file's directory).
 /// `stack` (if valid) bounds the names: the execution role `<stack>-fn-<name>` has at most 64 characters.
@@ -78,7 +66,9 @@ fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Fu
         }
         found
     };
-    let runtime = required(r, "runtime", "e.g. `runtime: nodejs20.x`").and_then(|o| r.one_of(o.field(), RUNTIMES));
+    let runtime_field = required(r, "runtime", "e.g. `runtime: nodejs24.x`");
+    let runtime_location = runtime_field.as_ref().map(|o| o.field().location()).unwrap_or_default();
+    let runtime = runtime_field.and_then(|o| r.one_of(o.field(), &runtime::names()));
     let handler = required(r, "handler", "e.g. `handler: api.handler` (file api.js, export handler)").and_then(|o| {
         r.string_matching(
             o.field(),
@@ -95,6 +85,7 @@ fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Fu
     let policy = f.get("policy").map_or(Some(Vec::new()), |o| read_statements(r, o.field()));
     Some(Function {
         runtime: runtime?,
+        runtime_location,
         handler: handler?,
         code: code?,
         memory_mb: memory_mb?,
@@ -182,7 +173,7 @@ pub(super) fn schema() -> Value {
         FIELDS,
         &["runtime", "handler", "code"],
         vec![
-            ("runtime", one_of(RUNTIMES)),
+            ("runtime", one_of(&runtime::names())),
             ("handler", text("FILE.EXPORT, e.g. api.handler")),
             ("code", text("A directory or a .zip, relative to the stack file.")),
             ("memory_mb", int(128, 10240)),
