@@ -879,8 +879,18 @@ def patch_awslambda():
 
     original_create = backend.create_function
 
+    def refuse_large_environment(spec):
+        """Lambda measures the variables as JSON and refuses more than 4 KB, quoting them."""
+        variables = (spec.get("Environment") or {}).get("Variables")
+        measured = json.dumps(variables or {}, separators=(",", ":"))
+        if variables and len(measured) > 4096:
+            raise lambda_error(400, "InvalidParameterValueException",
+                               "Lambda was unable to configure your environment variables because the environment "
+                               f"variables you have provided exceeded the 4KB limit. String measured: {measured}")
+
     def create_function(self, spec):
         refuse_blocked_runtime(spec.get("Runtime"), 0)
+        refuse_large_environment(spec)
         refuse_new_role(spec.get("Role"))
         fn = original_create(self, spec)
         changed[arn_of(fn)] = ("create", time.monotonic())
@@ -892,6 +902,7 @@ def patch_awslambda():
             refuse_while_changing(fn)
             refuse_blocked_runtime(fn.run_time, 1)
             refuse_blocked_runtime(body.get("Runtime"), 1)
+            refuse_large_environment(body)
             refuse_new_role(body.get("Role"))
             config = original(self, function_name, qualifier, body)
             arn = arn_of(fn)

@@ -115,12 +115,35 @@ fn read_code(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Artifa
         return None;
     }
     match Artifact::load(&path) {
+        Ok(artifact) if artifact.bytes.len() > MAX_ZIP_BYTES => {
+            let message = format!(
+                "the code package is {} bytes ({:.1} MB), over the {MAX_ZIP_BYTES} bytes (50 MB) Lambda accepts in a direct upload",
+                artifact.bytes.len(),
+                mebibytes(artifact.bytes.len())
+            );
+            let hint =
+                "move large dependencies into a Lambda layer, or leave build outputs and tests out of the directory";
+            r.error(field.location(), field.path(), message, Some(hint.into()));
+            None
+        }
         Ok(artifact) => Some(artifact),
         Err(e) => {
             r.error(field.location(), field.path(), format!("cannot read the code: {e}"), None);
             None
         }
     }
+}
+
+/// Lambda's limit on a zip uploaded directly (CreateFunction/UpdateFunctionCode `ZipFile`).
+const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
+
+/// Lambda's limit on a function's environment, measured as the JSON of the variables (AWS's
+/// refusal quotes that "String measured").
+const MAX_ENVIRONMENT_BYTES: usize = 4 * 1024;
+
+#[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+fn mebibytes(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }
 
 /// The environment variables Lambda reserves (AWS's documented list): a function may not set them.
@@ -160,7 +183,17 @@ fn read_environment(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<Str
             (format!("`{name}` is not a valid environment variable name"), hint)
         })
     };
-    r.named(field, check, |r, value| r.string(value).map(|s| s.value))
+    let environment = r.named(field, check, |r, value| r.string(value).map(|s| s.value))?;
+    let size = serde_json::to_string(&environment).map_or(0, |json| json.len());
+    if size > MAX_ENVIRONMENT_BYTES {
+        let message = format!(
+            "the environment is {size} bytes (as the JSON Lambda measures), over the {MAX_ENVIRONMENT_BYTES} bytes Lambda accepts"
+        );
+        let hint = "keep large values elsewhere (SSM Parameter Store, Secrets Manager) and pass their names";
+        r.error(field.location(), field.path(), message, Some(hint.into()));
+        return None;
+    }
+    Some(environment)
 }
 
 fn is_function_name(s: &str) -> bool {

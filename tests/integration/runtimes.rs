@@ -82,3 +82,40 @@ fn zip_of_one_file() -> Vec<u8> {
     zip.write_all(b"exports.handler = async () => ({});\n").unwrap();
     zip.finish().unwrap().into_inner()
 }
+
+#[test]
+fn code_and_environment_beyond_lambdas_limits_and_links_out_of_the_code_are_refused_before_any_call() {
+    let stack = unique_stack("limits");
+    let project = Project::new(&stack_with(&stack, "nodejs24.x"));
+    let outside = project.dir().join("outside-secret.txt");
+    std::fs::write(&outside, "not for upload").unwrap();
+    std::os::unix::fs::symlink(&outside, project.dir().join("code/lib/secret.txt")).unwrap();
+    let refused = project.command(&["validate"]).run().expect_code(1);
+    assert!(refused.stderr.contains("stack.yaml:6:11: functions.api.code:"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("`lib/secret.txt` is a symbolic link leading out of the code directory"));
+    std::fs::remove_file(project.dir().join("code/lib/secret.txt")).unwrap();
+    std::os::unix::fs::symlink("../api.js", project.dir().join("code/lib/inside.js")).unwrap();
+    project.command(&["validate"]).run().expect_code(0);
+
+    let big = project.dir().join("big.zip");
+    std::fs::write(&big, vec![0_u8; 50 * 1024 * 1024 + 1]).unwrap();
+    project.rewrite(&format!(
+        "stack: {stack}\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: big.zip\n"
+    ));
+    let refused = project.command(&["plan"]).run().expect_code(1);
+    assert!(refused.stderr.contains("the code package is 52428801 bytes (50.0 MB)"), "{}", refused.stderr);
+    assert!(refused.calls().is_empty());
+
+    let value = "x".repeat(4100);
+    project.rewrite(&format!(
+        "stack: {stack}\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: code\n    environment: {{ BIG: \"${{env:BIG_VALUE}}\" }}\n"
+    ));
+    let refused = project.command(&["plan"]).env("BIG_VALUE", &value).run().expect_code(1);
+    assert!(
+        refused.stderr.contains("7:18: functions.api.environment: the environment is 4110 bytes"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.output().contains(&value), "the value is not echoed");
+    assert!(refused.calls().is_empty());
+}
