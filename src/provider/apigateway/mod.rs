@@ -1,8 +1,10 @@
 //! API Gateway REST APIs: the API (found by name, owned by tags), its paths, methods with Lambda
 //! proxy integrations, CORS ([`cors`]), and the stage whose deployment carries the route table's
-//! fingerprint.
+//! fingerprint. One file per kind: [`rest_api`], [`path`], [`route`], [`stage`], [`cors`] (the
+//! preflights) and [`gateway_response`]; this one derives their desired state and discovers them.
 
 mod cors;
+mod gateway_response;
 mod path;
 mod rest_api;
 mod route;
@@ -28,7 +30,8 @@ use crate::resource::{
 };
 use crate::stack::{Api, Auth};
 
-pub(super) use cors::{GatewayResponseSpec, PreflightSpec};
+pub(super) use cors::PreflightSpec;
+pub(super) use gateway_response::GatewayResponseSpec;
 pub(super) use path::ApiResourceSpec;
 use path::desired_paths;
 pub(super) use rest_api::RestApiSpec;

@@ -2,7 +2,8 @@
 //!
 //! The pool is found by name (the stack name) and owned by its tags; its children belong to it.
 //! Users are looked up by the names the stack file gives: users who signed up by themselves are
-//! never listed, compared or deleted.
+//! never listed, compared or deleted. One file per kind: [`user_pool`], [`client`], [`domain`],
+//! [`user`]; this one derives their desired state and discovers them.
 
 mod client;
 mod domain;
