@@ -1,7 +1,8 @@
 //! CORS on the REST API: each routed path's preflight (an OPTIONS method with a MOCK integration
 //! whose integration response carries the CORS headers) and the gateway responses `DEFAULT_4XX`
-//! and `DEFAULT_5XX` with the same origin, so that the errors API Gateway answers itself (a
-//! missing API key, a throttled call) can be read by the page.
+//! and `DEFAULT_5XX` with the same origin (their kind is [`super::gateway_response`]'s), so that
+//! the errors API Gateway answers itself (a missing API key, a throttled call) can be read by the
+//! page.
 //!
 //! A header carries one origin. With one origin (or `*`) it is a static value. With several, the
 //! preflight's integration response template echoes the request's `Origin` when it is listed
@@ -12,8 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_apigateway::types::{IntegrationType, Method};
 
+use super::gateway_response::{GATEWAY_RESPONSES, GatewayResponseSpec};
 use super::{RestApis, split_route};
-use crate::error::{ProviderError, deleted, found};
+use crate::error::{ProviderError, found};
 use crate::live::{LiveResource, LiveState};
 use crate::resource::{Address, DesiredResource, DesiredState, ResourceKind, rest_api_address};
 use crate::spec;
@@ -30,9 +32,6 @@ const PREFLIGHT_HEADERS: &[&str] = &[
 
 /// The MOCK integration's request template: the status its response takes.
 const MOCK_REQUEST: &str = r#"{"statusCode": 200}"#;
-
-/// The gateway responses that carry the CORS headers: every error API Gateway answers itself.
-const GATEWAY_RESPONSES: &[&str] = &["DEFAULT_4XX", "DEFAULT_5XX"];
 
 /// What `ANY` allows.
 const ANY_METHODS: &[&str] = &["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
@@ -54,16 +53,6 @@ spec! {
         allow_methods: String,
         /// `Access-Control-Max-Age`.
         max_age_s: Option<i64>,
-    }
-}
-
-spec! {
-    /// A gateway response carrying the CORS headers.
-    pub(in crate::provider) struct GatewayResponseSpec for ApiGatewayResponse {
-        /// `Access-Control-Allow-Origin` (`*` when several origins are allowed).
-        allow_origin: String,
-        /// `Access-Control-Allow-Headers`.
-        allow_headers: String,
     }
 }
 
@@ -123,16 +112,16 @@ pub(super) fn desired(state: &mut DesiredState, api: &Api, cors: &Cors) -> Vec<A
 }
 
 /// `value` as a static mapping value: in single quotes.
-fn quoted(value: &str) -> String {
+pub(super) fn quoted(value: &str) -> String {
     format!("'{value}'")
 }
 
 /// A static mapping value without its quotes.
-fn unquoted(value: &str) -> &str {
+pub(super) fn unquoted(value: &str) -> &str {
     value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(value)
 }
 
-fn header_key(prefix: &str, header: &str) -> String {
+pub(super) fn header_key(prefix: &str, header: &str) -> String {
     format!("{prefix}.header.{header}")
 }
 
@@ -236,40 +225,6 @@ pub(super) fn discover_preflight(live: &mut LiveState, path: &str, resource_id: 
 }
 
 impl RestApis {
-    /// Records the API's customized `DEFAULT_4XX` and `DEFAULT_5XX` in `live`. GetGatewayResponses
-    /// answers the whole collection at once (it has no pages) and lists the types left at their
-    /// defaults too: those are not the stack's.
-    pub(super) async fn discover_gateway_responses(
-        &self,
-        api_id: &str,
-        live: &mut LiveState,
-    ) -> Result<(), ProviderError> {
-        let listed = self
-            .calls
-            .call("GetGatewayResponses", || self.client.get_gateway_responses().rest_api_id(api_id).limit(500).send())
-            .await?;
-        for response in listed.items() {
-            let Some(response_type) = response.response_type().map(|t| t.as_str().to_string()) else { continue };
-            if response.default_response() || !GATEWAY_RESPONSES.contains(&response_type.as_str()) {
-                continue;
-            }
-            let parameters = response.response_parameters().cloned().unwrap_or_default();
-            let mapped = |name| {
-                parameters
-                    .get(&header_key("gatewayresponse", name))
-                    .map(|v| unquoted(v).to_string())
-                    .unwrap_or_default()
-            };
-            let spec = GatewayResponseSpec {
-                allow_origin: mapped("Access-Control-Allow-Origin"),
-                allow_headers: mapped("Access-Control-Allow-Headers"),
-            };
-            let address = Address::new(ResourceKind::ApiGatewayResponse, &response_type);
-            live.insert(LiveResource::of(address, response_type, &spec));
-        }
-        Ok(())
-    }
-
     async fn put_preflight_integration(
         &self,
         api_id: &str,
@@ -289,29 +244,6 @@ impl RestApis {
                     .set_response_templates(
                         template.clone().map(|t| HashMap::from([("application/json".to_string(), t)])),
                     )
-                    .send()
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn put_gateway_response(
-        &self,
-        api_id: &str,
-        response_type: &str,
-        wanted: &GatewayResponseSpec,
-    ) -> Result<(), ProviderError> {
-        let parameters = HashMap::from([
-            (header_key("gatewayresponse", "Access-Control-Allow-Origin"), quoted(&wanted.allow_origin)),
-            (header_key("gatewayresponse", "Access-Control-Allow-Headers"), quoted(&wanted.allow_headers)),
-        ]);
-        self.calls
-            .call("PutGatewayResponse", || {
-                self.client
-                    .put_gateway_response()
-                    .rest_api_id(api_id)
-                    .response_type(response_type.into())
-                    .set_response_parameters(Some(parameters.clone()))
                     .send()
             })
             .await?;
@@ -402,59 +334,6 @@ impl super::Handler<PreflightSpec> for RestApis {
         let Some(live) = found(self.method(api_id, &resource_id, "OPTIONS").await)? else { return Ok(None) };
         let created = read_preflight(&live).method == format!("no integration, {OPEN}");
         Ok(created.then(|| format!("{resource_id}/OPTIONS")))
-    }
-}
-
-impl super::Handler<GatewayResponseSpec> for RestApis {
-    /// Puts the response type with the CORS headers; the id is the type.
-    async fn create(&self, cx: &super::StepContext<'_>, wanted: &GatewayResponseSpec) -> Result<String, ProviderError> {
-        self.put_gateway_response(cx.id_of(&rest_api_address())?, &cx.address.name, wanted).await?;
-        Ok(cx.address.name.clone())
-    }
-
-    /// Puts it again (PutGatewayResponse replaces the whole response).
-    async fn update(
-        &self,
-        cx: &super::StepContext<'_>,
-        id: &str,
-        _live: &GatewayResponseSpec,
-        wanted: &GatewayResponseSpec,
-    ) -> Result<(), ProviderError> {
-        self.put_gateway_response(cx.id_of(&rest_api_address())?, id, wanted).await
-    }
-
-    /// A put whose answer was lost finds the type customized.
-    async fn find(
-        &self,
-        cx: &super::StepContext<'_>,
-        _wanted: &GatewayResponseSpec,
-    ) -> Result<Option<String>, ProviderError> {
-        let api_id = cx.id_of(&rest_api_address())?;
-        let response_type = cx.address.name.as_str();
-        let live = self
-            .calls
-            .call("GetGatewayResponse", || {
-                self.client.get_gateway_response().rest_api_id(api_id).response_type(response_type.into()).send()
-            })
-            .await;
-        Ok(found(live)?.filter(|r| !r.default_response()).map(|_| response_type.to_string()))
-    }
-
-    /// Deletes the customization: the type goes back to API Gateway's default.
-    async fn delete(
-        &self,
-        cx: &super::StepContext<'_>,
-        id: &str,
-        _live: &GatewayResponseSpec,
-    ) -> Result<(), ProviderError> {
-        let api_id = cx.id_of(&rest_api_address())?;
-        let result = self
-            .calls
-            .call("DeleteGatewayResponse", || {
-                self.client.delete_gateway_response().rest_api_id(api_id).response_type(id.into()).send()
-            })
-            .await;
-        deleted(result)
     }
 }
 

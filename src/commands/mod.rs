@@ -1,0 +1,118 @@
+//! The commands: load the stack, discover, plan, render, confirm, execute. The edge of the
+//! program, where typed errors become `anyhow` errors with context for the user.
+//!
+//! One file per group of commands: [`offline`] (no AWS call), [`plan`], [`change`] (apply and
+//! destroy, with the guards of [`guards`] and the lock of [`lock`]), [`read`] (what the live
+//! stack gives: output, access, verify).
+
+mod change;
+mod guards;
+mod lock;
+mod offline;
+mod plan;
+mod read;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+use crate::cli::{AwsArgs, Cli, Command, StackArgs};
+use crate::live::LiveState;
+use crate::plan::Plan;
+use crate::provider::{AwsProvider, ConnectOptions, desired_state, sdk_config};
+use crate::render::graph;
+use crate::resource::{Address, DesiredState, Target};
+use crate::stack::{Diagnostic, Diagnostics, LoadOptions, Location, Stack, parse};
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(args) => offline::validate(&args),
+        Command::Plan(args) => plan::plan_command(&args).await,
+        Command::Apply(args) => change::apply(&args).await,
+        Command::Destroy(args) => change::destroy(&args).await,
+        Command::Graph(args) => {
+            let stack = load_stack(&args.stack)?;
+            print!("{}", graph::graph(&offline_desired_state(&stack), args.format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&crate::stack::schema()).expect("the schema is plain data"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            std::io::Write::write_all(&mut std::io::stdout(), &crate::completion::registration(shell)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Output(args) => read::output(&args).await,
+        Command::Unlock(args) => lock::unlock(&args).await,
+        Command::Permissions(args) => offline::permissions(&args),
+        Command::Access(args) => read::access(&args).await,
+        Command::Verify(args) => read::verify(&args).await,
+    }
+}
+
+/// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
+pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
+    let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
+    desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
+}
+
+pub(crate) fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
+    read_stack(&args.file, &args.vars).map(|(stack, _)| stack)
+}
+
+/// Reads and validates a stack file; also returns its text (saved plans record its hash).
+fn read_stack(file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Result<(Stack, String)> {
+    let env = |name: &str| std::env::var(name).ok();
+    let options = LoadOptions { var_overrides: vars, env: &env };
+    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics {
+        file: file.to_path_buf(),
+        items: vec![Diagnostic {
+            location: Location { line: 1, column: 1 },
+            path: String::new(),
+            message: format!("cannot read the stack file: {e}"),
+            hint: Some("pass the stack file with -f FILE".into()),
+        }],
+    })?;
+    Ok((parse(file, &text, &options)?, text))
+}
+
+/// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.
+fn require_approval_path(auto_approve: bool, command: &str, stack: &StackArgs) -> anyhow::Result<()> {
+    if auto_approve || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    bail!(
+        "refusing to {command} without confirmation: there is no terminal to ask on.\n  \
+         Review the changes with `{}`, then run `{}` (as CI does)",
+        stack.command_line("plan", ""),
+        stack.command_line(command, "--auto-approve")
+    )
+}
+
+/// Connects to AWS, learns the account, and derives the desired state for it.
+async fn connect(aws: &AwsArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
+    let options = ConnectOptions {
+        region: aws.region.clone().or_else(|| stack.region.clone()),
+        profile: aws.profile.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        attempt_timeout: std::time::Duration::from_secs(aws.call_timeout),
+    };
+    let config = sdk_config(&options).await?;
+    let provider = AwsProvider::connect(&config, &stack.name)
+        .await
+        .context("cannot identify the AWS account of these credentials")?;
+    let desired = desired_state(stack, provider.target());
+    Ok((provider, desired))
+}
+
+async fn discover(provider: &AwsProvider, desired: &DesiredState, adopt: &[Address]) -> anyhow::Result<LiveState> {
+    let adopt = adopt.iter().cloned().collect();
+    provider.discover(desired, &adopt).await.context("cannot read the live state from AWS")
+}
+
+async fn discover_and_plan(provider: &AwsProvider, desired: &DesiredState, adopt: &[Address]) -> anyhow::Result<Plan> {
+    Ok(crate::plan::plan(desired, &discover(provider, desired, adopt).await?))
+}

@@ -1,0 +1,242 @@
+//! API Gateway REST APIs: the API (found by name, owned by tags), its paths, methods with Lambda
+//! proxy integrations, CORS ([`cors`]), and the stage whose deployment carries the route table's
+//! fingerprint. One file per kind: [`rest_api`], [`path`], [`route`], [`stage`], [`cors`] (the
+//! preflights) and [`gateway_response`]; this one derives their desired state and discovers them.
+
+mod cors;
+mod gateway_response;
+mod path;
+mod rest_api;
+mod route;
+mod stage;
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_apigateway::Client;
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use serde_json::json;
+
+use super::call::Calls;
+use super::handler::{Handler, StepContext};
+use super::iam::RoleSpec;
+use super::lambda::PermissionSpec;
+use super::{Serial, claim};
+use crate::error::ProviderError;
+use crate::live::{LiveResource, LiveState};
+use crate::resource::policy_document::document;
+use crate::resource::tags::{TagChanges, user_tags};
+use crate::resource::{
+    Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, reference, rest_api_address,
+};
+use crate::stack::{Api, Auth};
+
+pub(super) use cors::PreflightSpec;
+pub(super) use gateway_response::GatewayResponseSpec;
+pub(super) use path::ApiResourceSpec;
+use path::desired_paths;
+pub(super) use rest_api::RestApiSpec;
+pub(super) use route::RouteSpec;
+use route::arn_route;
+pub(super) use stage::StageSpec;
+use stage::routes_fingerprint;
+pub(crate) use stage::serving;
+
+/// Adds the REST API to `state`: every path as a resource, every route as a method with its
+/// Lambda proxy integration and invoke permission, the stage, and the invoke policy of
+/// signed-in users on the authenticated role.
+pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags: &BTreeMap<String, String>) {
+    let rest_api = rest_api_address();
+    let api_ref = reference(&rest_api);
+    let spec = RestApiSpec { endpoint_type: "REGIONAL".into(), tags: tags.clone() };
+    state.resources.push(DesiredResource::of(rest_api.clone(), &spec, Vec::new()));
+    desired_paths(state, api);
+    let mut routes = vec![rest_api.clone()];
+    for route in &api.routes {
+        let function = Address::new(ResourceKind::Function, &route.function);
+        let address = Address::new(ResourceKind::ApiRoute, route.key());
+        let mut depends_on = vec![rest_api.clone(), function.clone()];
+        if route.path != "/" {
+            depends_on.push(Address::new(ResourceKind::ApiResource, &route.path));
+        }
+        let spec = RouteSpec {
+            authorization: if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }.into(),
+            api_key_required: route.api_key,
+            integration_uri: target.regional_arn(
+                "apigateway",
+                &format!("lambda:path/2015-03-31/functions/{}/invocations", reference(&function)),
+            ),
+        };
+        state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
+        let permission = PermissionSpec {
+            function: reference(&function),
+            source_arn: target.arn("execute-api", &format!("{api_ref}/*/{}", arn_route(route))),
+        };
+        let permission_address = Address::new(ResourceKind::LambdaPermission, route.key());
+        state.resources.push(DesiredResource::of(permission_address, &permission, vec![function, rest_api.clone()]));
+        routes.push(address);
+    }
+    let mut served: BTreeMap<String, String> = api
+        .routes
+        .iter()
+        .map(|route| (route.key(), serving(if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }, route.api_key)))
+        .collect();
+    if let Some(settings) = &api.cors {
+        routes.extend(cors::desired(state, api, settings));
+        served.extend(
+            cors::preflight_paths(&api.routes)
+                .into_iter()
+                .map(|path| (format!("OPTIONS {path}"), serving("NONE", false))),
+        );
+    }
+    let stage =
+        StageSpec { routes_fingerprint: routes_fingerprint(api), served, deployment_id: None, tags: tags.clone() };
+    state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
+    let invocable: Vec<String> = api
+        .routes
+        .iter()
+        .filter(|r| r.auth == Auth::Iam)
+        .map(|r| target.arn("execute-api", &format!("{api_ref}/{}/{}", api.stage, arn_route(r))))
+        .collect();
+    grant_invoke(state, invocable);
+}
+
+/// Lets the authenticated role invoke exactly the `invocable` method ARNs.
+fn grant_invoke(state: &mut DesiredState, invocable: Vec<String>) {
+    let authenticated = Address::new(ResourceKind::IamRole, "authenticated");
+    let Some(role) = state.resources.iter_mut().find(|r| r.address == authenticated) else { return };
+    if invocable.is_empty() {
+        return;
+    }
+    let Ok(mut spec) = RoleSpec::from_attributes(&role.attributes) else { return };
+    let statement = json!({ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": invocable });
+    spec.policies.insert(INVOKE_POLICY.to_string(), document(vec![statement]));
+    role.attributes = spec.to_attributes();
+    role.depends_on.push(rest_api_address());
+}
+
+/// The API Gateway side of the provider.
+pub(super) struct RestApis {
+    client: Client,
+    stack: String,
+    /// Where the APIs are, for their ARNs.
+    target: Target,
+    serial: Serial,
+    calls: Calls,
+}
+
+/// Untags and tags the API Gateway resource at `path` (`/restapis/ID`, `/usageplans/ID`, …) as
+/// `changes` say, removals first.
+pub(super) async fn retag(
+    client: &Client,
+    calls: &Calls,
+    target: &Target,
+    path: &str,
+    changes: &TagChanges,
+) -> Result<(), ProviderError> {
+    let arn = target.regional_arn("apigateway", &format!(":{path}"));
+    let arn = arn.as_str();
+    let untag = |keys: Vec<String>| async move {
+        let send = || client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
+        calls.call("UntagResource", send).await.map(drop)
+    };
+    let tag = |tags: HashMap<String, String>| async move {
+        let send = || client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
+        calls.call("TagResource", send).await.map(drop)
+    };
+    changes.send(untag, tag).await
+}
+
+impl RestApis {
+    /// The REST APIs of `stack` through `client`, at `target`; `serial` is held around the calls
+    /// API Gateway allows only one at a time per account.
+    pub(super) fn new(client: Client, stack: &str, target: &Target, serial: Serial, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), target: target.clone(), serial, calls }
+    }
+
+    /// Finds the stack's API, then its paths, routes and stages.
+    pub(super) async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
+        let address = rest_api_address();
+        let Some((api_id, api, tags)) = claim(
+            self.candidates()
+                .await?
+                .into_iter()
+                .map(|(id, tags, api)| (id.clone(), tags.clone(), (id, api, user_tags(&tags))))
+                .collect(),
+            &self.stack,
+            &address,
+            live,
+        )?
+        else {
+            return Ok(());
+        };
+        let endpoint = api
+            .endpoint_configuration()
+            .and_then(|e| e.types().first())
+            .map(aws_sdk_apigateway::types::EndpointType::as_str)
+            .unwrap_or_default();
+        let spec = RestApiSpec { endpoint_type: endpoint.to_string(), tags };
+        live.insert(LiveResource::of(address, api_id.clone(), &spec));
+        self.discover_paths(&api_id, live).await?;
+        self.discover_gateway_responses(&api_id, live).await?;
+        self.discover_stages(&api_id, live).await
+    }
+
+    async fn discover_paths(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {
+        let resources = self
+            .calls
+            .all_pages(
+                "GetResources",
+                |position| {
+                    self.client
+                        .get_resources()
+                        .rest_api_id(api_id)
+                        .limit(500)
+                        .embed("methods")
+                        .set_position(position)
+                        .send()
+                },
+                |out| (out.items.unwrap_or_default(), out.position),
+            )
+            .await?;
+        for resource in resources {
+            let path = resource.path().unwrap_or("/");
+            let Some(resource_id) = resource.id() else { continue };
+            if path != "/" {
+                let spec = ApiResourceSpec { path_part: resource.path_part().unwrap_or_default().to_string() };
+                live.insert(LiveResource::of(
+                    Address::new(ResourceKind::ApiResource, path),
+                    resource_id.to_string(),
+                    &spec,
+                ));
+            }
+            for (method, details) in resource.resource_methods().into_iter().flatten() {
+                let details = match details.method_integration() {
+                    Some(_) => details.clone(),
+                    None => self.method(api_id, resource_id, method).await?,
+                };
+                if method == "OPTIONS" && cors::is_preflight(&details) {
+                    cors::discover_preflight(live, path, resource_id, &details);
+                    continue;
+                }
+                let spec = RouteSpec {
+                    authorization: details.authorization_type().unwrap_or("NONE").to_string(),
+                    api_key_required: details.api_key_required().unwrap_or(false),
+                    integration_uri: details.method_integration().and_then(|i| i.uri()).unwrap_or_default().to_string(),
+                };
+                let address = Address::new(ResourceKind::ApiRoute, format!("{method} {path}"));
+                live.insert(LiveResource::of(address, format!("{resource_id}/{method}"), &spec));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A method's address name `METHOD /PATH` and live id `RESOURCE_ID/METHOD`, split.
+fn split_route(text: &str, separator: char) -> Result<(&str, &str), ProviderError> {
+    text.split_once(separator).ok_or_else(|| ProviderError::other("route", format!("`{text}` is not a route")))
+}
+
+/// A patch operation replacing `path` with `value`.
+pub(super) fn replace(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder().op(Op::Replace).path(path).value(value).build()
+}

@@ -1,0 +1,160 @@
+//! Cognito user pools: the pool, its app clients, hosted-UI domain and users.
+//!
+//! The pool is found by name (the stack name) and owned by its tags; its children belong to it.
+//! Users are looked up by the names the stack file gives: users who signed up by themselves are
+//! never listed, compared or deleted. One file per kind: [`user_pool`], [`client`], [`domain`],
+//! [`user`]; this one derives their desired state and discovers them.
+
+mod client;
+mod domain;
+mod user;
+mod user_pool;
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_cognitoidentityprovider::Client;
+use futures::future::try_join_all;
+
+pub(in crate::provider) use client::ClientSpec;
+pub(in crate::provider) use domain::DomainSpec;
+pub(in crate::provider) use user::UserSpec;
+pub(in crate::provider) use user_pool::UserPoolSpec;
+use user_pool::pool_spec;
+
+use super::call::Calls;
+use super::claim;
+use crate::error::ProviderError;
+use crate::live::{LiveResource, LiveState};
+use crate::resource::tags::TagChanges;
+use crate::resource::{
+    Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Target, user_pool_address,
+};
+use crate::stack::{SignIn, UserPool};
+
+/// Adds the user pool, its domain, clients and users to `state`.
+pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap<String, String>) {
+    let pool_address = user_pool_address();
+    let policy = &pool.password_policy;
+    let sign_in = match pool.sign_in {
+        SignIn::Username => vec!["username"],
+        SignIn::Email => vec!["email"],
+        SignIn::PhoneNumber => vec!["phone_number"],
+        SignIn::EmailOrPhoneNumber => vec!["email", "phone_number"],
+    };
+    let spec = UserPoolSpec {
+        sign_in: sign_in.into_iter().map(str::to_string).collect(),
+        custom_attributes: pool.custom_attributes.clone(),
+        min_length: policy.min_length,
+        require_uppercase: policy.require_uppercase,
+        require_lowercase: policy.require_lowercase,
+        require_numbers: policy.require_numbers,
+        require_symbols: policy.require_symbols,
+        temporary_password_validity_days: policy.temporary_password_validity_days,
+        auto_verified_attributes: pool.auto_verified_attributes.iter().cloned().collect(),
+        deletion_protection: pool.deletion_protection,
+        tags: tags.clone(),
+    };
+    state.resources.push(DesiredResource::of(pool_address.clone(), &spec, Vec::new()));
+    if let Some(domain) = &pool.domain {
+        let address = Address::new(ResourceKind::UserPoolDomain, "main");
+        state.resources.push(DesiredResource::of(
+            address,
+            &DomainSpec { domain: domain.clone() },
+            vec![pool_address.clone()],
+        ));
+    }
+    for (name, client) in &pool.clients {
+        let spec = ClientSpec {
+            callback_urls: client.callback_urls.clone(),
+            logout_urls: client.logout_urls.clone(),
+            oauth_flows: client.oauth_flows.iter().cloned().collect(),
+            oauth_scopes: client.oauth_scopes.iter().cloned().collect(),
+            auth_flows: client.auth_flows.iter().cloned().collect(),
+        };
+        let address = Address::new(ResourceKind::UserPoolClient, name);
+        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+    }
+    for (name, user) in &pool.users {
+        let address = Address::new(ResourceKind::UserPoolUser, name);
+        let spec = UserSpec {
+            attributes: user.attributes.clone(),
+            password: user.password.as_ref().map(|_| Sensitive),
+            password_status: user.password.as_ref().map(|_| PASSWORD_SET.to_string()),
+        };
+        state.add_secret(&address, user.password.as_ref());
+        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+    }
+}
+
+/// `N thing` or `N things`.
+fn count(n: impl Into<i64>, thing: &str) -> String {
+    let n = n.into();
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The Cognito user pool side of the provider.
+pub(super) struct UserPools {
+    client: Client,
+    stack: String,
+    /// Where the pools are, for their ARNs.
+    target: Target,
+    calls: Calls,
+}
+
+impl UserPools {
+    /// The user pools of `stack` through `client`, at `target`.
+    pub(super) fn new(client: Client, stack: &str, target: &Target, calls: Calls) -> Self {
+        Self { client, stack: stack.to_string(), target: target.clone(), calls }
+    }
+
+    /// Untags and tags the pool `pool_id` as `changes` say (removals first, so the pool never
+    /// holds more tags than AWS allows).
+    async fn retag(&self, pool_id: &str, changes: &TagChanges) -> Result<(), ProviderError> {
+        let arn = self.target.arn("cognito-idp", &format!("userpool/{pool_id}"));
+        let arn = arn.as_str();
+        let untag = |keys: Vec<String>| async move {
+            let send = || self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
+            self.calls.call("UntagResource", send).await.map(drop)
+        };
+        let tag = |tags: HashMap<String, String>| async move {
+            let send = || self.client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
+            self.calls.call("TagResource", send).await.map(drop)
+        };
+        changes.send(untag, tag).await
+    }
+
+    /// Finds the stack's pool by name, confirms it by tags, then reads its children.
+    pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+        let address = user_pool_address();
+        let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
+        let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
+        let estimated_users = pool.estimated_number_of_users();
+        let mut pool_resource = LiveResource {
+            holds: Some(count(estimated_users, "user")),
+            ..LiveResource::of(address, pool_id.clone(), &pool_spec(&pool))
+        };
+        if let Some(domain) = pool.domain().filter(|d| !d.is_empty()) {
+            let address = Address::new(ResourceKind::UserPoolDomain, "main");
+            live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
+        }
+        let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
+        let (clients, users) = tokio::try_join!(
+            self.clients(&pool_id),
+            try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
+        )?;
+        let users: Vec<LiveResource> = users.into_iter().flatten().collect();
+        let others = i64::from(estimated_users) - i64::try_from(users.len()).unwrap_or(i64::MAX);
+        if others > 0 {
+            pool_resource.notes.push(format!(
+                "about {} not in the stack file (signed up, made by hand, or removed from the file): \
+                 they stay; authdemo creates the users the file names and never deletes users",
+                count(others, "user")
+            ));
+        }
+        live.insert(pool_resource);
+        for resource in clients.into_iter().chain(users) {
+            live.insert(resource);
+        }
+        Ok(())
+    }
+}

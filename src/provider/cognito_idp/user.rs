@@ -1,0 +1,189 @@
+//! The users the stack file names, looked up by those names.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserStatusType};
+
+use super::UserPools;
+use crate::error::{ProviderError, deleted, found};
+use crate::live::LiveResource;
+use crate::provider::handler::{Handler, StepContext};
+use crate::resource::{Address, PASSWORD_SET, Sensitive, Spec, user_pool_address};
+use crate::spec;
+
+spec! {
+    /// A user the stack creates.
+    pub(in crate::provider) struct UserSpec for UserPoolUser {
+        /// Attribute name → value.
+        attributes: BTreeMap<String, String>,
+        /// The password: set on create, never read back.
+        password: Option<Sensitive> => WriteOnly,
+        /// `permanent` once the password is set for good (an interrupted create leaves it temporary).
+        password_status: Option<String>,
+    }
+}
+
+impl UserPools {
+    /// Reads the user at `address`, keeping the attributes the stack manages: everything but
+    /// `sub` and the `*_verified` flags, unless the stack file sets them.
+    pub(super) async fn user(
+        &self,
+        pool_id: &str,
+        address: &Address,
+        desired: &crate::resource::Attributes,
+    ) -> Result<Option<LiveResource>, ProviderError> {
+        let declared = UserSpec::from_attributes(desired).map(|s| s.attributes).unwrap_or_default();
+        let out = self
+            .calls
+            .call("AdminGetUser", || self.client.admin_get_user().user_pool_id(pool_id).username(&address.name).send())
+            .await;
+        let Some(user) = found(out)? else { return Ok(None) };
+        let attributes: BTreeMap<String, String> = user
+            .user_attributes()
+            .iter()
+            .filter(|a| declared.contains_key(a.name()) || !(a.name() == "sub" || a.name().ends_with("_verified")))
+            .map(|a| (a.name().to_string(), a.value().unwrap_or_default().to_string()))
+            .collect();
+        let status = match user.user_status() {
+            Some(UserStatusType::Confirmed) => PASSWORD_SET.to_string(),
+            Some(UserStatusType::ForceChangePassword) => "temporary".to_string(),
+            Some(other) => other.as_str().to_lowercase(),
+            None => "unknown".to_string(),
+        };
+        let spec = UserSpec { attributes, password: None, password_status: Some(status) };
+        Ok(Some(LiveResource::of(address.clone(), address.name.clone(), &spec)))
+    }
+
+    async fn set_permanent_password(&self, cx: &StepContext<'_>, pool_id: &str) -> Result<(), ProviderError> {
+        let Some(password) = cx.secret else {
+            let message = format!("{} has no password in the stack file to make permanent", cx.address);
+            return Err(ProviderError::other("AdminSetUserPassword", message));
+        };
+        self.calls
+            .call("AdminSetUserPassword", || {
+                self.client
+                    .admin_set_user_password()
+                    .user_pool_id(pool_id)
+                    .username(&cx.address.name)
+                    .password(password.expose())
+                    .permanent(true)
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl Handler<UserSpec> for UserPools {
+    /// Creates a user without sending any message. The password is first set as the temporary
+    /// one, so an interruption before [`Handler::finish`] leaves a user whose `password_status`
+    /// the next plan shows as unfinished.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &UserSpec) -> Result<String, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let attributes = user_attributes(&wanted.attributes)?;
+        self.calls
+            .call("AdminCreateUser", || {
+                self.client
+                    .admin_create_user()
+                    .user_pool_id(pool_id)
+                    .username(&cx.address.name)
+                    .set_user_attributes(Some(attributes.clone()))
+                    .set_temporary_password(cx.secret.map(|p| p.expose().to_string()))
+                    .message_action(MessageActionType::Suppress)
+                    .send()
+            })
+            .await?;
+        Ok(cx.address.name.clone())
+    }
+
+    /// Makes the password permanent.
+    async fn finish(&self, cx: &StepContext<'_>, _id: &str, wanted: &UserSpec) -> Result<(), ProviderError> {
+        if wanted.password.is_none() {
+            return Ok(());
+        }
+        self.set_permanent_password(cx, cx.id_of(&user_pool_address())?).await
+    }
+
+    /// Updates a user's attributes (set changed ones, delete removed ones) and finishes an
+    /// interrupted password set-up.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &UserSpec,
+        wanted: &UserSpec,
+    ) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let changed: BTreeMap<String, String> = wanted
+            .attributes
+            .iter()
+            .filter(|(k, v)| live.attributes.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let removed: Vec<String> =
+            live.attributes.keys().filter(|k| !wanted.attributes.contains_key(*k)).cloned().collect();
+        if !changed.is_empty() {
+            let attributes = user_attributes(&changed)?;
+            self.calls
+                .call("AdminUpdateUserAttributes", || {
+                    self.client
+                        .admin_update_user_attributes()
+                        .user_pool_id(pool_id)
+                        .username(id)
+                        .set_user_attributes(Some(attributes.clone()))
+                        .send()
+                })
+                .await?;
+        }
+        if !removed.is_empty() {
+            self.calls
+                .call("AdminDeleteUserAttributes", || {
+                    self.client
+                        .admin_delete_user_attributes()
+                        .user_pool_id(pool_id)
+                        .username(id)
+                        .set_user_attribute_names(Some(removed.clone()))
+                        .send()
+                })
+                .await?;
+        }
+        if wanted.password_status.is_some() && live.password_status != wanted.password_status {
+            self.set_permanent_password(cx, pool_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &UserSpec) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let result = self
+            .calls
+            .call("AdminDeleteUser", || self.client.admin_delete_user().user_pool_id(pool_id).username(id).send())
+            .await;
+        deleted(result)
+    }
+
+    /// A user whose create was answered "exists" is the stack's own: users are found by name.
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &UserSpec) -> Result<Option<String>, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let out = self
+            .calls
+            .call("AdminGetUser", || {
+                self.client.admin_get_user().user_pool_id(pool_id).username(&cx.address.name).send()
+            })
+            .await;
+        Ok(found(out)?.map(|_| cx.address.name.clone()))
+    }
+}
+
+fn user_attributes(attributes: &BTreeMap<String, String>) -> Result<Vec<AttributeType>, ProviderError> {
+    attributes
+        .iter()
+        .map(|(name, value)| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|e| ProviderError::other("AttributeType", e.to_string()))
+        })
+        .collect()
+}

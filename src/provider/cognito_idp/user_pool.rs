@@ -1,0 +1,313 @@
+//! The user pool itself: its settings, found by name and confirmed by tags.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_cognitoidentityprovider::types::{
+    AdminCreateUserConfigType, AttributeDataType, DeletionProtectionType, PasswordPolicyType, SchemaAttributeType,
+    UserPoolPolicyType, UserPoolType, UsernameAttributeType, VerifiedAttributeType,
+};
+
+use super::UserPools;
+use crate::error::{ProviderError, deleted, found};
+use crate::live::{creation_tags, ownership_tags};
+use crate::provider::handler::{Handler, StepContext};
+use crate::provider::{owned_id, whole};
+use crate::resource::tags::{TagChanges, user_tags};
+use crate::spec;
+
+spec! {
+    /// The user pool's settings.
+    pub(in crate::provider) struct UserPoolSpec for UserPool {
+        /// The attributes users sign in with: fixed at creation.
+        sign_in: Vec<String> => ForcesReplacement,
+        /// Custom attribute name → type: may be added, never changed or removed.
+        custom_attributes: BTreeMap<String, String> => AddOnly,
+        /// Minimum password length.
+        min_length @ "password_policy.min_length": i64,
+        /// Passwords need an uppercase letter.
+        require_uppercase @ "password_policy.require_uppercase": bool,
+        /// Passwords need a lowercase letter.
+        require_lowercase @ "password_policy.require_lowercase": bool,
+        /// Passwords need a digit.
+        require_numbers @ "password_policy.require_numbers": bool,
+        /// Passwords need a symbol.
+        require_symbols @ "password_policy.require_symbols": bool,
+        /// Days an admin-set temporary password stays valid.
+        temporary_password_validity_days @ "password_policy.temporary_password_validity_days": i64,
+        /// Attributes Cognito verifies automatically.
+        auto_verified_attributes: BTreeSet<String>,
+        /// Refuses deletion while on.
+        deletion_protection: bool,
+        /// The stack file's tags.
+        tags: BTreeMap<String, String>,
+    }
+}
+
+impl UserPools {
+    /// The pools named after the stack: id, tags and description of each.
+    pub(super) async fn candidates(
+        &self,
+    ) -> Result<Vec<(String, HashMap<String, String>, UserPoolType)>, ProviderError> {
+        let listed = self
+            .calls
+            .all_pages(
+                "ListUserPools",
+                |token| self.client.list_user_pools().max_results(60).set_next_token(token).send(),
+                |out| (out.user_pools.unwrap_or_default(), out.next_token),
+            )
+            .await?;
+        let mut candidates = Vec::new();
+        for id in listed.into_iter().filter(|p| p.name() == Some(self.stack.as_str())).filter_map(|p| p.id) {
+            let described =
+                self.calls.call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(&id).send()).await;
+            if let Some(pool) = found(described)?.and_then(|d| d.user_pool) {
+                candidates.push((id, pool.user_pool_tags().cloned().unwrap_or_default(), pool));
+            }
+        }
+        Ok(candidates)
+    }
+}
+
+impl Handler<UserPoolSpec> for UserPools {
+    /// Creates the pool, tagged in the create call itself.
+    async fn create(&self, cx: &StepContext<'_>, wanted: &UserPoolSpec) -> Result<String, ProviderError> {
+        let username_attributes: Vec<UsernameAttributeType> = wanted
+            .sign_in
+            .iter()
+            .filter(|s| *s != "username")
+            .map(|s| UsernameAttributeType::from(s.as_str()))
+            .collect();
+        let schema = custom_schema(&wanted.custom_attributes);
+        let out = self
+            .calls
+            .call("CreateUserPool", || {
+                self.client
+                    .create_user_pool()
+                    .pool_name(&self.stack)
+                    .policies(password_policy(wanted))
+                    .set_auto_verified_attributes(Some(verified_attributes(wanted)))
+                    .deletion_protection(deletion_protection(wanted))
+                    .set_username_attributes((!username_attributes.is_empty()).then(|| username_attributes.clone()))
+                    .set_schema((!schema.is_empty()).then(|| schema.clone()))
+                    .set_user_pool_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
+                    .send()
+            })
+            .await?;
+        out.user_pool.and_then(|p| p.id).ok_or_else(|| ProviderError::missing("CreateUserPool", "pool id"))
+    }
+
+    /// Updates the pool: new custom attributes first, then its settings when they differ, then
+    /// its tags (see [`UserPools::retag`]). UpdateUserPool resets every setting it is not sent
+    /// and overwrites the tags, so the pool is read first and everything the file does not
+    /// manage (triggers, messages, MFA, email and SMS configuration, account recovery, …) and
+    /// its tags as they are are sent back.
+    async fn update(
+        &self,
+        cx: &StepContext<'_>,
+        id: &str,
+        live: &UserPoolSpec,
+        wanted: &UserPoolSpec,
+    ) -> Result<(), ProviderError> {
+        let added: BTreeMap<String, String> = wanted
+            .custom_attributes
+            .iter()
+            .filter(|(name, _)| !live.custom_attributes.contains_key(*name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !added.is_empty() {
+            let schema = custom_schema(&added);
+            self.calls
+                .call("AddCustomAttributes", || {
+                    self.client
+                        .add_custom_attributes()
+                        .user_pool_id(id)
+                        .set_custom_attributes(Some(schema.clone()))
+                        .send()
+                })
+                .await?;
+        }
+        let settings_changed = UserPoolSpec { tags: wanted.tags.clone(), ..live.clone() } != *wanted;
+        if settings_changed {
+            let described = self
+                .calls
+                .call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(id).send())
+                .await?;
+            let pool = described.user_pool.ok_or_else(|| ProviderError::missing("DescribeUserPool", "user pool"))?;
+            self.calls
+                .call("UpdateUserPool", || {
+                    with_unmanaged_pool_settings(self.client.update_user_pool(), &pool)
+                        .user_pool_id(id)
+                        .policies(password_policy_over(pool.policies(), wanted))
+                        .set_auto_verified_attributes(Some(verified_attributes(wanted)))
+                        .deletion_protection(deletion_protection(wanted))
+                        .set_user_pool_tags(pool.user_pool_tags().cloned())
+                        .send()
+                })
+                .await?;
+        }
+        let changes =
+            TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, ownership_tags(&self.stack, cx.address));
+        self.retag(id, &changes).await
+    }
+
+    /// Deletes the pool (and with it every user in it).
+    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &UserPoolSpec) -> Result<(), ProviderError> {
+        deleted(self.calls.call("DeleteUserPool", || self.client.delete_user_pool().user_pool_id(id).send()).await)
+    }
+
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &UserPoolSpec) -> Result<Option<String>, ProviderError> {
+        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
+    }
+}
+
+pub(super) fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
+    let policy = pool.policies().and_then(|p| p.password_policy());
+    let sign_in: Vec<String> = if pool.username_attributes().is_empty() {
+        vec!["username".to_string()]
+    } else {
+        pool.username_attributes().iter().map(|a| a.as_str().to_string()).collect()
+    };
+    let custom_attributes: BTreeMap<String, String> = pool
+        .schema_attributes()
+        .iter()
+        .filter_map(|a| {
+            let name = a.name()?.strip_prefix("custom:")?;
+            let kind = a.attribute_data_type().map(|t| t.as_str().to_lowercase()).unwrap_or_default();
+            Some((name.to_string(), kind))
+        })
+        .collect();
+    UserPoolSpec {
+        sign_in,
+        custom_attributes,
+        min_length: policy
+            .and_then(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::minimum_length)
+            .unwrap_or(8)
+            .into(),
+        require_uppercase: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_uppercase),
+        require_lowercase: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_lowercase),
+        require_numbers: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_numbers),
+        require_symbols: policy
+            .is_some_and(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::require_symbols),
+        temporary_password_validity_days: policy
+            .map_or(7, aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::temporary_password_validity_days)
+            .into(),
+        auto_verified_attributes: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_string()).collect(),
+        deletion_protection: pool.deletion_protection() == Some(&DeletionProtectionType::Active),
+        tags: user_tags(pool.user_pool_tags().into_iter().flatten()),
+    }
+}
+
+fn password_policy(spec: &UserPoolSpec) -> UserPoolPolicyType {
+    UserPoolPolicyType::builder().password_policy(password_rules(spec).build()).build()
+}
+
+/// The password rules the file manages.
+fn password_rules(spec: &UserPoolSpec) -> aws_sdk_cognitoidentityprovider::types::builders::PasswordPolicyTypeBuilder {
+    PasswordPolicyType::builder()
+        .minimum_length(whole(spec.min_length))
+        .require_uppercase(spec.require_uppercase)
+        .require_lowercase(spec.require_lowercase)
+        .require_numbers(spec.require_numbers)
+        .require_symbols(spec.require_symbols)
+        .temporary_password_validity_days(whole(spec.temporary_password_validity_days))
+}
+
+/// The live password and sign-in policy with the fields the file manages set to `spec`'s (the
+/// password history and sign-in policy stay as they are).
+fn password_policy_over(live: Option<&UserPoolPolicyType>, spec: &UserPoolSpec) -> UserPoolPolicyType {
+    let history = live.and_then(|p| p.password_policy()).and_then(PasswordPolicyType::password_history_size);
+    UserPoolPolicyType::builder()
+        .password_policy(password_rules(spec).set_password_history_size(history).build())
+        .set_sign_in_policy(live.and_then(|p| p.sign_in_policy()).cloned())
+        .build()
+}
+
+/// `builder` with every setting of the live `pool` that the stack file does not manage, as
+/// DescribeUserPool gave it. The deprecated `UnusedAccountValidityDays` is left out (AWS refuses
+/// it beside `TemporaryPasswordValidityDays`), and so are the legacy verification message fields
+/// when the template, which carries them, is there.
+fn with_unmanaged_pool_settings(
+    builder: aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder,
+    pool: &UserPoolType,
+) -> aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder {
+    let admin = pool.admin_create_user_config().map(|c| {
+        AdminCreateUserConfigType::builder()
+            .allow_admin_create_user_only(c.allow_admin_create_user_only())
+            .set_invite_message_template(c.invite_message_template().cloned())
+            .build()
+    });
+    let legacy = pool.verification_message_template().is_none();
+    builder
+        .set_pool_name(pool.name().map(str::to_string))
+        .set_lambda_config(pool.lambda_config().cloned())
+        .set_verification_message_template(pool.verification_message_template().cloned())
+        .set_sms_verification_message(pool.sms_verification_message().filter(|_| legacy).map(str::to_string))
+        .set_email_verification_message(pool.email_verification_message().filter(|_| legacy).map(str::to_string))
+        .set_email_verification_subject(pool.email_verification_subject().filter(|_| legacy).map(str::to_string))
+        .set_sms_authentication_message(pool.sms_authentication_message().map(str::to_string))
+        .set_user_attribute_update_settings(pool.user_attribute_update_settings().cloned())
+        .set_mfa_configuration(pool.mfa_configuration().cloned())
+        .set_device_configuration(pool.device_configuration().cloned())
+        .set_email_configuration(pool.email_configuration().cloned())
+        .set_sms_configuration(pool.sms_configuration().cloned())
+        .set_admin_create_user_config(admin)
+        .set_user_pool_add_ons(pool.user_pool_add_ons().cloned())
+        .set_account_recovery_setting(pool.account_recovery_setting().cloned())
+        .set_user_pool_tier(pool.user_pool_tier().cloned())
+}
+
+fn verified_attributes(spec: &UserPoolSpec) -> Vec<VerifiedAttributeType> {
+    spec.auto_verified_attributes.iter().map(|a| VerifiedAttributeType::from(a.as_str())).collect()
+}
+
+fn deletion_protection(spec: &UserPoolSpec) -> DeletionProtectionType {
+    if spec.deletion_protection { DeletionProtectionType::Active } else { DeletionProtectionType::Inactive }
+}
+
+fn custom_schema(custom: &BTreeMap<String, String>) -> Vec<SchemaAttributeType> {
+    custom
+        .iter()
+        .map(|(name, kind)| {
+            let data_type = match kind.as_str() {
+                "number" => AttributeDataType::Number,
+                "boolean" => AttributeDataType::Boolean,
+                "datetime" => AttributeDataType::Datetime,
+                _ => AttributeDataType::String,
+            };
+            SchemaAttributeType::builder().name(name).attribute_data_type(data_type).mutable(true).build()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_a_pool_as_the_spec_it_was_created_with() {
+        let desired = UserPoolSpec {
+            sign_in: vec!["username".into()],
+            custom_attributes: BTreeMap::new(),
+            min_length: 12,
+            require_uppercase: true,
+            require_lowercase: false,
+            require_numbers: false,
+            require_symbols: false,
+            temporary_password_validity_days: 3,
+            auto_verified_attributes: ["email".to_string()].into(),
+            deletion_protection: true,
+            tags: BTreeMap::new(),
+        };
+        let pool = UserPoolType::builder()
+            .policies(password_policy(&desired))
+            .set_auto_verified_attributes(Some(verified_attributes(&desired)))
+            .deletion_protection(deletion_protection(&desired))
+            .set_schema_attributes(Some(custom_schema(&BTreeMap::from([("team".into(), "string".into())]))))
+            .build();
+        // Schema names as sent to CreateUserPool carry no prefix; only read-backs do.
+        assert_eq!(pool_spec(&pool), desired);
+    }
+}
