@@ -10,7 +10,9 @@ use super::policy::NamedPolicy;
 use crate::error::ProviderError;
 use crate::live::LiveState;
 use crate::provider::{AwsProvider, serving};
-use crate::resource::{Address, ResourceKind, Value, identity_pool_address, resolve, rest_api_address};
+use crate::resource::{
+    Address, ResourceKind, Value, identity_pool_address, resolve, rest_api_address, user_pool_address,
+};
 
 /// Why the report cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +62,11 @@ pub async fn read(
     }
     let managed: BTreeSet<String> = roles.values().flat_map(|(_, managed)| managed.iter().cloned()).collect();
     let documents = provider.managed_policy_documents(&managed).await?;
-    view.deployment(stack, stage, &roles, &documents)
+    let mut deployment = view.deployment(stack, stage, &roles, &documents)?;
+    if let Some(pool) = view.ids.get(&identity_pool_address()) {
+        deployment.classic_flow = provider.identity_pool_allows_classic_flow(pool).await?;
+    }
+    Ok(deployment)
 }
 
 /// The discovered state with its references resolved back to physical ids.
@@ -146,6 +152,8 @@ impl<'a> View<'a> {
             guests_allowed: self.flag(&pool, "allow_unauthenticated"),
             guest_role: role("unauthenticated")?,
             signed_in_role: role("authenticated")?,
+            self_sign_up: self.flag(&user_pool_address(), "self_sign_up"),
+            classic_flow: false,
         })
     }
 
