@@ -51,10 +51,11 @@ where
 {
     fn format_event(&self, _: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let metadata = event.metadata();
-        let mut fields = Fields::default();
+        let own = metadata.target().starts_with("authdemo");
+        let mut fields = Fields { sdk: !own, ..Fields::default() };
         event.record(&mut fields);
         write!(writer, "{}", metadata.level())?;
-        if !metadata.target().starts_with("authdemo") {
+        if !own {
             write!(writer, " {}:", metadata.target())?;
         }
         writeln!(writer, " {}", fields.line())
@@ -66,6 +67,8 @@ where
 struct Fields {
     message: String,
     others: String,
+    /// The event is the SDK's: its fields' values lose their `Debug` dump.
+    sdk: bool,
 }
 
 impl Fields {
@@ -84,25 +87,26 @@ impl Visit for Fields {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = one_line(&format!("{value:?}"));
+        let text = format!("{value:?}");
         if field.name() == "message" {
-            self.message = text;
+            self.message = one_line(&text);
         } else {
-            let _ = write!(self.others, " {}={text}", field.name());
+            let text = if self.sdk { without_debug_dump(&text) } else { &text };
+            let _ = write!(self.others, " {}={}", field.name(), one_line(text));
         }
     }
 }
 
-/// `text` without a trailing `Debug` dump, its whitespace (newlines included) collapsed.
+/// `text` with its whitespace (newlines included) collapsed.
 fn one_line(text: &str) -> String {
-    without_debug_dump(text).split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `text` up to ` (TypeName…)` when that group runs to the end: the SDK's `DisplayErrorContext`
 /// writes the error chain, then the error's `Debug` in parentheses.
 fn without_debug_dump(text: &str) -> &str {
-    let starts = text.match_indices(" (").map(|(at, _)| at);
-    let dump = starts.into_iter().find(|&at| {
+    let mut starts = text.match_indices(" (").map(|(at, _)| at);
+    let dump = starts.find(|&at| {
         let group = &text[at + 1..];
         group[1..].starts_with(|c: char| c.is_ascii_uppercase()) && closes_at_end(group)
     });
