@@ -201,7 +201,7 @@ identity_pool:
   clients: [web]
 {signed_in}functions:
   api:
-    runtime: nodejs20.x
+    runtime: nodejs24.x
     handler: api.handler
     code: code
     policy:
