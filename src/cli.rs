@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::ArgValueCompleter;
 
+use crate::render::{GraphFormat, OutputFormat};
 use crate::resource::Address;
 
 /// Provision a Cognito + IAM + Lambda + API Gateway stack from one YAML file.
@@ -126,15 +127,6 @@ pub struct GraphArgs {
     /// Graph language.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
-}
-
-/// Graph languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// Graphviz DOT.
-    Dot,
-    /// Mermaid (renders in GitHub and GitLab markdown).
-    Mermaid,
 }
 
 /// Which stack file, with which variables.
@@ -362,17 +354,6 @@ pub struct FormatArg {
     /// Output format.
     #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
-}
-
-/// Human-readable or machine-readable output. Every command takes it as `--format`, like
-/// `output` and `graph` do (`--out` names files); `--output`, the old name, stays a hidden alias
-/// so existing scripts keep working.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// For people.
-    Human,
-    /// Versioned JSON for scripts.
-    Json,
 }
 
 /// An address whose kind can be adopted.

@@ -16,6 +16,8 @@ pub mod completion;
 pub mod error;
 pub mod graph;
 mod kinds;
+#[cfg(test)]
+mod layering;
 pub mod live;
 pub mod outputs;
 pub mod permissions;
@@ -31,11 +33,11 @@ pub mod verify;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Runs the command line and returns the process exit code (0 ok, 1 error, 2 changes present).
 pub fn run() -> ExitCode {
-    completion::complete_if_requested();
+    completion::complete_if_requested(cli::Cli::command);
     let cli = cli::Cli::parse();
     if cli.global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         anstream::ColorChoice::Never.write_global();

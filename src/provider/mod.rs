@@ -65,6 +65,12 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     state
 }
 
+/// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
+pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
+    let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
+    desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
+}
+
 /// The stack's view of one AWS account and region.
 pub struct AwsProvider {
     user_pools: cognito_idp::UserPools,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::cli::GraphFormat;
+use super::GraphFormat;
 use crate::resource::{Address, DesiredState};
 
 /// Renders the graph of `desired` in `format`.

@@ -6,3 +6,25 @@ pub mod graph;
 pub mod human;
 pub mod json;
 pub mod progress;
+
+use clap::ValueEnum;
+
+/// Human-readable or machine-readable output. Every command takes it as `--format`, like
+/// `output` and `graph` do (`--out` names files); `--output`, the old name, stays a hidden alias
+/// so existing scripts keep working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    Human,
+    /// Versioned JSON for scripts.
+    Json,
+}
+
+/// Graph languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid (renders in GitHub and GitLab markdown).
+    Mermaid,
+}

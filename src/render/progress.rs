@@ -6,8 +6,8 @@ use std::time::Instant;
 use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
+use super::OutputFormat;
 use crate::apply::{Event, Outcome, Reporter, StepOutcome};
-use crate::cli::OutputFormat;
 use crate::error::ProviderError;
 use crate::plan::FORMAT_VERSION;
 use crate::step::{Operation, Step};

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::policy::read_statements;
+use super::policy::{read_statements, statements};
 use super::reader::{Field, Reader};
-use super::schema::{int, object, one_of, scalar, statements, text};
+use super::schema::{int, object, one_of, scalar, text};
 use crate::artifact::Artifact;
 
 /// A Lambda function.

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::policy::read_statements;
+use super::policy::{read_statements, statements};
 use super::reader::{Field, OwnedField, Reader};
-use super::schema::{flag, list, object, statements, text};
+use super::schema::{flag, list, object, text};
 
 /// The identity pool.
 #[derive(Debug, Clone, PartialEq)]

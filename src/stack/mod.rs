@@ -24,12 +24,13 @@ pub use cors::{Cors, DEFAULT_HEADERS};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 pub use functions::Function;
 pub use identity_pool::IdentityPool;
-pub use schema::schema;
 pub use usage_plan::{ApiKey, UsagePlan};
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
 use interpolate::Interpolator;
 use reader::{Field, OwnedField, Reader};
+use schema::{object, scalar, text};
+use serde_json::{Value, json};
 
 /// A validated stack file.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,6 +264,52 @@ fn is_region(s: &str) -> bool {
 
 fn is_var_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The schema (JSON Schema draft-07).
+pub fn schema() -> Value {
+    let top = object(
+        TOP_LEVEL,
+        &["stack"],
+        vec![
+            ("stack", text("Names and tags everything: [a-z][a-z0-9-]*, at most 32 characters.")),
+            ("region", text("AWS region; --region wins, else the AWS config's.")),
+            (
+                "vars",
+                json!({ "type": "object", "description": "Variable defaults; override with --var NAME=VALUE.", "additionalProperties": scalar() }),
+            ),
+            ("tags", tags::schema()),
+            ("user_pool", user_pool::schema()),
+            ("identity_pool", identity_pool::schema()),
+            (
+                "functions",
+                json!({ "type": "object", "description": "Lambda functions by name.", "additionalProperties": functions::schema() }),
+            ),
+            ("api", api::schema()),
+            ("usage_plan", usage_plan::schema()),
+        ],
+    );
+    let mut schema = top;
+    schema["$schema"] = json!("http://json-schema.org/draft-07/schema#");
+    schema["title"] = json!("authdemo stack file");
+    schema
+}
+
+/// Reads and validates the stack file `file` with `vars` (and the environment for `${env:…}`);
+/// also returns its text (saved plans record its hash).
+pub fn load(file: &Path, vars: &[(String, String)]) -> Result<(Stack, String), Diagnostics> {
+    let env = |name: &str| std::env::var(name).ok();
+    let options = LoadOptions { var_overrides: vars, env: &env };
+    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics {
+        file: file.to_path_buf(),
+        items: vec![Diagnostic {
+            location: Location { line: 1, column: 1 },
+            path: String::new(),
+            message: format!("cannot read the stack file: {e}"),
+            hint: Some("pass the stack file with -f FILE".into()),
+        }],
+    })?;
+    Ok((parse(file, &text, &options)?, text))
 }
 
 #[cfg(test)]
