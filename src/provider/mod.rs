@@ -11,12 +11,13 @@ mod handler;
 mod iam;
 mod lambda;
 mod lock;
+mod ownership;
 mod pace;
 mod registry;
 mod sign_in;
 mod usage_plans;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub(crate) use apigateway::serving;
@@ -27,8 +28,8 @@ use pace::Service;
 pub use registry::Applier;
 pub use sign_in::{IdentityCredentials, Login, PasswordFlow};
 
-use crate::error::{ErrorClass, ProviderError};
-use crate::live::{ForeignResource, LiveState, check_ownership, is_untagged};
+use crate::error::ProviderError;
+use crate::live::LiveState;
 use crate::resource::{Address, DesiredState, Target, abstract_ids};
 use crate::stack::Stack;
 
@@ -267,57 +268,6 @@ async fn timed(discovery: impl Future<Output = Result<(), ProviderError>>) -> Re
     let started = Instant::now();
     discovery.await?;
     Ok(started.elapsed())
-}
-
-/// Picks the stack's resource among same-named `candidates` (id, tags, description) by its
-/// ownership tags; the others are recorded as foreign. Two owned candidates are a conflict. An
-/// untagged candidate of an address the user asked to adopt is taken over instead.
-fn claim<T>(
-    candidates: Vec<(String, HashMap<String, String>, T)>,
-    stack: &str,
-    address: &Address,
-    live: &mut LiveState,
-) -> Result<Option<T>, ProviderError> {
-    let mut owned = Vec::new();
-    let mut adoptable = Vec::new();
-    for (id, tags, description) in candidates {
-        match ForeignResource::of(address, id.clone(), &tags, stack) {
-            None => owned.push((id, description)),
-            Some(_) if live.adoptable.contains(address) && is_untagged(&tags) => adoptable.push((id, description)),
-            Some(foreign) => live.foreign.push(foreign),
-        }
-    }
-    if owned.is_empty() && adoptable.len() == 1 {
-        live.adopted.insert(address.clone());
-        owned = adoptable;
-    } else if !adoptable.is_empty() {
-        let ids: Vec<&str> = adoptable.iter().map(|(id, _)| id.as_str()).collect();
-        let message = format!(
-            "cannot adopt {address}: {} candidates ({}); delete or rename the extra ones by hand",
-            ids.len(),
-            ids.join(", ")
-        );
-        return Err(ProviderError::new(ErrorClass::Conflict, "adopt", message));
-    }
-    if owned.len() > 1 {
-        let ids: Vec<&str> = owned.iter().map(|(id, _)| id.as_str()).collect();
-        let message = format!(
-            "several resources claim {address} of stack `{stack}`: {}; delete the extra ones by hand, keeping the one in use",
-            ids.join(", ")
-        );
-        return Err(ProviderError::new(ErrorClass::Conflict, "discovery", message));
-    }
-    Ok(owned.pop().map(|(_, description)| description))
-}
-
-/// The id of the one candidate (id, tags, description) owned by `address` of `stack`, for a
-/// create that finds its resource after a lost answer.
-fn owned_id<T>(
-    candidates: Vec<(String, HashMap<String, String>, T)>,
-    stack: &str,
-    address: &Address,
-) -> Option<String> {
-    candidates.into_iter().find(|(_, tags, _)| check_ownership(tags, stack, address).is_ok()).map(|(id, _, _)| id)
 }
 
 /// A whole-number attribute as the `i32` the SDKs take (saturating; validation bounds it first).
