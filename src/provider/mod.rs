@@ -9,6 +9,7 @@ mod cognito_idp;
 mod config;
 mod handler;
 mod iam;
+pub(crate) mod iam_actions;
 mod lambda;
 mod lock;
 mod ownership;
