@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes, Spec, Target, Value, references};
+use crate::resource::{Address, Attributes, Spec, Target, Value, references, resolve};
 
 /// Tag naming the stack that owns a resource.
 pub const STACK_TAG: &str = "authdemo:stack";
@@ -86,6 +86,25 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// The resource at `address` with its fields read as `S` (references to other resources
+    /// resolved to their physical ids); `None` when there is none, or it is not of `S`'s kind.
+    pub fn spec<S: Spec>(&self, address: &Address) -> Option<S> {
+        let resource = self.resources.get(address).filter(|r| r.address.kind == S::KIND)?;
+        S::from_attributes(&resolved(&resource.attributes, &self.ids())).ok()
+    }
+
+    /// Every resource of `S`'s kind, with its fields read as `S` (see [`LiveState::spec`]).
+    pub fn each<S: Spec>(&self) -> impl Iterator<Item = (&LiveResource, S)> {
+        let ids = self.ids();
+        let of_kind = self.resources.values().filter(|r| r.address.kind == S::KIND);
+        of_kind.filter_map(move |r| Some((r, S::from_attributes(&resolved(&r.attributes, &ids)).ok()?)))
+    }
+
+    /// Each resource's physical id.
+    fn ids(&self) -> BTreeMap<Address, String> {
+        self.resources.values().map(|r| (r.address.clone(), r.id.clone())).collect()
+    }
+
     /// An empty state in which the untagged resources of `adoptable` may be taken over.
     pub fn adopting(adoptable: &BTreeSet<Address>) -> Self {
         Self { adoptable: adoptable.clone(), ..Self::default() }
@@ -172,6 +191,12 @@ pub fn check_ownership(tags: &HashMap<String, String>, stack: &str, address: &Ad
         (Some(_), Some(a)) => Err(format!("it is tagged as `{a}`, not `{address}`")),
         _ => Err(format!("it has no `{STACK_TAG}`/`{ADDRESS_TAG}` ownership tags (made by hand or by another tool)")),
     }
+}
+
+/// `attributes` with their references resolved to the physical ids of `ids` (a reference to a
+/// resource without an id stays as it is).
+fn resolved(attributes: &Attributes, ids: &BTreeMap<Address, String>) -> Attributes {
+    attributes.iter().map(|(k, v)| (k.clone(), resolve(v, ids).unwrap_or_else(|_| v.clone()))).collect()
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 mod amplify;
 
-use crate::provider::ClientEndpoints;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -11,7 +10,8 @@ use serde::Serialize;
 pub use self::amplify::{AmplifyError, AmplifyVersion};
 use crate::live::LiveState;
 use crate::plan::FORMAT_VERSION;
-use crate::resource::{Address, Attributes, ResourceKind, Target, Value, function_name};
+use crate::provider::{ClientEndpoints, ClientSpec, IdentityPoolSpec, UserPoolSpec};
+use crate::resource::{Address, ResourceKind, Target, function_name};
 use crate::stack::Stack;
 
 /// An API key: its id, and its value when asked for.
@@ -38,16 +38,12 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
-    fn of(attributes: &Attributes) -> Self {
-        let list = |name: &str| match attributes.get(name) {
-            Some(Value::List(items)) => items.clone(),
-            _ => Vec::new(),
-        };
+    fn of(client: ClientSpec) -> Self {
         Self {
-            callback_urls: list("callback_urls"),
-            logout_urls: list("logout_urls"),
-            oauth_flows: list("oauth.flows"),
-            oauth_scopes: list("oauth.scopes"),
+            callback_urls: client.callback_urls,
+            logout_urls: client.logout_urls,
+            oauth_flows: client.oauth_flows.into_iter().collect(),
+            oauth_scopes: client.oauth_scopes.into_iter().collect(),
         }
     }
 }
@@ -111,18 +107,8 @@ impl Outputs {
             .map(|(api, stage)| invoke_url(&live.target, &api, &stage, endpoints.execute_api.as_deref()));
         let hosted_ui_url =
             id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &live.target)));
-        let attributes = |kind: ResourceKind| {
-            live.resources.values().filter(move |r| r.address.kind == kind).map(|r| (&r.address.name, &r.attributes))
-        };
-        let sign_in = attributes(ResourceKind::UserPool).find_map(|(_, a)| match a.get("sign_in") {
-            Some(Value::List(items)) => Some(items.clone()),
-            _ => None,
-        });
-        let allow_guest_access =
-            attributes(ResourceKind::IdentityPool).find_map(|(_, a)| match a.get("allow_unauthenticated") {
-                Some(Value::Bool(allowed)) => Some(*allowed),
-                _ => None,
-            });
+        let sign_in = live.each::<UserPoolSpec>().map(|(_, pool)| pool.sign_in).next();
+        let allow_guest_access = live.each::<IdentityPoolSpec>().map(|(_, pool)| pool.allow_unauthenticated).next();
         Self {
             format_version: FORMAT_VERSION,
             stack: stack.name.clone(),
@@ -137,8 +123,9 @@ impl Outputs {
                 .map(|(name, _)| (name.clone(), function_name(&stack.name, &name)))
                 .collect(),
             sign_in: sign_in.unwrap_or_default(),
-            client_settings: attributes(ResourceKind::UserPoolClient)
-                .map(|(name, a)| (name.clone(), ClientSettings::of(a)))
+            client_settings: live
+                .each::<ClientSpec>()
+                .map(|(client, spec)| (client.address.name.clone(), ClientSettings::of(spec)))
                 .collect(),
             allow_guest_access,
             user_pool_endpoint: endpoints.user_pool.clone(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 pub use diff::{plan, plan_destroy};
 
 use crate::live::ForeignResource;
-use crate::resource::{Address, Attributes, Value};
+use crate::resource::{Address, Attributes, Spec, Value};
 
 /// The version of the JSON plan format (`format_version`); bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -119,6 +119,14 @@ pub struct ResourceChange {
     pub adopt: bool,
 }
 
+impl ResourceChange {
+    /// The live fields before the change read as `S`, when the resource is of `S`'s kind.
+    pub fn before_as<S: Spec>(&self) -> Option<S> {
+        let before = self.before.as_ref().filter(|_| self.address.kind == S::KIND)?;
+        S::from_attributes(before).ok()
+    }
+}
+
 /// How many resources a plan adds, changes and destroys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Summary {
@@ -172,14 +180,9 @@ impl Plan {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
-    /// The deletions (including replacements) of resources whose live deletion protection is on:
-    /// AWS refuses them, so nothing of the plan should start.
-    pub fn protected_deletions(&self) -> Vec<&ResourceChange> {
-        self.changes
-            .iter()
-            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-            .filter(|c| c.before.as_ref().and_then(|b| b.get("deletion_protection")) == Some(&Value::Bool(true)))
-            .collect()
+    /// The deletions, replacements included.
+    pub fn deletions(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace))
     }
 
     /// The deletions (of resources removed from the file) that lose data and are not in

@@ -26,7 +26,7 @@ use crate::stack::IdentityPool;
 
 spec! {
     /// The identity pool's settings.
-    pub(super) struct IdentityPoolSpec for IdentityPool {
+    pub(crate) struct IdentityPoolSpec for IdentityPool {
         /// Whether guests get credentials (of the unauthenticated role).
         allow_unauthenticated: bool,
         /// The trusted user pool clients: references to the stack's own, `PROVIDER:CLIENT_ID` for others.
@@ -40,7 +40,7 @@ spec! {
 
 spec! {
     /// The identity pool's role attachment.
-    pub(super) struct IdentityPoolRolesSpec for IdentityPoolRoles {
+    pub(crate) struct IdentityPoolRolesSpec for IdentityPoolRoles {
         /// Role ARN by `authenticated` / `unauthenticated`.
         roles: BTreeMap<String, String>,
     }

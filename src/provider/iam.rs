@@ -25,7 +25,7 @@ use crate::spec;
 
 spec! {
     /// An IAM role: who may assume it and what it may do.
-    pub(super) struct RoleSpec for IamRole {
+    pub(crate) struct RoleSpec for IamRole {
         /// The trust policy, as canonical JSON.
         trust_policy: String,
         /// The inline policies by name, as canonical JSON.

@@ -22,12 +22,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub(crate) use apigateway::serving;
+/// The specs the read side (`access`, `outputs`, `verify`) reads live resources as.
+pub(crate) use apigateway::{RouteSpec, StageSpec};
 pub use call::{Calls, RetryPolicy};
+pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
+pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
 pub use config::{ClientEndpoints, ConnectOptions, NoRegion, sdk_config, service_endpoint};
+pub(crate) use iam::RoleSpec;
 pub use lock::{Holder, LockError, StackLock};
 use pace::Service;
 pub use registry::Applier;
 pub use sign_in::{IdentityCredentials, Login, PasswordFlow};
+pub(crate) use usage_plans::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec};
 
 use crate::error::ProviderError;
 use crate::live::LiveState;

@@ -26,7 +26,7 @@ use crate::stack;
 
 spec! {
     /// The usage plan: throttle and quota on the API's stage.
-    pub(super) struct UsagePlanSpec for UsagePlan {
+    pub(crate) struct UsagePlanSpec for UsagePlan {
         /// Steady-state requests per second.
         rate @ "throttle.rate": i64,
         /// Burst size.
@@ -44,7 +44,7 @@ spec! {
 
 spec! {
     /// An API key.
-    pub(super) struct ApiKeySpec for ApiKey {
+    pub(crate) struct ApiKeySpec for ApiKey {
         /// Whether the key is accepted.
         enabled: bool,
         /// A value from the environment: set on create, never read back.
@@ -56,7 +56,7 @@ spec! {
 
 spec! {
     /// An API key's link to the usage plan.
-    pub(super) struct UsagePlanKeySpec for UsagePlanKey {
+    pub(crate) struct UsagePlanKeySpec for UsagePlanKey {
         /// The key's id.
         key: String => ForcesReplacement,
     }

@@ -7,8 +7,8 @@ use anyhow::bail;
 use super::outcome::Observed;
 use crate::error::ProviderError;
 use crate::live::LiveState;
-use crate::provider::{AwsProvider, IdentityCredentials, Login, PasswordFlow};
-use crate::resource::{Address, ResourceKind, Value, identity_pool_address, user_pool_address};
+use crate::provider::{AwsProvider, ClientSpec, IdentityCredentials, Login, PasswordFlow};
+use crate::resource::{Address, ResourceKind, identity_pool_address, user_pool_address};
 use crate::secret::Secret;
 use crate::stack::{Stack, User};
 
@@ -118,13 +118,13 @@ async fn sign_in(
 fn sign_in_client(stack: &Stack, live: &LiveState) -> Option<(String, PasswordFlow)> {
     let trusted = stack.identity_pool.iter().flat_map(|p| p.clients.iter());
     let any = stack.user_pool.iter().flat_map(|p| p.clients.keys());
-    let client =
-        trusted.chain(any).find_map(|name| live.resources.get(&Address::new(ResourceKind::UserPoolClient, name)))?;
-    let allows_password = match client.attributes.get("auth_flows") {
-        Some(Value::List(flows)) => flows.iter().any(|f| f == USER_PASSWORD_AUTH),
-        _ => false,
-    };
-    Some((client.id.clone(), if allows_password { PasswordFlow::UserPassword } else { PasswordFlow::Srp }))
+    let address = trusted
+        .chain(any)
+        .map(|name| Address::new(ResourceKind::UserPoolClient, name))
+        .find(|address| live.resources.contains_key(address))?;
+    let id = live.resources.get(&address)?.id.clone();
+    let allows_password = live.spec::<ClientSpec>(&address).is_some_and(|c| c.auth_flows.contains(USER_PASSWORD_AUTH));
+    Some((id, if allows_password { PasswordFlow::UserPassword } else { PasswordFlow::Srp }))
 }
 
 fn id_of(live: &LiveState, kind: ResourceKind, name: &str) -> Option<String> {

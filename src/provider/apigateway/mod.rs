@@ -36,9 +36,9 @@ pub(super) use gateway_response::GatewayResponseSpec;
 pub(super) use path::ApiResourceSpec;
 use path::desired_paths;
 pub(super) use rest_api::RestApiSpec;
-pub(super) use route::RouteSpec;
+pub(crate) use route::RouteSpec;
 use route::arn_route;
-pub(super) use stage::StageSpec;
+pub(crate) use stage::StageSpec;
 use stage::routes_fingerprint;
 pub(crate) use stage::serving;
 

@@ -11,7 +11,7 @@ use crate::stack::Route;
 
 spec! {
     /// A method with its Lambda proxy integration.
-    pub(in crate::provider) struct RouteSpec for ApiRoute {
+    pub(crate) struct RouteSpec for ApiRoute {
         /// `NONE` or `AWS_IAM`.
         authorization: String,
         /// Whether callers must send an API key.

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use aws_sdk_cognitoidentityprovider::Client;
 use futures::future::try_join_all;
 
-pub(in crate::provider) use client::ClientSpec;
+pub(crate) use client::ClientSpec;
 pub(in crate::provider) use domain::DomainSpec;
 pub(in crate::provider) use user::UserSpec;
-pub(in crate::provider) use user_pool::UserPoolSpec;
+pub(crate) use user_pool::UserPoolSpec;
 use user_pool::pool_spec;
 
 use super::call::Calls;

@@ -18,7 +18,7 @@ use crate::spec;
 
 spec! {
     /// The user pool's settings.
-    pub(in crate::provider) struct UserPoolSpec for UserPool {
+    pub(crate) struct UserPoolSpec for UserPool {
         /// The attributes users sign in with: fixed at creation.
         sign_in: Vec<String> => ForcesReplacement,
         /// Custom attribute name → type: may be added, never changed or removed.
