@@ -148,6 +148,27 @@ def lambda_error(status, error_type, message):
 ROLE_CREATED = {}  # role ARN -> time.monotonic() of its CreateRole
 
 
+# Lambda runtimes past their blocks, as AWS's runtime table gives them: (create block, update
+# block, successor). authdemo's own table is src/stack/runtime.rs.
+RUNTIME_BLOCKS = {
+    "nodejs20.x": ("2026-08-31", "2026-09-30", "nodejs24.x"),
+    "nodejs18.x": ("2026-02-03", "2026-03-09", "nodejs24.x"),
+    "python3.9": ("2026-01-15", "2026-02-15", "python3.14"),
+    "python3.10": ("2026-07-31", "2026-08-31", "python3.14"),
+    "python3.11": ("2026-07-31", "2026-08-31", "python3.14"),
+    "java17": ("2026-07-31", "2026-08-31", "java25"),
+    "provided.al2": ("2026-07-31", "2026-08-31", "provided.al2023"),
+    "dotnet8": ("2026-12-10", "2027-01-11", "dotnet10"),
+    "nodejs22.x": ("2027-06-01", "2027-07-01", "nodejs24.x"),
+    "ruby3.3": ("2027-04-30", "2027-05-31", "ruby3.4"),
+}
+
+
+def emulator_today():
+    """The emulator's date (UTC, YYYY-MM-DD); AUTHDEMO_EMULATOR_TODAY pins it for tests."""
+    return os.environ.get("AUTHDEMO_EMULATOR_TODAY") or time.strftime("%Y-%m-%d", time.gmtime())
+
+
 def role_too_new(arn):
     """Whether the caller's profile (`iN`) finds the role at `arn` too new to be assumed."""
     created = ROLE_CREATED.get(arn)
@@ -821,6 +842,16 @@ def patch_awslambda():
             raise lambda_error(409, "ResourceConflictException", "The operation cannot be performed at this time. "
                                f"An update is in progress for resource: {arn}")
 
+    def refuse_blocked_runtime(runtime, block):
+        """AWS refuses a runtime past its create block (CreateFunction) or update block (any
+        update of a function on it), with this message."""
+        dates = RUNTIME_BLOCKS.get(runtime)
+        if dates and dates[block] <= emulator_today():
+            raise lambda_error(400, "InvalidParameterValueException",
+                               f"The runtime parameter of {runtime} is no longer supported for creating or updating "
+                               f"AWS Lambda functions. We recommend you use the new runtime ({dates[2]}) while "
+                               "creating or updating functions.")
+
     def refuse_new_role(arn):
         if role_too_new(arn):
             raise lambda_error(400, "InvalidParameterValueException",
@@ -848,7 +879,18 @@ def patch_awslambda():
 
     original_create = backend.create_function
 
+    def refuse_large_environment(spec):
+        """Lambda measures the variables as JSON and refuses more than 4 KB, quoting them."""
+        variables = (spec.get("Environment") or {}).get("Variables")
+        measured = json.dumps(variables or {}, separators=(",", ":"))
+        if variables and len(measured) > 4096:
+            raise lambda_error(400, "InvalidParameterValueException",
+                               "Lambda was unable to configure your environment variables because the environment "
+                               f"variables you have provided exceeded the 4KB limit. String measured: {measured}")
+
     def create_function(self, spec):
+        refuse_blocked_runtime(spec.get("Runtime"), 0)
+        refuse_large_environment(spec)
         refuse_new_role(spec.get("Role"))
         fn = original_create(self, spec)
         changed[arn_of(fn)] = ("create", time.monotonic())
@@ -858,6 +900,9 @@ def patch_awslambda():
         def update(self, function_name, qualifier, body):
             fn = self.get_function(function_name, qualifier)
             refuse_while_changing(fn)
+            refuse_blocked_runtime(fn.run_time, 1)
+            refuse_blocked_runtime(body.get("Runtime"), 1)
+            refuse_large_environment(body)
             refuse_new_role(body.get("Role"))
             config = original(self, function_name, qualifier, body)
             arn = arn_of(fn)

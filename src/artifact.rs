@@ -40,11 +40,17 @@ impl Artifact {
 }
 
 /// Zips every file under `dir` (paths relative to it, `/`-separated, sorted), with the zip
-/// format's earliest timestamp and mode 644 (755 for files executable by their owner).
+/// format's earliest timestamp and mode 644 (755 for files executable by their owner). A
+/// symbolic link is followed only while it stays inside `dir`: one leading out of it would
+/// upload a file from elsewhere on the machine, readable by anyone allowed `lambda:GetFunction`.
 fn zip_directory(dir: &Path) -> std::io::Result<Vec<u8>> {
+    let root = std::fs::canonicalize(dir)?;
     let mut files: Vec<(String, std::path::PathBuf)> = Vec::new();
     for entry in walkdir::WalkDir::new(dir).follow_links(true) {
         let entry = entry.map_err(std::io::Error::other)?;
+        if entry.path_is_symlink() {
+            refuse_escape(&root, dir, entry.path())?;
+        }
         if entry.file_type().is_file() {
             let relative = entry.path().strip_prefix(dir).map_err(std::io::Error::other)?;
             let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
@@ -65,6 +71,21 @@ fn zip_directory(dir: &Path) -> std::io::Result<Vec<u8>> {
         zip.write_all(&std::fs::read(&path)?)?;
     }
     Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
+/// Refuses the symbolic link at `path` (under `dir`, whose real path is `root`) if it leads
+/// out of the directory.
+fn refuse_escape(root: &Path, dir: &Path, path: &Path) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    if target.starts_with(root) {
+        return Ok(());
+    }
+    let relative = path.strip_prefix(dir).unwrap_or(path);
+    Err(std::io::Error::other(format!(
+        "`{}` is a symbolic link leading out of the code directory (to {}): only files inside it are packaged",
+        relative.display(),
+        target.display()
+    )))
 }
 
 #[cfg(unix)]

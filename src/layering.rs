@@ -36,14 +36,14 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
 /// The names that follow `prefix` in `text`, braced groups (`prefix{a, b::c}`) included.
 fn named_after(text: &str, prefix: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
+    let name =
+        |item: &str| -> String { item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
     for rest in text.split(prefix).skip(1) {
-        let group = match rest.strip_prefix('{') {
-            Some(group) => group.split('}').next().unwrap_or_default(),
-            None => rest,
-        };
-        for item in group.split(',') {
-            let name: String = item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            names.insert(name);
+        match rest.strip_prefix('{') {
+            Some(group) => names.extend(group.split('}').next().unwrap_or_default().split(',').map(name)),
+            None => {
+                names.insert(name(rest));
+            }
         }
     }
     names

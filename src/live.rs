@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes, Spec, Target, Value, references, resolve};
+use crate::resource::{Address, Attributes, DesiredState, Spec, Target, Value, hide_like, references, resolve};
 
 /// Tag naming the stack that owns a resource.
 pub const STACK_TAG: &str = "authdemo:stack";
@@ -83,6 +83,16 @@ pub struct LiveState {
     pub adoptable: BTreeSet<Address>,
     /// Addresses whose resource discovery took over; they get the ownership tags on apply.
     pub adopted: BTreeSet<Address>,
+}
+
+impl LiveState {
+    /// Hides the live value of every field whose desired value is sensitive, in the same form.
+    pub fn hide_sensitive(&mut self, desired: &DesiredState) {
+        for wanted in &desired.resources {
+            let Some(live) = self.resources.get_mut(&wanted.address) else { continue };
+            hide_like(&desired.stack, &wanted.attributes, &mut live.attributes);
+        }
+    }
 }
 
 impl LiveState {

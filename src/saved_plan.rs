@@ -118,6 +118,25 @@ impl SavedPlan {
         }
     }
 
+    /// Writes the plan to `path`, readable by its owner only (mode 0600 on Unix): it names the
+    /// account's resources, and CI uploads it as an artifact.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        use std::io::Write;
+        let json = serde_json::to_string_pretty(self).expect("a saved plan is plain data");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600);
+            // An existing file keeps its mode on open: narrow it before writing.
+            if path.exists() {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        options.open(path)?.write_all(json.as_bytes())
+    }
+
     /// Reads a saved plan file.
     pub fn read(path: &Path) -> Result<Self, SavedPlanError> {
         let unreadable = |problem: String| SavedPlanError::Unreadable { path: path.display().to_string(), problem };

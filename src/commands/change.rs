@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::bail;
 
-use super::guards::{guard, refuse_data_loss, refuse_unset_secrets};
+use super::guards::{guard, refuse_blocked_runtimes, refuse_data_loss, refuse_unset_secrets};
 use super::lock::with_lock;
 use super::{connect, discover, discover_and_plan, load_stack, read_stack, require_approval_path};
 use crate::apply::{execute, steps};
@@ -38,6 +38,7 @@ pub(super) async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         saved.check(&text, &first)?;
     }
     refuse_unsafe(&first, args, &desired, &hints)?;
+    refuse_blocked_runtimes(&stack, &hints.file, Some(&first))?;
     with_lock(provider, first.has_changes(), &args.lock, &hints, async |provider, locked| {
         let plan = if locked { discover_and_plan(&provider, &desired, &adopt).await? } else { first };
         if let Some(saved) = &saved {

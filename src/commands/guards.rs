@@ -1,11 +1,12 @@
 //! The guards: what `apply` and `destroy` refuse before anything starts.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use crate::cli::StackArgs;
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::provider::UserPoolSpec;
-use crate::resource::{Address, DesiredState};
+use crate::resource::{Address, DesiredState, ResourceKind};
+use crate::stack::{Diagnostics, FunctionFate, Stack, check_runtimes, is_date};
 
 /// Refuses, before anything starts, an apply that would create or change a resource whose
 /// secret (a password, an API key value) comes from an environment variable that is not set.
@@ -90,4 +91,47 @@ pub(super) fn refuse_conflicts(plan: &Plan) -> anyhow::Result<()> {
         "refusing to apply: resources of this stack already exist without its ownership tags, and nothing was changed:\n{}\n  {way_out}",
         lines.join("\n")
     )
+}
+
+/// Refuses a runtime AWS would refuse for what the run does to each function (every function
+/// is new without a `plan`), and prints the warnings of the others on stderr.
+pub(super) fn refuse_blocked_runtimes(
+    stack: &Stack,
+    file: &std::path::Path,
+    plan: Option<&Plan>,
+) -> anyhow::Result<()> {
+    let fate = |name: &str| {
+        let action = plan.and_then(|plan| {
+            let address = Address::new(ResourceKind::Function, name);
+            plan.changes.iter().find(|c| c.address == address).map(|c| c.action)
+        });
+        match action {
+            None | Some(Action::Create | Action::Replace) => FunctionFate::New,
+            Some(Action::Update) => FunctionFate::Changed,
+            Some(Action::NoOp | Action::Delete) => FunctionFate::Unchanged,
+        }
+    };
+    let findings = check_runtimes(stack, &today()?, fate);
+    let warnings = Diagnostics { file: file.to_path_buf(), items: findings.warnings };
+    anstream::eprint!("{}", warnings.items_text("warning: "));
+    let errors = Diagnostics { file: file.to_path_buf(), items: findings.errors };
+    match (errors.items.is_empty(), plan) {
+        (true, _) => Ok(()),
+        (false, None) => Err(errors.into()),
+        (false, Some(_)) => bail!("{}AWS would refuse these runtimes; nothing was changed", errors.items_text("")),
+    }
+}
+
+/// Today's date (UTC, `YYYY-MM-DD`) for the runtime lifecycle; `AUTHDEMO_TODAY` pins it (a
+/// reproducible CI run, or checking a stack against a date to come).
+fn today() -> anyhow::Result<String> {
+    if let Ok(pinned) = std::env::var("AUTHDEMO_TODAY") {
+        if !is_date(&pinned) {
+            bail!("AUTHDEMO_TODAY=`{pinned}` is not a date: write YYYY-MM-DD");
+        }
+        return Ok(pinned);
+    }
+    let now = aws_sdk_lambda::primitives::DateTime::from(std::time::SystemTime::now());
+    let text = now.fmt(aws_sdk_lambda::primitives::DateTimeFormat::DateTime).context("cannot read the clock")?;
+    Ok(text[..10].to_string())
 }

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::guards::refuse_blocked_runtimes;
 use super::load_stack;
 use crate::cli::{PermissionsArgs, StackArgs};
 use crate::provider::offline_desired_state;
@@ -9,6 +10,7 @@ use crate::provider::offline_desired_state;
 /// `authdemo validate`: the stack file alone, no AWS call.
 pub(super) fn validate(args: &StackArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(args)?;
+    refuse_blocked_runtimes(&stack, &args.file, None)?;
     let count = offline_desired_state(&stack).resources.len();
     println!("{}: valid (stack `{}`, {count} resources)", args.file.display(), stack.name);
     Ok(ExitCode::SUCCESS)

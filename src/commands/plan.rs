@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::guards::refuse_conflicts;
+use super::guards::{refuse_blocked_runtimes, refuse_conflicts};
 use super::{connect, discover_and_plan, read_stack};
 use crate::cli::PlanArgs;
 use crate::render::{OutputFormat, human, json};
@@ -24,13 +24,13 @@ pub(super) async fn plan_command(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
     if let Some(out) = &args.out {
         let saved = SavedPlan::new(&plan, &args.stack.file, &text, &args.stack.vars, &args.adopt);
-        let json = serde_json::to_string_pretty(&saved).expect("a saved plan is plain data");
-        std::fs::write(out, json).with_context(|| format!("cannot write the plan to {}", out.display()))?;
+        saved.write(out).with_context(|| format!("cannot write the plan to {}", out.display()))?;
     }
     match args.output.format {
         OutputFormat::Human => anstream::print!("{}", human::plan(&plan)),
         OutputFormat::Json => println!("{}", json::plan(&plan)),
     }
     refuse_conflicts(&plan).context("apply would refuse this plan")?;
+    refuse_blocked_runtimes(&stack, &args.stack.file, Some(&plan)).context("apply would refuse this plan")?;
     Ok(if args.detailed_exitcode && plan.has_changes() { ExitCode::from(EXIT_CHANGES) } else { ExitCode::SUCCESS })
 }

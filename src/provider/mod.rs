@@ -52,6 +52,7 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
         resources: Vec::new(),
         secrets: BTreeMap::new(),
         unset_secrets: BTreeMap::new(),
+        sensitive: BTreeMap::new(),
         artifacts: BTreeMap::new(),
     };
     let tags = &stack.tags;
@@ -70,6 +71,7 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
             usage_plans::desired(&mut state, &api.stage, plan, tags);
         }
     }
+    state.hide_sensitive(&stack.env_values);
     state
 }
 
@@ -266,6 +268,7 @@ impl AwsProvider {
             resource.attributes = registry::normalized(resource.address.kind, &resource.attributes);
         }
         live.link();
+        live.hide_sensitive(desired);
         Ok(live)
     }
 }

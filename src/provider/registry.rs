@@ -9,7 +9,7 @@ use super::{AwsProvider, apigateway, cognito_identity, cognito_idp, iam, lambda,
 use crate::artifact::Artifact;
 use crate::error::ProviderError;
 use crate::plan::ResourceChange;
-use crate::resource::{Address, Attributes, DesiredState, ResourceKind, Spec, resolve};
+use crate::resource::{Address, Attributes, DesiredState, ResourceKind, Spec, resolve, reveal};
 use crate::secret::Secret;
 use crate::step::{Operation, Runner, Step};
 
@@ -50,13 +50,19 @@ crate::kinds::with_kinds!(define_registry);
 pub struct Applier {
     provider: AwsProvider,
     secrets: BTreeMap<Address, Secret>,
+    sensitive: BTreeMap<String, Secret>,
     artifacts: BTreeMap<Address, Artifact>,
 }
 
 impl AwsProvider {
     /// The runner of the steps toward `desired`.
     pub fn applier(self, desired: &DesiredState) -> Applier {
-        Applier { provider: self, secrets: desired.secrets.clone(), artifacts: desired.artifacts.clone() }
+        Applier {
+            provider: self,
+            secrets: desired.secrets.clone(),
+            sensitive: desired.sensitive.clone(),
+            artifacts: desired.artifacts.clone(),
+        }
     }
 }
 
@@ -67,7 +73,7 @@ impl Runner for Applier {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<Option<String>, ProviderError> {
-        let change = resolved(change, step.operation, ids)?;
+        let change = resolved(change, step.operation, ids, &self.sensitive)?;
         let mut cx = StepContext::new(&change.address, ids);
         cx.adopt = change.adopt;
         cx.secret = self.secrets.get(&change.address);
@@ -76,13 +82,14 @@ impl Runner for Applier {
     }
 }
 
-/// `change` with the references replaced by physical ids on the side(s) `operation` needs: a
-/// delete needs only the live side (what replaces it may not exist yet), a create only the
-/// desired side.
+/// `change` with the references replaced by physical ids on the side(s) `operation` needs (a
+/// delete needs only the live side: what replaces it may not exist yet; a create only the
+/// desired side), and the desired side's sensitive placeholders by their values.
 fn resolved(
     change: &ResourceChange,
     operation: Operation,
     ids: &BTreeMap<Address, String>,
+    sensitive: &BTreeMap<String, Secret>,
 ) -> Result<ResourceChange, ProviderError> {
     let resolve_all = |attributes: &Option<Attributes>| -> Result<Option<Attributes>, ProviderError> {
         let Some(attributes) = attributes else { return Ok(None) };
@@ -94,7 +101,7 @@ fn resolved(
                     format!("{} refers to {missing}, which does not exist (yet)", change.address),
                 )
             })?;
-            out.insert(field.clone(), value);
+            out.insert(field.clone(), reveal(&value, sensitive));
         }
         Ok(Some(out))
     };

@@ -64,6 +64,7 @@ mod tests {
             ],
             secrets: BTreeMap::new(),
             unset_secrets: BTreeMap::new(),
+            sensitive: BTreeMap::new(),
             artifacts: BTreeMap::new(),
         }
     }

@@ -36,6 +36,9 @@ pub struct DesiredState {
     pub unset_secrets: BTreeMap<Address, String>,
     /// Code packages by function (their hashes are attributes).
     pub artifacts: BTreeMap<Address, Artifact>,
+    /// The clear values of the placeholders that stand for values from `${env:…}` in the
+    /// attributes (see [`super::sensitive`]).
+    pub sensitive: BTreeMap<String, Secret>,
 }
 
 /// Where the stack goes: the partition, region and account that every ARN and host name names,

@@ -5,6 +5,7 @@ mod address;
 mod desired;
 pub mod policy_document;
 mod reference;
+mod sensitive;
 mod spec;
 pub mod tags;
 mod value;
@@ -15,6 +16,7 @@ pub use desired::{
     function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, user_pool_address,
 };
 pub use reference::{abstract_ids, reference, references, resolve, resolve_known};
+pub use sensitive::{hide_like, placeholder, reveal};
 pub use spec::{FieldValue, Sensitive, Spec, SpecError, rule_of};
 pub use value::{Attributes, Value};
 

@@ -62,18 +62,28 @@ pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
 }
 
-impl fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostics {
+    /// The items, one `file:line:column: LABEL field: message` line each with its hint; `label`
+    /// is empty for errors, `warning: ` for warnings.
+    pub fn items_text(&self, label: &str) -> String {
         let file = self.file.display();
+        let mut text = String::new();
         for d in &self.items {
             let Location { line, column } = d.location;
             let field = if d.path.is_empty() { String::new() } else { format!("{}: ", d.path) };
-            writeln!(f, "{file}:{line}:{column}: {field}{}", d.message)?;
+            text.push_str(&format!("{file}:{line}:{column}: {label}{field}{}\n", d.message));
             if let Some(hint) = &d.hint {
-                writeln!(f, "    hint: {hint}")?;
+                text.push_str(&format!("    hint: {hint}\n"));
             }
         }
-        let count = self.items.len();
+        text
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, count) = (self.file.display(), self.items.len());
+        f.write_str(&self.items_text(""))?;
         write!(f, "{count} error{} in {file}; nothing was sent to AWS", if count == 1 { "" } else { "s" })
     }
 }

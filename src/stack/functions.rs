@@ -8,13 +8,17 @@ use serde_json::{Value, json};
 use super::policy::{read_statements, statements};
 use super::reader::{Field, Reader};
 use super::schema::{int, object, one_of, scalar, text};
+use super::{Location, runtime};
 use crate::artifact::Artifact;
 
 /// A Lambda function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
-    /// Runtime, e.g. `nodejs20.x`.
+    /// Runtime, e.g. `nodejs24.x`.
     pub runtime: String,
+    /// Where the file names the runtime (its lifecycle is checked once the run knows whether
+    /// the function exists).
+    pub runtime_location: Location,
     /// Entry point, e.g. `api.handler`.
     pub handler: String,
     /// The code package, built while loading.
@@ -30,22 +34,6 @@ pub struct Function {
 }
 
 pub(super) const FIELDS: &[&str] = &["runtime", "handler", "code", "memory_mb", "timeout_s", "environment", "policy"];
-pub(super) const RUNTIMES: &[&str] = &[
-    "nodejs18.x",
-    "nodejs20.x",
-    "nodejs22.x",
-    "python3.9",
-    "python3.10",
-    "python3.11",
-    "python3.12",
-    "python3.13",
-    "java17",
-    "java21",
-    "dotnet8",
-    "ruby3.3",
-    "provided.al2",
-    "provided.al2023",
-];
 
 /// Reads and validates `functions`; code paths are relative to `base` (the stack file's directory).
 /// `stack` (if valid) bounds the names: the execution role `<stack>-fn-<name>` has at most 64 characters.
@@ -78,7 +66,9 @@ fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Fu
         }
         found
     };
-    let runtime = required(r, "runtime", "e.g. `runtime: nodejs20.x`").and_then(|o| r.one_of(o.field(), RUNTIMES));
+    let runtime_field = required(r, "runtime", "e.g. `runtime: nodejs24.x`");
+    let runtime_location = runtime_field.as_ref().map(|o| o.field().location()).unwrap_or_default();
+    let runtime = runtime_field.and_then(|o| r.one_of(o.field(), &runtime::names()));
     let handler = required(r, "handler", "e.g. `handler: api.handler` (file api.js, export handler)").and_then(|o| {
         r.string_matching(
             o.field(),
@@ -95,6 +85,7 @@ fn read_function(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Fu
     let policy = f.get("policy").map_or(Some(Vec::new()), |o| read_statements(r, o.field()));
     Some(Function {
         runtime: runtime?,
+        runtime_location,
         handler: handler?,
         code: code?,
         memory_mb: memory_mb?,
@@ -124,12 +115,35 @@ fn read_code(r: &mut Reader<'_>, field: Field<'_>, base: &Path) -> Option<Artifa
         return None;
     }
     match Artifact::load(&path) {
+        Ok(artifact) if artifact.bytes.len() > MAX_ZIP_BYTES => {
+            let message = format!(
+                "the code package is {} bytes ({:.1} MB), over the {MAX_ZIP_BYTES} bytes (50 MB) Lambda accepts in a direct upload",
+                artifact.bytes.len(),
+                mebibytes(artifact.bytes.len())
+            );
+            let hint =
+                "move large dependencies into a Lambda layer, or leave build outputs and tests out of the directory";
+            r.error(field.location(), field.path(), message, Some(hint.into()));
+            None
+        }
         Ok(artifact) => Some(artifact),
         Err(e) => {
             r.error(field.location(), field.path(), format!("cannot read the code: {e}"), None);
             None
         }
     }
+}
+
+/// Lambda's limit on a zip uploaded directly (CreateFunction/UpdateFunctionCode `ZipFile`).
+const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
+
+/// Lambda's limit on a function's environment, measured as the JSON of the variables (AWS's
+/// refusal quotes that "String measured").
+const MAX_ENVIRONMENT_BYTES: usize = 4 * 1024;
+
+#[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+fn mebibytes(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }
 
 /// The environment variables Lambda reserves (AWS's documented list): a function may not set them.
@@ -169,7 +183,17 @@ fn read_environment(r: &mut Reader<'_>, field: Field<'_>) -> Option<BTreeMap<Str
             (format!("`{name}` is not a valid environment variable name"), hint)
         })
     };
-    r.named(field, check, |r, value| r.string(value).map(|s| s.value))
+    let environment = r.named(field, check, |r, value| r.string(value).map(|s| s.value))?;
+    let size = serde_json::to_string(&environment).map_or(0, |json| json.len());
+    if size > MAX_ENVIRONMENT_BYTES {
+        let message = format!(
+            "the environment is {size} bytes (as the JSON Lambda measures), over the {MAX_ENVIRONMENT_BYTES} bytes Lambda accepts"
+        );
+        let hint = "keep large values elsewhere (SSM Parameter Store, Secrets Manager) and pass their names";
+        r.error(field.location(), field.path(), message, Some(hint.into()));
+        return None;
+    }
+    Some(environment)
 }
 
 fn is_function_name(s: &str) -> bool {
@@ -182,7 +206,7 @@ pub(super) fn schema() -> Value {
         FIELDS,
         &["runtime", "handler", "code"],
         vec![
-            ("runtime", one_of(RUNTIMES)),
+            ("runtime", one_of(&runtime::names())),
             ("handler", text("FILE.EXPORT, e.g. api.handler")),
             ("code", text("A directory or a .zip, relative to the stack file.")),
             ("memory_mb", int(128, 10240)),

@@ -11,6 +11,7 @@ mod identity_pool;
 mod interpolate;
 mod policy;
 mod reader;
+mod runtime;
 mod schema;
 mod tags;
 mod usage_plan;
@@ -24,9 +25,11 @@ pub use cors::{Cors, DEFAULT_HEADERS};
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
 pub use functions::Function;
 pub use identity_pool::IdentityPool;
+pub use runtime::{FunctionFate, RuntimeFindings, check_runtimes, is_date};
 pub use usage_plan::{ApiKey, UsagePlan};
 pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
 
+use crate::secret::Secret;
 use interpolate::Interpolator;
 use reader::{Field, OwnedField, Reader};
 use schema::{object, scalar, text};
@@ -51,6 +54,8 @@ pub struct Stack {
     pub usage_plan: Option<UsagePlan>,
     /// The tags every taggable resource of the stack carries beside the ownership tags.
     pub tags: BTreeMap<String, String>,
+    /// Every value a `${env:…}` reference went into: sensitive wherever it appears.
+    pub env_values: Vec<Secret>,
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
@@ -80,10 +85,15 @@ pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack
     let interpolator = Interpolator::new(&vars, options.env);
     let mut reader = Reader::new(interpolator);
     let stack = read_stack(&mut reader, file, Field::root(&root));
-    diagnostics.extend(reader.into_diagnostics());
+    let (found, env_values) = reader.into_parts();
+    diagnostics.extend(found);
     diagnostics.sort_by_key(|d| (d.location.line, d.location.column));
     match stack {
-        Some(stack) if diagnostics.is_empty() => Ok(stack),
+        Some(mut stack) if diagnostics.is_empty() => {
+            // The stack's name names every resource: it is no secret, wherever it comes from.
+            stack.env_values = env_values.into_iter().filter(|v| v.expose() != stack.name).collect();
+            Ok(stack)
+        }
         _ => Err(fail(diagnostics)),
     }
 }
@@ -127,6 +137,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         api: present(api)?,
         usage_plan: present(usage_plan)?,
         tags: tags?,
+        env_values: Vec::new(),
     })
 }
 

@@ -132,17 +132,24 @@ impl<'n> Fields<'n> {
 pub(super) struct Reader<'a> {
     diagnostics: Vec<Diagnostic>,
     interpolator: Interpolator<'a>,
+    env_values: Vec<Secret>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader expanding `${…}` references with `interpolator`.
     pub(super) fn new(interpolator: Interpolator<'a>) -> Self {
-        Self { diagnostics: Vec::new(), interpolator }
+        Self { diagnostics: Vec::new(), interpolator, env_values: Vec::new() }
     }
 
     /// Every diagnostic recorded so far.
     pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.diagnostics
+    }
+
+    /// Every diagnostic recorded so far, and every value a `${env:…}` reference went into
+    /// (sensitive wherever it appears).
+    pub(super) fn into_parts(self) -> (Vec<Diagnostic>, Vec<Secret>) {
+        (self.diagnostics, self.env_values)
     }
 
     /// Records a problem.
@@ -185,12 +192,17 @@ impl<'a> Reader<'a> {
         self.error(fields.location, &join(&fields.path, key), "required field is missing", Some(hint.to_string()));
     }
 
-    /// Reads a string, expanding references. Values from the environment are not secrets here;
-    /// secrets go through [`Reader::secret`].
+    /// Reads a string, expanding references. A value from the environment is remembered as
+    /// sensitive; secrets that must come from the environment go through [`Reader::secret`].
     pub(super) fn string(&mut self, field: Field<'_>) -> Option<Located<String>> {
         let scalar = self.scalar(field, "a string")?;
         match self.interpolator.expand(scalar.as_str()) {
-            Ok(expanded) => Some(Located { value: expanded.value, location: field.location() }),
+            Ok(expanded) => {
+                if expanded.uses_env && !self.env_values.iter().any(|v| v.expose() == expanded.value) {
+                    self.env_values.push(Secret::new(expanded.value.clone()));
+                }
+                Some(Located { value: expanded.value, location: field.location() })
+            }
             Err(e) => {
                 self.error(field.location(), field.path, e.message, Some(e.hint));
                 None

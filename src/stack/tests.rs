@@ -56,31 +56,31 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
     ("stack: demo-${foo}\n", "1:8", "stack", "unknown reference"),
     ("stack: demo\nusage_plan: {}\n", "2:13", "usage_plan", "needs an API stage"),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 0, burst: 1 }\n  quota: { limit: 5, period: DAY }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 0, burst: 1 }\n  quota: { limit: 5, period: DAY }\n",
         "12:21",
         "usage_plan.throttle.rate",
         "out of range",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: YEAR }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: YEAR }\n",
         "13:30",
         "usage_plan.quota.period",
         "not allowed",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: DAY }\n  api_keys: [a, a]\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: DAY }\n  api_keys: [a, a]\n",
         "14:17",
         "usage_plan.api_keys[1]",
         "duplicate entry",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: DAY }\n  api_keys: [{ name: p, value: \"${env:ALICE_PASSWORD}\" }]\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\nusage_plan:\n  throttle: { rate: 1, burst: 1 }\n  quota: { limit: 5, period: DAY }\n  api_keys: [{ name: p, value: \"${env:ALICE_PASSWORD}\" }]\n",
         "14:32",
         "usage_plan.api_keys[0].value",
         "20 to 128",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: nowhere\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: nowhere\n",
         "6:11",
         "functions.api.code",
         "does not exist",
@@ -92,98 +92,98 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
         "not allowed",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    code: examples/api\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    code: examples/api\n",
         "4:5",
         "functions.api.handler",
         "required field is missing",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    memory_mb: 64\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\n    memory_mb: 64\n",
         "7:16",
         "functions.api.memory_mb",
         "out of range",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    environment: { AWS_REGION: x }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\n    environment: { AWS_REGION: x }\n",
         "7:20",
         "functions.api.environment.AWS_REGION",
         "reserved by Lambda",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    environment: { LAMBDA_TASK_ROOT: x, LAMBDA_RUNTIME_DIR: y }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\n    environment: { LAMBDA_TASK_ROOT: x, LAMBDA_RUNTIME_DIR: y }\n",
         "7:41",
         "functions.api.environment.LAMBDA_RUNTIME_DIR",
         "reserved by Lambda",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\n    environment: { 2FA: x }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\n    environment: { 2FA: x }\n",
         "7:20",
         "functions.api.environment.2FA",
         "not a valid environment variable name",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: apy }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: apy }\n",
         "10:25",
         "api.routes.GET /a.function",
         "is not a function",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    FETCH /a: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    FETCH /a: { function: api }\n",
         "10:5",
         "api.routes.FETCH /a",
         "not an HTTP method",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a//b: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a//b: { function: api }\n",
         "10:5",
         "api.routes.GET /a//b",
         "has an empty segment",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET //: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET //: { function: api }\n",
         "10:5",
         "api.routes.GET //",
         "has an empty segment",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a-b: { function: api }\n    GET /a+b: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a-b: { function: api }\n    GET /a+b: { function: api }\n",
         "11:5",
         "api.routes.GET /a+b",
         "not a valid path segment",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /items/{id}: { function: api }\n    GET /items/{key}/tags: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /items/{id}: { function: api }\n    GET /items/{key}/tags: { function: api }\n",
         "11:5",
         "api.routes.GET /items/{key}/tags",
         "two parameter names at `/items/`",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\n    GET /health/: { function: api }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api }\n    GET /health/: { function: api }\n",
         "11:5",
         "api.routes.GET /health/",
         "ends with `/`",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  routes: {}\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  routes: {}\n",
         "8:3",
         "api.stage",
         "required field is missing",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  routes: {}\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  routes: {}\n",
         "8:11",
         "api.routes",
         "no routes",
     ),
     ("stack: demo\napi:\n  stage: v1\n", "3:3", "api.routes", "no routes"),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, api_key: true }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, api_key: true }\n",
         "10:39",
         "api.routes.GET /a.api_key",
         "no `usage_plan`",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: cognito }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: cognito }\n",
         "10:36",
         "api.routes.GET /a.auth",
         "not allowed",
@@ -473,7 +473,7 @@ usage_plan:
 fn names_the_route_that_chose_a_parameter_name_first() {
     let routes = "    GET /{proxy+}: { function: api }\n    GET /items/{id}: { function: api }\n    GET /{id}: { function: api }\n    PUT /items/{key}/tags: { function: api }\n";
     let text = format!(
-        "stack: demo\nfunctions:\n  api: {{ runtime: nodejs20.x, handler: a.b, code: examples/api }}\napi:\n  stage: v1\n  routes:\n{routes}"
+        "stack: demo\nfunctions:\n  api: {{ runtime: nodejs24.x, handler: a.b, code: examples/api }}\napi:\n  stage: v1\n  routes:\n{routes}"
     );
     let error = parse_with(&text, &[]).unwrap_err();
     let hints: Vec<&str> = error.items.iter().filter_map(|d| d.hint.as_deref()).collect();
@@ -497,7 +497,7 @@ fn lets_functions_set_the_environment_variables_lambda_does_not_reserve() {
     let environment =
         "{ AWS_LAMBDA_EXEC_WRAPPER: /opt/wrap, LANG: C.UTF-8, TZ: UTC, NODE_OPTIONS: --enable-source-maps }";
     let text = format!(
-        "stack: demo\nfunctions:\n  api: {{ runtime: nodejs20.x, handler: a.b, code: examples/api, environment: {environment} }}\n"
+        "stack: demo\nfunctions:\n  api: {{ runtime: nodejs24.x, handler: a.b, code: examples/api, environment: {environment} }}\n"
     );
     let stack = parse_with(&text, &[]).unwrap();
     let names: Vec<&str> = stack.functions["api"].environment.keys().map(String::as_str).collect();
@@ -508,7 +508,7 @@ fn lets_functions_set_the_environment_variables_lambda_does_not_reserve() {
 fn hints_at_the_escape_for_an_iam_policy_variable() {
     let function = |resource: &str| {
         format!(
-            "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: a.b\n    code: examples/api\n    policy:\n      - {{ Effect: Allow, Action: s3:GetObject, Resource: \"arn:aws:s3:::notes/{resource}/*\" }}\n"
+            "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: a.b\n    code: examples/api\n    policy:\n      - {{ Effect: Allow, Action: s3:GetObject, Resource: \"arn:aws:s3:::notes/{resource}/*\" }}\n"
         )
     };
     let error = parse_with(&function("${aws:username}"), &[]).unwrap_err();
@@ -531,7 +531,7 @@ fn with_cors(cors: &str, callback: bool) -> String {
         ""
     };
     format!(
-        "stack: demo\n{clients}functions:\n  api: {{ runtime: nodejs20.x, handler: api.handler, code: examples/api }}\napi:\n  stage: v1\n  routes:\n    GET /a: {{ function: api }}\n    ANY /b: {{ function: api }}\n{cors}"
+        "stack: demo\n{clients}functions:\n  api: {{ runtime: nodejs24.x, handler: api.handler, code: examples/api }}\napi:\n  stage: v1\n  routes:\n    GET /a: {{ function: api }}\n    ANY /b: {{ function: api }}\n{cors}"
     )
 }
 

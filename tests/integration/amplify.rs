@@ -30,7 +30,7 @@ identity_pool:
   allow_unauthenticated: true
   clients: [web]
 functions:
-  api: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
+  api: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
 api:
   stage: latest
   routes:

@@ -34,6 +34,11 @@ impl Project {
         self.file.write(text);
     }
 
+    /// The project's directory (the stack file's).
+    pub(crate) fn dir(&self) -> std::path::PathBuf {
+        self.file.path().parent().unwrap().to_path_buf()
+    }
+
     fn code_file(&self, name: &str) -> std::path::PathBuf {
         self.file.path().parent().unwrap().join("code").join(name)
     }
@@ -59,7 +64,7 @@ identity_pool:
   clients: [web]
 functions:
   api:
-    runtime: nodejs20.x
+    runtime: nodejs24.x
     handler: api.handler
     code: code
     environment: {{ GREETING: hello }}
@@ -214,7 +219,7 @@ async fn the_seed_routes_are_wired_end_to_end() {
 
 pub(crate) fn shop_stack(stack: &str, extra_routes: &str, create_auth: &str, with_admin: bool) -> String {
     let admin_function = if with_admin {
-        "  admin:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: code\n    policy:\n      - { Effect: Allow, Action: [dynamodb:DeleteItem], Resource: \"*\" }\n"
+        "  admin:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: code\n    policy:\n      - { Effect: Allow, Action: [dynamodb:DeleteItem], Resource: \"*\" }\n"
     } else {
         ""
     };
@@ -228,7 +233,7 @@ identity_pool:
   clients: [web]
 functions:
   list:
-    runtime: nodejs20.x
+    runtime: nodejs24.x
     handler: api.handler
     code: code
   create:
@@ -372,7 +377,7 @@ fn a_name_another_stack_owns_is_a_conflict_naming_that_stack_with_no_adopt_hint(
     let first = unique_stack("col");
     let second = format!("{first}-dev");
     let function = |name: &str| {
-        format!("functions:\n  {name}:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: code\n")
+        format!("functions:\n  {name}:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: code\n")
     };
     // Stack `X-dev` with function `f` and stack `X` with function `dev-f` both want `X-dev-f`.
     let owner = Project::new(&format!("stack: {second}\n{}", function("f")));
@@ -391,7 +396,7 @@ fn a_name_another_stack_owns_is_a_conflict_naming_that_stack_with_no_adopt_hint(
 fn moving_a_route_to_a_function_added_in_the_same_apply_works_in_one_apply() {
     let stack = unique_stack("move");
     let function =
-        |name: &str| format!("  {name}:\n    runtime: nodejs20.x\n    handler: api.handler\n    code: code\n");
+        |name: &str| format!("  {name}:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: code\n");
     let text = |functions: &str, target: &str| {
         format!(
             "stack: {stack}\nfunctions:\n{functions}api:\n  stage: v1\n  routes:\n    GET /x: {{ function: {target} }}\n"

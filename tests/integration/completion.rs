@@ -9,7 +9,7 @@ use crate::support::{StackFile, authdemo};
 fn stack_with_routes() -> StackFile {
     let file = StackFile::new(
         "stack: complete-${var.env}\nvars: { env: dev }\nuser_pool: {}\n\
-         functions:\n  api: { runtime: nodejs20.x, handler: api.handler, code: ./api }\n\
+         functions:\n  api: { runtime: nodejs24.x, handler: api.handler, code: ./api }\n\
          api:\n  stage: v1\n  routes:\n    GET /items/{id}: { function: api, auth: none }\n",
     );
     let code = file.path().with_file_name("api");

@@ -33,7 +33,7 @@ identity_pool:
   clients: [web]
 functions:
   api:
-    runtime: nodejs20.x
+    runtime: nodejs24.x
     handler: api.handler
     code: code
     environment: {{ GREETING: hello }}

@@ -19,6 +19,7 @@ mod pacing;
 mod permissions;
 mod plan_text;
 mod preserve;
+mod runtimes;
 mod secrets;
 mod tags;
 mod user_pool;

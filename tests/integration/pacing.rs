@@ -17,7 +17,7 @@ user_pool:
 identity_pool:
   clients: [web, mobile]
 functions:
-  api: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
+  api: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
 "
     )
 }

@@ -13,7 +13,7 @@ user_pool:
     web: {{}}
 functions:
   api:
-    runtime: nodejs20.x
+    runtime: nodejs24.x
     handler: api.handler
     code: code
     environment: {{ GREETING: {greeting}, STAGE: dev }}

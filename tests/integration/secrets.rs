@@ -87,3 +87,56 @@ user_pool:
     without(&["output"]).expect_code(0);
     without(&["destroy", "--auto-approve"]).expect_code(0);
 }
+
+/// A value from `${env:…}` in an ordinary field (a function's environment) is sensitive
+/// everywhere a password is: plans, saved plans (mode 0600), progress, logs; a change still shows.
+#[test]
+fn an_environment_value_from_env_appears_in_no_output_and_a_change_still_shows() {
+    const DB_PASSWORD: &str = "db-Pa55word-from-the-env";
+    const ROTATED: &str = "rotated-Pa55word-from-the-env";
+    let stack = unique_stack("envsecret");
+    let project = crate::api::Project::new(&format!(
+        "stack: {stack}
+functions:
+  api:
+    runtime: nodejs24.x
+    handler: api.handler
+    code: code
+    environment: {{ DB_PASSWORD: \"${{env:DB_PASSWORD}}\", GREETING: hello }}
+"
+    ));
+    let saved = project.dir().join("plan.json");
+    let run = |args: &[&str], value: &str| project.command(args).env("DB_PASSWORD", value).run();
+    let live_value = || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let lambda = crate::support::emulator().lambda();
+        let config = runtime.block_on(lambda.get_function_configuration().function_name(format!("{stack}-api")).send());
+        let variables = config.unwrap().environment.and_then(|e| e.variables).unwrap_or_default();
+        variables.get("DB_PASSWORD").cloned()
+    };
+    let mut runs = vec![
+        run(&["plan", "-vv", "--out", saved.to_str().unwrap()], DB_PASSWORD).expect_code(0),
+        run(&["plan", "--output", "json", "-v"], DB_PASSWORD).expect_code(0),
+        run(&["apply", "--auto-approve", "-vv", "--output", "json"], DB_PASSWORD).expect_code(0),
+    ];
+    assert_eq!(live_value().as_deref(), Some(DB_PASSWORD), "the clear value reached Lambda");
+    runs.push(run(&["plan", "--detailed-exitcode", "-vv"], DB_PASSWORD).expect_code(0));
+    runs.push(run(&["plan", "--detailed-exitcode"], ROTATED).expect_code(2));
+    runs.push(run(&["apply", "--auto-approve", "-vv"], ROTATED).expect_code(0));
+    assert_eq!(live_value().as_deref(), Some(ROTATED));
+    runs.push(run(&["destroy", "--auto-approve", "-vv"], ROTATED).expect_code(0));
+    assert!(runs[0].stdout.contains("DB_PASSWORD = \"(sensitive:"), "{}", runs[0].stdout);
+    assert!(runs[0].stdout.contains("GREETING = \"hello\""), "{}", runs[0].stdout);
+    assert!(runs[4].stdout.contains("DB_PASSWORD"), "the rotation shows as a change: {}", runs[4].stdout);
+    let saved_text = std::fs::read_to_string(&saved).unwrap();
+    for output in runs.iter().map(crate::support::Run::output).chain([saved_text]) {
+        for secret in [DB_PASSWORD, ROTATED] {
+            assert!(!output.contains(secret), "{secret} leaked:\n{output}");
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}

@@ -20,7 +20,7 @@ identity_pool:
   clients: [web]
 functions:
   api:
-    runtime: nodejs20.x
+    runtime: nodejs24.x
     handler: api.handler
     code: code
 api:

@@ -30,12 +30,12 @@ const CASES: &[(&str, &str)] = &[
         "5:37: api.routes.GET /x.api_key",
     ),
     (
-        "stack: demo\nfunctions:\n  api: { runtime: nodejs20.x, handler: a.b, code: missing-dir }\n",
+        "stack: demo\nfunctions:\n  api: { runtime: nodejs24.x, handler: a.b, code: missing-dir }\n",
         "3:51: functions.api.code",
     ),
     ("stack: demo\napi:\n  stage: v1\n  routes:\n    GET /x: { function: nope }\n", "5:25: api.routes.GET /x.function"),
     (
-        "stack: demo\nfoo: 1\nfunctions:\n  api: { runtime: nodejs20.x, handler: a.b, code: missing-dir }\napi:\n  stage: v1\n  routes:\n    GET /x: { function: nope }\n",
+        "stack: demo\nfoo: 1\nfunctions:\n  api: { runtime: nodejs24.x, handler: a.b, code: missing-dir }\napi:\n  stage: v1\n  routes:\n    GET /x: { function: nope }\n",
         "8:25: api.routes.GET /x.function",
     ),
     (
@@ -49,7 +49,7 @@ const CASES: &[(&str, &str)] = &[
         "6:5: api.routes.GET /items/{key}/tags",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs20.x\n    handler: a.b\n    code: c\n    environment: { LAMBDA_TASK_ROOT: /x }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: a.b\n    code: c\n    environment: { LAMBDA_TASK_ROOT: /x }\n",
         "7:20: functions.api.environment.LAMBDA_TASK_ROOT",
     ),
     ("stack: demo\nuser_pool: nope\n", "2:12: user_pool"),

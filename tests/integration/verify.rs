@@ -112,8 +112,8 @@ identity_pool:
   allow_unauthenticated: true
   clients: [web]
 functions:
-  list: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
-  change: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
+  list: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
+  change: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
 api:
   stage: v1
   routes:

@@ -18,7 +18,7 @@ user_pool:
   password_policy: {{ min_length: {min_length} }}
   domain: {stack}-${{var.env}}
 functions:
-  api: {{ runtime: nodejs20.x, handler: api.handler, code: code }}
+  api: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
 api:
   stage: live
   routes:

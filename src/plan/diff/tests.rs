@@ -40,6 +40,7 @@ fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
             .collect(),
         secrets: BTreeMap::new(),
         unset_secrets: BTreeMap::new(),
+        sensitive: BTreeMap::new(),
         artifacts: BTreeMap::new(),
     }
 }

@@ -362,6 +362,7 @@ mod tests {
             resources: Vec::new(),
             secrets: std::collections::BTreeMap::new(),
             unset_secrets: std::collections::BTreeMap::new(),
+            sensitive: std::collections::BTreeMap::new(),
             artifacts: std::collections::BTreeMap::new(),
         };
         let added = desired(&mut state, &api, &cors);
