@@ -5,31 +5,34 @@
 //! call; [`resource`] turns it into desired resources; [`provider`] discovers the [`live`] state
 //! by name and ownership tags; [`plan`] diffs the two (pure); [`render`] shows the plan; [`apply`]
 //! executes it over the dependency [`graph`]. [`commands`] ties them together for the [`cli`].
+//!
+//! Every module is private, its items `pub(crate)` at most: [`run`] is the crate's only public
+//! door (the binary's `main` calls it), so the compiler reports whatever nothing uses.
 
-pub mod access;
-pub mod apply;
-pub mod artifact;
-pub mod cli;
-pub mod command_line;
-pub mod commands;
-pub mod completion;
-pub mod error;
-pub mod graph;
+mod access;
+mod apply;
+mod artifact;
+mod cli;
+mod command_line;
+mod commands;
+mod completion;
+mod error;
+mod graph;
 mod kinds;
 #[cfg(test)]
 mod layering;
-pub mod live;
-pub mod outputs;
-pub mod permissions;
-pub mod plan;
-pub mod provider;
-pub mod render;
-pub mod resource;
-pub mod saved_plan;
-pub mod secret;
-pub mod stack;
-pub mod step;
-pub mod verify;
+mod live;
+mod outputs;
+mod permissions;
+mod plan;
+mod provider;
+mod render;
+mod resource;
+mod saved_plan;
+mod secret;
+mod stack;
+mod step;
+mod verify;
 
 use std::process::ExitCode;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use self::amplify::{AmplifyError, AmplifyVersion};
+pub(crate) use self::amplify::AmplifyVersion;
 use crate::live::LiveState;
 use crate::plan::FORMAT_VERSION;
 use crate::provider::{ClientEndpoints, ClientSpec, IdentityPoolSpec, UserPoolSpec};
@@ -16,7 +16,7 @@ use crate::stack::Stack;
 
 /// An API key: its id, and its value when asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApiKeyOutput {
+pub(crate) struct ApiKeyOutput {
     /// The key's id.
     pub id: String,
     /// The key's value (only with `--show-sensitive`).
@@ -26,7 +26,7 @@ pub struct ApiKeyOutput {
 
 /// What a browser needs of an app client to sign in through the hosted UI, as AWS has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientSettings {
+pub(crate) struct ClientSettings {
     /// Where the hosted UI may send the browser after sign-in.
     pub callback_urls: Vec<String>,
     /// Where the hosted UI may send the browser after sign-out.
@@ -50,7 +50,7 @@ impl ClientSettings {
 
 /// The stack's outputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// The JSON format's version.
     pub format_version: u32,
     /// The stack name.
@@ -92,7 +92,7 @@ impl Outputs {
     /// Collects the outputs of `stack` from `live`; the API's URL goes through
     /// the execute-api endpoint of `endpoints` when one overrides AWS's (see [`invoke_url`]),
     /// and a web client is told the Cognito endpoints that override AWS's.
-    pub fn collect(stack: &Stack, live: &LiveState, endpoints: &ClientEndpoints) -> Self {
+    pub(crate) fn collect(stack: &Stack, live: &LiveState, endpoints: &ClientEndpoints) -> Self {
         let id = |kind: ResourceKind, name: &str| live.resources.get(&Address::new(kind, name)).map(|r| r.id.clone());
         let named = |kind: ResourceKind| {
             live.resources
@@ -134,7 +134,7 @@ impl Outputs {
     }
 
     /// Whether nothing of the stack exists.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.user_pool_id.is_none()
             && self.identity_pool_id.is_none()
             && self.api_url.is_none()
@@ -143,13 +143,13 @@ impl Outputs {
     }
 
     /// Pretty JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("outputs are plain data")
     }
 
     /// `AUTHDEMO_…=value` lines for shells and `.env` files, each name after `prefix` (e.g.
     /// `VITE_`, so that the bundler hands the values to the web app).
-    pub fn to_env(&self, prefix: &str) -> String {
+    pub(crate) fn to_env(&self, prefix: &str) -> String {
         let mut lines = vec![("REGION".to_string(), self.region.clone())];
         let mut add = |key: &str, value: &Option<String>| {
             if let Some(value) = value {
@@ -181,7 +181,7 @@ impl Outputs {
 /// override of execute-api (see [`crate::provider::ClientEndpoints`]),
 /// `<endpoint>/restapis/<api_id>/<stage>/_user_request_`, LocalStack's path-based scheme, so that
 /// a client configured from `authdemo output` calls the same endpoint as authdemo does.
-pub fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&str>) -> String {
+pub(crate) fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&str>) -> String {
     match endpoint {
         Some(endpoint) => format!("{}/restapis/{api_id}/{stage}/_user_request_", endpoint.trim_end_matches('/')),
         None => format!("https://{api_id}.{}/{stage}", target.host("execute-api")),
@@ -190,7 +190,7 @@ pub fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&
 
 /// The hosted UI's host for a prefix domain in the target's region: `auth-fips` in GovCloud, and
 /// China's own domain there.
-pub fn hosted_ui_host(prefix: &str, target: &Target) -> String {
+pub(crate) fn hosted_ui_host(prefix: &str, target: &Target) -> String {
     let (label, suffix) = match target.partition.as_str() {
         "aws-us-gov" => ("auth-fips", "amazoncognito.com"),
         "aws-cn" => ("auth", "amazoncognito.com.cn"),

@@ -11,7 +11,7 @@ use crate::provider::iam_actions::{On, PERMISSIONS, Sent};
 
 /// The command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ForCommand {
+pub(crate) enum ForCommand {
     /// `plan` (and `validate`, `output`, `access`, `verify`, whose sign-in calls are Cognito's
     /// public APIs, which need no IAM permission): reads only.
     Plan,
@@ -22,7 +22,7 @@ pub enum ForCommand {
 }
 
 /// Where the stack lives, for the ARNs.
-pub struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     /// The stack name.
     pub stack: &'a str,
     /// The AWS partition (`aws`, `aws-cn`, …).
@@ -143,7 +143,7 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
 const PASSED_TO: [&str; 2] = ["lambda.amazonaws.com", "cognito-identity.amazonaws.com"];
 
 /// The policy document for `command` on the stack at `scope`.
-pub fn policy(scope: &Scope<'_>, command: ForCommand) -> Value {
+pub(crate) fn policy(scope: &Scope<'_>, command: ForCommand) -> Value {
     let mut statements = derive(scope, READS, &[Sent::Reading]);
     match command {
         ForCommand::Plan => {}

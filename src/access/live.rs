@@ -17,7 +17,7 @@ use crate::resource::{Address, ResourceKind, identity_pool_address, rest_api_add
 
 /// Why the report cannot be made.
 #[derive(Debug, thiserror::Error)]
-pub enum AccessError {
+pub(crate) enum AccessError {
     /// The stack's API or stage does not exist in AWS.
     #[error("stack `{stack}` has no {what} in AWS yet: run `authdemo apply` first")]
     NotDeployed {
@@ -46,7 +46,7 @@ type RolePolicies = (BTreeMap<String, String>, BTreeSet<String>);
 
 /// Reads what `access` needs about `stack`'s `stage` from `live` (discovered by `provider`)
 /// and the few reads discovery lacks.
-pub async fn read(
+pub(crate) async fn read(
     provider: &AwsProvider,
     stack: &str,
     stage: &str,

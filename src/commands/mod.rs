@@ -27,7 +27,7 @@ use crate::resource::{Address, DesiredState};
 use crate::stack::Stack;
 
 /// Runs one command.
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => offline::validate(&args),
         Command::Plan(args) => plan::plan_command(&args).await,

@@ -24,15 +24,15 @@ use std::time::{Duration, Instant};
 pub(crate) use apigateway::serving;
 /// The specs the read side (`access`, `outputs`, `verify`) reads live resources as.
 pub(crate) use apigateway::{RouteSpec, StageSpec};
-pub use call::{Calls, RetryPolicy};
+pub(crate) use call::{Calls, RetryPolicy};
 pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
 pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
-pub use config::{ClientEndpoints, ConnectOptions, NoRegion, sdk_config, service_endpoint};
+pub(crate) use config::{ClientEndpoints, ConnectOptions, sdk_config};
 pub(crate) use iam::RoleSpec;
-pub use lock::{Holder, LockError, StackLock};
+pub(crate) use lock::{Holder, LockError, StackLock};
 use pace::Service;
-pub use registry::Applier;
-pub use sign_in::{IdentityCredentials, Login, PasswordFlow};
+pub(crate) use registry::Applier;
+pub(crate) use sign_in::{IdentityCredentials, Login, PasswordFlow};
 pub(crate) use usage_plans::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec};
 
 use crate::error::ProviderError;
@@ -46,7 +46,7 @@ use crate::stack::Stack;
 type Serial = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 /// Derives the desired state of `stack` going to `target`: each service module adds its kinds.
-pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
+pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     let mut state = DesiredState {
         stack: stack.name.clone(),
         resources: Vec::new(),
@@ -82,7 +82,7 @@ pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
 }
 
 /// The stack's view of one AWS account and region.
-pub struct AwsProvider {
+pub(crate) struct AwsProvider {
     user_pools: cognito_idp::UserPools,
     identity_pools: cognito_identity::IdentityPools,
     roles: iam::Roles,
@@ -98,7 +98,7 @@ pub struct AwsProvider {
 impl AwsProvider {
     /// A provider for `stack` over `config`: asks STS who the credentials are, so that every
     /// ARN and host name names their partition, region and account.
-    pub async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
+    pub(crate) async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let calls = Calls::new(RetryPolicy::default());
         let sts = aws_sdk_sts::Client::new(config);
@@ -149,24 +149,24 @@ impl AwsProvider {
     }
 
     /// The partition, region and account the credentials point at.
-    pub fn target(&self) -> &Target {
+    pub(crate) fn target(&self) -> &Target {
         &self.target
     }
 
     /// The endpoints that override AWS's for what the stack's clients call (see
     /// [`ClientEndpoints`]).
-    pub fn client_endpoints(&self) -> &ClientEndpoints {
+    pub(crate) fn client_endpoints(&self) -> &ClientEndpoints {
         &self.client_endpoints
     }
 
     /// Credentials of a new guest of the identity pool `identity_pool_id` (GetId creates the
     /// guest's identity).
-    pub async fn guest_credentials(&self, identity_pool_id: &str) -> Result<IdentityCredentials, ProviderError> {
+    pub(crate) async fn guest_credentials(&self, identity_pool_id: &str) -> Result<IdentityCredentials, ProviderError> {
         self.sign_in.guest(identity_pool_id).await
     }
 
     /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.
-    pub async fn signed_in_credentials(
+    pub(crate) async fn signed_in_credentials(
         &self,
         login: &Login<'_>,
         identity_pool_id: &str,
@@ -178,29 +178,33 @@ impl AwsProvider {
 
     /// Takes the stack's lock (see [`lock`]), waiting up to `timeout` for another run to let go;
     /// `waiting` is told who holds it when the run has to wait.
-    pub async fn lock(&self, timeout: std::time::Duration, waiting: &dyn Fn(&Holder)) -> Result<StackLock, LockError> {
+    pub(crate) async fn lock(
+        &self,
+        timeout: std::time::Duration,
+        waiting: &dyn Fn(&Holder),
+    ) -> Result<StackLock, LockError> {
         self.locks.acquire(timeout, waiting).await
     }
 
     /// Who holds the stack's lock, if anyone.
-    pub async fn lock_holder(&self) -> Result<Option<Holder>, ProviderError> {
+    pub(crate) async fn lock_holder(&self) -> Result<Option<Holder>, ProviderError> {
         self.locks.holder().await
     }
 
     /// Breaks the stack's lock.
-    pub async fn unlock(&self) -> Result<(), ProviderError> {
+    pub(crate) async fn unlock(&self) -> Result<(), ProviderError> {
         self.locks.delete().await
     }
 
     /// The value of an API key (a secret: only for `output --show-sensitive`).
-    pub async fn api_key_value(&self, key_id: &str) -> Result<String, ProviderError> {
+    pub(crate) async fn api_key_value(&self, key_id: &str) -> Result<String, ProviderError> {
         self.usage_plans.key_value(key_id).await
     }
 
     /// The inline policy documents (canonical JSON, by name) and attached managed policy ARNs
     /// of the role `role_name`, if it exists: for a role that is not the stack's (set on its
     /// identity pool by hand), which discovery does not read.
-    pub async fn role_policies(
+    pub(crate) async fn role_policies(
         &self,
         role_name: &str,
     ) -> Result<Option<(BTreeMap<String, String>, BTreeSet<String>)>, ProviderError> {
@@ -208,7 +212,7 @@ impl AwsProvider {
     }
 
     /// The default version's document (canonical JSON) of each managed policy in `arns`.
-    pub async fn managed_policy_documents(
+    pub(crate) async fn managed_policy_documents(
         &self,
         arns: &BTreeSet<String>,
     ) -> Result<BTreeMap<String, String>, ProviderError> {
@@ -220,7 +224,7 @@ impl AwsProvider {
     /// inside attribute values become references (see [`crate::resource::reference`]), and each
     /// resource depends on what it lives in and what it refers to. The untagged resources of
     /// `adopt` are taken over.
-    pub async fn discover(
+    pub(crate) async fn discover(
         &self,
         desired: &DesiredState,
         adopt: &BTreeSet<Address>,

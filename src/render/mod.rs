@@ -2,10 +2,10 @@
 //! Colors go through `anstream`, which drops them off a terminal, with NO_COLOR or --no-color.
 
 mod field_diff;
-pub mod graph;
-pub mod human;
-pub mod json;
-pub mod progress;
+pub(crate) mod graph;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod progress;
 
 use clap::ValueEnum;
 
@@ -13,7 +13,7 @@ use clap::ValueEnum;
 /// `output` and `graph` do (`--out` names files); `--output`, the old name, stays a hidden alias
 /// so existing scripts keep working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// For people.
     Human,
     /// Versioned JSON for scripts.
@@ -22,7 +22,7 @@ pub enum OutputFormat {
 
 /// Graph languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     /// Graphviz DOT.
     Dot,
     /// Mermaid (renders in GitHub and GitLab markdown).

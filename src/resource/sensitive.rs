@@ -16,7 +16,7 @@ const PREFIX: &str = "(sensitive:";
 
 /// The placeholder of `value` in stack `stack`: a short hash, salted with the stack's name, so
 /// that a change shows and equal values compare equal, while the value cannot be read off.
-pub fn placeholder(stack: &str, value: &str) -> String {
+pub(crate) fn placeholder(stack: &str, value: &str) -> String {
     let digest = Sha256::new()
         .chain_update(b"authdemo-sensitive\0")
         .chain_update(stack)
@@ -34,7 +34,7 @@ fn is_placeholder(text: &str) -> bool {
 impl DesiredState {
     /// Replaces every attribute text equal to one of `values` by its placeholder, and keeps the
     /// clear value for the request that sends it ([`DesiredState::sensitive`]).
-    pub fn hide_sensitive(&mut self, values: &[Secret]) {
+    pub(crate) fn hide_sensitive(&mut self, values: &[Secret]) {
         let (stack, sensitive) = (&self.stack, &mut self.sensitive);
         for resource in &mut self.resources {
             for value in resource.attributes.values_mut() {
@@ -52,7 +52,7 @@ impl DesiredState {
 }
 
 /// `value` with the placeholders of `sensitive` replaced by their clear values, for a request.
-pub fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
+pub(crate) fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
     map_texts(value, |text| match sensitive.get(text) {
         Some(secret) => secret.expose().to_string(),
         None => text.to_string(),
@@ -62,7 +62,7 @@ pub fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
 /// Hides in `live` each value at a place where `wanted` holds a placeholder (`LiveState`
 /// does so for every resource after discovery): a text field, a
 /// map entry of the same key, or every item of a list that holds one.
-pub fn hide_like(stack: &str, wanted: &Attributes, live: &mut Attributes) {
+pub(crate) fn hide_like(stack: &str, wanted: &Attributes, live: &mut Attributes) {
     for (field, wanted_value) in wanted {
         let Some(live_value) = live.get_mut(field) else { continue };
         let hide = |text: &str| if is_placeholder(text) { text.to_string() } else { placeholder(stack, text) };

@@ -13,7 +13,7 @@ use crate::artifact::Artifact;
 
 /// A Lambda function.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Function {
+pub(crate) struct Function {
     /// Runtime, e.g. `nodejs24.x`.
     pub runtime: String,
     /// Where the file names the runtime (its lifecycle is checked once the run knows whether

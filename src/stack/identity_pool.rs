@@ -11,7 +11,7 @@ use super::schema::{flag, list, object, text};
 
 /// The identity pool.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdentityPool {
+pub(crate) struct IdentityPool {
     /// Whether guests get credentials (of the unauthenticated role).
     pub allow_unauthenticated: bool,
     /// Names of user pool clients whose tokens it accepts.

@@ -20,14 +20,14 @@ mod user_pool;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-pub use api::{Api, Auth, Route};
-pub use cors::{Cors, DEFAULT_HEADERS};
-pub use diagnostic::{Diagnostic, Diagnostics, Location};
-pub use functions::Function;
-pub use identity_pool::IdentityPool;
-pub use runtime::{FunctionFate, RuntimeFindings, check_runtimes, is_date};
-pub use usage_plan::{ApiKey, UsagePlan};
-pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
+pub(crate) use api::{Api, Auth, Route};
+pub(crate) use cors::Cors;
+pub(crate) use diagnostic::{Diagnostic, Diagnostics, Location};
+pub(crate) use functions::Function;
+pub(crate) use identity_pool::IdentityPool;
+pub(crate) use runtime::{FunctionFate, check_runtimes, is_date};
+pub(crate) use usage_plan::UsagePlan;
+pub(crate) use user_pool::{SignIn, User, UserPool};
 
 use crate::secret::Secret;
 use interpolate::Interpolator;
@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 
 /// A validated stack file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stack {
+pub(crate) struct Stack {
     /// The stack name: it names and tags everything the stack owns.
     pub name: String,
     /// The region from the file, if it names one.
@@ -59,7 +59,7 @@ pub struct Stack {
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
-pub struct LoadOptions<'a> {
+pub(crate) struct LoadOptions<'a> {
     /// `--var NAME=VALUE` pairs, in command-line order.
     pub var_overrides: &'a [(String, String)],
     /// Looks up `${env:NAME}`.
@@ -71,7 +71,7 @@ const TOP_LEVEL: &[&str] =
     &["stack", "region", "vars", "tags", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 
 /// Validates stack file text; `file` names it in diagnostics and anchors relative code paths.
-pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
+pub(crate) fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
     let fail = |items| Diagnostics { file: file.to_path_buf(), items };
     let root = marked_yaml::parse_yaml_with_options(
         0,
@@ -278,7 +278,7 @@ fn is_var_name(s: &str) -> bool {
 }
 
 /// The schema (JSON Schema draft-07).
-pub fn schema() -> Value {
+pub(crate) fn schema() -> Value {
     let top = object(
         TOP_LEVEL,
         &["stack"],
@@ -308,7 +308,7 @@ pub fn schema() -> Value {
 
 /// Reads and validates the stack file `file` with `vars` (and the environment for `${env:…}`);
 /// also returns its text (saved plans record its hash).
-pub fn load(file: &Path, vars: &[(String, String)]) -> Result<(Stack, String), Diagnostics> {
+pub(crate) fn load(file: &Path, vars: &[(String, String)]) -> Result<(Stack, String), Diagnostics> {
     let env = |name: &str| std::env::var(name).ok();
     let options = LoadOptions { var_overrides: vars, env: &env };
     let text = std::fs::read_to_string(file).map_err(|e| Diagnostics {

@@ -20,7 +20,7 @@ const USER_PASSWORD_AUTH: &str = "ALLOW_USER_PASSWORD_AUTH";
 const REFUSALS: [&str; 2] = ["NotAuthorizedException", "InvalidIdentityPoolConfigurationException"];
 
 /// What each caller sends, or what all its calls observe instead.
-pub struct Callers {
+pub(crate) struct Callers {
     /// The value of the stack's API key linked to the stage.
     pub api_key: Result<Secret, Observed>,
     /// A guest's credentials.
@@ -33,7 +33,7 @@ pub struct Callers {
 
 impl Callers {
     /// Every secret the callers hold, to keep out of messages.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         let mut secrets: Vec<&str> = self.api_key.iter().map(Secret::expose).collect();
         for credentials in [&self.guest, &self.signed_in].into_iter().flatten() {
             secrets.extend([credentials.secret_key.expose(), credentials.session_token.expose()]);
@@ -44,7 +44,7 @@ impl Callers {
 
 /// Makes the callers of `stack`'s live deployment: reads the key's value, signs a guest in,
 /// and signs `user` (default: the file's first user) in.
-pub async fn callers(
+pub(crate) async fn callers(
     provider: &AwsProvider,
     stack: &Stack,
     live: &LiveState,
