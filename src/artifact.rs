@@ -13,7 +13,7 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 /// A function's code package.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     /// The zip file.
     pub bytes: Arc<Vec<u8>>,
     /// base64(SHA-256(zip)), as Lambda reports `CodeSha256`.
@@ -28,13 +28,13 @@ impl std::fmt::Debug for Artifact {
 
 impl Artifact {
     /// Wraps zip bytes.
-    pub fn from_zip(bytes: Vec<u8>) -> Self {
+    pub(crate) fn from_zip(bytes: Vec<u8>) -> Self {
         let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
         Self { bytes: Arc::new(bytes), sha256 }
     }
 
     /// Reads a prebuilt `.zip` as is, or zips a directory deterministically.
-    pub fn load(path: &Path) -> std::io::Result<Self> {
+    pub(crate) fn load(path: &Path) -> std::io::Result<Self> {
         if path.is_dir() { zip_directory(path).map(Self::from_zip) } else { std::fs::read(path).map(Self::from_zip) }
     }
 }

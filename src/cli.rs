@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::ArgValueCompleter;
 
+use crate::render::{GraphFormat, OutputFormat};
 use crate::resource::Address;
 
 /// Provision a Cognito + IAM + Lambda + API Gateway stack from one YAML file.
 #[derive(Debug, Parser)]
 #[command(name = "authdemo", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -21,7 +22,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// More logging on stderr (-v: each AWS call, wait and retry, and the SDK's warnings; -vv: its debug lines).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -32,7 +33,7 @@ pub struct GlobalArgs {
 
 /// Where and as whom the commands that call AWS call it.
 #[derive(Debug, Args)]
-pub struct AwsArgs {
+pub(crate) struct AwsArgs {
     /// AWS region (overrides the stack file's `region` and the AWS config).
     #[arg(long)]
     pub region: Option<String>,
@@ -50,7 +51,7 @@ pub struct AwsArgs {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check the stack file without calling AWS.
     #[command(after_help = "Examples:\n  authdemo validate -f stacks/demo.yaml --var env=pr-42")]
     Validate(StackArgs),
@@ -119,7 +120,7 @@ guest (and for the user, the first time). Calls with the API key count against t
 
 /// `graph` options.
 #[derive(Debug, Args)]
-pub struct GraphArgs {
+pub(crate) struct GraphArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -128,18 +129,9 @@ pub struct GraphArgs {
     pub format: GraphFormat,
 }
 
-/// Graph languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// Graphviz DOT.
-    Dot,
-    /// Mermaid (renders in GitHub and GitLab markdown).
-    Mermaid,
-}
-
 /// Which stack file, with which variables.
 #[derive(Debug, Args)]
-pub struct StackArgs {
+pub(crate) struct StackArgs {
     /// The stack file.
     #[arg(short, long, default_value = crate::command_line::DEFAULT_STACK_FILE, value_hint = clap::ValueHint::FilePath)]
     pub file: PathBuf,
@@ -150,14 +142,14 @@ pub struct StackArgs {
 
 impl StackArgs {
     /// `authdemo COMMAND` with this file and these variables, then `extra`: for hints.
-    pub fn command_line(&self, command: &str, extra: &str) -> String {
+    pub(crate) fn command_line(&self, command: &str, extra: &str) -> String {
         crate::command_line::command_line(command, &self.file, &self.vars, extra)
     }
 }
 
 /// `plan` options.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -181,7 +173,7 @@ pub struct PlanArgs {
 
 /// `apply` options.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -217,7 +209,7 @@ pub struct ApplyArgs {
 
 /// How long `apply` and `destroy` wait for another run of the same stack to finish.
 #[derive(Debug, Args)]
-pub struct LockArgs {
+pub(crate) struct LockArgs {
     /// Seconds to wait for another run that is changing the same stack.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub lock_timeout: u64,
@@ -225,7 +217,7 @@ pub struct LockArgs {
 
 /// `access` options.
 #[derive(Debug, Args)]
-pub struct AccessArgs {
+pub(crate) struct AccessArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -239,7 +231,7 @@ pub struct AccessArgs {
 
 /// `verify` options.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -261,7 +253,7 @@ pub struct VerifyArgs {
 
 /// `permissions` options.
 #[derive(Debug, Args)]
-pub struct PermissionsArgs {
+pub(crate) struct PermissionsArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -278,7 +270,7 @@ pub struct PermissionsArgs {
 
 /// `unlock` options.
 #[derive(Debug, Args)]
-pub struct UnlockArgs {
+pub(crate) struct UnlockArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -292,7 +284,7 @@ pub struct UnlockArgs {
 
 /// `destroy` options.
 #[derive(Debug, Args)]
-pub struct DestroyArgs {
+pub(crate) struct DestroyArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -318,7 +310,7 @@ pub struct DestroyArgs {
 
 /// `output` options.
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// The stack file and variables.
     #[command(flatten)]
     pub stack: StackArgs,
@@ -346,7 +338,7 @@ pub struct OutputArgs {
 
 /// Formats of `authdemo output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputsFormat {
+pub(crate) enum OutputsFormat {
     /// Versioned JSON.
     Json,
     /// `AUTHDEMO_NAME=value` lines.
@@ -358,21 +350,10 @@ pub enum OutputsFormat {
 /// `--format human|json` of the commands that print for people or scripts (`--output` is an
 /// alias, its name before `--format` became the one name across commands).
 #[derive(Debug, Args)]
-pub struct FormatArg {
+pub(crate) struct FormatArg {
     /// Output format.
     #[arg(long = "format", alias = "output", value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
-}
-
-/// Human-readable or machine-readable output. Every command takes it as `--format`, like
-/// `output` and `graph` do (`--out` names files); `--output`, the old name, stays a hidden alias
-/// so existing scripts keep working.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// For people.
-    Human,
-    /// Versioned JSON for scripts.
-    Json,
 }
 
 /// An address whose kind can be adopted.

@@ -3,11 +3,11 @@
 use std::path::Path;
 
 /// The default stack file, which a hint need not name.
-pub const DEFAULT_STACK_FILE: &str = "authdemo.yaml";
+pub(crate) const DEFAULT_STACK_FILE: &str = "authdemo.yaml";
 
 /// `authdemo COMMAND [-f FILE] [--var K=V]... EXTRA`, each value quoted for a POSIX shell where
 /// it needs to be.
-pub fn command_line(command: &str, file: &Path, vars: &[(String, String)], extra: &str) -> String {
+pub(crate) fn command_line(command: &str, file: &Path, vars: &[(String, String)], extra: &str) -> String {
     let mut line = format!("authdemo {command}");
     if file != Path::new(DEFAULT_STACK_FILE) {
         line.push_str(&format!(" -f {}", quoted(&file.display().to_string())));

@@ -9,11 +9,9 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use clap::CommandFactory;
 use clap_complete::CompletionCandidate;
 use clap_complete::env::{CompleteEnv, Shells};
 
-use crate::cli::{Cli, StackArgs};
 use crate::command_line::DEFAULT_STACK_FILE;
 use crate::resource::Address;
 
@@ -26,22 +24,22 @@ const VAR: &str = "AUTHDEMO_COMPLETE";
 /// escaped, rather than quoting it itself (zsh, fish, …).
 static INSERTED_VERBATIM: OnceLock<bool> = OnceLock::new();
 
-/// Answers the shell's completion request and exits when `AUTHDEMO_COMPLETE` is set; otherwise returns
-/// at once, having only looked the variable up.
-pub fn complete_if_requested() {
+/// Answers the shell's completion request for the command line `command` makes, and exits, when
+/// `AUTHDEMO_COMPLETE` is set; otherwise returns at once, having only looked the variable up.
+pub(crate) fn complete_if_requested(command: fn() -> clap::Command) {
     let Some(shell) = std::env::var_os(VAR) else { return };
     INSERTED_VERBATIM.get_or_init(|| Path::new(&shell).file_stem() == Some(OsStr::new("bash")));
-    CompleteEnv::with_factory(Cli::command).var(VAR).complete();
+    CompleteEnv::with_factory(command).var(VAR).complete();
 }
 
-/// The script that registers completion of `authdemo` in `shell`: what `AUTHDEMO_COMPLETE=SHELL authdemo`
-/// prints.
-pub fn registration(shell: clap_complete::Shell) -> std::io::Result<Vec<u8>> {
+/// The script that registers completion of `command` (`authdemo`) in `shell`: what
+/// `AUTHDEMO_COMPLETE=SHELL authdemo` prints.
+pub(crate) fn registration(shell: clap_complete::Shell, command: &clap::Command) -> std::io::Result<Vec<u8>> {
     let name = shell.to_string();
     let shells = Shells::builtins();
     let completer =
         shells.completer(&name).ok_or_else(|| std::io::Error::other(format!("no dynamic completion for {name}")))?;
-    let bin = Cli::command().get_name().to_string();
+    let bin = command.get_name().to_string();
     let mut script = Vec::new();
     completer.write_registration(VAR, &bin, &bin, &this_program(), &mut script)?;
     Ok(script)
@@ -59,12 +57,12 @@ fn this_program() -> String {
 }
 
 /// Candidates for `--allow-replace` and `--allow-delete`: every address of the stack file.
-pub fn addresses(typed: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn addresses(typed: &OsStr) -> Vec<CompletionCandidate> {
     offer(typed, |_| true)
 }
 
 /// Candidates for `--adopt`: the addresses of the kinds that can be adopted.
-pub fn adoptable_addresses(typed: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn adoptable_addresses(typed: &OsStr) -> Vec<CompletionCandidate> {
     offer(typed, |address| address.kind.can_adopt())
 }
 
@@ -75,8 +73,9 @@ fn offer(typed: &OsStr, wanted: fn(&Address) -> bool) -> Vec<CompletionCandidate
         .skip(1)
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let Ok(stack) = crate::commands::load_stack(&stack_args(&words)) else { return Vec::new() };
-    let desired = crate::commands::offline_desired_state(&stack);
+    let named = stack_args(&words);
+    let Ok((stack, _)) = crate::stack::load(&named.file, &named.vars) else { return Vec::new() };
+    let desired = crate::provider::offline_desired_state(&stack);
     let addresses = desired.resources.iter().map(|resource| &resource.address).filter(|address| wanted(address));
     candidates(addresses, &typed.to_string_lossy(), INSERTED_VERBATIM.get().copied().unwrap_or(false))
 }
@@ -99,9 +98,17 @@ fn candidates<'a>(
         .collect()
 }
 
+/// A stack file and its variables, as a command line names them.
+struct StackFile {
+    /// The file.
+    file: PathBuf,
+    /// `--var NAME=VALUE`, in order.
+    vars: Vec<(String, String)>,
+}
+
 /// The stack file and variables that `words` (the command line as the shell split it) name:
 /// `-f FILE`, `-fFILE`, `--file FILE`, `--file=FILE`, `--var NAME=VALUE`, `--var=NAME=VALUE`.
-fn stack_args(words: &[String]) -> StackArgs {
+fn stack_args(words: &[String]) -> StackFile {
     let mut file = PathBuf::from(DEFAULT_STACK_FILE);
     let mut vars = Vec::new();
     let mut words = words.iter().map(|word| unquoted(word));
@@ -123,7 +130,7 @@ fn stack_args(words: &[String]) -> StackArgs {
             _ => {}
         }
     }
-    StackArgs { file, vars }
+    StackFile { file, vars }
 }
 
 /// `path` with a leading `~/` made the home directory, as the shell would before running.
@@ -177,7 +184,10 @@ fn escaped(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
+    use crate::cli::Cli;
     use crate::resource::ResourceKind;
 
     fn values(candidates: &[CompletionCandidate]) -> Vec<String> {

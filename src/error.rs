@@ -10,7 +10,7 @@ use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 
 /// What kind of failure an AWS error is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
+pub(crate) enum ErrorClass {
     /// The resource does not exist.
     NotFound,
     /// The account's request rate was exceeded: retry later.
@@ -35,17 +35,17 @@ pub enum ErrorClass {
 
 impl ErrorClass {
     /// Whether retrying the same call later can succeed.
-    pub fn is_transient(self) -> bool {
+    pub(crate) fn is_transient(self) -> bool {
         matches!(self, Self::Throttled | Self::Propagating | Self::Busy | Self::ServerError)
     }
 
     /// Whether a create that failed this way may have created its resource after all.
-    pub fn may_have_created(self) -> bool {
+    pub(crate) fn may_have_created(self) -> bool {
         matches!(self, Self::AlreadyExists | Self::Unanswered)
     }
 
     /// The class of an error answer with `code` and `message` to `operation`.
-    pub fn classify(operation: &str, code: &str, message: &str) -> Self {
+    pub(crate) fn classify(operation: &str, code: &str, message: &str) -> Self {
         match (operation, code) {
             // Lambda has no code of its own for a role created moments ago.
             ("CreateFunction" | "UpdateFunctionConfiguration", "InvalidParameterValueException")
@@ -100,7 +100,7 @@ impl ErrorClass {
 
 /// A failed AWS call: which operation, what class, and the service's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ProviderError {
+pub(crate) struct ProviderError {
     /// The class the engine acts on.
     pub class: ErrorClass,
     /// The AWS operation, e.g. `CreateUserPool`.
@@ -119,22 +119,22 @@ impl fmt::Display for ProviderError {
 
 impl ProviderError {
     /// An error of `class` from `operation`.
-    pub fn new(class: ErrorClass, operation: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(class: ErrorClass, operation: impl Into<String>, message: impl Into<String>) -> Self {
         Self { class, operation: operation.into(), code: None, message: message.into() }
     }
 
     /// A permanent error of `operation` (a refused or impossible request).
-    pub fn other(operation: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn other(operation: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(ErrorClass::Other, operation, message)
     }
 
     /// An answer of `operation` without the field the caller needs (`what`).
-    pub fn missing(operation: &str, what: &str) -> Self {
+    pub(crate) fn missing(operation: &str, what: &str) -> Self {
         Self::other(operation, format!("the response has no {what}"))
     }
 
     /// Classifies an SDK error from `operation`.
-    pub fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
+    pub(crate) fn from_sdk<E, R>(operation: &str, error: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug,
@@ -170,7 +170,7 @@ impl ProviderError {
 
     /// The same error, saying the retry budget ran out.
     #[must_use]
-    pub fn gave_up(self, tries: u32, elapsed: Duration) -> Self {
+    pub(crate) fn gave_up(self, tries: u32, elapsed: Duration) -> Self {
         let message = format!("{} (gave up after {tries} tries in {elapsed:.0?})", self.message);
         Self { message, ..self }
     }
@@ -214,7 +214,7 @@ fn next_step(operation: &str, code: &str) -> String {
 }
 
 /// Maps a "not found" error to `Ok(None)`; other errors stay errors.
-pub fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+pub(crate) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.class == ErrorClass::NotFound => Ok(None),
@@ -224,7 +224,7 @@ pub fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderE
 
 /// The result of a delete: a resource that is already gone counts as deleted (an earlier run may
 /// have deleted it, or its parent took it along).
-pub fn deleted<T>(result: Result<T, ProviderError>) -> Result<(), ProviderError> {
+pub(crate) fn deleted<T>(result: Result<T, ProviderError>) -> Result<(), ProviderError> {
     found(result).map(drop)
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 /// A directed graph where an edge `a → b` means "a before b".
 #[derive(Debug, Clone)]
-pub struct Graph<N: Ord + Clone> {
+pub(crate) struct Graph<N: Ord + Clone> {
     successors: BTreeMap<N, BTreeSet<N>>,
     predecessors: BTreeMap<N, BTreeSet<N>>,
 }
@@ -13,7 +13,7 @@ pub struct Graph<N: Ord + Clone> {
 /// The graph has a cycle through these nodes.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("dependency cycle between {0}")]
-pub struct CycleError(pub String);
+pub(crate) struct CycleError(pub String);
 
 impl<N: Ord + Clone + Debug> Default for Graph<N> {
     fn default() -> Self {
@@ -23,13 +23,13 @@ impl<N: Ord + Clone + Debug> Default for Graph<N> {
 
 impl<N: Ord + Clone + Debug> Graph<N> {
     /// Adds a node without edges (no-op if present).
-    pub fn add_node(&mut self, node: N) {
+    pub(crate) fn add_node(&mut self, node: N) {
         self.successors.entry(node.clone()).or_default();
         self.predecessors.entry(node).or_default();
     }
 
     /// Adds `before → after`, adding both nodes.
-    pub fn add_edge(&mut self, before: N, after: N) {
+    pub(crate) fn add_edge(&mut self, before: N, after: N) {
         self.add_node(before.clone());
         self.add_node(after.clone());
         self.successors.get_mut(&before).map(|s| s.insert(after.clone()));
@@ -37,24 +37,24 @@ impl<N: Ord + Clone + Debug> Graph<N> {
     }
 
     /// Every node, in `Ord` order.
-    pub fn nodes(&self) -> impl Iterator<Item = &N> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &N> {
         self.successors.keys()
     }
 
     /// The nodes that must come right before `node`.
-    pub fn predecessors(&self, node: &N) -> impl Iterator<Item = &N> {
+    pub(crate) fn predecessors(&self, node: &N) -> impl Iterator<Item = &N> {
         self.predecessors.get(node).into_iter().flatten()
     }
 
     /// The nodes that come right after `node`.
-    pub fn successors(&self, node: &N) -> impl Iterator<Item = &N> {
+    pub(crate) fn successors(&self, node: &N) -> impl Iterator<Item = &N> {
         self.successors.get(node).into_iter().flatten()
     }
 
     /// For each node, the number of nodes on the longest chain that starts at it (itself
     /// included): what must still run, one after another, once it is done. The graph must be
     /// acyclic.
-    pub fn chain_lengths(&self) -> BTreeMap<&N, usize> {
+    pub(crate) fn chain_lengths(&self) -> BTreeMap<&N, usize> {
         let mut lengths: BTreeMap<&N, usize> = BTreeMap::new();
         let order = self.topological_order().expect("chain lengths of an acyclic graph");
         for node in order.iter().rev() {
@@ -66,7 +66,7 @@ impl<N: Ord + Clone + Debug> Graph<N> {
     }
 
     /// A topological order (Kahn's algorithm; ties broken by `Ord` so the order is stable).
-    pub fn topological_order(&self) -> Result<Vec<N>, CycleError> {
+    pub(crate) fn topological_order(&self) -> Result<Vec<N>, CycleError> {
         let mut remaining: BTreeMap<&N, usize> = self.predecessors.iter().map(|(n, p)| (n, p.len())).collect();
         let mut ready: BTreeSet<&N> = remaining.iter().filter(|(_, d)| **d == 0).map(|(n, _)| *n).collect();
         let mut order = Vec::with_capacity(remaining.len());

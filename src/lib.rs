@@ -5,38 +5,43 @@
 //! call; [`resource`] turns it into desired resources; [`provider`] discovers the [`live`] state
 //! by name and ownership tags; [`plan`] diffs the two (pure); [`render`] shows the plan; [`apply`]
 //! executes it over the dependency [`graph`]. [`commands`] ties them together for the [`cli`].
+//!
+//! Every module is private, its items `pub(crate)` at most: [`run`] is the crate's only public
+//! door (the binary's `main` calls it), so the compiler reports whatever nothing uses.
 
-pub mod access;
-pub mod apply;
-pub mod artifact;
-pub mod cli;
-pub mod command_line;
-pub mod commands;
-pub mod completion;
-pub mod error;
-pub mod graph;
+mod access;
+mod apply;
+mod artifact;
+mod cli;
+mod command_line;
+mod commands;
+mod completion;
+mod error;
+mod graph;
 mod kinds;
-pub mod live;
+#[cfg(test)]
+mod layering;
+mod live;
 mod logging;
-pub mod outputs;
-pub mod permissions;
-pub mod plan;
-pub mod provider;
-pub mod render;
-pub mod resource;
-pub mod saved_plan;
-pub mod secret;
-pub mod stack;
-pub mod step;
-pub mod verify;
+mod outputs;
+mod permissions;
+mod plan;
+mod provider;
+mod render;
+mod resource;
+mod saved_plan;
+mod secret;
+mod stack;
+mod step;
+mod verify;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Runs the command line and returns the process exit code (0 ok, 1 error, 2 changes present).
 pub fn run() -> ExitCode {
-    completion::complete_if_requested();
+    completion::complete_if_requested(cli::Cli::command);
     let cli = cli::Cli::parse();
     if cli.global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         anstream::ColorChoice::Never.write_global();

@@ -5,16 +5,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes, Spec, Target, Value, references};
+use crate::resource::{Address, Attributes, DesiredState, Spec, Target, Value, hide_like, references, resolve};
 
 /// Tag naming the stack that owns a resource.
-pub const STACK_TAG: &str = "authdemo:stack";
+pub(crate) const STACK_TAG: &str = "authdemo:stack";
 /// Tag naming the resource's address within its stack.
-pub const ADDRESS_TAG: &str = "authdemo:id";
+pub(crate) const ADDRESS_TAG: &str = "authdemo:id";
 
 /// A resource of the stack as it exists in AWS.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LiveResource {
+pub(crate) struct LiveResource {
     /// Its address.
     pub address: Address,
     /// Its physical id (pool id, client id, domain prefix, username, …).
@@ -32,14 +32,14 @@ pub struct LiveResource {
 impl LiveResource {
     /// The live resource at `address` with physical id `id` and the fields of `spec`; what it
     /// depends on is filled in by [`LiveState::link`].
-    pub fn of<S: Spec>(address: Address, id: String, spec: &S) -> Self {
+    pub(crate) fn of<S: Spec>(address: Address, id: String, spec: &S) -> Self {
         Self { address, id, attributes: spec.to_attributes(), depends_on: Vec::new(), holds: None, notes: Vec::new() }
     }
 }
 
 /// A same-named resource without the stack's ownership tags: never modified, never deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ForeignResource {
+pub(crate) struct ForeignResource {
     /// The address whose name it shares.
     pub address: Address,
     /// Its physical id.
@@ -53,14 +53,14 @@ pub struct ForeignResource {
 impl ForeignResource {
     /// The same-named resource `id` with `tags`, seen from `address` of `stack`; `None` when
     /// it is the stack's own.
-    pub fn of(address: &Address, id: String, tags: &HashMap<String, String>, stack: &str) -> Option<Self> {
+    pub(crate) fn of(address: &Address, id: String, tags: &HashMap<String, String>, stack: &str) -> Option<Self> {
         let reason = check_ownership(tags, stack, address).err()?;
         let owner = tags.get(STACK_TAG).filter(|owner| *owner != stack).cloned();
         Some(Self { address: address.clone(), id, reason, owner })
     }
 
     /// What the user can do about it.
-    pub fn hint(&self) -> String {
+    pub(crate) fn hint(&self) -> String {
         match &self.owner {
             Some(owner) => {
                 format!("it is stack `{owner}`'s: give one of the two stacks another name, or destroy `{owner}` first")
@@ -72,7 +72,7 @@ impl ForeignResource {
 
 /// Everything discovery found.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LiveState {
+pub(crate) struct LiveState {
     /// The partition, region and account looked at.
     pub target: Target,
     /// The stack's resources by address.
@@ -86,20 +86,49 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// Hides the live value of every field whose desired value is sensitive, in the same form.
+    pub(crate) fn hide_sensitive(&mut self, desired: &DesiredState) {
+        for wanted in &desired.resources {
+            let Some(live) = self.resources.get_mut(&wanted.address) else { continue };
+            hide_like(&desired.stack, &wanted.attributes, &mut live.attributes);
+        }
+    }
+}
+
+impl LiveState {
+    /// The resource at `address` with its fields read as `S` (references to other resources
+    /// resolved to their physical ids); `None` when there is none, or it is not of `S`'s kind.
+    pub(crate) fn spec<S: Spec>(&self, address: &Address) -> Option<S> {
+        let resource = self.resources.get(address).filter(|r| r.address.kind == S::KIND)?;
+        S::from_attributes(&resolved(&resource.attributes, &self.ids())).ok()
+    }
+
+    /// Every resource of `S`'s kind, with its fields read as `S` (see [`LiveState::spec`]).
+    pub(crate) fn each<S: Spec>(&self) -> impl Iterator<Item = (&LiveResource, S)> {
+        let ids = self.ids();
+        let of_kind = self.resources.values().filter(|r| r.address.kind == S::KIND);
+        of_kind.filter_map(move |r| Some((r, S::from_attributes(&resolved(&r.attributes, &ids)).ok()?)))
+    }
+
+    /// Each resource's physical id.
+    fn ids(&self) -> BTreeMap<Address, String> {
+        self.resources.values().map(|r| (r.address.clone(), r.id.clone())).collect()
+    }
+
     /// An empty state in which the untagged resources of `adoptable` may be taken over.
-    pub fn adopting(adoptable: &BTreeSet<Address>) -> Self {
+    pub(crate) fn adopting(adoptable: &BTreeSet<Address>) -> Self {
         Self { adoptable: adoptable.clone(), ..Self::default() }
     }
 
     /// Moves what `part` found into this state.
-    pub fn merge(&mut self, part: LiveState) {
+    pub(crate) fn merge(&mut self, part: LiveState) {
         self.resources.extend(part.resources);
         self.foreign.extend(part.foreign);
         self.adopted.extend(part.adopted);
     }
 
     /// Records a resource of the stack.
-    pub fn insert(&mut self, resource: LiveResource) {
+    pub(crate) fn insert(&mut self, resource: LiveResource) {
         self.resources.insert(resource.address.clone(), resource);
     }
 
@@ -107,7 +136,7 @@ impl LiveState {
     /// to, when those exist, so that deletes run children first. References in text and lists
     /// (a role ARN, a pool id in a trust policy) come before those in maps (policies, environment
     /// variables, which users write), and a reference that would close a cycle is left out.
-    pub fn link(&mut self) {
+    pub(crate) fn link(&mut self) {
         let present: BTreeSet<Address> = self.resources.keys().cloned().collect();
         let mut edges: BTreeMap<Address, BTreeSet<Address>> = BTreeMap::new();
         for resource in self.resources.values() {
@@ -146,13 +175,17 @@ fn reaches(edges: &BTreeMap<Address, BTreeSet<Address>>, from: &Address, to: &Ad
 }
 
 /// The tags every resource the stack creates carries.
-pub fn ownership_tags(stack: &str, address: &Address) -> HashMap<String, String> {
+pub(crate) fn ownership_tags(stack: &str, address: &Address) -> HashMap<String, String> {
     HashMap::from([(STACK_TAG.to_string(), stack.to_string()), (ADDRESS_TAG.to_string(), address.to_string())])
 }
 
 /// The tags a resource the stack creates is created with: the ownership tags and the stack
 /// file's `tags`.
-pub fn creation_tags(stack: &str, address: &Address, tags: &BTreeMap<String, String>) -> HashMap<String, String> {
+pub(crate) fn creation_tags(
+    stack: &str,
+    address: &Address,
+    tags: &BTreeMap<String, String>,
+) -> HashMap<String, String> {
     let mut all: HashMap<String, String> = tags.clone().into_iter().collect();
     all.extend(ownership_tags(stack, address));
     all
@@ -160,18 +193,24 @@ pub fn creation_tags(stack: &str, address: &Address, tags: &BTreeMap<String, Str
 
 /// Whether a resource with `tags` carries no authdemo ownership tag at all (made by hand or by
 /// another tool): only such a resource can be adopted.
-pub fn is_untagged(tags: &HashMap<String, String>) -> bool {
+pub(crate) fn is_untagged(tags: &HashMap<String, String>) -> bool {
     !tags.contains_key(STACK_TAG) && !tags.contains_key(ADDRESS_TAG)
 }
 
 /// Whether a resource with `tags` belongs to `address` of `stack`; if not, why.
-pub fn check_ownership(tags: &HashMap<String, String>, stack: &str, address: &Address) -> Result<(), String> {
+pub(crate) fn check_ownership(tags: &HashMap<String, String>, stack: &str, address: &Address) -> Result<(), String> {
     match (tags.get(STACK_TAG), tags.get(ADDRESS_TAG)) {
         (Some(s), Some(a)) if s == stack && *a == address.to_string() => Ok(()),
         (Some(s), _) if s != stack => Err(format!("it belongs to another authdemo stack, `{s}`")),
         (Some(_), Some(a)) => Err(format!("it is tagged as `{a}`, not `{address}`")),
         _ => Err(format!("it has no `{STACK_TAG}`/`{ADDRESS_TAG}` ownership tags (made by hand or by another tool)")),
     }
+}
+
+/// `attributes` with their references resolved to the physical ids of `ids` (a reference to a
+/// resource without an id stays as it is).
+fn resolved(attributes: &Attributes, ids: &BTreeMap<Address, String>) -> Attributes {
+    attributes.iter().map(|(k, v)| (k.clone(), resolve(v, ids).unwrap_or_else(|_| v.clone()))).collect()
 }
 
 #[cfg(test)]

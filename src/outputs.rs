@@ -3,20 +3,20 @@
 
 mod amplify;
 
-use crate::provider::ClientEndpoints;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use self::amplify::{AmplifyError, AmplifyVersion};
+pub(crate) use self::amplify::AmplifyVersion;
 use crate::live::LiveState;
 use crate::plan::FORMAT_VERSION;
-use crate::resource::{Address, Attributes, ResourceKind, Target, Value, function_name};
+use crate::provider::{ClientEndpoints, ClientSpec, IdentityPoolSpec, UserPoolSpec};
+use crate::resource::{Address, ResourceKind, Target, function_name};
 use crate::stack::Stack;
 
 /// An API key: its id, and its value when asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApiKeyOutput {
+pub(crate) struct ApiKeyOutput {
     /// The key's id.
     pub id: String,
     /// The key's value (only with `--show-sensitive`).
@@ -26,7 +26,7 @@ pub struct ApiKeyOutput {
 
 /// What a browser needs of an app client to sign in through the hosted UI, as AWS has it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientSettings {
+pub(crate) struct ClientSettings {
     /// Where the hosted UI may send the browser after sign-in.
     pub callback_urls: Vec<String>,
     /// Where the hosted UI may send the browser after sign-out.
@@ -38,23 +38,19 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
-    fn of(attributes: &Attributes) -> Self {
-        let list = |name: &str| match attributes.get(name) {
-            Some(Value::List(items)) => items.clone(),
-            _ => Vec::new(),
-        };
+    fn of(client: ClientSpec) -> Self {
         Self {
-            callback_urls: list("callback_urls"),
-            logout_urls: list("logout_urls"),
-            oauth_flows: list("oauth.flows"),
-            oauth_scopes: list("oauth.scopes"),
+            callback_urls: client.callback_urls,
+            logout_urls: client.logout_urls,
+            oauth_flows: client.oauth_flows.into_iter().collect(),
+            oauth_scopes: client.oauth_scopes.into_iter().collect(),
         }
     }
 }
 
 /// The stack's outputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// The JSON format's version.
     pub format_version: u32,
     /// The stack name.
@@ -96,7 +92,7 @@ impl Outputs {
     /// Collects the outputs of `stack` from `live`; the API's URL goes through
     /// the execute-api endpoint of `endpoints` when one overrides AWS's (see [`invoke_url`]),
     /// and a web client is told the Cognito endpoints that override AWS's.
-    pub fn collect(stack: &Stack, live: &LiveState, endpoints: &ClientEndpoints) -> Self {
+    pub(crate) fn collect(stack: &Stack, live: &LiveState, endpoints: &ClientEndpoints) -> Self {
         let id = |kind: ResourceKind, name: &str| live.resources.get(&Address::new(kind, name)).map(|r| r.id.clone());
         let named = |kind: ResourceKind| {
             live.resources
@@ -111,18 +107,8 @@ impl Outputs {
             .map(|(api, stage)| invoke_url(&live.target, &api, &stage, endpoints.execute_api.as_deref()));
         let hosted_ui_url =
             id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &live.target)));
-        let attributes = |kind: ResourceKind| {
-            live.resources.values().filter(move |r| r.address.kind == kind).map(|r| (&r.address.name, &r.attributes))
-        };
-        let sign_in = attributes(ResourceKind::UserPool).find_map(|(_, a)| match a.get("sign_in") {
-            Some(Value::List(items)) => Some(items.clone()),
-            _ => None,
-        });
-        let allow_guest_access =
-            attributes(ResourceKind::IdentityPool).find_map(|(_, a)| match a.get("allow_unauthenticated") {
-                Some(Value::Bool(allowed)) => Some(*allowed),
-                _ => None,
-            });
+        let sign_in = live.each::<UserPoolSpec>().map(|(_, pool)| pool.sign_in).next();
+        let allow_guest_access = live.each::<IdentityPoolSpec>().map(|(_, pool)| pool.allow_unauthenticated).next();
         Self {
             format_version: FORMAT_VERSION,
             stack: stack.name.clone(),
@@ -137,8 +123,9 @@ impl Outputs {
                 .map(|(name, _)| (name.clone(), function_name(&stack.name, &name)))
                 .collect(),
             sign_in: sign_in.unwrap_or_default(),
-            client_settings: attributes(ResourceKind::UserPoolClient)
-                .map(|(name, a)| (name.clone(), ClientSettings::of(a)))
+            client_settings: live
+                .each::<ClientSpec>()
+                .map(|(client, spec)| (client.address.name.clone(), ClientSettings::of(spec)))
                 .collect(),
             allow_guest_access,
             user_pool_endpoint: endpoints.user_pool.clone(),
@@ -147,7 +134,7 @@ impl Outputs {
     }
 
     /// Whether nothing of the stack exists.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.user_pool_id.is_none()
             && self.identity_pool_id.is_none()
             && self.api_url.is_none()
@@ -156,13 +143,13 @@ impl Outputs {
     }
 
     /// Pretty JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("outputs are plain data")
     }
 
     /// `AUTHDEMO_…=value` lines for shells and `.env` files, each name after `prefix` (e.g.
     /// `VITE_`, so that the bundler hands the values to the web app).
-    pub fn to_env(&self, prefix: &str) -> String {
+    pub(crate) fn to_env(&self, prefix: &str) -> String {
         let mut lines = vec![("REGION".to_string(), self.region.clone())];
         let mut add = |key: &str, value: &Option<String>| {
             if let Some(value) = value {
@@ -194,7 +181,7 @@ impl Outputs {
 /// override of execute-api (see [`crate::provider::ClientEndpoints`]),
 /// `<endpoint>/restapis/<api_id>/<stage>/_user_request_`, LocalStack's path-based scheme, so that
 /// a client configured from `authdemo output` calls the same endpoint as authdemo does.
-pub fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&str>) -> String {
+pub(crate) fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&str>) -> String {
     match endpoint {
         Some(endpoint) => format!("{}/restapis/{api_id}/{stage}/_user_request_", endpoint.trim_end_matches('/')),
         None => format!("https://{api_id}.{}/{stage}", target.host("execute-api")),
@@ -203,7 +190,7 @@ pub fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: Option<&
 
 /// The hosted UI's host for a prefix domain in the target's region: `auth-fips` in GovCloud, and
 /// China's own domain there.
-pub fn hosted_ui_host(prefix: &str, target: &Target) -> String {
+pub(crate) fn hosted_ui_host(prefix: &str, target: &Target) -> String {
     let (label, suffix) = match target.partition.as_str() {
         "aws-us-gov" => ("auth-fips", "amazoncognito.com"),
         "aws-cn" => ("auth", "amazoncognito.com.cn"),

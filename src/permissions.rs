@@ -2,12 +2,16 @@
 //! exactly the actions the tool calls, scoped to the stack's resources wherever IAM allows
 //! (its roles by path and name, its functions by name, its lock role), with `*` only where AWS
 //! offers no resource to scope by (listing, and creating a pool whose id does not exist yet).
+//! The actions come from the table beside the calls (`provider::iam_actions`); this module only
+//! groups them into statements and scopes them.
 
 use serde_json::{Value, json};
 
+use crate::provider::iam_actions::{On, PERMISSIONS, Sent};
+
 /// The command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ForCommand {
+pub(crate) enum ForCommand {
     /// `plan` (and `validate`, `output`, `access`, `verify`, whose sign-in calls are Cognito's
     /// public APIs, which need no IAM permission): reads only.
     Plan,
@@ -18,7 +22,7 @@ pub enum ForCommand {
 }
 
 /// Where the stack lives, for the ARNs.
-pub struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     /// The stack name.
     pub stack: &'a str,
     /// The AWS partition (`aws`, `aws-cn`, …).
@@ -57,196 +61,99 @@ impl Scope<'_> {
     }
 }
 
-fn statement(sid: &str, actions: &[&str], resources: Vec<String>) -> Value {
-    json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources })
-}
+/// The statements of a policy: each Sid with what its actions are allowed on, and the calls
+/// whose actions it holds.
+type Statements = &'static [(&'static str, On)];
 
 /// What every command reads: who the caller is and the stack's live state.
-fn reads(scope: &Scope<'_>) -> Vec<Value> {
-    let mut roles = scope.roles();
-    roles.push(scope.lock_role());
-    vec![
-        statement(
-            "ListWithoutResourceScope",
-            &[
-                "sts:GetCallerIdentity",
-                "iam:ListRoles",
-                "lambda:ListFunctions",
-                "cognito-idp:ListUserPools",
-                "cognito-idp:DescribeUserPoolDomain",
-                "cognito-identity:ListIdentityPools",
-            ],
-            vec!["*".into()],
-        ),
-        statement(
-            "ReadRoles",
-            &["iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"],
-            roles,
-        ),
-        statement(
-            "ReadAttachedManagedPolicies",
-            &["iam:GetPolicy", "iam:GetPolicyVersion"],
-            vec![format!("arn:{}:iam::*:policy/*", scope.partition)],
-        ),
-        statement(
-            "ReadFunctions",
-            &["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetPolicy"],
-            vec![scope.functions()],
-        ),
-        statement(
-            "ReadUserPools",
-            &[
-                "cognito-idp:DescribeUserPool",
-                "cognito-idp:ListUserPoolClients",
-                "cognito-idp:DescribeUserPoolClient",
-                "cognito-idp:AdminGetUser",
-            ],
-            vec![scope.user_pools()],
-        ),
-        statement(
-            "ReadIdentityPools",
-            &["cognito-identity:DescribeIdentityPool", "cognito-identity:GetIdentityPoolRoles"],
-            vec![scope.identity_pools()],
-        ),
-        statement("ReadApis", &["apigateway:GET"], scope.api_gateway()),
-    ]
-}
+const READS: Statements = &[
+    ("ListWithoutResourceScope", On::Anything),
+    ("ReadRoles", On::RolesAndLock),
+    ("ReadAttachedManagedPolicies", On::ManagedPolicies),
+    ("ReadFunctions", On::Functions),
+    ("ReadUserPools", On::UserPools),
+    ("ReadIdentityPools", On::IdentityPools),
+    ("ReadApis", On::Apis),
+];
 
 /// The stack lock (an IAM role, see `provider::lock`), taken by apply and destroy.
-fn lock(scope: &Scope<'_>) -> Value {
-    statement("StackLock", &["iam:CreateRole", "iam:DeleteRole", "iam:TagRole"], vec![scope.lock_role()])
-}
+const LOCK: Statements = &[("StackLock", On::LockRole)];
 
 /// What `apply` changes.
-fn changes(scope: &Scope<'_>) -> Vec<Value> {
-    [role_and_function_changes(scope), pool_and_api_changes(scope)].concat()
-}
-
-/// What `apply` changes of the stack's roles (and passes to Lambda and Cognito) and functions.
-fn role_and_function_changes(scope: &Scope<'_>) -> Vec<Value> {
-    vec![
-        statement(
-            "ChangeRoles",
-            &[
-                "iam:CreateRole",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:PutRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:DetachRolePolicy",
-                "iam:DeleteRole",
-            ],
-            scope.roles(),
-        ),
-        json!({
-            "Sid": "PassOwnRolesToLambdaAndCognito",
-            "Effect": "Allow",
-            "Action": ["iam:PassRole"],
-            "Resource": scope.roles(),
-            "Condition": { "StringEquals": { "iam:PassedToService": ["lambda.amazonaws.com", "cognito-identity.amazonaws.com"] } },
-        }),
-        statement(
-            "ChangeFunctions",
-            &[
-                "lambda:CreateFunction",
-                "lambda:TagResource",
-                "lambda:UntagResource",
-                "lambda:UpdateFunctionCode",
-                "lambda:UpdateFunctionConfiguration",
-                "lambda:AddPermission",
-                "lambda:RemovePermission",
-                "lambda:DeleteFunction",
-            ],
-            vec![scope.functions()],
-        ),
-    ]
-}
-
-/// What `apply` changes of the stack's pools and its API.
-fn pool_and_api_changes(scope: &Scope<'_>) -> Vec<Value> {
-    vec![
-        statement(
-            "CreatePools",
-            &["cognito-idp:CreateUserPool", "cognito-identity:CreateIdentityPool", "cognito-identity:TagResource"],
-            vec!["*".into()],
-        ),
-        statement(
-            "ChangeUserPools",
-            &[
-                "cognito-idp:UpdateUserPool",
-                "cognito-idp:TagResource",
-                "cognito-idp:UntagResource",
-                "cognito-idp:AddCustomAttributes",
-                "cognito-idp:DeleteUserPool",
-                "cognito-idp:CreateUserPoolClient",
-                "cognito-idp:UpdateUserPoolClient",
-                "cognito-idp:DeleteUserPoolClient",
-                "cognito-idp:CreateUserPoolDomain",
-                "cognito-idp:DeleteUserPoolDomain",
-                "cognito-idp:AdminCreateUser",
-                "cognito-idp:AdminSetUserPassword",
-                "cognito-idp:AdminUpdateUserAttributes",
-                "cognito-idp:AdminDeleteUserAttributes",
-                "cognito-idp:AdminDeleteUser",
-            ],
-            vec![scope.user_pools()],
-        ),
-        statement(
-            "ChangeIdentityPools",
-            &[
-                "cognito-identity:UpdateIdentityPool",
-                "cognito-identity:UntagResource",
-                "cognito-identity:SetIdentityPoolRoles",
-                "cognito-identity:DeleteIdentityPool",
-            ],
-            vec![scope.identity_pools()],
-        ),
-        statement(
-            "ChangeApis",
-            &["apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"],
-            scope.api_gateway(),
-        ),
-    ]
-}
+const CHANGES: Statements = &[
+    ("ChangeRoles", On::Roles),
+    ("PassOwnRolesToLambdaAndCognito", On::PassedRoles),
+    ("ChangeFunctions", On::Functions),
+    ("CreatePools", On::Anything),
+    ("ChangeUserPools", On::UserPools),
+    ("ChangeIdentityPools", On::IdentityPools),
+    ("ChangeApis", On::Apis),
+];
 
 /// What `destroy` changes: deletes, and the updates that come before them (detaching the
 /// identity pool's roles and the usage plan's stages, removing a role's policies).
-fn deletes(scope: &Scope<'_>) -> Vec<Value> {
-    vec![
-        statement("DeleteRoles", &["iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRole"], scope.roles()),
-        statement("DeleteFunctions", &["lambda:RemovePermission", "lambda:DeleteFunction"], vec![scope.functions()]),
-        statement(
-            "DeleteUserPools",
-            &[
-                "cognito-idp:DeleteUserPool",
-                "cognito-idp:DeleteUserPoolClient",
-                "cognito-idp:DeleteUserPoolDomain",
-                "cognito-idp:AdminDeleteUser",
-            ],
-            vec![scope.user_pools()],
-        ),
-        statement(
-            "DeleteIdentityPools",
-            &["cognito-identity:SetIdentityPoolRoles", "cognito-identity:DeleteIdentityPool"],
-            vec![scope.identity_pools()],
-        ),
-        statement("DeleteApis", &["apigateway:PATCH", "apigateway:DELETE"], scope.api_gateway()),
-    ]
+const DELETES: Statements = &[
+    ("DeleteRoles", On::Roles),
+    ("DeleteFunctions", On::Functions),
+    ("DeleteUserPools", On::UserPools),
+    ("DeleteIdentityPools", On::IdentityPools),
+    ("DeleteApis", On::Apis),
+];
+
+impl Scope<'_> {
+    /// The ARNs of what `on` names.
+    fn resources(&self, on: On) -> Vec<String> {
+        match on {
+            On::Anything => vec!["*".into()],
+            On::Roles | On::PassedRoles => self.roles(),
+            On::RolesAndLock => [self.roles(), vec![self.lock_role()]].concat(),
+            On::LockRole => vec![self.lock_role()],
+            On::ManagedPolicies => vec![format!("arn:{}:iam::*:policy/*", self.partition)],
+            On::Functions => vec![self.functions()],
+            On::UserPools => vec![self.user_pools()],
+            On::IdentityPools => vec![self.identity_pools()],
+            On::Apis => self.api_gateway(),
+        }
+    }
 }
 
+/// The statements of `statements`, each with the actions of the calls `sent` keeps (each action
+/// once, in the table's order), on the resources of `scope`.
+fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value> {
+    let mut derived = Vec::new();
+    for (sid, on) in statements {
+        let mut actions: Vec<&str> = Vec::new();
+        for permission in PERMISSIONS.iter().filter(|p| p.on == *on && sent.contains(&p.sent)) {
+            if !actions.contains(&permission.action) {
+                actions.push(permission.action);
+            }
+        }
+        let mut statement =
+            json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": scope.resources(*on) });
+        if *on == On::PassedRoles {
+            statement["Condition"] = json!({ "StringEquals": { "iam:PassedToService": PASSED_TO } });
+        }
+        derived.push(statement);
+    }
+    derived
+}
+
+/// The services the stack's roles are passed to: Lambda (a function's role) and Cognito (the
+/// identity pool's).
+const PASSED_TO: [&str; 2] = ["lambda.amazonaws.com", "cognito-identity.amazonaws.com"];
+
 /// The policy document for `command` on the stack at `scope`.
-pub fn policy(scope: &Scope<'_>, command: ForCommand) -> Value {
-    let mut statements = reads(scope);
+pub(crate) fn policy(scope: &Scope<'_>, command: ForCommand) -> Value {
+    let mut statements = derive(scope, READS, &[Sent::Reading]);
     match command {
         ForCommand::Plan => {}
         ForCommand::Apply => {
-            statements.push(lock(scope));
-            statements.extend(changes(scope));
+            statements.extend(derive(scope, LOCK, &[Sent::Locking]));
+            statements.extend(derive(scope, CHANGES, &[Sent::Changing, Sent::Deleting]));
         }
         ForCommand::Destroy => {
-            statements.push(lock(scope));
-            statements.extend(deletes(scope));
+            statements.extend(derive(scope, LOCK, &[Sent::Locking]));
+            statements.extend(derive(scope, DELETES, &[Sent::Deleting]));
         }
     }
     json!({ "Version": "2012-10-17", "Statement": statements })

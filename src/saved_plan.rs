@@ -17,7 +17,7 @@ const KIND: &str = "authdemo-saved-plan";
 
 /// A saved plan file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SavedPlan {
+pub(crate) struct SavedPlan {
     /// Always `authdemo-saved-plan`.
     pub kind: String,
     /// The format version.
@@ -40,7 +40,7 @@ pub struct SavedPlan {
 
 /// Why a saved plan cannot be applied.
 #[derive(Debug, thiserror::Error)]
-pub enum SavedPlanError {
+pub(crate) enum SavedPlanError {
     /// The file cannot be read or is not a saved plan.
     #[error("{path}: {problem}\n  Make a new one with `authdemo plan --out {path}`")]
     Unreadable {
@@ -81,7 +81,7 @@ pub enum SavedPlanError {
 
 /// Refuses an `--out` file that is the stack file or an existing file that is not a saved plan,
 /// before anything is planned.
-pub fn check_destination(out: &Path, stack_file: &Path) -> Result<(), SavedPlanError> {
+pub(crate) fn check_destination(out: &Path, stack_file: &Path) -> Result<(), SavedPlanError> {
     let bad = |problem| Err(SavedPlanError::BadDestination { path: out.display().to_string(), problem });
     if !out.exists() {
         return Ok(());
@@ -98,13 +98,19 @@ pub fn check_destination(out: &Path, stack_file: &Path) -> Result<(), SavedPlanE
 }
 
 /// SHA-256 (hex) of a stack file's text.
-pub fn file_hash(text: &str) -> String {
+pub(crate) fn file_hash(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl SavedPlan {
     /// A saved plan of `plan`, made from `stack_file` (whose text is `text`) with `vars`.
-    pub fn new(plan: &Plan, stack_file: &Path, text: &str, vars: &[(String, String)], adopt: &[Address]) -> Self {
+    pub(crate) fn new(
+        plan: &Plan,
+        stack_file: &Path,
+        text: &str,
+        vars: &[(String, String)],
+        adopt: &[Address],
+    ) -> Self {
         Self {
             kind: KIND.into(),
             format_version: FORMAT_VERSION,
@@ -120,7 +126,7 @@ impl SavedPlan {
 
     /// Writes the plan to `path`, readable by its owner only (mode 0600 on Unix): it names the
     /// account's resources, and CI uploads it as an artifact.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> std::io::Result<()> {
         use std::io::Write;
         let json = serde_json::to_string_pretty(self).expect("a saved plan is plain data");
         let mut options = std::fs::OpenOptions::new();
@@ -138,7 +144,7 @@ impl SavedPlan {
     }
 
     /// Reads a saved plan file.
-    pub fn read(path: &Path) -> Result<Self, SavedPlanError> {
+    pub(crate) fn read(path: &Path) -> Result<Self, SavedPlanError> {
         let unreadable = |problem: String| SavedPlanError::Unreadable { path: path.display().to_string(), problem };
         let text = std::fs::read_to_string(path).map_err(|e| unreadable(format!("cannot read it: {e}")))?;
         let saved: SavedPlan =
@@ -154,13 +160,13 @@ impl SavedPlan {
 
     /// The stack file to apply the plan with: `given` (`-f`, e.g. in another checkout) when it
     /// holds the text the plan was made from, else the path the plan recorded.
-    pub fn stack_file(&self, given: &Path) -> PathBuf {
+    pub(crate) fn stack_file(&self, given: &Path) -> PathBuf {
         let matches = std::fs::read_to_string(given).is_ok_and(|text| file_hash(&text) == self.stack_file_sha256);
         if matches { given.to_path_buf() } else { self.stack_file.clone() }
     }
 
     /// The `--adopt` addresses the plan was made with.
-    pub fn adopt(&self) -> Result<Vec<Address>, SavedPlanError> {
+    pub(crate) fn adopt(&self) -> Result<Vec<Address>, SavedPlanError> {
         self.adopt.iter().map(|a| a.parse()).collect::<Result<_, _>>().map_err(
             |e: crate::resource::AddressParseError| SavedPlanError::Unreadable {
                 path: self.stack_file.display().to_string(),
@@ -170,7 +176,7 @@ impl SavedPlan {
     }
 
     /// Checks that `fresh` (planned now from the same stack file) is the saved plan.
-    pub fn check(&self, text: &str, fresh: &Plan) -> Result<(), SavedPlanError> {
+    pub(crate) fn check(&self, text: &str, fresh: &Plan) -> Result<(), SavedPlanError> {
         if file_hash(text) != self.stack_file_sha256 {
             return Err(SavedPlanError::StackFileChanged(self.stack_file.display().to_string()));
         }

@@ -6,16 +6,16 @@ use std::fmt;
 
 /// A secret taken from the environment, see the module doc.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    pub fn new(value: String) -> Self {
+    pub(crate) fn new(value: String) -> Self {
         Self(value)
     }
 
     /// The value itself, only for the request that sends it to AWS.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -35,7 +35,7 @@ impl fmt::Display for Secret {
 /// A secret the stack file names: the environment variable it comes from, and its value when
 /// that is set. Only the commands that send it need the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretRef {
+pub(crate) struct SecretRef {
     /// The environment variable, e.g. `DEMO_USER_PASSWORD`.
     pub env: String,
     /// Its value, if set.

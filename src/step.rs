@@ -12,7 +12,7 @@ use crate::resource::Address;
 /// What one step does to its resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Operation {
+pub(crate) enum Operation {
     /// Deletes the live resource.
     Delete,
     /// Creates the resource.
@@ -23,7 +23,7 @@ pub enum Operation {
 
 /// One unit of work: an operation on a resource.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Step {
+pub(crate) struct Step {
     /// The resource.
     pub address: Address,
     /// The operation.
@@ -31,7 +31,7 @@ pub struct Step {
 }
 
 /// Carries out one step against AWS (or a fake in tests).
-pub trait Runner: Send + Sync + 'static {
+pub(crate) trait Runner: Send + Sync + 'static {
     /// Runs `step` for `change`; `ids` holds the physical ids of every resource known so far.
     /// Returns the new physical id after a create.
     fn run(

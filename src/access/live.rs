@@ -9,14 +9,15 @@ use super::matrix::{Deployment, LiveRoute, Role};
 use super::policy::NamedPolicy;
 use crate::error::ProviderError;
 use crate::live::LiveState;
-use crate::provider::{AwsProvider, serving};
-use crate::resource::{
-    Address, ResourceKind, Value, identity_pool_address, resolve, rest_api_address, user_pool_address,
+use crate::provider::{
+    ApiKeySpec, AwsProvider, IdentityPoolRolesSpec, IdentityPoolSpec, RoleSpec, RouteSpec, StageSpec, UsagePlanKeySpec,
+    UsagePlanSpec, UserPoolSpec, serving,
 };
+use crate::resource::{Address, ResourceKind, identity_pool_address, rest_api_address, user_pool_address};
 
 /// Why the report cannot be made.
 #[derive(Debug, thiserror::Error)]
-pub enum AccessError {
+pub(crate) enum AccessError {
     /// The stack's API or stage does not exist in AWS.
     #[error("stack `{stack}` has no {what} in AWS yet: run `authdemo apply` first")]
     NotDeployed {
@@ -45,7 +46,7 @@ type RolePolicies = (BTreeMap<String, String>, BTreeSet<String>);
 
 /// Reads what `access` needs about `stack`'s `stage` from `live` (discovered by `provider`)
 /// and the few reads discovery lacks.
-pub async fn read(
+pub(crate) async fn read(
     provider: &AwsProvider,
     stack: &str,
     stage: &str,
@@ -63,65 +64,33 @@ pub async fn read(
     let managed: BTreeSet<String> = roles.values().flat_map(|(_, managed)| managed.iter().cloned()).collect();
     let documents = provider.managed_policy_documents(&managed).await?;
     let mut deployment = view.deployment(stack, stage, &roles, &documents)?;
-    if let Some(pool) = view.ids.get(&identity_pool_address()) {
-        deployment.classic_flow = provider.identity_pool_allows_classic_flow(pool).await?;
+    if let Some(pool) = live.resources.get(&identity_pool_address()) {
+        deployment.classic_flow = provider.identity_pool_allows_classic_flow(&pool.id).await?;
     }
     Ok(deployment)
 }
 
-/// The discovered state with its references resolved back to physical ids.
+/// The discovered state, read through the kinds' typed specs (references resolved back to
+/// physical ids).
 struct View<'a> {
     live: &'a LiveState,
-    ids: BTreeMap<Address, String>,
 }
 
 impl<'a> View<'a> {
     fn of(live: &'a LiveState) -> Self {
-        let ids = live.resources.values().map(|r| (r.address.clone(), r.id.clone())).collect();
-        Self { live, ids }
-    }
-
-    /// The value of `field` of the resource at `address`, its references resolved.
-    fn field(&self, address: &Address, field: &str) -> Option<Value> {
-        let value = self.live.resources.get(address)?.attributes.get(field)?;
-        Some(resolve(value, &self.ids).unwrap_or_else(|_| value.clone()))
-    }
-
-    fn flag(&self, address: &Address, field: &str) -> bool {
-        matches!(self.field(address, field), Some(Value::Bool(true)))
-    }
-
-    fn map(&self, address: &Address, field: &str) -> BTreeMap<String, String> {
-        match self.field(address, field) {
-            Some(Value::Map(map)) => map,
-            _ => BTreeMap::new(),
-        }
-    }
-
-    fn list(&self, address: &Address, field: &str) -> Vec<String> {
-        match self.field(address, field) {
-            Some(Value::List(items)) => items,
-            _ => Vec::new(),
-        }
-    }
-
-    fn text(&self, address: &Address, field: &str) -> Option<String> {
-        match self.field(address, field) {
-            Some(Value::Str(text)) => Some(text),
-            _ => None,
-        }
+        Self { live }
     }
 
     /// The ARN of the identity pool's `kind` role, as set live on the pool.
     fn pool_role(&self, kind: &str) -> Option<String> {
         let attachment = Address::new(ResourceKind::IdentityPoolRoles, identity_pool_address().name);
-        self.map(&attachment, "roles").remove(kind)
+        self.live.spec::<IdentityPoolRolesSpec>(&attachment)?.roles.remove(kind)
     }
 
     /// The policies of the stack's role with ARN `arn`, as discovery read them.
     fn stack_role(&self, arn: &str) -> Option<RolePolicies> {
-        let role = self.live.resources.values().find(|r| r.address.kind == ResourceKind::IamRole && r.id == arn)?;
-        Some((self.map(&role.address, "policies"), self.list(&role.address, "managed_policies").into_iter().collect()))
+        let (_, role) = self.live.each::<RoleSpec>().find(|(resource, _)| resource.id == arn)?;
+        Some((role.policies, role.managed_policies))
     }
 
     fn deployment(
@@ -132,11 +101,12 @@ impl<'a> View<'a> {
         documents: &BTreeMap<String, String>,
     ) -> Result<Deployment, AccessError> {
         let not_deployed = |what: &str| AccessError::NotDeployed { stack: stack.to_string(), what: what.to_string() };
-        let api_id = self.ids.get(&rest_api_address()).cloned().ok_or_else(|| not_deployed("REST API"))?;
+        let api_id = self.live.resources.get(&rest_api_address()).map(|r| r.id.clone());
+        let api_id = api_id.ok_or_else(|| not_deployed("REST API"))?;
         let stage_address = Address::new(ResourceKind::ApiStage, stage);
-        if !self.live.resources.contains_key(&stage_address) {
+        let Some(deployed) = self.live.spec::<StageSpec>(&stage_address) else {
             return Err(not_deployed(&format!("stage `{stage}`")));
-        }
+        };
         let role = |kind: &str| -> Result<Option<Role>, AccessError> {
             let Some(arn) = self.pool_role(kind) else { return Ok(None) };
             roles.get(&arn).map(|policies| parsed_role(&arn, policies, documents)).transpose()
@@ -145,27 +115,26 @@ impl<'a> View<'a> {
         Ok(Deployment {
             stack: stack.to_string(),
             arn_prefix: self.live.target.arn("execute-api", ""),
-            routes: self.routes(&self.map(&stage_address, "served")),
+            routes: self.routes(&deployed.served),
             linked_keys: self.linked_keys(&format!("{api_id}:{stage}")),
             api_id,
             stage: stage.to_string(),
-            guests_allowed: self.flag(&pool, "allow_unauthenticated"),
+            guests_allowed: self.live.spec::<IdentityPoolSpec>(&pool).is_some_and(|p| p.allow_unauthenticated),
             guest_role: role("unauthenticated")?,
             signed_in_role: role("authenticated")?,
-            self_sign_up: self.flag(&user_pool_address(), "self_sign_up"),
+            self_sign_up: self.live.spec::<UserPoolSpec>(&user_pool_address()).is_some_and(|p| p.self_sign_up),
             classic_flow: false,
         })
     }
 
     /// The API's methods, each compared with what the stage's deployment `served`.
     fn routes(&self, served: &BTreeMap<String, String>) -> Vec<LiveRoute> {
-        let methods = self.live.resources.keys().filter(|a| a.kind == ResourceKind::ApiRoute);
-        methods
-            .filter_map(|address| {
-                let (method, path) = address.name.split_once(' ')?;
-                let authorization = self.text(address, "authorization").unwrap_or_else(|| "NONE".into());
-                let api_key_required = self.flag(address, "api_key_required");
-                let deployed_differently = match served.get(&address.name) {
+        self.live
+            .each::<RouteSpec>()
+            .filter_map(|(resource, route)| {
+                let (method, path) = resource.address.name.split_once(' ')?;
+                let RouteSpec { authorization, api_key_required, .. } = route;
+                let deployed_differently = match served.get(&resource.address.name) {
                     None => Some("not at all".to_string()),
                     Some(deployed) if *deployed != serving(&authorization, api_key_required) => {
                         Some(format!("as {deployed}"))
@@ -187,14 +156,13 @@ impl<'a> View<'a> {
     /// `api_stage` (`API_ID:STAGE`).
     fn linked_keys(&self, api_stage: &str) -> Vec<String> {
         let plan = Address::new(ResourceKind::UsagePlan, "main");
-        if !self.list(&plan, "api_stages").iter().any(|s| s == api_stage) {
+        if !self.live.spec::<UsagePlanSpec>(&plan).is_some_and(|p| p.api_stages.contains(api_stage)) {
             return Vec::new();
         }
-        let links = self.live.resources.keys().filter(|a| a.kind == ResourceKind::UsagePlanKey);
-        let linked: BTreeSet<String> = links.filter_map(|link| self.text(link, "key")).collect();
-        let keys = self.live.resources.values().filter(|r| r.address.kind == ResourceKind::ApiKey);
-        keys.filter(|key| linked.contains(&key.id) && self.flag(&key.address, "enabled"))
-            .map(|key| key.address.name.clone())
+        let linked: BTreeSet<String> = self.live.each::<UsagePlanKeySpec>().map(|(_, link)| link.key).collect();
+        let keys = self.live.each::<ApiKeySpec>();
+        keys.filter(|(key, spec)| linked.contains(&key.id) && spec.enabled)
+            .map(|(key, _)| key.address.name.clone())
             .collect()
     }
 }

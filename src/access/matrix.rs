@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::policy::{Decision, Effect, NamedPolicy, OneOrMany, Statement, applicable, evaluate, wildcard_match};
 
 /// The version of the JSON report.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The action a signed call to a method needs.
 const INVOKE: &str = "execute-api:Invoke";
@@ -23,7 +23,7 @@ const NONE: &str = "NONE";
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Caller {
+pub(crate) enum Caller {
     /// No credentials, no API key.
     Public,
     /// A valid key of the stack's usage plan, unsigned.
@@ -38,10 +38,11 @@ pub enum Caller {
 
 impl Caller {
     /// Every caller, in report order.
-    pub const ALL: [Caller; 5] = [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn, Caller::Anyone];
+    pub(crate) const ALL: [Caller; 5] =
+        [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn, Caller::Anyone];
 
     /// The caller's name in reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Caller::Public => "public",
             Caller::ApiKey => "api_key",
@@ -55,7 +56,7 @@ impl Caller {
 /// Whether a caller can call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// It can, for certain.
     Allow,
     /// It cannot, or it depends on something the configuration does not decide.
@@ -64,7 +65,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The verdict's name in reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
             Verdict::Deny => "deny",
@@ -74,7 +75,7 @@ impl Verdict {
 
 /// A role the identity pool hands out, with every policy that applies to it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Role {
+pub(crate) struct Role {
     /// The role's name.
     pub name: String,
     /// Its inline policies and the documents of its attached managed policies.
@@ -83,7 +84,7 @@ pub struct Role {
 
 /// A method as it is set live.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveRoute {
+pub(crate) struct LiveRoute {
     /// `GET`, `POST`, …, or `ANY`.
     pub method: String,
     /// `/items/{id}`.
@@ -99,14 +100,14 @@ pub struct LiveRoute {
 
 impl LiveRoute {
     /// `METHOD /path`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
 }
 
 /// What the live configuration says about who may call the API's stage.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Deployment {
+pub(crate) struct Deployment {
     /// The stack name.
     pub stack: String,
     /// `arn:PARTITION:execute-api:REGION:ACCOUNT:`, before the API id.
@@ -134,7 +135,7 @@ pub struct Deployment {
 
 impl Deployment {
     /// The ARN of calling `route` on the stage.
-    pub fn method_arn(&self, route: &LiveRoute) -> String {
+    pub(crate) fn method_arn(&self, route: &LiveRoute) -> String {
         format!("{}{}/{}", self.api_prefix(), self.stage, method_path(route))
     }
 
@@ -152,7 +153,7 @@ fn method_path(route: &LiveRoute) -> String {
 
 /// One route's verdicts and reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RouteAccess {
+pub(crate) struct RouteAccess {
     /// `METHOD /path`.
     pub route: String,
     /// Each caller's verdict.
@@ -163,7 +164,7 @@ pub struct RouteAccess {
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The JSON format's version.
     pub format_version: u32,
     /// The stack name.
@@ -185,7 +186,7 @@ pub struct Report {
 }
 
 /// Who can call each route of `deployment`, and why.
-pub fn report(deployment: &Deployment) -> Report {
+pub(crate) fn report(deployment: &Deployment) -> Report {
     let mut routes: Vec<&LiveRoute> = deployment.routes.iter().collect();
     routes.sort_by_key(|r| (r.path.clone(), r.method.clone()));
     let callers: Vec<Caller> =
@@ -486,7 +487,7 @@ fn guest_grant(deployment: &Deployment, route: &LiveRoute, name: &str, guest_all
 }
 
 /// The report as a table for people: the verdicts, then each route's reasons, then warnings.
-pub fn human(report: &Report) -> String {
+pub(crate) fn human(report: &Report) -> String {
     let mut out = format!("Who can call stack {} (API {}, stage {})\n\n", report.stack, report.api_id, report.stage);
     let width = report.routes.iter().map(|r| r.route.len()).max().unwrap_or(0).max("ROUTE".len());
     let names: Vec<String> = report.callers.iter().map(|c| format!("{:9}", c.as_str())).collect();
@@ -519,7 +520,7 @@ pub fn human(report: &Report) -> String {
 }
 
 /// The report as versioned JSON.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("a report is plain data")
 }
 

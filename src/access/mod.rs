@@ -4,6 +4,6 @@
 //! does not make; [`policy`] evaluates IAM policies and [`matrix`] turns it all into the report.
 //! Both are pure.
 
-pub mod live;
-pub mod matrix;
-pub mod policy;
+pub(crate) mod live;
+pub(crate) mod matrix;
+pub(crate) mod policy;

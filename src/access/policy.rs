@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 /// A policy document (only what evaluation reads; `Principal` and the like are ignored).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct PolicyDocument {
+pub(crate) struct PolicyDocument {
     /// Its statements (AWS accepts one statement object or a list).
     #[serde(rename = "Statement")]
     pub statements: OneOrMany<Statement>,
@@ -20,7 +20,7 @@ pub struct PolicyDocument {
 /// One statement.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Statement {
+pub(crate) struct Statement {
     /// Its id, if it has one.
     pub sid: Option<String>,
     /// Allow or Deny.
@@ -39,7 +39,7 @@ pub struct Statement {
 
 /// A statement's effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Grants.
     Allow,
     /// Refuses, whatever else grants.
@@ -49,7 +49,7 @@ pub enum Effect {
 /// A value IAM accepts as one item or a list of them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
-pub enum OneOrMany<T> {
+pub(crate) enum OneOrMany<T> {
     /// A single item.
     One(T),
     /// A list.
@@ -58,7 +58,7 @@ pub enum OneOrMany<T> {
 
 impl<T> OneOrMany<T> {
     /// The items.
-    pub fn items(&self) -> &[T] {
+    pub(crate) fn items(&self) -> &[T] {
         match self {
             Self::One(item) => std::slice::from_ref(item),
             Self::Many(items) => items,
@@ -68,7 +68,7 @@ impl<T> OneOrMany<T> {
 
 /// A parsed policy with the name it is known by (an inline policy's name, a managed policy's ARN).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NamedPolicy {
+pub(crate) struct NamedPolicy {
     /// The inline policy's name or the managed policy's ARN.
     pub name: String,
     /// The document.
@@ -77,14 +77,14 @@ pub struct NamedPolicy {
 
 impl NamedPolicy {
     /// Parses `json` (already URL-decoded) as the policy `name`.
-    pub fn parse(name: &str, json: &str) -> Result<Self, serde_json::Error> {
+    pub(crate) fn parse(name: &str, json: &str) -> Result<Self, serde_json::Error> {
         Ok(Self { name: name.to_string(), document: serde_json::from_str(json)? })
     }
 }
 
 /// Where a decision comes from: a policy and, if it has one, the statement's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
+pub(crate) struct Grant {
     /// The policy's name.
     pub policy: String,
     /// The statement's `Sid`.
@@ -103,7 +103,7 @@ impl std::fmt::Display for Grant {
 
 /// The outcome of evaluating a request against a set of policies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// An unconditional Allow applies and no Deny does.
     Allow(Grant),
     /// An unconditional Deny applies.
@@ -117,13 +117,13 @@ pub enum Decision {
 
 impl Decision {
     /// Whether the request is allowed for certain.
-    pub fn allows(&self) -> bool {
+    pub(crate) fn allows(&self) -> bool {
         matches!(self, Self::Allow(_))
     }
 }
 
 /// Evaluates `action` on `resource` against `policies`.
-pub fn evaluate(policies: &[NamedPolicy], action: &str, resource: &str) -> Decision {
+pub(crate) fn evaluate(policies: &[NamedPolicy], action: &str, resource: &str) -> Decision {
     let mut conditional_deny = None;
     let mut allow = None;
     let mut conditional_allow = None;
@@ -147,7 +147,7 @@ pub fn evaluate(policies: &[NamedPolicy], action: &str, resource: &str) -> Decis
 }
 
 /// Every statement of `policies` that covers `action` on `resource`, with where it comes from.
-pub fn applicable<'a>(
+pub(crate) fn applicable<'a>(
     policies: &'a [NamedPolicy],
     action: &'a str,
     resource: &'a str,
@@ -165,7 +165,7 @@ pub fn applicable<'a>(
 
 impl Statement {
     /// Whether the statement covers `action` (case-insensitively).
-    pub fn covers_action(&self, action: &str) -> bool {
+    pub(crate) fn covers_action(&self, action: &str) -> bool {
         let action = action.to_ascii_lowercase();
         let matches = |patterns: &OneOrMany<String>| {
             patterns.items().iter().any(|p| wildcard_match(&p.to_ascii_lowercase(), &action))
@@ -174,13 +174,13 @@ impl Statement {
     }
 
     /// Whether the statement covers `resource` (case-sensitively).
-    pub fn covers_resource(&self, resource: &str) -> bool {
+    pub(crate) fn covers_resource(&self, resource: &str) -> bool {
         let matches = |patterns: &OneOrMany<String>| patterns.items().iter().any(|p| wildcard_match(p, resource));
         covers(self.resource.as_ref(), self.not_resource.as_ref(), matches)
     }
 
     /// The condition keys of its `Condition` block, sorted and without repeats.
-    pub fn condition_keys(&self) -> Vec<String> {
+    pub(crate) fn condition_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> =
             self.condition.iter().flat_map(|c| c.values()).flat_map(|m| m.keys().cloned()).collect();
         keys.sort();
@@ -206,7 +206,7 @@ fn covers(
 
 /// Whether `text` matches the IAM `pattern`: `*` is any run of characters (`/` and `:`
 /// included), `?` any one character.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     let (pattern, text): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut p, mut t) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;

@@ -18,7 +18,7 @@ use crate::step::{Runner, Step};
 
 /// Progress of a run, for a [`Reporter`].
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// The step started.
     Started(&'a Step),
     /// The step ended.
@@ -42,14 +42,14 @@ pub enum Event<'a> {
 }
 
 /// Receives progress events.
-pub trait Reporter {
+pub(crate) trait Reporter {
     /// Called from the executor, in order, for each event.
     fn report(&self, event: Event<'_>);
 }
 
 /// How one step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepOutcome {
+pub(crate) enum StepOutcome {
     /// Succeeded.
     Done,
     /// Failed with this message.
@@ -62,7 +62,7 @@ pub enum StepOutcome {
 
 /// How a run ended.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Each step's end.
     pub steps: BTreeMap<Step, StepOutcome>,
     /// Whether a stop request ended the run early.
@@ -71,18 +71,18 @@ pub struct Outcome {
 
 impl Outcome {
     /// Whether every step succeeded.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.steps.values().all(|s| *s == StepOutcome::Done)
     }
 
     /// How many steps ended as `outcome`.
-    pub fn count(&self, outcome: &StepOutcome) -> usize {
+    pub(crate) fn count(&self, outcome: &StepOutcome) -> usize {
         self.steps.values().filter(|s| *s == outcome).count()
     }
 }
 
 /// Runs every step of `graph`, see the module doc. `ids` starts with the live physical ids.
-pub async fn execute<R: Runner>(
+pub(crate) async fn execute<R: Runner>(
     graph: &Graph<Step>,
     work: &BTreeMap<Step, ResourceChange>,
     runner: Arc<R>,

@@ -4,5 +4,5 @@
 mod executor;
 mod steps;
 
-pub use executor::{Event, Outcome, Reporter, StepOutcome, execute};
-pub use steps::steps;
+pub(crate) use executor::{Event, Outcome, Reporter, StepOutcome, execute};
+pub(crate) use steps::steps;

@@ -24,7 +24,7 @@ fn order_snapshots(graph: &mut Graph<Step>, work: &BTreeMap<Step, ResourceChange
 }
 
 /// The steps of `plan` with their ordering, and the change each step carries out.
-pub fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, ResourceChange>), CycleError> {
+pub(crate) fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, ResourceChange>), CycleError> {
     let mut graph = Graph::default();
     let mut work = BTreeMap::new();
     let mut step_of: BTreeMap<(&Address, bool), Step> = BTreeMap::new();

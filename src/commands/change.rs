@@ -11,10 +11,10 @@ use super::guards::{guard, refuse_blocked_runtimes, refuse_data_loss, refuse_uns
 use super::lock::with_lock;
 use super::{connect, discover, discover_and_plan, load_stack, read_stack, require_approval_path};
 use crate::apply::{execute, steps};
-use crate::cli::{ApplyArgs, DestroyArgs, OutputFormat, StackArgs};
+use crate::cli::{ApplyArgs, DestroyArgs, StackArgs};
 use crate::plan::{Plan, plan_destroy};
 use crate::provider::Applier;
-use crate::render::{human, json, progress::Progress};
+use crate::render::{OutputFormat, human, json, progress::Progress};
 use crate::resource::DesiredState;
 use crate::saved_plan::SavedPlan;
 

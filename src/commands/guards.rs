@@ -3,7 +3,8 @@
 use anyhow::{Context, bail};
 
 use crate::cli::StackArgs;
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Plan, ResourceChange};
+use crate::provider::UserPoolSpec;
 use crate::resource::{Address, DesiredState, ResourceKind};
 use crate::stack::{Diagnostics, FunctionFate, Stack, check_runtimes, is_date};
 
@@ -53,7 +54,9 @@ pub(super) fn guard(plan: &Plan, allow_replace: &[Address], stack: &StackArgs) -
             again = stack.command_line("apply", &format!("--allow-replace {}", change.address))
         );
     }
-    if let Some(change) = plan.protected_deletions().first() {
+    // A deletion AWS refuses while the pool's deletion protection is on: nothing should start.
+    let protected = |c: &&ResourceChange| c.before_as::<UserPoolSpec>().is_some_and(|pool| pool.deletion_protection);
+    if let Some(change) = plan.deletions().find(protected) {
         bail!(
             "refusing to delete {address}: its deletion protection is on, and nothing was changed.\n  \
              To delete it, set `deletion_protection: false` in the stack file, run `{apply}`, then run this again",

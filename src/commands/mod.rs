@@ -16,17 +16,18 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use clap::CommandFactory;
 
 use crate::cli::{AwsArgs, Cli, Command, StackArgs};
 use crate::live::LiveState;
 use crate::plan::Plan;
-use crate::provider::{AwsProvider, ConnectOptions, desired_state, sdk_config};
+use crate::provider::{AwsProvider, ConnectOptions, desired_state, offline_desired_state, sdk_config};
 use crate::render::graph;
-use crate::resource::{Address, DesiredState, Target};
-use crate::stack::{Diagnostic, Diagnostics, LoadOptions, Location, Stack, parse};
+use crate::resource::{Address, DesiredState};
+use crate::stack::Stack;
 
 /// Runs one command.
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => offline::validate(&args),
         Command::Plan(args) => plan::plan_command(&args).await,
@@ -42,7 +43,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
-            std::io::Write::write_all(&mut std::io::stdout(), &crate::completion::registration(shell)?)?;
+            std::io::Write::write_all(
+                &mut std::io::stdout(),
+                &crate::completion::registration(shell, &Cli::command())?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Output(args) => read::output(&args).await,
@@ -53,30 +57,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
-pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
-    let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
-    desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
-}
-
-pub(crate) fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
+/// Reads and validates the stack file `args` name.
+fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
     read_stack(&args.file, &args.vars).map(|(stack, _)| stack)
 }
 
 /// Reads and validates a stack file; also returns its text (saved plans record its hash).
 fn read_stack(file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Result<(Stack, String)> {
-    let env = |name: &str| std::env::var(name).ok();
-    let options = LoadOptions { var_overrides: vars, env: &env };
-    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics {
-        file: file.to_path_buf(),
-        items: vec![Diagnostic {
-            location: Location { line: 1, column: 1 },
-            path: String::new(),
-            message: format!("cannot read the stack file: {e}"),
-            hint: Some("pass the stack file with -f FILE".into()),
-        }],
-    })?;
-    Ok((parse(file, &text, &options)?, text))
+    Ok(crate::stack::load(file, vars)?)
 }
 
 /// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.

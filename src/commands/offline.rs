@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use super::guards::refuse_blocked_runtimes;
-use super::{load_stack, offline_desired_state};
+use super::load_stack;
 use crate::cli::{PermissionsArgs, StackArgs};
+use crate::provider::offline_desired_state;
 
 /// `authdemo validate`: the stack file alone, no AWS call.
 pub(super) fn validate(args: &StackArgs) -> anyhow::Result<ExitCode> {

@@ -6,8 +6,8 @@ use anyhow::Context;
 
 use super::guards::{refuse_blocked_runtimes, refuse_conflicts};
 use super::{connect, discover_and_plan, read_stack};
-use crate::cli::{OutputFormat, PlanArgs};
-use crate::render::{human, json};
+use crate::cli::PlanArgs;
+use crate::render::{OutputFormat, human, json};
 use crate::saved_plan::{SavedPlan, check_destination};
 
 /// Exit code when `plan --detailed-exitcode` finds changes.

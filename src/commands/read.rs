@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use super::{connect, discover, load_stack};
-use crate::cli::{AccessArgs, OutputArgs, OutputFormat, OutputsFormat, VerifyArgs};
+use crate::cli::{AccessArgs, OutputArgs, OutputsFormat, VerifyArgs};
 use crate::live::LiveState;
 use crate::outputs::Outputs;
 use crate::provider::AwsProvider;
+use crate::render::OutputFormat;
 use crate::stack::Stack;
 
 /// `authdemo output`: what a web client needs, from the live state.

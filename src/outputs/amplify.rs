@@ -12,7 +12,7 @@ const REST_API_NAME: &str = "api";
 
 /// Which release of aws-amplify the configuration is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AmplifyVersion {
+pub(crate) enum AmplifyVersion {
     /// aws-amplify v5: `Auth.{region, userPoolId, userPoolWebClientId, oauth}`, `API.endpoints[]`.
     #[value(name = "5")]
     V5,
@@ -24,7 +24,7 @@ pub enum AmplifyVersion {
 
 /// Why the user pool client of the configuration cannot be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AmplifyError {
+pub(crate) enum AmplifyError {
     /// `--client` names a client the user pool does not have.
     #[error("the user pool has no client `{name}` ({}); pick one with `--client NAME`", list(.clients))]
     UnknownClient {
@@ -69,7 +69,7 @@ struct HostedUi<'a> {
 impl Outputs {
     /// The Amplify configuration for `version`, signing in with the user pool client `client`
     /// (without it: the pool's only client).
-    pub fn to_amplify(&self, version: AmplifyVersion, client: Option<&str>) -> Result<String, AmplifyError> {
+    pub(crate) fn to_amplify(&self, version: AmplifyVersion, client: Option<&str>) -> Result<String, AmplifyError> {
         let client = self.web_client(client)?;
         let config = match version {
             AmplifyVersion::V6 => self.amplify_v6(client.as_ref()),

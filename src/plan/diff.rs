@@ -9,7 +9,7 @@ use crate::live::{LiveResource, LiveState};
 use crate::resource::{Address, Attributes, DesiredState, FieldRule, Value, references, resolve_known, rule_of};
 
 /// Plans the changes that make `live` match `desired`.
-pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
+pub(crate) fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
     let mut changes: BTreeMap<Address, ResourceChange> = BTreeMap::new();
     for resource in dependency_order(desired.resources.iter().map(|r| (&r.address, &r.depends_on))) {
         let wanted = desired.get(&resource).expect("ordered from the desired resources");
@@ -66,7 +66,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState) -> Plan {
 }
 
 /// Plans the deletion of everything the stack owns.
-pub fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
+pub(crate) fn plan_destroy(stack: &str, live: &LiveState) -> Plan {
     let order = dependency_order(live.resources.values().map(|r| (&r.address, &r.depends_on)));
     let mut changes: Vec<ResourceChange> =
         order.iter().rev().map(|a| deletion(&live.resources[a], Reason::Destroy)).collect();

@@ -5,18 +5,18 @@ mod diff;
 
 use serde::Serialize;
 
-pub use diff::{plan, plan_destroy};
+pub(crate) use diff::{plan, plan_destroy};
 
 use crate::live::ForeignResource;
-use crate::resource::{Address, Attributes, Value};
+use crate::resource::{Address, Attributes, Spec, Value};
 
 /// The version of the JSON plan format (`format_version`); bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// What happens to one resource (after Terraform's `plans.Action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// Already as desired.
     NoOp,
     /// Does not exist yet.
@@ -31,7 +31,7 @@ pub enum Action {
 
 /// Why a resource gets its action: it explains the action, never drives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// It does not exist yet.
     Missing,
     /// The resource it lives in is replaced.
@@ -53,7 +53,7 @@ pub enum Reason {
 impl Reason {
     /// Whether the reason tells a reviewer more than the action and the changed fields already
     /// do (a replacement's cause, an orphan, an adoption), so that plans print it.
-    pub fn adds_to_action(&self) -> bool {
+    pub(crate) fn adds_to_action(&self) -> bool {
         matches!(self, Self::ParentReplaced(_) | Self::Forced(_) | Self::Adopted | Self::Orphan)
     }
 }
@@ -83,7 +83,7 @@ impl Serialize for Reason {
 
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// The field name.
     pub field: String,
     /// The live value (absent for new fields).
@@ -96,7 +96,7 @@ pub struct FieldChange {
 
 /// What happens to one resource and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResourceChange {
+pub(crate) struct ResourceChange {
     /// The resource.
     pub address: Address,
     /// The action.
@@ -119,9 +119,17 @@ pub struct ResourceChange {
     pub adopt: bool,
 }
 
+impl ResourceChange {
+    /// The live fields before the change read as `S`, when the resource is of `S`'s kind.
+    pub(crate) fn before_as<S: Spec>(&self) -> Option<S> {
+        let before = self.before.as_ref().filter(|_| self.address.kind == S::KIND)?;
+        S::from_attributes(before).ok()
+    }
+}
+
 /// How many resources a plan adds, changes and destroys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Created, including the create half of replacements.
     pub add: usize,
     /// Updated in place.
@@ -132,7 +140,7 @@ pub struct Summary {
 
 /// Every change for one stack.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The stack name.
     pub stack: String,
     /// The AWS account the plan was made against.
@@ -150,7 +158,7 @@ pub struct Plan {
 
 impl Plan {
     /// Counts of adds, changes and destroys.
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for change in &self.changes {
             match change.action {
@@ -168,23 +176,18 @@ impl Plan {
     }
 
     /// Whether applying the plan would change anything.
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
-    /// The deletions (including replacements) of resources whose live deletion protection is on:
-    /// AWS refuses them, so nothing of the plan should start.
-    pub fn protected_deletions(&self) -> Vec<&ResourceChange> {
-        self.changes
-            .iter()
-            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-            .filter(|c| c.before.as_ref().and_then(|b| b.get("deletion_protection")) == Some(&Value::Bool(true)))
-            .collect()
+    /// The deletions, replacements included.
+    pub(crate) fn deletions(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace))
     }
 
     /// The deletions (of resources removed from the file) that lose data and are not in
     /// `allowed`.
-    pub fn refused_deletions(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
+    pub(crate) fn refused_deletions(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
         self.changes
             .iter()
             .filter(|c| c.action == Action::Delete && c.address.kind.holds_data() && !allowed.contains(&c.address))
@@ -192,7 +195,7 @@ impl Plan {
     }
 
     /// The replacements of resources that hold data and are not in `allowed`.
-    pub fn refused_replacements(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
+    pub(crate) fn refused_replacements(&self, allowed: &[Address]) -> Vec<&ResourceChange> {
         self.changes
             .iter()
             .filter(|c| c.action == Action::Replace && c.address.kind.holds_data() && !allowed.contains(&c.address))

@@ -16,7 +16,7 @@ use crate::error::{ErrorClass, ProviderError};
 
 /// How long and how often to retry.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Wait before the first retry.
     pub first_delay: Duration,
     /// Longest wait between two tries.
@@ -38,7 +38,7 @@ impl Default for RetryPolicy {
 
 /// Makes AWS calls under one retry policy and one pacer; shared by every step of a run.
 #[derive(Debug, Clone, Default)]
-pub struct Calls {
+pub(crate) struct Calls {
     policy: RetryPolicy,
     pacer: Arc<Pacer>,
     service: Option<Service>,
@@ -46,7 +46,7 @@ pub struct Calls {
 
 impl Calls {
     /// Calls under `policy`, paced by one new [`Pacer`].
-    pub fn new(policy: RetryPolicy) -> Self {
+    pub(crate) fn new(policy: RetryPolicy) -> Self {
         Self { policy, pacer: Arc::default(), service: None }
     }
 
@@ -58,7 +58,7 @@ impl Calls {
 
     /// Sends the request `send` builds as AWS `operation`, rebuilding and resending it while
     /// it fails transiently.
-    pub async fn call<T, E, R, Fut>(
+    pub(crate) async fn call<T, E, R, Fut>(
         &self,
         operation: &'static str,
         send: impl FnMut() -> Fut,
@@ -73,7 +73,7 @@ impl Calls {
 
     /// Like [`Calls::call`], holding `alone` during each try (not while waiting to retry): for
     /// the calls AWS takes only one at a time per account.
-    pub async fn call_alone<T, E, R, Fut>(
+    pub(crate) async fn call_alone<T, E, R, Fut>(
         &self,
         operation: &'static str,
         alone: &tokio::sync::Mutex<()>,
@@ -124,7 +124,11 @@ impl Calls {
 
     /// Runs `attempt` (one call, its errors already classified) until it succeeds, fails
     /// permanently, or the budget is spent.
-    pub async fn attempt<T, Fut>(&self, operation: &str, mut attempt: impl FnMut() -> Fut) -> Result<T, ProviderError>
+    pub(crate) async fn attempt<T, Fut>(
+        &self,
+        operation: &str,
+        mut attempt: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
     where
         Fut: Future<Output = Result<T, ProviderError>>,
     {
@@ -166,7 +170,11 @@ impl Calls {
 
     /// Polls `check` until it yields a value, backing off like [`Calls::attempt`]; `what`
     /// names the awaited condition in the error when the budget runs out.
-    pub async fn wait_until<T, Fut>(&self, what: &str, mut check: impl FnMut() -> Fut) -> Result<T, ProviderError>
+    pub(crate) async fn wait_until<T, Fut>(
+        &self,
+        what: &str,
+        mut check: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
     where
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
@@ -190,7 +198,7 @@ impl Calls {
 
     /// Every item of a paginated `operation`: `send` fetches the page after a token (`None`
     /// for the first), `split` takes a page apart into its items and the next token.
-    pub async fn all_pages<T, P, E, R, Fut>(
+    pub(crate) async fn all_pages<T, P, E, R, Fut>(
         &self,
         operation: &'static str,
         mut send: impl FnMut(Option<String>) -> Fut,

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
-use super::{claim, owned_id};
+use super::ownership::{Candidate, candidates, claim, owned_id, send_tags};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{LiveResource, LiveState, creation_tags, ownership_tags};
 use crate::resource::policy_document::document;
@@ -26,7 +26,7 @@ use crate::stack::IdentityPool;
 
 spec! {
     /// The identity pool's settings.
-    pub(super) struct IdentityPoolSpec for IdentityPool {
+    pub(crate) struct IdentityPoolSpec for IdentityPool {
         /// Whether guests get credentials (of the unauthenticated role).
         allow_unauthenticated: bool,
         /// The trusted user pool clients: references to the stack's own, `PROVIDER:CLIENT_ID` for others.
@@ -40,7 +40,7 @@ spec! {
 
 spec! {
     /// The identity pool's role attachment.
-    pub(super) struct IdentityPoolRolesSpec for IdentityPoolRoles {
+    pub(crate) struct IdentityPoolRolesSpec for IdentityPoolRoles {
         /// Role ARN by `authenticated` / `unauthenticated`.
         roles: BTreeMap<String, String>,
     }
@@ -125,16 +125,9 @@ impl IdentityPools {
     /// Untags and tags the identity pool `pool_id` as `changes` say, removals first.
     async fn retag(&self, pool_id: &str, changes: &TagChanges) -> Result<(), ProviderError> {
         let arn = self.target.arn("cognito-identity", &format!("identitypool/{pool_id}"));
-        let arn = arn.as_str();
-        let untag = |keys: Vec<String>| async move {
-            let send = || self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
-            self.calls.call("UntagResource", send).await.map(drop)
-        };
-        let tag = |tags: HashMap<String, String>| async move {
-            let send = || self.client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
-            self.calls.call("TagResource", send).await.map(drop)
-        };
-        changes.send(untag, tag).await
+        let untag = |keys| self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(keys)).send();
+        let tag = |tags| self.client.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send();
+        send_tags(&self.calls, changes, ("UntagResource", untag), ("TagResource", tag)).await
     }
 
     /// The provider name of a user pool, as identity pools know it.
@@ -143,9 +136,7 @@ impl IdentityPools {
     }
 
     /// The same-named identity pools: id, tags and description of each.
-    async fn candidates(
-        &self,
-    ) -> Result<Vec<(String, HashMap<String, String>, DescribeIdentityPoolOutput)>, ProviderError> {
+    async fn candidates(&self) -> Result<Vec<Candidate<DescribeIdentityPoolOutput>>, ProviderError> {
         let listed = self
             .calls
             .all_pages(
@@ -154,22 +145,21 @@ impl IdentityPools {
                 |out| (out.identity_pools.unwrap_or_default(), out.next_token),
             )
             .await?;
-        let mut candidates = Vec::new();
-        for pool in listed.iter().filter(|p| p.identity_pool_name() == Some(self.stack.as_str())) {
-            let Some(id) = pool.identity_pool_id() else { continue };
-            let described = self
-                .calls
-                .call("DescribeIdentityPool", || self.client.describe_identity_pool().identity_pool_id(id).send())
-                .await;
-            if let Some(described) = found(described)? {
-                candidates.push((
-                    id.to_string(),
-                    described.identity_pool_tags().cloned().unwrap_or_default(),
-                    described,
-                ));
-            }
-        }
-        Ok(candidates)
+        candidates(
+            listed,
+            &self.stack,
+            aws_sdk_cognitoidentity::types::IdentityPoolShortDescription::identity_pool_name,
+            |pool| async move {
+                let Some(id) = pool.identity_pool_id else { return Ok(None) };
+                let described = self
+                    .calls
+                    .call("DescribeIdentityPool", || self.client.describe_identity_pool().identity_pool_id(&id).send())
+                    .await;
+                let tags = |d: &DescribeIdentityPoolOutput| d.identity_pool_tags().cloned().unwrap_or_default();
+                Ok(found(described)?.map(|described| (id, tags(&described), described)))
+            },
+        )
+        .await
     }
 
     /// Whether the identity pool `id` allows the basic (classic) flow, for `access`.

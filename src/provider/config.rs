@@ -8,7 +8,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// Where to connect, from the command line and the stack file.
 #[derive(Debug, Clone)]
-pub struct ConnectOptions {
+pub(crate) struct ConnectOptions {
     /// `--region`, else the stack file's `region`, else the AWS config's.
     pub region: Option<String>,
     /// `--profile`.
@@ -22,13 +22,13 @@ pub struct ConnectOptions {
 /// No region could be found anywhere.
 #[derive(Debug, thiserror::Error)]
 #[error("no AWS region is set: pass --region, add `region:` to the stack file, or set AWS_REGION")]
-pub struct NoRegion;
+pub(crate) struct NoRegion;
 
 /// Loads the SDK configuration with the standard credential chain (env, profiles, SSO, process).
 /// Every call gets an attempt timeout (the SDK sets none by default, so an endpoint that accepts
 /// the connection and never answers would hang the run). The SDK's own retries are off: each
 /// retry goes through [`super::Calls`], which paces it under the rate limits.
-pub async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion> {
+pub(crate) async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion> {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(options.attempt_timeout.min(Duration::from_secs(5)))
         .operation_attempt_timeout(options.attempt_timeout)
@@ -55,7 +55,7 @@ pub async fn sdk_config(options: &ConnectOptions) -> Result<SdkConfig, NoRegion>
 /// The endpoint overrides that apply to what the stack's clients call (a web app, `verify`):
 /// each `None` on AWS itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientEndpoints {
+pub(crate) struct ClientEndpoints {
     /// Calls of deployed APIs (execute-api).
     pub execute_api: Option<String>,
     /// Cognito user pools (sign-in).
@@ -66,7 +66,7 @@ pub struct ClientEndpoints {
 
 impl ClientEndpoints {
     /// The overrides `config` sets for the three services.
-    pub fn of(config: &SdkConfig) -> Self {
+    pub(crate) fn of(config: &SdkConfig) -> Self {
         Self {
             execute_api: service_endpoint(config, "Execute API"),
             user_pool: service_endpoint(config, "Cognito Identity Provider"),
@@ -79,7 +79,7 @@ impl ClientEndpoints {
 /// its own service: `AWS_ENDPOINT_URL_<SERVICE ID>` (e.g. `AWS_ENDPOINT_URL_EXECUTE_API`, or the
 /// service's `endpoint_url` in the profile's services section), else the global override
 /// (`--endpoint-url`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`). `None` on AWS itself.
-pub fn service_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
+pub(crate) fn service_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
     let key = aws_types::service_config::ServiceConfigKey::builder()
         .service_id(service_id)
         .env("AWS_ENDPOINT_URL")

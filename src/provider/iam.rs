@@ -14,8 +14,8 @@ use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 
 use super::call::Calls;
-use super::claim;
 use super::handler::{Handler, StepContext};
+use super::ownership::{claim, send_tags};
 use crate::error::{ErrorClass, ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownership_tags};
 use crate::resource::policy_document::canonical_from_aws;
@@ -25,7 +25,7 @@ use crate::spec;
 
 spec! {
     /// An IAM role: who may assume it and what it may do.
-    pub(super) struct RoleSpec for IamRole {
+    pub(crate) struct RoleSpec for IamRole {
         /// The trust policy, as canonical JSON.
         trust_policy: String,
         /// The inline policies by name, as canonical JSON.
@@ -221,16 +221,10 @@ impl Roles {
 
     /// Untags and tags the role `name` as `changes` say, removals first.
     async fn retag(&self, name: &str, changes: &TagChanges) -> Result<(), ProviderError> {
-        let untag = |keys: Vec<String>| async move {
-            let send = || self.client.untag_role().role_name(name).set_tag_keys(Some(keys.clone())).send();
-            self.calls.call("UntagRole", send).await.map(drop)
-        };
-        let tag = |tags: HashMap<String, String>| async move {
-            let tags = iam_tags(tags)?;
-            let send = || self.client.tag_role().role_name(name).set_tags(Some(tags.clone())).send();
-            self.calls.call("TagRole", send).await.map(drop)
-        };
-        changes.send(untag, tag).await
+        let set = iam_tags(changes.set.clone())?;
+        let untag = |keys| self.client.untag_role().role_name(name).set_tag_keys(Some(keys)).send();
+        let tag = |_| self.client.tag_role().role_name(name).set_tags(Some(set.clone())).send();
+        send_tags(&self.calls, changes, ("UntagRole", untag), ("TagRole", tag)).await
     }
 
     /// Puts each policy of `wanted` that differs from `live`.

@@ -15,7 +15,8 @@ use serde_json::json;
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
-use super::{claim, whole};
+use super::ownership::{claim, send_tags};
+use super::whole;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, STACK_TAG, creation_tags, ownership_tags};
 use crate::resource::policy_document::document;
@@ -149,15 +150,9 @@ impl Functions {
 
     /// Untags and tags the function `arn` as `changes` say, removals first.
     async fn retag(&self, arn: &str, changes: &TagChanges) -> Result<(), ProviderError> {
-        let untag = |keys: Vec<String>| async move {
-            let send = || self.client.untag_resource().resource(arn).set_tag_keys(Some(keys.clone())).send();
-            self.calls.call("UntagResource", send).await.map(drop)
-        };
-        let tag = |tags: HashMap<String, String>| async move {
-            let send = || self.client.tag_resource().resource(arn).set_tags(Some(tags.clone())).send();
-            self.calls.call("TagResource", send).await.map(drop)
-        };
-        changes.send(untag, tag).await
+        let untag = |keys| self.client.untag_resource().resource(arn).set_tag_keys(Some(keys)).send();
+        let tag = |tags| self.client.tag_resource().resource(arn).set_tags(Some(tags)).send();
+        send_tags(&self.calls, changes, ("UntagResource", untag), ("TagResource", tag)).await
     }
 
     /// Finds the stack's functions (by name prefix, owned by tags) and their permissions.

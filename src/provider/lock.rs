@@ -37,7 +37,7 @@ const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Pr
 
 /// Who holds a stack's lock, from its tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
+pub(crate) struct Holder {
     /// `user@host pid N` (and the CI run, when there is one).
     pub who: String,
     /// The host it runs on.
@@ -90,7 +90,7 @@ impl Holder {
 
     /// Whether the lock can be taken from this holder: its lease ran out, or it was a process
     /// of this host that no longer runs.
-    pub fn is_stale(&self, now: u64) -> bool {
+    pub(crate) fn is_stale(&self, now: u64) -> bool {
         now > self.lease_until || (self.host == host_name() && !process_runs(self.pid))
     }
 
@@ -100,14 +100,14 @@ impl Holder {
     }
 
     /// `since 2026-12-01 10:00:00 UTC, by …`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("since {}, by {}", utc(self.since), self.who)
     }
 }
 
 /// Why a run could not take its stack's lock.
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Another run holds it and did not let go in time.
     #[error("stack {stack} is being changed by another run ({holder}); nothing was changed")]
     Held {
@@ -122,14 +122,14 @@ pub enum LockError {
 }
 
 /// The lock of one stack, held while it lives; [`StackLock::release`] gives it back.
-pub struct StackLock {
+pub(crate) struct StackLock {
     locks: Locks,
     renewal: tokio::task::JoinHandle<()>,
 }
 
 impl StackLock {
     /// Gives the lock back (deletes the lock role), unless another run has taken it meanwhile.
-    pub async fn release(self) {
+    pub(crate) async fn release(self) {
         self.renewal.abort();
         let released = async {
             if self.locks.holder().await?.is_some_and(|holder| holder.is_this_process()) {

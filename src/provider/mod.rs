@@ -9,26 +9,34 @@ mod cognito_idp;
 mod config;
 mod handler;
 mod iam;
+pub(crate) mod iam_actions;
 mod lambda;
 mod lock;
+mod ownership;
 mod pace;
 mod registry;
 mod sign_in;
 mod usage_plans;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub(crate) use apigateway::serving;
-pub use call::{Calls, RetryPolicy};
-pub use config::{ClientEndpoints, ConnectOptions, NoRegion, sdk_config, service_endpoint};
-pub use lock::{Holder, LockError, StackLock};
+/// The specs the read side (`access`, `outputs`, `verify`) reads live resources as.
+pub(crate) use apigateway::{RouteSpec, StageSpec};
+pub(crate) use call::{Calls, RetryPolicy};
+pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
+pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
+pub(crate) use config::{ClientEndpoints, ConnectOptions, sdk_config};
+pub(crate) use iam::RoleSpec;
+pub(crate) use lock::{Holder, LockError, StackLock};
 use pace::Service;
-pub use registry::Applier;
-pub use sign_in::{IdentityCredentials, Login, PasswordFlow};
+pub(crate) use registry::Applier;
+pub(crate) use sign_in::{IdentityCredentials, Login, PasswordFlow};
+pub(crate) use usage_plans::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec};
 
-use crate::error::{ErrorClass, ProviderError};
-use crate::live::{ForeignResource, LiveState, check_ownership, is_untagged};
+use crate::error::ProviderError;
+use crate::live::LiveState;
 use crate::resource::{Address, DesiredState, Target, abstract_ids};
 use crate::stack::Stack;
 
@@ -38,7 +46,7 @@ use crate::stack::Stack;
 type Serial = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 /// Derives the desired state of `stack` going to `target`: each service module adds its kinds.
-pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
+pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     let mut state = DesiredState {
         stack: stack.name.clone(),
         resources: Vec::new(),
@@ -67,8 +75,14 @@ pub fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     state
 }
 
+/// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
+pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
+    let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
+    desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
+}
+
 /// The stack's view of one AWS account and region.
-pub struct AwsProvider {
+pub(crate) struct AwsProvider {
     user_pools: cognito_idp::UserPools,
     identity_pools: cognito_identity::IdentityPools,
     roles: iam::Roles,
@@ -84,7 +98,7 @@ pub struct AwsProvider {
 impl AwsProvider {
     /// A provider for `stack` over `config`: asks STS who the credentials are, so that every
     /// ARN and host name names their partition, region and account.
-    pub async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
+    pub(crate) async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let calls = Calls::new(RetryPolicy::default());
         let sts = aws_sdk_sts::Client::new(config);
@@ -135,30 +149,30 @@ impl AwsProvider {
     }
 
     /// The partition, region and account the credentials point at.
-    pub fn target(&self) -> &Target {
+    pub(crate) fn target(&self) -> &Target {
         &self.target
     }
 
     /// The endpoints that override AWS's for what the stack's clients call (see
     /// [`ClientEndpoints`]).
-    pub fn client_endpoints(&self) -> &ClientEndpoints {
+    pub(crate) fn client_endpoints(&self) -> &ClientEndpoints {
         &self.client_endpoints
     }
 
     /// Credentials of a new guest of the identity pool `identity_pool_id` (GetId creates the
     /// guest's identity).
-    pub async fn guest_credentials(&self, identity_pool_id: &str) -> Result<IdentityCredentials, ProviderError> {
+    pub(crate) async fn guest_credentials(&self, identity_pool_id: &str) -> Result<IdentityCredentials, ProviderError> {
         self.sign_in.guest(identity_pool_id).await
     }
 
     /// Whether a stranger's SignUp through the app client `client_id` of `user_pool_id` is
     /// refused; one that goes through is deleted again.
-    pub async fn sign_up_refused(&self, user_pool_id: &str, client_id: &str) -> Result<bool, ProviderError> {
+    pub(crate) async fn sign_up_refused(&self, user_pool_id: &str, client_id: &str) -> Result<bool, ProviderError> {
         self.sign_in.stranger_refused(user_pool_id, client_id).await
     }
 
     /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.
-    pub async fn signed_in_credentials(
+    pub(crate) async fn signed_in_credentials(
         &self,
         login: &Login<'_>,
         identity_pool_id: &str,
@@ -170,29 +184,33 @@ impl AwsProvider {
 
     /// Takes the stack's lock (see [`lock`]), waiting up to `timeout` for another run to let go;
     /// `waiting` is told who holds it when the run has to wait.
-    pub async fn lock(&self, timeout: std::time::Duration, waiting: &dyn Fn(&Holder)) -> Result<StackLock, LockError> {
+    pub(crate) async fn lock(
+        &self,
+        timeout: std::time::Duration,
+        waiting: &dyn Fn(&Holder),
+    ) -> Result<StackLock, LockError> {
         self.locks.acquire(timeout, waiting).await
     }
 
     /// Who holds the stack's lock, if anyone.
-    pub async fn lock_holder(&self) -> Result<Option<Holder>, ProviderError> {
+    pub(crate) async fn lock_holder(&self) -> Result<Option<Holder>, ProviderError> {
         self.locks.holder().await
     }
 
     /// Breaks the stack's lock.
-    pub async fn unlock(&self) -> Result<(), ProviderError> {
+    pub(crate) async fn unlock(&self) -> Result<(), ProviderError> {
         self.locks.delete().await
     }
 
     /// The value of an API key (a secret: only for `output --show-sensitive`).
-    pub async fn api_key_value(&self, key_id: &str) -> Result<String, ProviderError> {
+    pub(crate) async fn api_key_value(&self, key_id: &str) -> Result<String, ProviderError> {
         self.usage_plans.key_value(key_id).await
     }
 
     /// The inline policy documents (canonical JSON, by name) and attached managed policy ARNs
     /// of the role `role_name`, if it exists: for a role that is not the stack's (set on its
     /// identity pool by hand), which discovery does not read.
-    pub async fn role_policies(
+    pub(crate) async fn role_policies(
         &self,
         role_name: &str,
     ) -> Result<Option<(BTreeMap<String, String>, BTreeSet<String>)>, ProviderError> {
@@ -201,12 +219,12 @@ impl AwsProvider {
 
     /// Whether the identity pool `id` allows the basic (classic) flow, which Cognito's guest
     /// session policy does not bound (discovery leaves the setting as it is live).
-    pub async fn identity_pool_allows_classic_flow(&self, id: &str) -> Result<bool, ProviderError> {
+    pub(crate) async fn identity_pool_allows_classic_flow(&self, id: &str) -> Result<bool, ProviderError> {
         self.identity_pools.allows_classic_flow(id).await
     }
 
     /// The default version's document (canonical JSON) of each managed policy in `arns`.
-    pub async fn managed_policy_documents(
+    pub(crate) async fn managed_policy_documents(
         &self,
         arns: &BTreeSet<String>,
     ) -> Result<BTreeMap<String, String>, ProviderError> {
@@ -218,7 +236,7 @@ impl AwsProvider {
     /// inside attribute values become references (see [`crate::resource::reference`]), and each
     /// resource depends on what it lives in and what it refers to. The untagged resources of
     /// `adopt` are taken over.
-    pub async fn discover(
+    pub(crate) async fn discover(
         &self,
         desired: &DesiredState,
         adopt: &BTreeSet<Address>,
@@ -276,57 +294,6 @@ async fn timed(discovery: impl Future<Output = Result<(), ProviderError>>) -> Re
     let started = Instant::now();
     discovery.await?;
     Ok(started.elapsed())
-}
-
-/// Picks the stack's resource among same-named `candidates` (id, tags, description) by its
-/// ownership tags; the others are recorded as foreign. Two owned candidates are a conflict. An
-/// untagged candidate of an address the user asked to adopt is taken over instead.
-fn claim<T>(
-    candidates: Vec<(String, HashMap<String, String>, T)>,
-    stack: &str,
-    address: &Address,
-    live: &mut LiveState,
-) -> Result<Option<T>, ProviderError> {
-    let mut owned = Vec::new();
-    let mut adoptable = Vec::new();
-    for (id, tags, description) in candidates {
-        match ForeignResource::of(address, id.clone(), &tags, stack) {
-            None => owned.push((id, description)),
-            Some(_) if live.adoptable.contains(address) && is_untagged(&tags) => adoptable.push((id, description)),
-            Some(foreign) => live.foreign.push(foreign),
-        }
-    }
-    if owned.is_empty() && adoptable.len() == 1 {
-        live.adopted.insert(address.clone());
-        owned = adoptable;
-    } else if !adoptable.is_empty() {
-        let ids: Vec<&str> = adoptable.iter().map(|(id, _)| id.as_str()).collect();
-        let message = format!(
-            "cannot adopt {address}: {} candidates ({}); delete or rename the extra ones by hand",
-            ids.len(),
-            ids.join(", ")
-        );
-        return Err(ProviderError::new(ErrorClass::Conflict, "adopt", message));
-    }
-    if owned.len() > 1 {
-        let ids: Vec<&str> = owned.iter().map(|(id, _)| id.as_str()).collect();
-        let message = format!(
-            "several resources claim {address} of stack `{stack}`: {}; delete the extra ones by hand, keeping the one in use",
-            ids.join(", ")
-        );
-        return Err(ProviderError::new(ErrorClass::Conflict, "discovery", message));
-    }
-    Ok(owned.pop().map(|(_, description)| description))
-}
-
-/// The id of the one candidate (id, tags, description) owned by `address` of `stack`, for a
-/// create that finds its resource after a lost answer.
-fn owned_id<T>(
-    candidates: Vec<(String, HashMap<String, String>, T)>,
-    stack: &str,
-    address: &Address,
-) -> Option<String> {
-    candidates.into_iter().find(|(_, tags, _)| check_ownership(tags, stack, address).is_ok()).map(|(id, _, _)| id)
 }
 
 /// A whole-number attribute as the `i32` the SDKs take (saturating; validation bounds it first).

@@ -47,7 +47,7 @@ crate::kinds::with_kinds!(define_registry);
 
 /// Carries out the steps of a plan against AWS with the secrets and code packages of the
 /// desired state it was made from.
-pub struct Applier {
+pub(crate) struct Applier {
     provider: AwsProvider,
     secrets: BTreeMap<Address, Secret>,
     sensitive: BTreeMap<String, Secret>,
@@ -56,7 +56,7 @@ pub struct Applier {
 
 impl AwsProvider {
     /// The runner of the steps toward `desired`.
-    pub fn applier(self, desired: &DesiredState) -> Applier {
+    pub(crate) fn applier(self, desired: &DesiredState) -> Applier {
         Applier {
             provider: self,
             secrets: desired.secrets.clone(),

@@ -14,7 +14,7 @@ use crate::secret::Secret;
 
 /// Credentials the identity pool issued to an identity: what signs calls as that caller.
 #[derive(Debug, Clone)]
-pub struct IdentityCredentials {
+pub(crate) struct IdentityCredentials {
     /// The access key id (not a secret, but only meaningful with the other two).
     pub access_key_id: String,
     /// The secret access key.
@@ -25,7 +25,7 @@ pub struct IdentityCredentials {
 
 /// How a user proves the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordFlow {
+pub(crate) enum PasswordFlow {
     /// USER_PASSWORD_AUTH: the password itself goes to Cognito (over TLS).
     UserPassword,
     /// USER_SRP_AUTH: Secure Remote Password, the password never leaves the machine.
@@ -34,7 +34,7 @@ pub enum PasswordFlow {
 
 /// A user of a user pool app client, and the password to sign in with.
 #[derive(Debug)]
-pub struct Login<'a> {
+pub(crate) struct Login<'a> {
     /// The user pool's id (`us-west-2_abc`).
     pub user_pool_id: &'a str,
     /// The app client's id.

@@ -3,7 +3,7 @@
 //! UpdateUsagePlan and CreateUsagePlanKey run one at a time (AWS's limits), each change to the
 //! plan batched into a single UpdateUsagePlan call.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{
@@ -13,7 +13,8 @@ use aws_sdk_apigateway::types::{
 use super::apigateway::{replace, retag};
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
-use super::{Serial, claim, owned_id, whole};
+use super::ownership::{Candidate, candidates, claim, owned_id};
+use super::{Serial, whole};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, creation_tags};
 use crate::resource::tags::{TagChanges, user_tags};
@@ -25,7 +26,7 @@ use crate::stack;
 
 spec! {
     /// The usage plan: throttle and quota on the API's stage.
-    pub(super) struct UsagePlanSpec for UsagePlan {
+    pub(crate) struct UsagePlanSpec for UsagePlan {
         /// Steady-state requests per second.
         rate @ "throttle.rate": i64,
         /// Burst size.
@@ -43,7 +44,7 @@ spec! {
 
 spec! {
     /// An API key.
-    pub(super) struct ApiKeySpec for ApiKey {
+    pub(crate) struct ApiKeySpec for ApiKey {
         /// Whether the key is accepted.
         enabled: bool,
         /// A value from the environment: set on create, never read back.
@@ -55,7 +56,7 @@ spec! {
 
 spec! {
     /// An API key's link to the usage plan.
-    pub(super) struct UsagePlanKeySpec for UsagePlanKey {
+    pub(crate) struct UsagePlanKeySpec for UsagePlanKey {
         /// The key's id.
         key: String => ForcesReplacement,
     }
@@ -110,7 +111,7 @@ impl UsagePlans {
     }
 
     /// The plans named after the stack: id, tags and description of each.
-    async fn candidates(&self) -> Result<Vec<(String, HashMap<String, String>, UsagePlan)>, ProviderError> {
+    async fn candidates(&self) -> Result<Vec<Candidate<UsagePlan>>, ProviderError> {
         let listed = self
             .calls
             .all_pages(
@@ -119,11 +120,10 @@ impl UsagePlans {
                 |out| (out.items.unwrap_or_default(), out.position),
             )
             .await?;
-        Ok(listed
-            .into_iter()
-            .filter(|plan| plan.name() == Some(self.stack.as_str()))
-            .filter_map(|plan| Some((plan.id.clone()?, plan.tags.clone().unwrap_or_default(), plan)))
-            .collect())
+        candidates(listed, &self.stack, UsagePlan::name, |plan| async move {
+            Ok(plan.id.clone().map(|id| (id, plan.tags.clone().unwrap_or_default(), plan)))
+        })
+        .await
     }
 
     /// Finds the stack's usage plan with its keys, and the stack's API keys.

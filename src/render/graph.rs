@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use crate::cli::GraphFormat;
+use super::GraphFormat;
 use crate::resource::{Address, DesiredState};
 
 /// Renders the graph of `desired` in `format`.
-pub fn graph(desired: &DesiredState, format: GraphFormat) -> String {
+pub(crate) fn graph(desired: &DesiredState, format: GraphFormat) -> String {
     let mut out = String::new();
     match format {
         GraphFormat::Dot => {

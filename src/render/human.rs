@@ -14,7 +14,7 @@ const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
 
 /// Renders `plan`; colors are ANSI codes that the caller's stream strips where unwanted.
-pub fn plan(plan: &Plan) -> String {
+pub(crate) fn plan(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Stack {BOLD}{}{BOLD:#} in account {} ({}):\n", plan.stack, plan.account, plan.region);
     for ignored in &plan.ignored {

@@ -16,12 +16,12 @@ struct JsonPlan<'a> {
 }
 
 /// Renders `plan` as pretty JSON (`plan --output json`). Secrets appear only as `"(sensitive)"`.
-pub fn plan(plan: &Plan) -> String {
+pub(crate) fn plan(plan: &Plan) -> String {
     serde_json::to_string_pretty(&document(plan, None)).expect("a plan is plain data and always serializes")
 }
 
 /// Renders `plan` as one JSON line with `"event": "plan"`, the first line of a progress stream.
-pub fn plan_event(plan: &Plan) -> String {
+pub(crate) fn plan_event(plan: &Plan) -> String {
     serde_json::to_string(&document(plan, Some("plan"))).expect("a plan is plain data and always serializes")
 }
 

@@ -6,8 +6,8 @@ use std::time::Instant;
 use anstyle::{AnsiColor, Style};
 use serde_json::json;
 
+use super::OutputFormat;
 use crate::apply::{Event, Outcome, Reporter, StepOutcome};
-use crate::cli::OutputFormat;
 use crate::error::ProviderError;
 use crate::plan::FORMAT_VERSION;
 use crate::step::{Operation, Step};
@@ -17,19 +17,19 @@ const RED: Style = AnsiColor::Red.on_default();
 const DIM: Style = Style::new().dimmed();
 
 /// Prints progress events on stdout.
-pub struct Progress {
+pub(crate) struct Progress {
     format: OutputFormat,
     started: Instant,
 }
 
 impl Progress {
     /// A reporter printing in `format`.
-    pub fn new(format: OutputFormat) -> Self {
+    pub(crate) fn new(format: OutputFormat) -> Self {
         Self { format, started: Instant::now() }
     }
 
     /// Prints the run's final summary.
-    pub fn finish(&self, command: &str, again: &str, outcome: &Outcome) {
+    pub(crate) fn finish(&self, command: &str, again: &str, outcome: &Outcome) {
         let count = |want: Operation| {
             outcome.steps.iter().filter(|(s, o)| s.operation == want && **o == StepOutcome::Done).count()
         };

@@ -14,23 +14,23 @@ macro_rules! define_kinds {
     )*) => {
         /// Every kind of resource authdemo manages.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum ResourceKind {
+        pub(crate) enum ResourceKind {
             $($(#[$doc])* $kind,)*
         }
 
         impl ResourceKind {
             /// Every kind, in declaration order.
-            pub const ALL: &[ResourceKind] = &[$(Self::$kind,)*];
+            pub(crate) const ALL: &[ResourceKind] = &[$(Self::$kind,)*];
 
             /// The kind as written in addresses.
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$kind => $name,)*
                 }
             }
 
             /// The kind of resource this kind lives in: replacing that one replaces this one too.
-            pub fn parent_kind(self) -> Option<ResourceKind> {
+            pub(crate) fn parent_kind(self) -> Option<ResourceKind> {
                 #[allow(clippy::enum_glob_use, reason = "the list names parents by variant")]
                 use ResourceKind::*;
                 match self {
@@ -40,7 +40,7 @@ macro_rules! define_kinds {
 
             /// Whether other resources refer to this kind's physical ids (so discovery turns them
             /// into references, see [`super::reference`]).
-            pub fn is_referenced(self) -> bool {
+            pub(crate) fn is_referenced(self) -> bool {
                 match self {
                     $(Self::$kind => $referenced,)*
                 }
@@ -48,7 +48,7 @@ macro_rules! define_kinds {
 
             /// Whether an untagged resource of this kind can be taken over with `--adopt` (its
             /// update adds the ownership tags).
-            pub fn can_adopt(self) -> bool {
+            pub(crate) fn can_adopt(self) -> bool {
                 match self {
                     $(Self::$kind => $adopt,)*
                 }
@@ -56,7 +56,7 @@ macro_rules! define_kinds {
 
             /// Whether replacing a resource of this kind loses data users created (refused
             /// without `--allow-replace`).
-            pub fn holds_data(self) -> bool {
+            pub(crate) fn holds_data(self) -> bool {
                 match self {
                     $(Self::$kind => $holds_data,)*
                 }
@@ -71,7 +71,7 @@ impl ResourceKind {
     /// Whether creating or updating a resource of this kind takes a snapshot of what lives in
     /// its container (a stage deploys the API's current methods): it then runs after every other
     /// change to what lives there.
-    pub fn snapshots_its_container(self) -> bool {
+    pub(crate) fn snapshots_its_container(self) -> bool {
         matches!(self, Self::ApiStage)
     }
 }
@@ -84,7 +84,7 @@ impl fmt::Display for ResourceKind {
 
 /// A resource's address, `KIND.NAME`, e.g. `user_pool_client.web`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Address {
+pub(crate) struct Address {
     /// The resource kind.
     pub kind: ResourceKind,
     /// The logical name within the stack.
@@ -93,7 +93,7 @@ pub struct Address {
 
 impl Address {
     /// The address of `kind` named `name`.
-    pub fn new(kind: ResourceKind, name: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ResourceKind, name: impl Into<String>) -> Self {
         Self { kind, name: name.into() }
     }
 
@@ -101,7 +101,7 @@ impl Address {
     /// method's path, otherwise the one resource of its parent kind (a client's pool, a plan
     /// key's plan); `None` for resources that stand alone or whose parent their attributes name
     /// (a permission's function).
-    pub fn container(&self) -> Option<Address> {
+    pub(crate) fn container(&self) -> Option<Address> {
         let in_api = |path: &str| match path {
             "" | "/" => Address::new(ResourceKind::RestApi, "main"),
             path => Address::new(ResourceKind::ApiResource, path),
@@ -118,7 +118,7 @@ impl Address {
 
 impl Address {
     /// Whether this resource lives, directly or deeper, in `ancestor`.
-    pub fn lives_in(&self, ancestor: &Address) -> bool {
+    pub(crate) fn lives_in(&self, ancestor: &Address) -> bool {
         let mut next = self.container();
         while let Some(container) = next {
             if container == *ancestor {
@@ -145,7 +145,7 @@ impl Serialize for Address {
 /// Why a string is not an address.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{0}` is not a resource address: write KIND.NAME, e.g. user_pool.main (kinds: {kinds})", kinds = kinds())]
-pub struct AddressParseError(String);
+pub(crate) struct AddressParseError(String);
 
 fn kinds() -> String {
     ResourceKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")

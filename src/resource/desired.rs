@@ -11,7 +11,7 @@ use crate::secret::{Secret, SecretRef};
 
 /// One resource the stack file asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DesiredResource {
+pub(crate) struct DesiredResource {
     /// Its address.
     pub address: Address,
     /// Its settings.
@@ -24,7 +24,7 @@ pub struct DesiredResource {
 
 /// Everything the stack file asks for, plus what is sent but not diffed: secrets and code.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DesiredState {
+pub(crate) struct DesiredState {
     /// The stack name.
     pub stack: String,
     /// The resources, parents before children.
@@ -44,7 +44,7 @@ pub struct DesiredState {
 /// Where the stack goes: the partition, region and account that every ARN and host name names,
 /// built here and nowhere else.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The AWS partition: `aws`, `aws-cn`, `aws-us-gov`, …
     pub partition: String,
     /// The AWS region.
@@ -56,13 +56,13 @@ pub struct Target {
 impl Target {
     /// The target of the caller whose ARN (from `sts:GetCallerIdentity`) is `caller_arn`, in
     /// `region`; an ARN that cannot be read means the standard partition.
-    pub fn of_caller(caller_arn: &str, region: &str, account: &str) -> Self {
+    pub(crate) fn of_caller(caller_arn: &str, region: &str, account: &str) -> Self {
         let partition = caller_arn.split(':').nth(1).filter(|p| p.starts_with("aws")).unwrap_or("aws");
         Self { partition: partition.to_string(), region: region.to_string(), account: account.to_string() }
     }
 
     /// The DNS suffix of the partition's service endpoints.
-    pub fn dns_suffix(&self) -> &'static str {
+    pub(crate) fn dns_suffix(&self) -> &'static str {
         match self.partition.as_str() {
             "aws-cn" => "amazonaws.com.cn",
             "aws-iso" => "c2s.ic.gov",
@@ -74,25 +74,25 @@ impl Target {
     }
 
     /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
-    pub fn arn(&self, service: &str, resource: &str) -> String {
+    pub(crate) fn arn(&self, service: &str, resource: &str) -> String {
         format!("arn:{}:{service}:{}:{}:{resource}", self.partition, self.region, self.account)
     }
 
     /// `arn:PARTITION:SERVICE:REGION:RESOURCE`, for ARNs whose fifth field is not an account
     /// (API Gateway's integration URIs: `…:apigateway:REGION:lambda:path/…`).
-    pub fn regional_arn(&self, service: &str, resource: &str) -> String {
+    pub(crate) fn regional_arn(&self, service: &str, resource: &str) -> String {
         format!("arn:{}:{service}:{}:{resource}", self.partition, self.region)
     }
 
     /// The host name of `service` in the region, e.g. `cognito-idp.us-west-2.amazonaws.com`.
-    pub fn host(&self, service: &str) -> String {
+    pub(crate) fn host(&self, service: &str) -> String {
         format!("{service}.{}.{}", self.region, self.dns_suffix())
     }
 }
 
 impl DesiredState {
     /// Records the secret the stack file gives `address`, set or not.
-    pub fn add_secret(&mut self, address: &Address, secret: Option<&SecretRef>) {
+    pub(crate) fn add_secret(&mut self, address: &Address, secret: Option<&SecretRef>) {
         let Some(secret) = secret else { return };
         match &secret.value {
             Some(value) => drop(self.secrets.insert(address.clone(), value.clone())),
@@ -101,50 +101,50 @@ impl DesiredState {
     }
 
     /// The resource at `address`, if the stack asks for it.
-    pub fn get(&self, address: &Address) -> Option<&DesiredResource> {
+    pub(crate) fn get(&self, address: &Address) -> Option<&DesiredResource> {
         self.resources.iter().find(|r| &r.address == address)
     }
 }
 
 /// `password_status` of a user whose permanent password is set (an interrupted create leaves
 /// the password temporary; the next apply finishes it).
-pub const PASSWORD_SET: &str = "permanent";
+pub(crate) const PASSWORD_SET: &str = "permanent";
 
 /// The address of the stack's user pool.
-pub fn user_pool_address() -> Address {
+pub(crate) fn user_pool_address() -> Address {
     Address::new(ResourceKind::UserPool, "main")
 }
 
 /// The address of the stack's identity pool.
-pub fn identity_pool_address() -> Address {
+pub(crate) fn identity_pool_address() -> Address {
     Address::new(ResourceKind::IdentityPool, "main")
 }
 
 /// The name of the inline policy holding a role's statements from the stack file.
-pub const EXTRA_POLICY: &str = "authdemo-extra";
+pub(crate) const EXTRA_POLICY: &str = "authdemo-extra";
 
 /// The name of the inline policy letting signed-in users invoke the `auth: iam` routes.
-pub const INVOKE_POLICY: &str = "authdemo-invoke";
+pub(crate) const INVOKE_POLICY: &str = "authdemo-invoke";
 
 /// The address of the stack's REST API.
-pub fn rest_api_address() -> Address {
+pub(crate) fn rest_api_address() -> Address {
     Address::new(ResourceKind::RestApi, "main")
 }
 
 /// The physical name of a stack's function.
-pub fn function_name(stack: &str, function: &str) -> String {
+pub(crate) fn function_name(stack: &str, function: &str) -> String {
     format!("{stack}-{function}")
 }
 
 /// The address of a function's execution role.
-pub fn function_role_address(function: &str) -> Address {
+pub(crate) fn function_role_address(function: &str) -> Address {
     Address::new(ResourceKind::IamRole, format!("fn-{function}"))
 }
 
 /// The statement id of the permission for `route_key` in its function's policy: the key itself,
 /// every character but letters and digits written `_XX` (hex), so [`route_of_sid`] can read it
 /// back; keys too long for a statement id (100 characters) get a hash instead.
-pub fn permission_sid(route_key: &str) -> String {
+pub(crate) fn permission_sid(route_key: &str) -> String {
     let mut sid = String::from("authdemo-");
     for byte in route_key.bytes() {
         if byte.is_ascii_alphanumeric() {
@@ -161,7 +161,7 @@ pub fn permission_sid(route_key: &str) -> String {
 }
 
 /// The route key a statement id was made from, if it was made by [`permission_sid`] from a short key.
-pub fn route_of_sid(sid: &str) -> Option<String> {
+pub(crate) fn route_of_sid(sid: &str) -> Option<String> {
     let encoded = sid.strip_prefix("authdemo-")?;
     let bytes = encoded.as_bytes();
     let mut key = Vec::new();

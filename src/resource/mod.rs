@@ -3,26 +3,26 @@
 
 mod address;
 mod desired;
-pub mod policy_document;
+pub(crate) mod policy_document;
 mod reference;
 mod sensitive;
 mod spec;
-pub mod tags;
+pub(crate) mod tags;
 mod value;
 
-pub use address::{Address, AddressParseError, ResourceKind};
-pub use desired::{
+pub(crate) use address::{Address, AddressParseError, ResourceKind};
+pub(crate) use desired::{
     DesiredResource, DesiredState, EXTRA_POLICY, INVOKE_POLICY, PASSWORD_SET, Target, function_name,
     function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, user_pool_address,
 };
-pub use reference::{abstract_ids, reference, references, resolve, resolve_known};
-pub use sensitive::{placeholder, reveal};
-pub use spec::{FieldValue, Sensitive, Spec, SpecError, rule_of};
-pub use value::{Attributes, Value};
+pub(crate) use reference::{abstract_ids, reference, references, resolve, resolve_known};
+pub(crate) use sensitive::{hide_like, reveal};
+pub(crate) use spec::{FieldValue, Sensitive, Spec, SpecError, rule_of};
+pub(crate) use value::{Attributes, Value};
 
 /// How a change to one field is carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldRule {
+pub(crate) enum FieldRule {
     /// Changed in place by an update call.
     Updatable,
     /// Cannot change after creation: a change means a new resource.

@@ -7,18 +7,18 @@ use serde_json::{Value, json};
 const VERSION: &str = "2012-10-17";
 
 /// A policy document of `statements`, canonical.
-pub fn document(statements: Vec<Value>) -> String {
+pub(crate) fn document(statements: Vec<Value>) -> String {
     canonical(&json!({ "Version": VERSION, "Statement": statements }))
 }
 
 /// Canonical text of a parsed document: keys sorted, one-element Action/Resource lists unwrapped,
 /// longer ones sorted.
-pub fn canonical(document: &Value) -> String {
+pub(crate) fn canonical(document: &Value) -> String {
     normalize(document.clone()).to_string()
 }
 
 /// Canonical text of a document as AWS returns it (URL-encoded JSON), or the raw text if it is not JSON.
-pub fn canonical_from_aws(encoded: &str) -> String {
+pub(crate) fn canonical_from_aws(encoded: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8_lossy();
     match serde_json::from_str::<Value>(&decoded) {
         Ok(value) => canonical(&value),

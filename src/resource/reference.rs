@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use super::{Address, Value};
 
 /// The reference to `address`'s physical id.
-pub fn reference(address: &Address) -> String {
+pub(crate) fn reference(address: &Address) -> String {
     format!("${{{address}.id}}")
 }
 
 /// The addresses `value` refers to.
-pub fn references(value: &Value) -> Vec<Address> {
+pub(crate) fn references(value: &Value) -> Vec<Address> {
     let mut found = Vec::new();
     for text in texts(value) {
         let mut rest = text;
@@ -31,7 +31,7 @@ pub fn references(value: &Value) -> Vec<Address> {
 
 /// `value` with every reference replaced by the physical id in `ids`; the first unknown
 /// address is the error.
-pub fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<Value, Address> {
+pub(crate) fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<Value, Address> {
     match references(value).into_iter().find(|address| !ids.contains_key(address)) {
         Some(missing) => Err(missing),
         None => Ok(resolve_known(value, ids)),
@@ -40,7 +40,7 @@ pub fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<Value, 
 
 /// `value` with the references whose id `ids` knows replaced by it; the others stay references
 /// (values not known yet).
-pub fn resolve_known(value: &Value, ids: &BTreeMap<Address, String>) -> Value {
+pub(crate) fn resolve_known(value: &Value, ids: &BTreeMap<Address, String>) -> Value {
     map_texts(value, &mut |text| {
         let mut out = text.to_string();
         for address in references(&Value::Str(text.to_string())) {
@@ -55,7 +55,7 @@ pub fn resolve_known(value: &Value, ids: &BTreeMap<Address, String>) -> Value {
 /// `value` with each of the given physical ids replaced by a reference to its resource. An id
 /// is replaced only where it stands as a whole token (not inside a longer word), so a short id
 /// cannot match by accident.
-pub fn abstract_ids(value: &Value, ids: &[(String, Address)]) -> Value {
+pub(crate) fn abstract_ids(value: &Value, ids: &[(String, Address)]) -> Value {
     map_texts(value, &mut |text| {
         let mut out = text.to_string();
         for (id, address) in ids {

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::{Attributes, DesiredState, Value};
-use crate::live::LiveState;
 use crate::secret::Secret;
 
 /// How a placeholder starts.
@@ -17,7 +16,7 @@ const PREFIX: &str = "(sensitive:";
 
 /// The placeholder of `value` in stack `stack`: a short hash, salted with the stack's name, so
 /// that a change shows and equal values compare equal, while the value cannot be read off.
-pub fn placeholder(stack: &str, value: &str) -> String {
+pub(crate) fn placeholder(stack: &str, value: &str) -> String {
     let digest = Sha256::new()
         .chain_update(b"authdemo-sensitive\0")
         .chain_update(stack)
@@ -35,7 +34,7 @@ fn is_placeholder(text: &str) -> bool {
 impl DesiredState {
     /// Replaces every attribute text equal to one of `values` by its placeholder, and keeps the
     /// clear value for the request that sends it ([`DesiredState::sensitive`]).
-    pub fn hide_sensitive(&mut self, values: &[Secret]) {
+    pub(crate) fn hide_sensitive(&mut self, values: &[Secret]) {
         let (stack, sensitive) = (&self.stack, &mut self.sensitive);
         for resource in &mut self.resources {
             for value in resource.attributes.values_mut() {
@@ -53,26 +52,17 @@ impl DesiredState {
 }
 
 /// `value` with the placeholders of `sensitive` replaced by their clear values, for a request.
-pub fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
+pub(crate) fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
     map_texts(value, |text| match sensitive.get(text) {
         Some(secret) => secret.expose().to_string(),
         None => text.to_string(),
     })
 }
 
-impl LiveState {
-    /// Hides the live value of every field whose desired value is sensitive, in the same form.
-    pub fn hide_sensitive(&mut self, desired: &DesiredState) {
-        for wanted in &desired.resources {
-            let Some(live) = self.resources.get_mut(&wanted.address) else { continue };
-            hide_like(&desired.stack, &wanted.attributes, &mut live.attributes);
-        }
-    }
-}
-
-/// Hides in `live` each value at a place where `wanted` holds a placeholder: a text field, a
+/// Hides in `live` each value at a place where `wanted` holds a placeholder (`LiveState`
+/// does so for every resource after discovery): a text field, a
 /// map entry of the same key, or every item of a list that holds one.
-fn hide_like(stack: &str, wanted: &Attributes, live: &mut Attributes) {
+pub(crate) fn hide_like(stack: &str, wanted: &Attributes, live: &mut Attributes) {
     for (field, wanted_value) in wanted {
         let Some(live_value) = live.get_mut(field) else { continue };
         let hide = |text: &str| if is_placeholder(text) { text.to_string() } else { placeholder(stack, text) };
@@ -106,7 +96,7 @@ fn map_texts(value: &Value, mut f: impl FnMut(&str) -> String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::LiveResource;
+    use crate::live::{LiveResource, LiveState};
     use crate::resource::{Address, DesiredResource, ResourceKind};
 
     fn state(environment: &[(&str, &str)]) -> DesiredState {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Address, Attributes, FieldRule, ResourceKind, Value};
 
 /// The fields of one resource kind.
-pub trait Spec: Sized + Send + Sync {
+pub(crate) trait Spec: Sized + Send + Sync {
     /// The kind these are the fields of.
     const KIND: ResourceKind;
     /// Each field's attribute name and rule.
@@ -25,7 +25,7 @@ pub trait Spec: Sized + Send + Sync {
 /// Attributes that do not hold a valid spec (a saved plan from another version, or a bug).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} has no valid `{field}`")]
-pub struct SpecError {
+pub(crate) struct SpecError {
     /// The kind read.
     pub kind: ResourceKind,
     /// The field missing or mistyped.
@@ -33,16 +33,16 @@ pub struct SpecError {
 }
 
 /// The rule of `field` among `rules`; fields not listed are updatable.
-pub fn rule_of(rules: &[(&str, FieldRule)], field: &str) -> FieldRule {
+pub(crate) fn rule_of(rules: &[(&str, FieldRule)], field: &str) -> FieldRule {
     rules.iter().find(|(name, _)| *name == field).map_or(FieldRule::Updatable, |(_, rule)| *rule)
 }
 
 /// A secret sent on create and never read back: its value travels apart from the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sensitive;
+pub(crate) struct Sensitive;
 
 /// A Rust type a spec field can have, and its attribute [`Value`].
-pub trait FieldValue: Sized {
+pub(crate) trait FieldValue: Sized {
     /// The value, or `None` to leave the attribute out.
     fn to_value(&self) -> Option<Value>;
     /// Reads the value back; `None` when it is missing or of another type.
@@ -147,7 +147,7 @@ impl<T: FieldValue> FieldValue for Option<T> {
 
 impl super::DesiredResource {
     /// The desired resource at `address` with the fields of `spec`.
-    pub fn of<S: Spec>(address: Address, spec: &S, depends_on: Vec<Address>) -> Self {
+    pub(crate) fn of<S: Spec>(address: Address, spec: &S, depends_on: Vec<Address>) -> Self {
         debug_assert_eq!(address.kind, S::KIND);
         Self { address, attributes: spec.to_attributes(), rules: S::RULES, depends_on }
     }

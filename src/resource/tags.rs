@@ -7,21 +7,21 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 
 /// The key prefixes the stack file's tags may not use; discovery leaves such tags out.
-pub const RESERVED_PREFIXES: [&str; 2] = ["aws:", "authdemo:"];
+pub(crate) const RESERVED_PREFIXES: [&str; 2] = ["aws:", "authdemo:"];
 
 /// Whether `key` starts with a reserved prefix (in any case, as AWS compares `aws:`).
-pub fn is_reserved(key: &str) -> bool {
+pub(crate) fn is_reserved(key: &str) -> bool {
     RESERVED_PREFIXES.iter().any(|prefix| key.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)))
 }
 
 /// The tags of `all` that are the stack file's to manage: every one but the reserved ones.
-pub fn user_tags<'a>(all: impl IntoIterator<Item = (&'a String, &'a String)>) -> BTreeMap<String, String> {
+pub(crate) fn user_tags<'a>(all: impl IntoIterator<Item = (&'a String, &'a String)>) -> BTreeMap<String, String> {
     all.into_iter().filter(|(key, _)| !is_reserved(key)).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// What turns a resource's live tags into the wanted ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TagChanges {
+pub(crate) struct TagChanges {
     /// Tags to add or whose value changes.
     pub set: BTreeMap<String, String>,
     /// Keys to remove.
@@ -31,7 +31,7 @@ pub struct TagChanges {
 impl TagChanges {
     /// The changes from `live` to `wanted`, both maps of user tags; a reserved key in `live` is
     /// never removed.
-    pub fn between(live: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>) -> Self {
+    pub(crate) fn between(live: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>) -> Self {
         let set = wanted.iter().filter(|(k, v)| live.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
         let remove = live.keys().filter(|k| !wanted.contains_key(*k) && !is_reserved(k)).cloned().collect();
         Self { set, remove }
@@ -39,7 +39,7 @@ impl TagChanges {
 
     /// These changes, also setting `ownership` when the resource is being adopted.
     #[must_use]
-    pub fn adopting(mut self, adopt: bool, ownership: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub(crate) fn adopting(mut self, adopt: bool, ownership: impl IntoIterator<Item = (String, String)>) -> Self {
         if adopt {
             self.set.extend(ownership);
         }
@@ -47,14 +47,15 @@ impl TagChanges {
     }
 
     /// Whether nothing changes.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.set.is_empty() && self.remove.is_empty()
     }
 
     /// Sends these changes with a service's own tag calls: `untag` with the keys to remove first
     /// (so that the resource never holds more tags than AWS allows), then `tag` with the tags to
     /// set; a call with nothing to send is not made.
-    pub async fn send<E, Untag, Tag>(
+    pub(crate) async fn send<E, Untag, Tag>(
         &self,
         untag: impl FnOnce(Vec<String>) -> Untag,
         tag: impl FnOnce(HashMap<String, String>) -> Tag,

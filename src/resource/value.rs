@@ -8,7 +8,7 @@ use serde::Serialize;
 /// One attribute's value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
-pub enum Value {
+pub(crate) enum Value {
     /// Text.
     Str(String),
     /// A whole number.
@@ -28,14 +28,15 @@ fn sensitive<S: serde::Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str("(sensitive)")
 }
 
+#[cfg(test)]
 impl Value {
-    /// A list value from anything iterable of strings.
-    pub fn list<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Self {
+    /// A list value from anything iterable of strings (for tests).
+    pub(crate) fn list<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Self {
         Self::List(items.into_iter().map(Into::into).collect())
     }
 
     /// A sorted list, for values whose order AWS does not keep.
-    pub fn set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Self {
+    pub(crate) fn set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Self {
         let mut items: Vec<String> = items.into_iter().map(Into::into).collect();
         items.sort();
         items.dedup();
@@ -61,4 +62,4 @@ impl fmt::Display for Value {
 }
 
 /// A resource's attributes by field name (dotted for nested settings, e.g. `password_policy.min_length`).
-pub type Attributes = BTreeMap<String, Value>;
+pub(crate) type Attributes = BTreeMap<String, Value>;

@@ -10,7 +10,7 @@ use super::schema::{flag, object, one_of, text};
 
 /// How callers of a route authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// Anyone.
     None,
     /// Callers sign with SigV4 (e.g. identity pool credentials).
@@ -19,7 +19,7 @@ pub enum Auth {
 
 /// One route: `METHOD /path` → a function.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Route {
+pub(crate) struct Route {
     /// `GET`, `POST`, …, or `ANY`.
     pub method: String,
     /// `/items/{id}`; `/` for the root.
@@ -34,14 +34,14 @@ pub struct Route {
 
 impl Route {
     /// The route's key as written: `METHOD /path`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
 }
 
 /// The REST API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Api {
+pub(crate) struct Api {
     /// The stage name.
     pub stage: String,
     /// The routes, sorted by key.

@@ -9,7 +9,7 @@ use super::schema::{int, list, object, reference, text};
 
 /// What the API tells browsers in its CORS headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cors {
+pub(crate) struct Cors {
     /// `scheme://host[:port]` origins, sorted, or the one `*`.
     pub origins: Vec<String>,
     /// The request headers allowed: the ones SigV4 and API keys need, then the file's extras.
@@ -21,7 +21,7 @@ pub struct Cors {
 pub(super) const FIELDS: &[&str] = &["origins", "headers", "max_age_s"];
 
 /// The headers a page signing with SigV4 and sending an API key needs.
-pub const DEFAULT_HEADERS: &[&str] =
+pub(crate) const DEFAULT_HEADERS: &[&str] =
     &["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token", "X-Amz-User-Agent"];
 
 /// Ten minutes: fewer preflights than the browsers' 5 s default, within every browser's cap.

@@ -10,7 +10,7 @@ const QUOTED_VALUE_CHARS: usize = 60;
 
 /// A 1-based position in the stack file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Location {
+pub(crate) struct Location {
     /// Line, counted from 1.
     pub line: usize,
     /// Column, counted from 1.
@@ -19,7 +19,7 @@ pub struct Location {
 
 /// One problem found in a stack file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// Where the offending key or value starts.
     pub location: Location,
     /// The field path, e.g. `user_pool.password_policy.min_length`.
@@ -55,7 +55,7 @@ fn clip(value: &str) -> Cow<'_, str> {
 
 /// Every problem found in one stack file; the error `load` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostics {
+pub(crate) struct Diagnostics {
     /// The stack file as the user named it.
     pub file: PathBuf,
     /// The problems, in file order.
@@ -65,7 +65,7 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// The items, one `file:line:column: LABEL field: message` line each with its hint; `label`
     /// is empty for errors, `warning: ` for warnings.
-    pub fn items_text(&self, label: &str) -> String {
+    pub(crate) fn items_text(&self, label: &str) -> String {
         let file = self.file.display();
         let mut text = String::new();
         for d in &self.items {

@@ -5,15 +5,15 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::policy::read_statements;
+use super::policy::{read_statements, statements};
 use super::reader::{Field, Reader};
-use super::schema::{int, object, one_of, scalar, statements, text};
+use super::schema::{int, object, one_of, scalar, text};
 use super::{Location, runtime};
 use crate::artifact::Artifact;
 
 /// A Lambda function.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Function {
+pub(crate) struct Function {
     /// Runtime, e.g. `nodejs24.x`.
     pub runtime: String,
     /// Where the file names the runtime (its lifecycle is checked once the run knows whether

@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::policy::read_statements;
+use super::policy::{read_statements, statements};
 use super::reader::{Field, OwnedField, Reader};
-use super::schema::{flag, list, object, statements, text};
+use super::schema::{flag, list, object, text};
 
 /// The identity pool.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdentityPool {
+pub(crate) struct IdentityPool {
     /// Whether guests get credentials (of the unauthenticated role).
     pub allow_unauthenticated: bool,
     /// Names of user pool clients whose tokens it accepts.

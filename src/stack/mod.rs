@@ -20,23 +20,24 @@ mod user_pool;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-pub use api::{Api, Auth, Route};
-pub use cors::{Cors, DEFAULT_HEADERS};
-pub use diagnostic::{Diagnostic, Diagnostics, Location};
-pub use functions::Function;
-pub use identity_pool::IdentityPool;
-pub use runtime::{FunctionFate, RuntimeFindings, check_runtimes, is_date};
-pub use schema::schema;
-pub use usage_plan::{ApiKey, UsagePlan};
-pub use user_pool::{Client, PasswordPolicy, SignIn, User, UserPool};
+pub(crate) use api::{Api, Auth, Route};
+pub(crate) use cors::Cors;
+pub(crate) use diagnostic::{Diagnostic, Diagnostics, Location};
+pub(crate) use functions::Function;
+pub(crate) use identity_pool::IdentityPool;
+pub(crate) use runtime::{FunctionFate, check_runtimes, is_date};
+pub(crate) use usage_plan::UsagePlan;
+pub(crate) use user_pool::{SignIn, User, UserPool};
 
 use crate::secret::Secret;
 use interpolate::Interpolator;
 use reader::{Field, OwnedField, Reader};
+use schema::{object, scalar, text};
+use serde_json::{Value, json};
 
 /// A validated stack file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stack {
+pub(crate) struct Stack {
     /// The stack name: it names and tags everything the stack owns.
     pub name: String,
     /// The region from the file, if it names one.
@@ -58,7 +59,7 @@ pub struct Stack {
 }
 
 /// How a stack file is read: variable overrides from `--var` and the environment lookup.
-pub struct LoadOptions<'a> {
+pub(crate) struct LoadOptions<'a> {
     /// `--var NAME=VALUE` pairs, in command-line order.
     pub var_overrides: &'a [(String, String)],
     /// Looks up `${env:NAME}`.
@@ -70,7 +71,7 @@ const TOP_LEVEL: &[&str] =
     &["stack", "region", "vars", "tags", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
 
 /// Validates stack file text; `file` names it in diagnostics and anchors relative code paths.
-pub fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
+pub(crate) fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
     let fail = |items| Diagnostics { file: file.to_path_buf(), items };
     let root = marked_yaml::parse_yaml_with_options(
         0,
@@ -274,6 +275,52 @@ fn is_region(s: &str) -> bool {
 
 fn is_var_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The schema (JSON Schema draft-07).
+pub(crate) fn schema() -> Value {
+    let top = object(
+        TOP_LEVEL,
+        &["stack"],
+        vec![
+            ("stack", text("Names and tags everything: [a-z][a-z0-9-]*, at most 32 characters.")),
+            ("region", text("AWS region; --region wins, else the AWS config's.")),
+            (
+                "vars",
+                json!({ "type": "object", "description": "Variable defaults; override with --var NAME=VALUE.", "additionalProperties": scalar() }),
+            ),
+            ("tags", tags::schema()),
+            ("user_pool", user_pool::schema()),
+            ("identity_pool", identity_pool::schema()),
+            (
+                "functions",
+                json!({ "type": "object", "description": "Lambda functions by name.", "additionalProperties": functions::schema() }),
+            ),
+            ("api", api::schema()),
+            ("usage_plan", usage_plan::schema()),
+        ],
+    );
+    let mut schema = top;
+    schema["$schema"] = json!("http://json-schema.org/draft-07/schema#");
+    schema["title"] = json!("authdemo stack file");
+    schema
+}
+
+/// Reads and validates the stack file `file` with `vars` (and the environment for `${env:…}`);
+/// also returns its text (saved plans record its hash).
+pub(crate) fn load(file: &Path, vars: &[(String, String)]) -> Result<(Stack, String), Diagnostics> {
+    let env = |name: &str| std::env::var(name).ok();
+    let options = LoadOptions { var_overrides: vars, env: &env };
+    let text = std::fs::read_to_string(file).map_err(|e| Diagnostics {
+        file: file.to_path_buf(),
+        items: vec![Diagnostic {
+            location: Location { line: 1, column: 1 },
+            path: String::new(),
+            message: format!("cannot read the stack file: {e}"),
+            hint: Some("pass the stack file with -f FILE".into()),
+        }],
+    })?;
+    Ok((parse(file, &text, &options)?, text))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::reader::{Field, Fields, Reader};
+use super::schema::{list, object, one_of, strings, text};
 
 pub(super) const STATEMENT_FIELDS: &[&str] =
     &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
@@ -105,4 +106,21 @@ fn is_action_name(action: &str) -> bool {
                 && !name.is_empty()
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
         })
+}
+
+/// The schema of a list of IAM policy statements.
+pub(super) fn statements() -> Value {
+    list(object(
+        STATEMENT_FIELDS,
+        &["Effect"],
+        vec![
+            ("Sid", text("Letters and digits.")),
+            ("Effect", one_of(&["Allow", "Deny"])),
+            ("Action", strings()),
+            ("NotAction", strings()),
+            ("Resource", strings()),
+            ("NotResource", strings()),
+            ("Condition", json!({ "type": "object" })),
+        ],
+    ))
 }

@@ -75,7 +75,7 @@ pub(super) fn names() -> Vec<&'static str> {
 
 /// What the run does to a function, which decides the block that applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FunctionFate {
+pub(crate) enum FunctionFate {
     /// It is created (or replaced): the create block applies.
     New,
     /// It is updated in place: the update block applies.
@@ -87,7 +87,7 @@ pub enum FunctionFate {
 /// Problems with the stack's runtimes on `today` (`YYYY-MM-DD`): errors for what AWS would
 /// refuse, warnings for what it will soon refuse or no longer patches.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct RuntimeFindings {
+pub(crate) struct RuntimeFindings {
     /// What AWS refuses: the run must not start.
     pub errors: Vec<Diagnostic>,
     /// What a reviewer should know.
@@ -95,7 +95,7 @@ pub struct RuntimeFindings {
 }
 
 /// Checks each function's runtime against `today`, given what the run does to it.
-pub fn check_runtimes(stack: &Stack, today: &str, fate: impl Fn(&str) -> FunctionFate) -> RuntimeFindings {
+pub(crate) fn check_runtimes(stack: &Stack, today: &str, fate: impl Fn(&str) -> FunctionFate) -> RuntimeFindings {
     let mut findings = RuntimeFindings::default();
     for (name, function) in &stack.functions {
         let Some(runtime) = lookup(&function.runtime) else { continue };
@@ -169,7 +169,7 @@ fn day_number(date: &str) -> Option<i64> {
 }
 
 /// Whether `date` is a valid `YYYY-MM-DD` date.
-pub fn is_date(date: &str) -> bool {
+pub(crate) fn is_date(date: &str) -> bool {
     date.len() == 10 && day_number(date).is_some()
 }
 

@@ -1,55 +1,9 @@
-//! The JSON Schema of the stack file (`authdemo schema`), for editors' completion and checks: the
-//! top level here, each section beside its reader (`user_pool::schema`, …), with the helpers below. It
-//! is built from the same field lists and value sets the reader validates with, so the two agree.
+//! The helpers that build the JSON Schema of the stack file (`authdemo schema`), for editors'
+//! completion and checks: the top level is in [`super::schema`], each section beside its reader
+//! (`user_pool::schema`, …). It is built from the same field lists and value sets the reader
+//! validates with, so the two agree.
 
 use serde_json::{Value, json};
-
-use super::{api, functions, identity_pool, policy, tags, usage_plan, user_pool};
-
-/// The schema (JSON Schema draft-07).
-pub fn schema() -> Value {
-    let top = object(
-        super::TOP_LEVEL,
-        &["stack"],
-        vec![
-            ("stack", text("Names and tags everything: [a-z][a-z0-9-]*, at most 32 characters.")),
-            ("region", text("AWS region; --region wins, else the AWS config's.")),
-            (
-                "vars",
-                json!({ "type": "object", "description": "Variable defaults; override with --var NAME=VALUE.", "additionalProperties": scalar() }),
-            ),
-            ("tags", tags::schema()),
-            ("user_pool", user_pool::schema()),
-            ("identity_pool", identity_pool::schema()),
-            (
-                "functions",
-                json!({ "type": "object", "description": "Lambda functions by name.", "additionalProperties": functions::schema() }),
-            ),
-            ("api", api::schema()),
-            ("usage_plan", usage_plan::schema()),
-        ],
-    );
-    let mut schema = top;
-    schema["$schema"] = json!("http://json-schema.org/draft-07/schema#");
-    schema["title"] = json!("authdemo stack file");
-    schema
-}
-
-pub(super) fn statements() -> Value {
-    list(object(
-        policy::STATEMENT_FIELDS,
-        &["Effect"],
-        vec![
-            ("Sid", text("Letters and digits.")),
-            ("Effect", one_of(&["Allow", "Deny"])),
-            ("Action", strings()),
-            ("NotAction", strings()),
-            ("Resource", strings()),
-            ("NotResource", strings()),
-            ("Condition", json!({ "type": "object" })),
-        ],
-    ))
-}
 
 /// An object with exactly `fields` (checked against the properties given) and `required` ones.
 pub(super) fn object(fields: &[&str], required: &[&str], properties: Vec<(&str, Value)>) -> Value {
@@ -98,7 +52,7 @@ mod tests {
 
     #[test]
     fn the_schema_covers_every_section_and_forbids_unknown_fields() {
-        let schema = schema();
+        let schema = super::super::schema();
         assert_eq!(schema["additionalProperties"], false);
         for section in super::super::TOP_LEVEL {
             assert!(schema["properties"].get(*section).is_some(), "{section}");

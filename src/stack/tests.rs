@@ -1,5 +1,7 @@
 use std::path::Path;
 
+use super::cors::DEFAULT_HEADERS;
+use super::user_pool::PasswordPolicy;
 use super::*;
 
 const VALID: &str = "\

@@ -9,7 +9,7 @@ use crate::secret::SecretRef;
 
 /// The usage plan.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UsagePlan {
+pub(crate) struct UsagePlan {
     /// Steady-state requests per second.
     pub rate: i64,
     /// Burst size in requests.
@@ -24,7 +24,7 @@ pub struct UsagePlan {
 
 /// An API key.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiKey {
+pub(crate) struct ApiKey {
     /// Its name within the stack.
     pub name: String,
     /// Its value from the environment; AWS generates one when absent.

@@ -10,7 +10,7 @@ use crate::secret::SecretRef;
 
 /// How users sign in; fixed when the pool is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignIn {
+pub(crate) enum SignIn {
     /// With a username.
     Username,
     /// With their email address as the username.
@@ -23,7 +23,7 @@ pub enum SignIn {
 
 /// The pool's password rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordPolicy {
+pub(crate) struct PasswordPolicy {
     /// Minimum length, 6 to 99.
     pub min_length: i64,
     /// Requires an uppercase letter.
@@ -54,7 +54,7 @@ impl Default for PasswordPolicy {
 
 /// The Cognito user pool.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UserPool {
+pub(crate) struct UserPool {
     /// Sign-in attributes (fixed at creation).
     pub sign_in: SignIn,
     /// Custom attribute name → type (`string`, `number`, `boolean`, `datetime`).
@@ -78,7 +78,7 @@ pub struct UserPool {
 
 /// An app client of the pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Client {
+pub(crate) struct Client {
     /// OAuth redirect URLs after sign-in.
     pub callback_urls: Vec<String>,
     /// OAuth redirect URLs after sign-out.
@@ -93,7 +93,7 @@ pub struct Client {
 
 /// A user the stack creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
+pub(crate) struct User {
     /// Attribute name → value (`email`, `custom:team`, …).
     pub attributes: BTreeMap<String, String>,
     /// Permanent password, set when the user is created.

@@ -7,8 +7,8 @@ use anyhow::bail;
 use super::outcome::Observed;
 use crate::error::ProviderError;
 use crate::live::LiveState;
-use crate::provider::{AwsProvider, IdentityCredentials, Login, PasswordFlow};
-use crate::resource::{Address, ResourceKind, Value, identity_pool_address, user_pool_address};
+use crate::provider::{AwsProvider, ClientSpec, IdentityCredentials, Login, PasswordFlow};
+use crate::resource::{Address, ResourceKind, identity_pool_address, user_pool_address};
 use crate::secret::Secret;
 use crate::stack::{Stack, User};
 
@@ -20,7 +20,7 @@ const USER_PASSWORD_AUTH: &str = "ALLOW_USER_PASSWORD_AUTH";
 const REFUSALS: [&str; 2] = ["NotAuthorizedException", "InvalidIdentityPoolConfigurationException"];
 
 /// What each caller sends, or what all its calls observe instead.
-pub struct Callers {
+pub(crate) struct Callers {
     /// The value of the stack's API key linked to the stage.
     pub api_key: Result<Secret, Observed>,
     /// A guest's credentials.
@@ -33,7 +33,7 @@ pub struct Callers {
 
 impl Callers {
     /// Every secret the callers hold, to keep out of messages.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         let mut secrets: Vec<&str> = self.api_key.iter().map(Secret::expose).collect();
         for credentials in [&self.guest, &self.signed_in].into_iter().flatten() {
             secrets.extend([credentials.secret_key.expose(), credentials.session_token.expose()]);
@@ -44,7 +44,7 @@ impl Callers {
 
 /// Makes the callers of `stack`'s live deployment: reads the key's value, signs a guest in,
 /// and signs `user` (default: the file's first user) in.
-pub async fn callers(
+pub(crate) async fn callers(
     provider: &AwsProvider,
     stack: &Stack,
     live: &LiveState,
@@ -118,13 +118,13 @@ async fn sign_in(
 fn sign_in_client(stack: &Stack, live: &LiveState) -> Option<(String, PasswordFlow)> {
     let trusted = stack.identity_pool.iter().flat_map(|p| p.clients.iter());
     let any = stack.user_pool.iter().flat_map(|p| p.clients.keys());
-    let client =
-        trusted.chain(any).find_map(|name| live.resources.get(&Address::new(ResourceKind::UserPoolClient, name)))?;
-    let allows_password = match client.attributes.get("auth_flows") {
-        Some(Value::List(flows)) => flows.iter().any(|f| f == USER_PASSWORD_AUTH),
-        _ => false,
-    };
-    Some((client.id.clone(), if allows_password { PasswordFlow::UserPassword } else { PasswordFlow::Srp }))
+    let address = trusted
+        .chain(any)
+        .map(|name| Address::new(ResourceKind::UserPoolClient, name))
+        .find(|address| live.resources.contains_key(address))?;
+    let id = live.resources.get(&address)?.id.clone();
+    let allows_password = live.spec::<ClientSpec>(&address).is_some_and(|c| c.auth_flows.contains(USER_PASSWORD_AUTH));
+    Some((id, if allows_password { PasswordFlow::UserPassword } else { PasswordFlow::Srp }))
 }
 
 fn id_of(live: &LiveState, kind: ResourceKind, name: &str) -> Option<String> {

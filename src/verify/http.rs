@@ -22,7 +22,7 @@ const ERROR_TYPE: &str = "x-amzn-errortype";
 
 /// What the stage answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// `x-amzn-ErrorType`, on the gateway's own errors.
@@ -32,20 +32,20 @@ pub struct Answer {
 }
 
 /// An HTTP client for http and https URLs, each call bounded by a timeout.
-pub struct Http {
+pub(crate) struct Http {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
 }
 
 impl Http {
     /// A client with the machine's root certificates; each call may take `timeout`.
-    pub fn new(timeout: Duration) -> std::io::Result<Self> {
+    pub(crate) fn new(timeout: Duration) -> std::io::Result<Self> {
         let connector = HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
         Ok(Self { client: Client::builder(TokioExecutor::new()).build(connector), timeout })
     }
 
     /// Sends `method url` with `headers` and an empty body.
-    pub async fn send(&self, method: &str, url: &str, headers: &[(String, String)]) -> Result<Answer, String> {
+    pub(crate) async fn send(&self, method: &str, url: &str, headers: &[(String, String)]) -> Result<Answer, String> {
         let mut request = hyper::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(name, value);
@@ -74,7 +74,7 @@ impl Http {
 
 /// The SigV4 headers (service `execute-api`) of `method url` with `headers`, signed with
 /// `credentials` for `region`.
-pub fn signature(
+pub(crate) fn signature(
     method: &str,
     url: &str,
     headers: &[(String, String)],

@@ -8,10 +8,10 @@
 //! hand: `access` agrees with the call, not with the file) or the gateway does something else
 //! than its configuration says.
 
-pub mod callers;
-pub mod http;
-pub mod outcome;
-pub mod sign_up;
+pub(crate) mod callers;
+pub(crate) mod http;
+pub(crate) mod outcome;
+pub(crate) mod sign_up;
 
 use std::time::{Duration, Instant};
 
@@ -25,14 +25,14 @@ use crate::live::{LiveResource, LiveState};
 use crate::resource::DesiredState;
 
 /// The version of the JSON report.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// What a path parameter (`{id}`, `{proxy+}`) is called with.
 const SAMPLE: &str = "test";
 
 /// One call: who called which route, what `access` said, what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub(crate) struct Check {
     /// `METHOD /path`.
     pub route: String,
     /// Who called.
@@ -49,7 +49,7 @@ pub struct Check {
 
 /// Every call and how it compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// The stack name.
     pub stack: String,
     /// The API's id.
@@ -68,7 +68,7 @@ pub struct Report {
 
 impl Report {
     /// Whether every call agreed (skipped ones aside), and sign-up is as the file says.
-    pub fn agrees(&self) -> bool {
+    pub(crate) fn agrees(&self) -> bool {
         !self.checks.iter().any(|c| c.outcome.fails())
             && !self.sign_up.as_ref().is_some_and(sign_up::SignUpCheck::fails)
     }
@@ -76,7 +76,7 @@ impl Report {
 
 /// The deployment the stack file describes, at the ids of the live resources: the desired
 /// state in the shape of a live state, so that `access` reads it and judges it unchanged.
-pub fn intended(desired: &DesiredState, live: &LiveState) -> LiveState {
+pub(crate) fn intended(desired: &DesiredState, live: &LiveState) -> LiveState {
     let mut state = LiveState { target: live.target.clone(), ..LiveState::default() };
     for resource in &desired.resources {
         let id = live.resources.get(&resource.address).map(|r| r.id.clone()).unwrap_or_default();
@@ -107,7 +107,7 @@ struct Calling<'a> {
 /// configuration. A call that disagrees is made again, backing off, until it agrees or `settle`
 /// has passed: right after an apply, AWS takes a few seconds to apply new IAM policies, Lambda
 /// permissions and a deployment everywhere.
-pub async fn run(
+pub(crate) async fn run(
     http: &Http,
     url: &str,
     deployment: &Deployment,
@@ -205,7 +205,7 @@ async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Obser
 }
 
 /// `path` with every parameter (`{id}`, `{proxy+}`) replaced by a sample value.
-pub fn sample_path(path: &str) -> String {
+pub(crate) fn sample_path(path: &str) -> String {
     let segments = path.split('/').map(|s| if s.starts_with('{') && s.ends_with('}') { SAMPLE } else { s });
     segments.collect::<Vec<_>>().join("/")
 }
@@ -219,7 +219,7 @@ fn expected_status(verdict: Verdict) -> &'static str {
 }
 
 /// The report as a table for people, then the calls that did not agree.
-pub fn human(report: &Report) -> String {
+pub(crate) fn human(report: &Report) -> String {
     let mut out =
         format!("Calls to stack {} (API {}, stage {}) at {}\n", report.stack, report.api_id, report.stage, report.url);
     out.push_str(&match &report.user {
@@ -335,7 +335,7 @@ struct JsonReport<'a> {
 }
 
 /// The report as versioned JSON.
-pub fn json(report: &Report) -> String {
+pub(crate) fn json(report: &Report) -> String {
     let calls = report
         .checks
         .iter()

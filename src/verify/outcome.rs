@@ -12,7 +12,7 @@ const MAX_MESSAGE: usize = 300;
 
 /// What happened to a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Observed {
+pub(crate) enum Observed {
     /// The gateway let it through: the function answered (2xx or 4xx).
     Allowed {
         /// The function's status.
@@ -46,7 +46,7 @@ pub enum Observed {
 
 impl Observed {
     /// The observation's name in reports.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Observed::Allowed { .. } => "allowed",
             Observed::Denied { .. } => "denied",
@@ -57,7 +57,7 @@ impl Observed {
     }
 
     /// The HTTP status, if the call was answered.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Observed::Allowed { status } => Some(*status),
             Observed::Denied { status, .. } | Observed::Failed { status, .. } => *status,
@@ -67,7 +67,7 @@ impl Observed {
     }
 
     /// The gateway's (or Cognito's) message; none for calls the function answered.
-    pub fn message(&self) -> Option<&str> {
+    pub(crate) fn message(&self) -> Option<&str> {
         match self {
             Observed::Allowed { .. } => None,
             Observed::Denied { message, .. } | Observed::Throttled { message } | Observed::Failed { message, .. } => {
@@ -81,7 +81,7 @@ impl Observed {
 /// How a call's observation compares with the verdict of `access`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// What happened is what `access` says.
     Agree,
     /// It is not.
@@ -94,7 +94,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome's name in reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Agree => "agree",
             Outcome::Mismatch => "MISMATCH",
@@ -104,14 +104,14 @@ impl Outcome {
     }
 
     /// Whether `verify` fails because of it.
-    pub fn fails(self) -> bool {
+    pub(crate) fn fails(self) -> bool {
         matches!(self, Outcome::Mismatch | Outcome::Unverified)
     }
 }
 
 /// Who answered `answer`, and so what it shows. `secrets` are blanked out of the message (a
 /// signature mismatch quotes the signed request, with its session token).
-pub fn classify(answer: &Answer, secrets: &[&str]) -> Observed {
+pub(crate) fn classify(answer: &Answer, secrets: &[&str]) -> Observed {
     let message = || scrubbed(&message_of(&answer.body), secrets);
     match answer.status {
         429 => Observed::Throttled { message: message() },
@@ -124,7 +124,7 @@ pub fn classify(answer: &Answer, secrets: &[&str]) -> Observed {
 }
 
 /// Whether the call's observation agrees with `expected`.
-pub fn compare(expected: Verdict, observed: &Observed) -> Outcome {
+pub(crate) fn compare(expected: Verdict, observed: &Observed) -> Outcome {
     match (expected, observed) {
         (Verdict::Allow, Observed::Allowed { .. }) | (Verdict::Deny, Observed::Denied { .. }) => Outcome::Agree,
         (_, Observed::Allowed { .. } | Observed::Denied { .. }) => Outcome::Mismatch,
@@ -150,7 +150,7 @@ fn message_of(body: &str) -> String {
 }
 
 /// `message` without any of `secrets`, and cut to a readable length.
-pub fn scrubbed(message: &str, secrets: &[&str]) -> String {
+pub(crate) fn scrubbed(message: &str, secrets: &[&str]) -> String {
     let mut clean = message.to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         clean = clean.replace(secret, "(sensitive)");

@@ -12,7 +12,7 @@ use crate::resource::{ResourceKind, user_pool_address};
 /// What the sign-up check found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "result", content = "detail")]
-pub enum SignUpCheck {
+pub(crate) enum SignUpCheck {
     /// Self sign-up is off, and Cognito refused a stranger's SignUp.
     Refused,
     /// Self sign-up is off, yet a stranger's SignUp went through (the user was deleted again).
@@ -23,12 +23,12 @@ pub enum SignUpCheck {
 
 impl SignUpCheck {
     /// Whether the check contradicts the stack file.
-    pub fn fails(&self) -> bool {
+    pub(crate) fn fails(&self) -> bool {
         *self == Self::Accepted
     }
 
     /// One line for people.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         match self {
             Self::Refused => "sign-up: a stranger's SignUp was refused (self sign-up is off) ... ok".into(),
             Self::Accepted => {
@@ -43,7 +43,7 @@ impl SignUpCheck {
 
 /// Tries a stranger's SignUp on the stack's live user pool unless `self_sign_up` (the file's
 /// setting) lets strangers in anyway.
-pub async fn check(provider: &AwsProvider, live: &LiveState, self_sign_up: bool) -> SignUpCheck {
+pub(crate) async fn check(provider: &AwsProvider, live: &LiveState, self_sign_up: bool) -> SignUpCheck {
     if self_sign_up {
         return SignUpCheck::NotTried("self sign-up is on: anyone may join the user pool (see `access`)".into());
     }

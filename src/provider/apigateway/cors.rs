@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_apigateway::types::{IntegrationType, Method};
 
 use super::gateway_response::{GATEWAY_RESPONSES, GatewayResponseSpec};
+use super::route::Integration;
 use super::{RestApis, split_route};
 use crate::error::{ProviderError, found};
 use crate::live::{LiveResource, LiveState};
@@ -290,18 +291,8 @@ impl super::Handler<PreflightSpec> for RestApis {
     async fn finish(&self, cx: &super::StepContext<'_>, id: &str, wanted: &PreflightSpec) -> Result<(), ProviderError> {
         let api_id = cx.id_of(&rest_api_address())?;
         let (resource_id, _) = split_route(id, '/')?;
-        self.calls
-            .call("PutIntegration", || {
-                self.client
-                    .put_integration()
-                    .rest_api_id(api_id)
-                    .resource_id(resource_id)
-                    .http_method("OPTIONS")
-                    .r#type(IntegrationType::Mock)
-                    .request_templates("application/json", MOCK_REQUEST)
-                    .send()
-            })
-            .await?;
+        let integration = Integration::Mock { request_template: MOCK_REQUEST };
+        self.put_integration(api_id, resource_id, "OPTIONS", integration).await?;
         self.put_preflight_integration(api_id, resource_id, wanted).await
     }
 

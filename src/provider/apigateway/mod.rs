@@ -10,17 +10,18 @@ mod rest_api;
 mod route;
 mod stage;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 use serde_json::json;
 
+use super::Serial;
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
 use super::lambda::PermissionSpec;
-use super::{Serial, claim};
+use super::ownership::{claim, send_tags};
 use crate::error::ProviderError;
 use crate::live::{LiveResource, LiveState};
 use crate::resource::policy_document::document;
@@ -35,9 +36,9 @@ pub(super) use gateway_response::GatewayResponseSpec;
 pub(super) use path::ApiResourceSpec;
 use path::desired_paths;
 pub(super) use rest_api::RestApiSpec;
-pub(super) use route::RouteSpec;
+pub(crate) use route::RouteSpec;
 use route::arn_route;
-pub(super) use stage::StageSpec;
+pub(crate) use stage::StageSpec;
 use stage::routes_fingerprint;
 pub(crate) use stage::serving;
 
@@ -134,16 +135,9 @@ pub(super) async fn retag(
     changes: &TagChanges,
 ) -> Result<(), ProviderError> {
     let arn = target.regional_arn("apigateway", &format!(":{path}"));
-    let arn = arn.as_str();
-    let untag = |keys: Vec<String>| async move {
-        let send = || client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
-        calls.call("UntagResource", send).await.map(drop)
-    };
-    let tag = |tags: HashMap<String, String>| async move {
-        let send = || client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
-        calls.call("TagResource", send).await.map(drop)
-    };
-    changes.send(untag, tag).await
+    let untag = |keys| client.untag_resource().resource_arn(&arn).set_tag_keys(Some(keys)).send();
+    let tag = |tags| client.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send();
+    send_tags(calls, changes, ("UntagResource", untag), ("TagResource", tag)).await
 }
 
 impl RestApis {

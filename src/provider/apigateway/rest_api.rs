@@ -1,6 +1,6 @@
 //! The REST API itself, found by name and owned by its tags.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, RestApi};
 
@@ -8,7 +8,7 @@ use super::{RestApis, retag};
 use crate::error::{ProviderError, deleted};
 use crate::live::creation_tags;
 use crate::provider::handler::{Handler, StepContext};
-use crate::provider::owned_id;
+use crate::provider::ownership::{Candidate, candidates, owned_id};
 use crate::resource::tags::TagChanges;
 use crate::spec;
 
@@ -24,7 +24,7 @@ spec! {
 
 impl RestApis {
     /// The APIs named after the stack: id, tags and description of each.
-    pub(super) async fn candidates(&self) -> Result<Vec<(String, HashMap<String, String>, RestApi)>, ProviderError> {
+    pub(super) async fn candidates(&self) -> Result<Vec<Candidate<RestApi>>, ProviderError> {
         let listed = self
             .calls
             .all_pages(
@@ -33,11 +33,10 @@ impl RestApis {
                 |out| (out.items.unwrap_or_default(), out.position),
             )
             .await?;
-        Ok(listed
-            .into_iter()
-            .filter(|api| api.name() == Some(self.stack.as_str()))
-            .filter_map(|api| Some((api.id.clone()?, api.tags.clone().unwrap_or_default(), api)))
-            .collect())
+        candidates(listed, &self.stack, RestApi::name, |api| async move {
+            Ok(api.id.clone().map(|id| (id, api.tags.clone().unwrap_or_default(), api)))
+        })
+        .await
     }
 }
 

@@ -11,7 +11,7 @@ use crate::stack::Route;
 
 spec! {
     /// A method with its Lambda proxy integration.
-    pub(in crate::provider) struct RouteSpec for ApiRoute {
+    pub(crate) struct RouteSpec for ApiRoute {
         /// `NONE` or `AWS_IAM`.
         authorization: String,
         /// Whether callers must send an API key.
@@ -27,6 +27,20 @@ pub(super) fn arn_route(route: &Route) -> String {
     let path: Vec<&str> =
         route.path.trim_start_matches('/').split('/').map(|s| if s.starts_with('{') { "*" } else { s }).collect();
     format!("{method}/{}", path.join("/"))
+}
+
+/// What answers a method: a Lambda function (proxy) or API Gateway itself (MOCK).
+pub(super) enum Integration<'a> {
+    /// The function whose invocation URI this is.
+    LambdaProxy {
+        /// The invocation URI.
+        uri: &'a str,
+    },
+    /// API Gateway, with this `application/json` request template.
+    Mock {
+        /// The template (it sets the status of the response).
+        request_template: &'a str,
+    },
 }
 
 impl RestApis {
@@ -46,26 +60,25 @@ impl RestApis {
             .build())
     }
 
-    async fn put_integration(
+    /// Puts the integration of `method` on the resource `resource_id` (the one writer of
+    /// PutIntegration, which replaces any integration there).
+    pub(super) async fn put_integration(
         &self,
         api_id: &str,
         resource_id: &str,
         method: &str,
-        uri: &str,
+        integration: Integration<'_>,
     ) -> Result<(), ProviderError> {
-        self.calls
-            .call("PutIntegration", || {
-                self.client
-                    .put_integration()
-                    .rest_api_id(api_id)
-                    .resource_id(resource_id)
-                    .http_method(method)
-                    .r#type(IntegrationType::AwsProxy)
-                    .integration_http_method("POST")
-                    .uri(uri)
-                    .send()
-            })
-            .await?;
+        let builder = self.client.put_integration().rest_api_id(api_id).resource_id(resource_id).http_method(method);
+        let builder = match integration {
+            Integration::LambdaProxy { uri } => {
+                builder.r#type(IntegrationType::AwsProxy).integration_http_method("POST").uri(uri)
+            }
+            Integration::Mock { request_template } => {
+                builder.r#type(IntegrationType::Mock).request_templates("application/json", request_template)
+            }
+        };
+        self.calls.call("PutIntegration", || builder.clone().send()).await?;
         Ok(())
     }
 
@@ -108,7 +121,8 @@ impl Handler<RouteSpec> for RestApis {
     /// Puts the method's Lambda proxy integration.
     async fn finish(&self, cx: &StepContext<'_>, id: &str, wanted: &RouteSpec) -> Result<(), ProviderError> {
         let (resource_id, method) = split_route(id, '/')?;
-        self.put_integration(cx.id_of(&rest_api_address())?, resource_id, method, &wanted.integration_uri).await
+        let integration = Integration::LambdaProxy { uri: &wanted.integration_uri };
+        self.put_integration(cx.id_of(&rest_api_address())?, resource_id, method, integration).await
     }
 
     /// Updates a method's authorization and API key flag in one patch call, and its integration.
@@ -142,7 +156,8 @@ impl Handler<RouteSpec> for RestApis {
                 .await?;
         }
         if live.integration_uri != wanted.integration_uri {
-            self.put_integration(api_id, resource_id, method, &wanted.integration_uri).await?;
+            let integration = Integration::LambdaProxy { uri: &wanted.integration_uri };
+            self.put_integration(api_id, resource_id, method, integration).await?;
         }
         Ok(())
     }

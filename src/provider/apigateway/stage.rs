@@ -19,7 +19,7 @@ const FINGERPRINT_PREFIX: &str = "authdemo routes ";
 
 spec! {
     /// The stage and the deployment it serves.
-    pub(in crate::provider) struct StageSpec for ApiStage {
+    pub(crate) struct StageSpec for ApiStage {
         /// The fingerprint of the route table the deployment was made from.
         routes_fingerprint: String,
         /// What the deployment serves, by route (`METHOD /path`): its authorization and whether

@@ -14,7 +14,7 @@ use crate::spec;
 
 spec! {
     /// An app client's settings.
-    pub(in crate::provider) struct ClientSpec for UserPoolClient {
+    pub(crate) struct ClientSpec for UserPoolClient {
         /// OAuth redirect URLs after sign-in.
         callback_urls: Vec<String>,
         /// OAuth redirect URLs after sign-out.

@@ -10,19 +10,19 @@ mod domain;
 mod user;
 mod user_pool;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::Client;
 use futures::future::try_join_all;
 
-pub(in crate::provider) use client::ClientSpec;
+pub(crate) use client::ClientSpec;
 pub(in crate::provider) use domain::DomainSpec;
 pub(in crate::provider) use user::UserSpec;
-pub(in crate::provider) use user_pool::UserPoolSpec;
+pub(crate) use user_pool::UserPoolSpec;
 use user_pool::pool_spec;
 
 use super::call::Calls;
-use super::claim;
+use super::ownership::{claim, send_tags};
 use crate::error::ProviderError;
 use crate::live::{LiveResource, LiveState};
 use crate::resource::tags::TagChanges;
@@ -112,16 +112,9 @@ impl UserPools {
     /// holds more tags than AWS allows).
     async fn retag(&self, pool_id: &str, changes: &TagChanges) -> Result<(), ProviderError> {
         let arn = self.target.arn("cognito-idp", &format!("userpool/{pool_id}"));
-        let arn = arn.as_str();
-        let untag = |keys: Vec<String>| async move {
-            let send = || self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send();
-            self.calls.call("UntagResource", send).await.map(drop)
-        };
-        let tag = |tags: HashMap<String, String>| async move {
-            let send = || self.client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send();
-            self.calls.call("TagResource", send).await.map(drop)
-        };
-        changes.send(untag, tag).await
+        let untag = |keys| self.client.untag_resource().resource_arn(&arn).set_tag_keys(Some(keys)).send();
+        let tag = |tags| self.client.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send();
+        send_tags(&self.calls, changes, ("UntagResource", untag), ("TagResource", tag)).await
     }
 
     /// Finds the stack's pool by name, confirms it by tags, then reads its children.

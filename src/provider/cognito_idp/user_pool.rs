@@ -1,6 +1,6 @@
 //! The user pool itself: its settings, found by name and confirmed by tags.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cognitoidentityprovider::types::{
     AdminCreateUserConfigType, AttributeDataType, DeletionProtectionType, PasswordPolicyType, SchemaAttributeType,
@@ -11,13 +11,14 @@ use super::UserPools;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{creation_tags, ownership_tags};
 use crate::provider::handler::{Handler, StepContext};
-use crate::provider::{owned_id, whole};
+use crate::provider::ownership::{Candidate, candidates, owned_id};
+use crate::provider::whole;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::spec;
 
 spec! {
     /// The user pool's settings.
-    pub(in crate::provider) struct UserPoolSpec for UserPool {
+    pub(crate) struct UserPoolSpec for UserPool {
         /// The attributes users sign in with: fixed at creation.
         sign_in: Vec<String> => ForcesReplacement,
         /// Custom attribute name → type: may be added, never changed or removed.
@@ -47,9 +48,7 @@ spec! {
 
 impl UserPools {
     /// The pools named after the stack: id, tags and description of each.
-    pub(super) async fn candidates(
-        &self,
-    ) -> Result<Vec<(String, HashMap<String, String>, UserPoolType)>, ProviderError> {
+    pub(super) async fn candidates(&self) -> Result<Vec<Candidate<UserPoolType>>, ProviderError> {
         let listed = self
             .calls
             .all_pages(
@@ -58,15 +57,21 @@ impl UserPools {
                 |out| (out.user_pools.unwrap_or_default(), out.next_token),
             )
             .await?;
-        let mut candidates = Vec::new();
-        for id in listed.into_iter().filter(|p| p.name() == Some(self.stack.as_str())).filter_map(|p| p.id) {
-            let described =
-                self.calls.call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(&id).send()).await;
-            if let Some(pool) = found(described)?.and_then(|d| d.user_pool) {
-                candidates.push((id, pool.user_pool_tags().cloned().unwrap_or_default(), pool));
-            }
-        }
-        Ok(candidates)
+        candidates(
+            listed,
+            &self.stack,
+            aws_sdk_cognitoidentityprovider::types::UserPoolDescriptionType::name,
+            |p| async move {
+                let Some(id) = p.id else { return Ok(None) };
+                let described = self
+                    .calls
+                    .call("DescribeUserPool", || self.client.describe_user_pool().user_pool_id(&id).send())
+                    .await;
+                let pool = found(described)?.and_then(|d| d.user_pool);
+                Ok(pool.map(|pool| (id, pool.user_pool_tags().cloned().unwrap_or_default(), pool)))
+            },
+        )
+        .await
     }
 }
 
