@@ -295,7 +295,21 @@ def patch_cognito_idp():
 
     original_sign_up = backend.sign_up
 
+    def refuse_developer_only(attributes):
+        # Developer-only `dev:` attributes are read-only to every app client (moto writes them).
+        if any(a.get("Name", "").startswith("dev:") for a in attributes or []):
+            raise exceptions.NotAuthorizedError("A client attempted to write unauthorized attribute")
+
+    original_update_user_attributes = backend.update_user_attributes
+
+    def update_user_attributes(self, access_token, attributes):
+        refuse_developer_only(attributes)
+        return original_update_user_attributes(self, access_token, attributes)
+
+    backend.update_user_attributes = update_user_attributes
+
     def sign_up(self, client_id, username, password, attributes):
+        refuse_developer_only(attributes)
         # With AllowAdminCreateUserOnly, Cognito refuses SignUp (moto lets anyone in).
         for pool in self.user_pools.values():
             admin_only = (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly")

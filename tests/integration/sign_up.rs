@@ -92,3 +92,52 @@ async fn with_self_sign_up_anyone_is_a_caller_of_what_signed_in_users_call() {
     assert!(verified.stdout.contains("sign-up: not tried: self sign-up is on"), "{}", verified.stdout);
     project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
 }
+
+#[tokio::test]
+async fn a_user_who_signed_up_first_under_a_name_the_file_adds_is_not_taken_over_without_adopt() {
+    let stack = unique_stack("squat");
+    let pool_only = format!(
+        "stack: {stack}\nuser_pool:\n  self_sign_up: true\n  password_policy: {{ require_symbols: false }}\n  clients:\n    web: {{}}\n"
+    );
+    let with_user = format!(
+        "{pool_only}  users:\n    demouser:\n      attributes: {{ email: demo@example.com }}\n      password: ${{env:DEMO_USER_PASSWORD}}\n"
+    );
+    let project = Project::new(&pool_only);
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let (pool, client) = pool_and_client(&stack).await;
+    let cognito = emulator().cognito();
+    let mark = aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+        .name("dev:custom:authdemo")
+        .value(stack.as_str())
+        .build()
+        .unwrap();
+    let forged = cognito.sign_up().client_id(&client).username("demouser").password("Squ4tter-Passw0rd!");
+    let forged = forged.user_attributes(mark).send().await.expect_err("an app client cannot write the mark");
+    let forged = aws_sdk_cognitoidentityprovider::error::DisplayErrorContext(forged).to_string();
+    assert!(forged.contains("unauthorized attribute"), "{forged}");
+    let squat = cognito.sign_up().client_id(&client).username("demouser").password("Squ4tter-Passw0rd!");
+    squat.send().await.unwrap();
+    cognito.admin_confirm_sign_up().user_pool_id(&pool).username("demouser").send().await.unwrap();
+
+    project.rewrite(&with_user);
+    let planned = project.command(&["plan"]).run().expect_code(1);
+    assert!(planned.stdout.contains("user_pool_user.demouser"), "{}", planned.stdout);
+    assert!(planned.output().contains("not created by authdemo"), "{}", planned.output());
+    let refused = project.command(&["apply", "--auto-approve"]).run().expect_code(1);
+    assert!(refused.stderr.contains("--adopt user_pool_user.demouser"), "{}", refused.stderr);
+    assert!(
+        refused
+            .calls()
+            .iter()
+            .all(|op| !op.starts_with("AdminUpdateUserAttributes") && !op.starts_with("AdminSetUserPassword")),
+        "nothing written to the stranger's user: {:?}",
+        refused.calls()
+    );
+    project.command(&["apply", "--auto-approve", "--adopt", "user_pool_user.demouser"]).run().expect_code(0);
+    let user = cognito.admin_get_user().user_pool_id(&pool).username("demouser").send().await.unwrap();
+    let marked =
+        user.user_attributes().iter().any(|a| a.name() == "dev:custom:authdemo" && a.value() == Some(stack.as_str()));
+    assert!(marked, "the adopted user carries the mark: {:?}", user.user_attributes());
+    project.command(&["plan", "--detailed-exitcode"]).run().expect_code(0);
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}

@@ -24,7 +24,7 @@ use user_pool::pool_spec;
 use super::call::Calls;
 use super::ownership::{claim, send_tags};
 use crate::error::ProviderError;
-use crate::live::{LiveResource, LiveState};
+use crate::live::{ForeignResource, LiveResource, LiveState};
 use crate::resource::tags::TagChanges;
 use crate::resource::{
     Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Target, user_pool_address,
@@ -53,6 +53,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         auto_verified_attributes: pool.auto_verified_attributes.iter().cloned().collect(),
         deletion_protection: pool.deletion_protection,
         self_sign_up: pool.self_sign_up,
+        marks_users: true,
         tags: tags.clone(),
     };
     state.resources.push(DesiredResource::of(pool_address.clone(), &spec, Vec::new()));
@@ -85,6 +86,28 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         state.add_secret(&address, user.password.as_ref());
         state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
     }
+}
+
+/// The user `user` (with whether it carries this stack's mark) if it is the stack's: marked,
+/// or taken over with `--adopt`; otherwise recorded as foreign, and left alone.
+fn owned_user((user, marked): (LiveResource, bool), live: &mut LiveState) -> Option<LiveResource> {
+    if marked {
+        return Some(user);
+    }
+    if live.adoptable.contains(&user.address) {
+        live.adopted.insert(user.address.clone());
+        return Some(user);
+    }
+    live.foreign.push(ForeignResource {
+        address: user.address.clone(),
+        id: user.id,
+        reason: format!(
+            "it was not created by authdemo (it lacks the `{}` mark only administrators can set): it may have signed itself up",
+            user::MARK
+        ),
+        owner: None,
+    });
+    None
 }
 
 /// `N thing` or `N things`.
@@ -136,7 +159,7 @@ impl UserPools {
             self.clients(&pool_id),
             try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
         )?;
-        let users: Vec<LiveResource> = users.into_iter().flatten().collect();
+        let users: Vec<LiveResource> = users.into_iter().flatten().filter_map(|user| owned_user(user, live)).collect();
         let others = i64::from(estimated_users) - i64::try_from(users.len()).unwrap_or(i64::MAX);
         if others > 0 {
             pool_resource.notes.push(format!(

@@ -23,24 +23,32 @@ spec! {
     }
 }
 
+/// The developer-only attribute whose value (the stack's name) marks a user authdemo created:
+/// users carry no tags, and only IAM-authenticated calls can write it, so a user who signed
+/// themselves up under a name the file gives cannot carry it.
+pub(super) const MARK: &str = "dev:custom:authdemo";
+
 impl UserPools {
     /// Reads the user at `address`, keeping the attributes the stack manages: everything but
-    /// `sub` and the `*_verified` flags, unless the stack file sets them.
+    /// `sub`, the `*_verified` flags (unless the stack file sets them) and the mark; and says
+    /// whether the mark names this stack.
     pub(super) async fn user(
         &self,
         pool_id: &str,
         address: &Address,
         desired: &crate::resource::Attributes,
-    ) -> Result<Option<LiveResource>, ProviderError> {
+    ) -> Result<Option<(LiveResource, bool)>, ProviderError> {
         let declared = UserSpec::from_attributes(desired).map(|s| s.attributes).unwrap_or_default();
         let out = self
             .calls
             .call("AdminGetUser", || self.client.admin_get_user().user_pool_id(pool_id).username(&address.name).send())
             .await;
         let Some(user) = found(out)? else { return Ok(None) };
+        let marked = user.user_attributes().iter().any(|a| a.name() == MARK && a.value() == Some(self.stack.as_str()));
         let attributes: BTreeMap<String, String> = user
             .user_attributes()
             .iter()
+            .filter(|a| a.name() != MARK)
             .filter(|a| declared.contains_key(a.name()) || !(a.name() == "sub" || a.name().ends_with("_verified")))
             .map(|a| (a.name().to_string(), a.value().unwrap_or_default().to_string()))
             .collect();
@@ -51,7 +59,7 @@ impl UserPools {
             None => "unknown".to_string(),
         };
         let spec = UserSpec { attributes, password: None, password_status: Some(status) };
-        Ok(Some(LiveResource::of(address.clone(), address.name.clone(), &spec)))
+        Ok(Some((LiveResource::of(address.clone(), address.name.clone(), &spec), marked)))
     }
 
     async fn set_permanent_password(&self, cx: &StepContext<'_>, pool_id: &str) -> Result<(), ProviderError> {
@@ -80,7 +88,9 @@ impl Handler<UserSpec> for UserPools {
     /// the next plan shows as unfinished.
     async fn create(&self, cx: &StepContext<'_>, wanted: &UserSpec) -> Result<String, ProviderError> {
         let pool_id = cx.id_of(&user_pool_address())?;
-        let attributes = user_attributes(&wanted.attributes)?;
+        let mut marked = wanted.attributes.clone();
+        marked.insert(MARK.to_string(), self.stack.clone());
+        let attributes = user_attributes(&marked)?;
         self.calls
             .call("AdminCreateUser", || {
                 self.client
@@ -104,8 +114,8 @@ impl Handler<UserSpec> for UserPools {
         self.set_permanent_password(cx, cx.id_of(&user_pool_address())?).await
     }
 
-    /// Updates a user's attributes (set changed ones, delete removed ones) and finishes an
-    /// interrupted password set-up.
+    /// Updates a user's attributes (set changed ones, delete removed ones; an adopted user gets
+    /// the mark) and finishes an interrupted password set-up.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -114,12 +124,15 @@ impl Handler<UserSpec> for UserPools {
         wanted: &UserSpec,
     ) -> Result<(), ProviderError> {
         let pool_id = cx.id_of(&user_pool_address())?;
-        let changed: BTreeMap<String, String> = wanted
+        let mut changed: BTreeMap<String, String> = wanted
             .attributes
             .iter()
             .filter(|(k, v)| live.attributes.get(*k) != Some(v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if cx.adopt {
+            changed.insert(MARK.to_string(), self.stack.clone());
+        }
         let removed: Vec<String> =
             live.attributes.keys().filter(|k| !wanted.attributes.contains_key(*k)).cloned().collect();
         if !changed.is_empty() {

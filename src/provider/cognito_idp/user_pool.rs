@@ -41,6 +41,9 @@ spec! {
         deletion_protection: bool,
         /// Anyone may sign up (`AllowAdminCreateUserOnly` off).
         self_sign_up: bool,
+        /// The schema holds the developer-only attribute that marks the users authdemo creates
+        /// ([`super::user::MARK`]).
+        marks_users: bool,
         /// The stack file's tags.
         tags: BTreeMap<String, String>,
     }
@@ -84,7 +87,8 @@ impl Handler<UserPoolSpec> for UserPools {
             .filter(|s| *s != "username")
             .map(|s| UsernameAttributeType::from(s.as_str()))
             .collect();
-        let schema = custom_schema(&wanted.custom_attributes);
+        let mut schema = custom_schema(&wanted.custom_attributes);
+        schema.extend(wanted.marks_users.then(mark_schema));
         let out = self
             .calls
             .call("CreateUserPool", || {
@@ -122,8 +126,9 @@ impl Handler<UserPoolSpec> for UserPools {
             .filter(|(name, _)| !live.custom_attributes.contains_key(*name))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        if !added.is_empty() {
-            let schema = custom_schema(&added);
+        let mut schema = custom_schema(&added);
+        schema.extend((wanted.marks_users && !live.marks_users).then(mark_schema));
+        if !schema.is_empty() {
             self.calls
                 .call("AddCustomAttributes", || {
                     self.client
@@ -134,7 +139,8 @@ impl Handler<UserPoolSpec> for UserPools {
                 })
                 .await?;
         }
-        let settings_changed = UserPoolSpec { tags: wanted.tags.clone(), ..live.clone() } != *wanted;
+        let settings_changed =
+            UserPoolSpec { tags: wanted.tags.clone(), marks_users: wanted.marks_users, ..live.clone() } != *wanted;
         if settings_changed {
             let described = self
                 .calls
@@ -185,9 +191,11 @@ pub(super) fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
             Some((name.to_string(), kind))
         })
         .collect();
+    let marks_users = pool.schema_attributes().iter().any(|a| a.name() == Some(super::user::MARK));
     UserPoolSpec {
         sign_in,
         custom_attributes,
+        marks_users,
         min_length: policy
             .and_then(aws_sdk_cognitoidentityprovider::types::PasswordPolicyType::minimum_length)
             .unwrap_or(8)
@@ -285,6 +293,19 @@ fn deletion_protection(spec: &UserPoolSpec) -> DeletionProtectionType {
     if spec.deletion_protection { DeletionProtectionType::Active } else { DeletionProtectionType::Inactive }
 }
 
+/// The developer-only attribute that marks the users authdemo creates: only IAM-authenticated
+/// calls (AdminCreateUser, AdminUpdateUserAttributes) can write it; app clients, SignUp
+/// included, cannot.
+fn mark_schema() -> SchemaAttributeType {
+    let name = super::user::MARK.trim_start_matches("dev:custom:");
+    SchemaAttributeType::builder()
+        .name(name)
+        .attribute_data_type(AttributeDataType::String)
+        .developer_only_attribute(true)
+        .mutable(true)
+        .build()
+}
+
 fn custom_schema(custom: &BTreeMap<String, String>) -> Vec<SchemaAttributeType> {
     custom
         .iter()
@@ -318,6 +339,7 @@ mod tests {
             auto_verified_attributes: ["email".to_string()].into(),
             deletion_protection: true,
             self_sign_up: false,
+            marks_users: false,
             tags: BTreeMap::new(),
         };
         let pool = UserPoolType::builder()
