@@ -925,7 +925,8 @@ def patch_awslambda():
         def update(self, function_name, qualifier, body):
             fn = self.get_function(function_name, qualifier)
             refuse_while_changing(fn)
-            refuse_blocked_runtime(fn.run_time, 1)
+            if not body.get("Runtime"):
+                refuse_blocked_runtime(fn.run_time, 1)  # a move to a supported runtime is allowed
             refuse_blocked_runtime(body.get("Runtime"), 1)
             refuse_large_environment(body)
             refuse_new_role(body.get("Role"))

@@ -363,7 +363,7 @@ fn parse_adoptable(s: &str) -> Result<Address, String> {
         Ok(address)
     } else {
         Err(format!(
-            "{} resources cannot be adopted (only user_pool, identity_pool, iam_role and function)",
+            "{} resources cannot be adopted (only user_pool, user_pool_user, identity_pool, iam_role and function)",
             address.kind
         ))
     }

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::resource::{Address, Attributes, DesiredState, Spec, Target, Value, hide_like, references, resolve};
+use crate::resource::{
+    Address, Attributes, DesiredState, Spec, Target, Value, hide_like, hide_unlike, references, resolve,
+};
 
 /// Tag naming the stack that owns a resource.
 pub(crate) const STACK_TAG: &str = "authdemo:stack";
@@ -91,6 +93,9 @@ impl LiveState {
         for wanted in &desired.resources {
             let Some(live) = self.resources.get_mut(&wanted.address) else { continue };
             hide_like(&desired.stack, &wanted.attributes, &mut live.attributes);
+            for (_, field) in desired.hidden_maps.iter().filter(|(address, _)| *address == wanted.address) {
+                hide_unlike(&desired.stack, wanted.attributes.get(*field), live.attributes.get_mut(*field));
+            }
         }
     }
 }

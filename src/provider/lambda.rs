@@ -102,6 +102,7 @@ pub(super) fn desired(
         tags: tags.clone(),
     };
     state.resources.push(DesiredResource::of(address.clone(), &spec, vec![role]));
+    state.hidden_maps.insert((address.clone(), "environment"));
     state.artifacts.insert(address, function.code.clone());
 }
 

@@ -53,6 +53,7 @@ pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
         secrets: BTreeMap::new(),
         unset_secrets: BTreeMap::new(),
         sensitive: BTreeMap::new(),
+        hidden_maps: BTreeSet::new(),
         artifacts: BTreeMap::new(),
     };
     let tags = &stack.tags;
@@ -165,10 +166,15 @@ impl AwsProvider {
         self.sign_in.guest(identity_pool_id).await
     }
 
-    /// Whether a stranger's SignUp through the app client `client_id` of `user_pool_id` is
-    /// refused; one that goes through is deleted again.
-    pub(crate) async fn sign_up_refused(&self, user_pool_id: &str, client_id: &str) -> Result<bool, ProviderError> {
-        self.sign_in.stranger_refused(user_pool_id, client_id).await
+    /// Whether a stranger's SignUp as `username` through the app client `client_id` of
+    /// `user_pool_id` is refused; one that goes through is deleted again.
+    pub(crate) async fn sign_up_refused(
+        &self,
+        user_pool_id: &str,
+        client_id: &str,
+        username: &str,
+    ) -> Result<bool, ProviderError> {
+        self.sign_in.stranger_refused(user_pool_id, client_id, username).await
     }
 
     /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.

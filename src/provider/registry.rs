@@ -78,7 +78,20 @@ impl Runner for Applier {
         cx.adopt = change.adopt;
         cx.secret = self.secrets.get(&change.address);
         cx.artifact = self.artifacts.get(&change.address);
-        dispatch(&self.provider, step.operation, &change, &cx).await
+        dispatch(&self.provider, step.operation, &change, &cx).await.map_err(|error| self.scrubbed(error))
+    }
+}
+
+impl Applier {
+    /// `error` without any secret this run sends: AWS's refusals may echo the request (Lambda's
+    /// environment error quotes every variable).
+    fn scrubbed(&self, mut error: ProviderError) -> ProviderError {
+        for secret in self.sensitive.values().chain(self.secrets.values()) {
+            if !secret.expose().is_empty() {
+                error.message = error.message.replace(secret.expose(), "(sensitive)");
+            }
+        }
+        error
     }
 }
 

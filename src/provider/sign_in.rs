@@ -106,22 +106,34 @@ impl SignIn {
     /// Tries to sign a stranger up through `client_id` (a random name and password): whether
     /// Cognito refused it (NotAuthorizedException, as it does when only admins create users).
     /// A sign-up that goes through is undone (AdminDeleteUser in `user_pool_id`): nothing is kept.
-    pub(super) async fn stranger_refused(&self, user_pool_id: &str, client_id: &str) -> Result<bool, ProviderError> {
-        let username = format!("authdemo-verify-{:016x}", fastrand::u64(..));
-        let password = Secret::new(format!("Aa1!{:032x}", fastrand::u128(..)));
+    pub(super) async fn stranger_refused(
+        &self,
+        user_pool_id: &str,
+        client_id: &str,
+        username: &str,
+    ) -> Result<bool, ProviderError> {
+        // 100 characters of every class: whatever the pool's password policy asks (at most 99).
+        let random = || format!("{:032x}", fastrand::u128(..));
+        let password = Secret::new(format!("Aa1!{}{}{}", random(), random(), random()));
         let answer = self
             .idp_calls
             .call("SignUp", || {
-                self.idp.sign_up().client_id(client_id).username(&username).password(password.expose()).send()
+                self.idp.sign_up().client_id(client_id).username(username).password(password.expose()).send()
             })
             .await;
         match answer {
-            Err(error) if error.code.as_deref() == Some("NotAuthorizedException") => Ok(true),
+            // The same code also means a missing SECRET_HASH: only this message is the refusal.
+            Err(error)
+                if error.code.as_deref() == Some("NotAuthorizedException")
+                    && error.message.contains("SignUp is not permitted") =>
+            {
+                Ok(true)
+            }
             Err(error) => Err(error),
             Ok(_) => {
                 self.idp_calls
                     .call("AdminDeleteUser", || {
-                        self.idp.admin_delete_user().user_pool_id(user_pool_id).username(&username).send()
+                        self.idp.admin_delete_user().user_pool_id(user_pool_id).username(username).send()
                     })
                     .await?;
                 Ok(false)

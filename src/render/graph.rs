@@ -40,7 +40,7 @@ pub(crate) fn graph(desired: &DesiredState, format: GraphFormat) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
     use crate::resource::{Address, Attributes, DesiredResource, ResourceKind, user_pool_address};
@@ -65,6 +65,7 @@ mod tests {
             secrets: BTreeMap::new(),
             unset_secrets: BTreeMap::new(),
             sensitive: BTreeMap::new(),
+            hidden_maps: BTreeSet::new(),
             artifacts: BTreeMap::new(),
         }
     }

@@ -1,7 +1,7 @@
 //! The desired state: the resources a validated stack file asks for, as attributes to diff
 //! (each kind's provider module derives its own), and the names derived from the stack's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
@@ -39,6 +39,10 @@ pub(crate) struct DesiredState {
     /// The clear values of the placeholders that stand for values from `${env:…}` in the
     /// attributes (see [`super::sensitive`]).
     pub sensitive: BTreeMap<String, Secret>,
+    /// Map fields (a function's `environment`) whose live entries the file no longer names are
+    /// hidden like sensitive values: one may be a secret the file stopped sourcing from
+    /// `${env:…}`.
+    pub hidden_maps: BTreeSet<(Address, &'static str)>,
 }
 
 /// Where the stack goes: the partition, region and account that every ARN and host name names,

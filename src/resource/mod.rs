@@ -16,7 +16,7 @@ pub(crate) use desired::{
     function_role_address, identity_pool_address, permission_sid, rest_api_address, route_of_sid, user_pool_address,
 };
 pub(crate) use reference::{abstract_ids, reference, references, resolve, resolve_known};
-pub(crate) use sensitive::{hide_like, reveal};
+pub(crate) use sensitive::{hide_like, hide_unlike, reveal};
 pub(crate) use spec::{FieldValue, Sensitive, Spec, SpecError, rule_of};
 pub(crate) use value::{Attributes, Value};
 

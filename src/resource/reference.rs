@@ -92,7 +92,8 @@ fn texts(value: &Value) -> Vec<&str> {
     }
 }
 
-fn map_texts(value: &Value, f: &mut impl FnMut(&str) -> String) -> Value {
+/// `value` with `f` applied to each of its texts (a string, list items, map values).
+pub(super) fn map_texts(value: &Value, f: &mut impl FnMut(&str) -> String) -> Value {
     match value {
         Value::Str(s) => Value::Str(f(s)),
         Value::List(items) => Value::List(items.iter().map(|s| f(s)).collect()),

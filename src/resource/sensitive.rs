@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use super::reference::map_texts;
 use super::{Attributes, DesiredState, Value};
 use crate::secret::Secret;
 
@@ -38,7 +39,7 @@ impl DesiredState {
         let (stack, sensitive) = (&self.stack, &mut self.sensitive);
         for resource in &mut self.resources {
             for value in resource.attributes.values_mut() {
-                *value = map_texts(value, |text| match values.iter().find(|v| v.expose() == text) {
+                *value = map_texts(value, &mut |text| match values.iter().find(|v| v.expose() == text) {
                     Some(secret) => {
                         let hidden = placeholder(stack, text);
                         sensitive.insert(hidden.clone(), secret.clone());
@@ -53,7 +54,7 @@ impl DesiredState {
 
 /// `value` with the placeholders of `sensitive` replaced by their clear values, for a request.
 pub(crate) fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
-    map_texts(value, |text| match sensitive.get(text) {
+    map_texts(value, &mut |text| match sensitive.get(text) {
         Some(secret) => secret.expose().to_string(),
         None => text.to_string(),
     })
@@ -84,17 +85,26 @@ pub(crate) fn hide_like(stack: &str, wanted: &Attributes, live: &mut Attributes)
     }
 }
 
-fn map_texts(value: &Value, mut f: impl FnMut(&str) -> String) -> Value {
-    match value {
-        Value::Str(s) => Value::Str(f(s)),
-        Value::List(items) => Value::List(items.iter().map(|s| f(s)).collect()),
-        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), f(v))).collect()),
-        other => other.clone(),
+/// Hides each entry of the live map `live` whose key the desired map `wanted` no longer has (a
+/// secret the file stopped sourcing from `${env:…}` shows as removed, not in clear); an entry
+/// the file gives a literal value keeps its live value in clear, so a plain change reads as one.
+pub(crate) fn hide_unlike(stack: &str, wanted: Option<&Value>, live: Option<&mut Value>) {
+    let Some(Value::Map(live)) = live else { return };
+    let wanted = match wanted {
+        Some(Value::Map(wanted)) => Some(wanted),
+        _ => None,
+    };
+    for (key, value) in live.iter_mut() {
+        if !wanted.is_some_and(|w| w.contains_key(key)) && !is_placeholder(value) {
+            *value = placeholder(stack, value);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::live::{LiveResource, LiveState};
     use crate::resource::{Address, DesiredResource, ResourceKind};
@@ -113,6 +123,7 @@ mod tests {
             unset_secrets: BTreeMap::new(),
             artifacts: BTreeMap::new(),
             sensitive: BTreeMap::new(),
+            hidden_maps: BTreeSet::new(),
         }
     }
 
@@ -150,6 +161,18 @@ mod tests {
                 ("GREETING".to_string(), "hello".to_string()),
             ]))
         );
+    }
+
+    #[test]
+    fn a_live_value_the_file_no_longer_names_is_hidden_where_the_map_asks_for_it() {
+        let wanted = Value::Map(BTreeMap::from([("GREETING".to_string(), "hello".to_string())]));
+        let mut live = Value::Map(BTreeMap::from([
+            ("GREETING".to_string(), "hello".to_string()),
+            ("DB_PASSWORD".to_string(), "old-secret".to_string()),
+        ]));
+        hide_unlike("demo", Some(&wanted), Some(&mut live));
+        let shown = format!("{live:?}");
+        assert!(shown.contains("hello") && !shown.contains("old-secret"), "{shown}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::live::LiveState;
-use crate::provider::AwsProvider;
+use crate::provider::{AwsProvider, UserPoolSpec};
 use crate::resource::{ResourceKind, user_pool_address};
 
 /// What the sign-up check found.
@@ -53,9 +53,23 @@ pub(crate) async fn check(provider: &AwsProvider, live: &LiveState, self_sign_up
     let Some(client) = live.resources.values().find(|r| r.address.kind == ResourceKind::UserPoolClient) else {
         return SignUpCheck::NotTried("the user pool has no app client to sign up through".into());
     };
-    match provider.sign_up_refused(&pool.id, &client.id).await {
+    let sign_in = live.spec::<UserPoolSpec>(&user_pool_address()).map(|p| p.sign_in).unwrap_or_default();
+    match provider.sign_up_refused(&pool.id, &client.id, &stranger_name(&sign_in)).await {
         Ok(true) => SignUpCheck::Refused,
         Ok(false) => SignUpCheck::Accepted,
         Err(error) => SignUpCheck::NotTried(format!("SignUp answered otherwise: {error}")),
+    }
+}
+
+/// A random user name of the shape the pool signs in with (an e-mail address, a phone number
+/// or a plain name), so that an open pool cannot refuse it for its shape.
+fn stranger_name(sign_in: &[String]) -> String {
+    let n = fastrand::u64(..);
+    if sign_in.iter().any(|s| s == "email") {
+        format!("authdemo-verify-{n:016x}@example.invalid")
+    } else if sign_in.iter().any(|s| s == "phone_number") {
+        format!("+1555{:07}", n % 10_000_000)
+    } else {
+        format!("authdemo-verify-{n:016x}")
     }
 }

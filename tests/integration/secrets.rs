@@ -124,6 +124,13 @@ functions:
     runs.push(run(&["plan", "--detailed-exitcode"], ROTATED).expect_code(2));
     runs.push(run(&["apply", "--auto-approve", "-vv"], ROTATED).expect_code(0));
     assert_eq!(live_value().as_deref(), Some(ROTATED));
+    // The file stops sourcing it: the live value, about to be removed, is still hidden.
+    project.rewrite(&format!(
+        "stack: {stack}\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: code\n    environment: {{ GREETING: hello }}\n"
+    ));
+    let removed = run(&["plan", "--detailed-exitcode"], ROTATED).expect_code(2);
+    assert!(removed.stdout.contains("DB_PASSWORD"), "{}", removed.stdout);
+    runs.push(removed);
     runs.push(run(&["destroy", "--auto-approve", "-vv"], ROTATED).expect_code(0));
     assert!(runs[0].stdout.contains("DB_PASSWORD = \"(sensitive:"), "{}", runs[0].stdout);
     assert!(runs[0].stdout.contains("GREETING = \"hello\""), "{}", runs[0].stdout);

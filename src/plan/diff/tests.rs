@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::live::{ForeignResource, LiveResource};
@@ -41,6 +41,7 @@ fn desired(resources: Vec<(Address, Attributes)>) -> DesiredState {
         secrets: BTreeMap::new(),
         unset_secrets: BTreeMap::new(),
         sensitive: BTreeMap::new(),
+        hidden_maps: BTreeSet::new(),
         artifacts: BTreeMap::new(),
     }
 }

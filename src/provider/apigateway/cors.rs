@@ -363,6 +363,7 @@ mod tests {
             secrets: std::collections::BTreeMap::new(),
             unset_secrets: std::collections::BTreeMap::new(),
             sensitive: std::collections::BTreeMap::new(),
+            hidden_maps: std::collections::BTreeSet::new(),
             artifacts: std::collections::BTreeMap::new(),
         };
         let added = desired(&mut state, &api, &cors);

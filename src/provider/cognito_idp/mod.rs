@@ -89,12 +89,14 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
 }
 
 /// The user `user` (with whether it carries this stack's mark) if it is the stack's: marked,
-/// or taken over with `--adopt`; otherwise recorded as foreign, and left alone.
-fn owned_user((user, marked): (LiveResource, bool), live: &mut LiveState) -> Option<LiveResource> {
+/// taken over with `--adopt`, or made before the mark existed (`pre_mark`: the pool has no
+/// mark attribute yet and only admins create users, so an authdemo made it) and marked by this
+/// apply; otherwise recorded as foreign, and left alone.
+fn owned_user((user, marked): (LiveResource, bool), pre_mark: bool, live: &mut LiveState) -> Option<LiveResource> {
     if marked {
         return Some(user);
     }
-    if live.adoptable.contains(&user.address) {
+    if pre_mark || live.adoptable.contains(&user.address) {
         live.adopted.insert(user.address.clone());
         return Some(user);
     }
@@ -146,9 +148,10 @@ impl UserPools {
         let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
         let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
         let estimated_users = pool.estimated_number_of_users();
+        let live_spec = pool_spec(&pool);
         let mut pool_resource = LiveResource {
             holds: Some(count(estimated_users, "user")),
-            ..LiveResource::of(address, pool_id.clone(), &pool_spec(&pool))
+            ..LiveResource::of(address, pool_id.clone(), &live_spec)
         };
         if let Some(domain) = pool.domain().filter(|d| !d.is_empty()) {
             let address = Address::new(ResourceKind::UserPoolDomain, "main");
@@ -159,7 +162,9 @@ impl UserPools {
             self.clients(&pool_id),
             try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
         )?;
-        let users: Vec<LiveResource> = users.into_iter().flatten().filter_map(|user| owned_user(user, live)).collect();
+        let pre_mark = !live_spec.marks_users && !live_spec.self_sign_up;
+        let users: Vec<LiveResource> =
+            users.into_iter().flatten().filter_map(|user| owned_user(user, pre_mark, live)).collect();
         let others = i64::from(estimated_users) - i64::try_from(users.len()).unwrap_or(i64::MAX);
         if others > 0 {
             pool_resource.notes.push(format!(

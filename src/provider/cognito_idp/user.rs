@@ -175,7 +175,8 @@ impl Handler<UserSpec> for UserPools {
         deleted(result)
     }
 
-    /// A user whose create was answered "exists" is the stack's own: users are found by name.
+    /// A user whose create was not answered is the stack's only if it carries the stack's mark
+    /// (AdminCreateUser sets it): a same-named stranger is never taken for it.
     async fn find(&self, cx: &StepContext<'_>, _wanted: &UserSpec) -> Result<Option<String>, ProviderError> {
         let pool_id = cx.id_of(&user_pool_address())?;
         let out = self
@@ -184,7 +185,10 @@ impl Handler<UserSpec> for UserPools {
                 self.client.admin_get_user().user_pool_id(pool_id).username(&cx.address.name).send()
             })
             .await;
-        Ok(found(out)?.map(|_| cx.address.name.clone()))
+        let marked = |user: &aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput| {
+            user.user_attributes().iter().any(|a| a.name() == MARK && a.value() == Some(self.stack.as_str()))
+        };
+        Ok(found(out)?.filter(marked).map(|_| cx.address.name.clone()))
     }
 }
 
