@@ -293,6 +293,17 @@ def patch_cognito_idp():
         client.extended_config = {**extended_config, **kept}
         return client
 
+    original_sign_up = backend.sign_up
+
+    def sign_up(self, client_id, username, password, attributes):
+        # With AllowAdminCreateUserOnly, Cognito refuses SignUp (moto lets anyone in).
+        for pool in self.user_pools.values():
+            admin_only = (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly")
+            if client_id in pool.clients and admin_only:
+                raise exceptions.NotAuthorizedError("SignUp is not permitted for this user pool")
+        return original_sign_up(self, client_id, username, password, attributes)
+
+    backend.sign_up = sign_up
     srp.patch(backend, exceptions)
     srp.enforce_client_flows(backend, exceptions)
 

@@ -23,7 +23,7 @@ pub(crate) struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// More logging on stderr (-v: each AWS call, wait and retry; -vv: also the AWS SDK's).
+    /// More logging on stderr (-v: each AWS call, wait and retry, and the SDK's warnings; -vv: its debug lines).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// No colors in output (also when NO_COLOR is set).

@@ -22,6 +22,7 @@ mod kinds;
 #[cfg(test)]
 mod layering;
 mod live;
+mod logging;
 mod outputs;
 mod permissions;
 mod plan;
@@ -45,7 +46,7 @@ pub fn run() -> ExitCode {
     if cli.global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         anstream::ColorChoice::Never.write_global();
     }
-    init_logging(cli.global.verbose);
+    logging::init(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -64,19 +65,4 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs to stderr: warnings by default, authdemo's debug lines with -v, the SDK's with -vv.
-fn init_logging(verbosity: u8) {
-    let filter = match verbosity {
-        0 => "warn",
-        1 => "warn,authdemo=debug",
-        _ => "warn,authdemo=debug,aws_config=debug,aws_smithy_runtime=debug",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .init();
 }

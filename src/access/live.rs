@@ -11,9 +11,9 @@ use crate::error::ProviderError;
 use crate::live::LiveState;
 use crate::provider::{
     ApiKeySpec, AwsProvider, IdentityPoolRolesSpec, IdentityPoolSpec, RoleSpec, RouteSpec, StageSpec, UsagePlanKeySpec,
-    UsagePlanSpec, serving,
+    UsagePlanSpec, UserPoolSpec, serving,
 };
-use crate::resource::{Address, ResourceKind, identity_pool_address, rest_api_address};
+use crate::resource::{Address, ResourceKind, identity_pool_address, rest_api_address, user_pool_address};
 
 /// Why the report cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,11 @@ pub(crate) async fn read(
     }
     let managed: BTreeSet<String> = roles.values().flat_map(|(_, managed)| managed.iter().cloned()).collect();
     let documents = provider.managed_policy_documents(&managed).await?;
-    view.deployment(stack, stage, &roles, &documents)
+    let mut deployment = view.deployment(stack, stage, &roles, &documents)?;
+    if let Some(pool) = live.resources.get(&identity_pool_address()) {
+        deployment.classic_flow = provider.identity_pool_allows_classic_flow(&pool.id).await?;
+    }
+    Ok(deployment)
 }
 
 /// The discovered state, read through the kinds' typed specs (references resolved back to
@@ -118,6 +122,8 @@ impl<'a> View<'a> {
             guests_allowed: self.live.spec::<IdentityPoolSpec>(&pool).is_some_and(|p| p.allow_unauthenticated),
             guest_role: role("unauthenticated")?,
             signed_in_role: role("authenticated")?,
+            self_sign_up: self.live.spec::<UserPoolSpec>(&user_pool_address()).is_some_and(|p| p.self_sign_up),
+            classic_flow: false,
         })
     }
 

@@ -32,11 +32,14 @@ pub(crate) enum Caller {
     Guest,
     /// Signed with the authenticated role (plus a key where required).
     SignedIn,
+    /// A stranger who signed themselves up (self sign-up on): a signed-in user like the file's.
+    Anyone,
 }
 
 impl Caller {
     /// Every caller, in report order.
-    pub(crate) const ALL: [Caller; 4] = [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn];
+    pub(crate) const ALL: [Caller; 5] =
+        [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn, Caller::Anyone];
 
     /// The caller's name in reports.
     pub(crate) fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Caller {
             Caller::ApiKey => "api_key",
             Caller::Guest => "guest",
             Caller::SignedIn => "signed_in",
+            Caller::Anyone => "anyone",
         }
     }
 }
@@ -122,6 +126,11 @@ pub(crate) struct Deployment {
     pub guest_role: Option<Role>,
     /// The identity pool's authenticated role, as set on the pool.
     pub signed_in_role: Option<Role>,
+    /// Whether anyone may sign up to the user pool (`AllowAdminCreateUserOnly` off).
+    pub self_sign_up: bool,
+    /// Whether the identity pool allows the basic (classic) flow, which Cognito's guest session
+    /// policy does not bound.
+    pub classic_flow: bool,
 }
 
 impl Deployment {
@@ -166,6 +175,10 @@ pub(crate) struct Report {
     /// The stage.
     #[serde(skip)]
     pub stage: String,
+    /// The callers judged: [`Caller::Anyone`] only when self sign-up is on.
+    pub callers: Vec<Caller>,
+    /// Whether anyone may sign up to the user pool.
+    pub self_sign_up: bool,
     /// Every route, sorted.
     pub routes: Vec<RouteAccess>,
     /// Grants wider than the routes need, and routes open to anyone.
@@ -176,7 +189,9 @@ pub(crate) struct Report {
 pub(crate) fn report(deployment: &Deployment) -> Report {
     let mut routes: Vec<&LiveRoute> = deployment.routes.iter().collect();
     routes.sort_by_key(|r| (r.path.clone(), r.method.clone()));
-    let routes: Vec<RouteAccess> = routes.into_iter().map(|route| route_access(deployment, route)).collect();
+    let callers: Vec<Caller> =
+        Caller::ALL.into_iter().filter(|c| *c != Caller::Anyone || deployment.self_sign_up).collect();
+    let routes: Vec<RouteAccess> = routes.into_iter().map(|route| route_access(deployment, route, &callers)).collect();
     let mut warnings = Vec::new();
     for (label, role) in [("unauthenticated", &deployment.guest_role), ("authenticated", &deployment.signed_in_role)] {
         if let Some(role) = role {
@@ -184,24 +199,57 @@ pub(crate) fn report(deployment: &Deployment) -> Report {
         }
     }
     warnings.extend(open_routes(deployment, &routes));
+    warnings.extend(strangers_routes(&routes));
+    if deployment.classic_flow && deployment.guests_allowed {
+        warnings.push(
+            "the identity pool allows the basic (classic) flow: guests can get the unauthenticated role's credentials \
+             with GetOpenIdToken and AssumeRoleWithWebIdentity, which no session policy bounds, so guests are judged by \
+             that role alone"
+                .into(),
+        );
+    }
     Report {
         format_version: FORMAT_VERSION,
         stack: deployment.stack.clone(),
         api_id: deployment.api_id.clone(),
         stage: deployment.stage.clone(),
+        callers,
+        self_sign_up: deployment.self_sign_up,
         routes,
         warnings,
     }
 }
 
-fn route_access(deployment: &Deployment, route: &LiveRoute) -> RouteAccess {
+/// The warning naming the routes a stranger can call after signing themselves up, beyond
+/// what the public can with or without the stack's API key (which web pages carry).
+fn strangers_routes(routes: &[RouteAccess]) -> Option<String> {
+    let names: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.callers.get(&Caller::Anyone) == Some(&Verdict::Allow))
+        .filter(|r| [Caller::Public, Caller::ApiKey].iter().all(|c| r.callers.get(c) != Some(&Verdict::Allow)))
+        .map(|r| r.route.as_str())
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "self sign-up is on: anyone holding an app client's id can create a user, sign in and call {} \
+             (set `user_pool.self_sign_up: false` unless that is what you want)",
+            names.join(", ")
+        )
+    })
+}
+
+fn route_access(deployment: &Deployment, route: &LiveRoute, judged: &[Caller]) -> RouteAccess {
     let mut callers = BTreeMap::new();
     let mut reasons = BTreeMap::new();
-    for caller in Caller::ALL {
+    for &caller in judged {
         let (verdict, reason) = match caller {
             Caller::Public => unsigned(route, None),
             Caller::ApiKey => unsigned(route, Some(&deployment.linked_keys)),
             Caller::Guest | Caller::SignedIn => signed(deployment, route, caller),
+            Caller::Anyone => {
+                let (verdict, reason) = signed(deployment, route, Caller::SignedIn);
+                (verdict, format!("signs up (self sign-up is on), then as a signed-in user: {reason}"))
+            }
         };
         callers.insert(caller, verdict);
         reasons.insert(caller, reason);
@@ -238,11 +286,15 @@ fn signed(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdic
             Ok(role) => {
                 let arn = deployment.method_arn(route);
                 match evaluate(&role.policies, INVOKE, &arn) {
-                    Decision::Allow(grant) if caller == Caller::Guest && !guest_session_allows(&arn) => deny(format!(
-                        "role {} allows {INVOKE} ({grant}), but Cognito limits guest credentials to the \
+                    Decision::Allow(grant)
+                        if caller == Caller::Guest && !deployment.classic_flow && !guest_session_allows(&arn) =>
+                    {
+                        deny(format!(
+                            "role {} allows {INVOKE} ({grant}), but Cognito limits guest credentials to the \
                          intersection with its session policy {GUEST_SESSION_POLICY_NAME}, which has no execute-api action",
-                        role.name
-                    )),
+                            role.name
+                        ))
+                    }
                     Decision::Allow(grant) => allow(format!("role {} allows {INVOKE} ({grant}); {key}", role.name)),
                     Decision::ExplicitDeny(grant) => {
                         deny(format!("role {} denies {INVOKE} explicitly ({grant})", role.name))
@@ -438,15 +490,18 @@ fn guest_grant(deployment: &Deployment, route: &LiveRoute, name: &str, guest_all
 pub(crate) fn human(report: &Report) -> String {
     let mut out = format!("Who can call stack {} (API {}, stage {})\n\n", report.stack, report.api_id, report.stage);
     let width = report.routes.iter().map(|r| r.route.len()).max().unwrap_or(0).max("ROUTE".len());
-    let names: Vec<String> = Caller::ALL.iter().map(|c| format!("{:9}", c.as_str())).collect();
+    let names: Vec<String> = report.callers.iter().map(|c| format!("{:9}", c.as_str())).collect();
     out.push_str(&format!("{:width$}  {}\n", "ROUTE", names.join(" ").trim_end()));
     for route in &report.routes {
-        let cells: Vec<String> = Caller::ALL.iter().map(|c| format!("{:9}", route.callers[c].as_str())).collect();
+        let cells: Vec<String> = report.callers.iter().map(|c| format!("{:9}", route.callers[c].as_str())).collect();
         out.push_str(&format!("{:width$}  {}\n", route.route, cells.join(" ").trim_end()));
+    }
+    if !report.self_sign_up {
+        out.push_str("\nSelf sign-up is off: only administrators (and authdemo) create users.\n");
     }
     for route in &report.routes {
         out.push_str(&format!("\n{}\n", route.route));
-        for caller in Caller::ALL {
+        for &caller in &report.callers {
             out.push_str(&format!(
                 "  {:9}  {:5}  {}\n",
                 caller.as_str(),

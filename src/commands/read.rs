@@ -92,7 +92,8 @@ pub(super) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .context("cannot load the machine's root certificates")?;
     let settle = Duration::from_secs(args.settle);
     let endpoint = crate::verify::http::Endpoint { http: &http, url: &url, settle };
-    let report = crate::verify::run(&endpoint, &deployment, &expected, &configured, &callers).await;
+    let mut report = crate::verify::run(&endpoint, &deployment, &expected, &configured, &callers).await;
+    report.sign_up = Some(crate::verify::sign_up::check(&provider, &live, deployment.self_sign_up).await);
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::verify::human(&report)),
         OutputFormat::Json => println!("{}", crate::verify::json(&report)),

@@ -162,6 +162,15 @@ impl IdentityPools {
         .await
     }
 
+    /// Whether the identity pool `id` allows the basic (classic) flow, for `access`.
+    pub(super) async fn allows_classic_flow(&self, id: &str) -> Result<bool, ProviderError> {
+        let described = self
+            .calls
+            .call("DescribeIdentityPool", || self.client.describe_identity_pool().identity_pool_id(id).send())
+            .await;
+        Ok(found(described)?.and_then(|pool| pool.allow_classic_flow).unwrap_or(false))
+    }
+
     /// Finds the stack's identity pool and its role attachment; `user_pools` holds the
     /// discovered user pool, whose clients the providers name.
     pub(super) async fn discover(&self, user_pools: &LiveState, live: &mut LiveState) -> Result<(), ProviderError> {

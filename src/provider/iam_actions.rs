@@ -187,8 +187,10 @@ mod tests {
 
     use super::*;
 
-    /// The calls Cognito answers without IAM permission (signing in, for `verify`).
-    const UNSIGNED: &[&str] = &["InitiateAuth", "RespondToAuthChallenge", "GetId", "GetCredentialsForIdentity"];
+    /// The calls Cognito answers without IAM permission (signing in and a stranger's sign-up,
+    /// for `verify`).
+    const UNSIGNED: &[&str] =
+        &["InitiateAuth", "RespondToAuthChallenge", "GetId", "GetCredentialsForIdentity", "SignUp"];
 
     /// The operation names the calls under `dir` give: the first argument of `call`,
     /// `call_alone` and `all_pages`, and the operations `send_tags` is handed.

@@ -165,6 +165,12 @@ impl AwsProvider {
         self.sign_in.guest(identity_pool_id).await
     }
 
+    /// Whether a stranger's SignUp through the app client `client_id` of `user_pool_id` is
+    /// refused; one that goes through is deleted again.
+    pub(crate) async fn sign_up_refused(&self, user_pool_id: &str, client_id: &str) -> Result<bool, ProviderError> {
+        self.sign_in.stranger_refused(user_pool_id, client_id).await
+    }
+
     /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.
     pub(crate) async fn signed_in_credentials(
         &self,
@@ -209,6 +215,12 @@ impl AwsProvider {
         role_name: &str,
     ) -> Result<Option<(BTreeMap<String, String>, BTreeSet<String>)>, ProviderError> {
         self.roles.policies_of(role_name).await
+    }
+
+    /// Whether the identity pool `id` allows the basic (classic) flow, which Cognito's guest
+    /// session policy does not bound (discovery leaves the setting as it is live).
+    pub(crate) async fn identity_pool_allows_classic_flow(&self, id: &str) -> Result<bool, ProviderError> {
+        self.identity_pools.allows_classic_flow(id).await
     }
 
     /// The default version's document (canonical JSON) of each managed policy in `arns`.

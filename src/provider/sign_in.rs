@@ -103,6 +103,32 @@ impl SignIn {
         identity_credentials(credentials)
     }
 
+    /// Tries to sign a stranger up through `client_id` (a random name and password): whether
+    /// Cognito refused it (NotAuthorizedException, as it does when only admins create users).
+    /// A sign-up that goes through is undone (AdminDeleteUser in `user_pool_id`): nothing is kept.
+    pub(super) async fn stranger_refused(&self, user_pool_id: &str, client_id: &str) -> Result<bool, ProviderError> {
+        let username = format!("authdemo-verify-{:016x}", fastrand::u64(..));
+        let password = Secret::new(format!("Aa1!{:032x}", fastrand::u128(..)));
+        let answer = self
+            .idp_calls
+            .call("SignUp", || {
+                self.idp.sign_up().client_id(client_id).username(&username).password(password.expose()).send()
+            })
+            .await;
+        match answer {
+            Err(error) if error.code.as_deref() == Some("NotAuthorizedException") => Ok(true),
+            Err(error) => Err(error),
+            Ok(_) => {
+                self.idp_calls
+                    .call("AdminDeleteUser", || {
+                        self.idp.admin_delete_user().user_pool_id(user_pool_id).username(&username).send()
+                    })
+                    .await?;
+                Ok(false)
+            }
+        }
+    }
+
     /// Signs `login` in and returns the user's ID token.
     pub(super) async fn id_token(&self, login: &Login<'_>) -> Result<Secret, ProviderError> {
         let result = match login.flow {

@@ -1,6 +1,7 @@
 //! One field's value or change as the lines a reviewer reads: scalars as `before → after`, maps
-//! key by key (only the keys that change), JSON documents (IAM policies) pretty-printed as a line
-//! diff with the unchanged statements folded, after Terraform's `jsonencode` diffs.
+//! key by key (only the keys that change), JSON documents (IAM policies) pretty-printed as valid
+//! JSON (a statement copied out of a plan parses) in a line diff with the unchanged statements
+//! folded, after Terraform's `jsonencode` diffs.
 
 use std::collections::BTreeMap;
 
@@ -158,18 +159,27 @@ fn json_document(text: &str) -> Option<serde_json::Value> {
 /// Stands in a document for a statement both sides have, so the line diff folds it.
 const UNCHANGED_STATEMENT: &str = "authdemo: unchanged statement";
 
-/// The line diff of two JSON documents, pretty-printed, with the statements both have folded.
+/// The line diff of two JSON documents, pretty-printed with their commas, with the statements
+/// both have folded. The lines are matched without their trailing commas, so that adding an
+/// element changes one line, not two; each line then shows as its side has it (an unchanged one
+/// as the new document has it), so the added and unchanged lines read as the new document.
 fn document_changes(depth: usize, old: &str, new: &str) -> Vec<Line> {
     let (mut old, mut new) = (json_document(old).unwrap_or_default(), json_document(new).unwrap_or_default());
     fold_shared_statements(&mut old, &mut new);
     let (old, new) = (pretty(&old), pretty(&new));
+    let (old_lines, new_lines): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let (old_bare, new_bare) = (without_commas(&old_lines), without_commas(&new_lines));
     let mut lines: Vec<Line> = Vec::new();
     let mut hidden = (0, "");
-    let diff = TextDiff::from_lines(&old, &new);
+    let diff = TextDiff::from_lines(&old_bare, &new_bare);
     for change in diff.iter_all_changes() {
-        let text = change.value().trim_end();
+        let text = match (change.new_index(), change.old_index()) {
+            (Some(index), _) => new_lines[index],
+            (None, Some(index)) => old_lines[index],
+            (None, None) => continue,
+        };
         let indent = &text[..text.len() - text.trim_start().len()];
-        if text.trim() == format!("{UNCHANGED_STATEMENT:?}") {
+        if text.trim().trim_end_matches(',') == format!("{UNCHANGED_STATEMENT:?}") {
             hidden = (hidden.0 + 1, indent);
             continue;
         }
@@ -183,6 +193,11 @@ fn document_changes(depth: usize, old: &str, new: &str) -> Vec<Line> {
     }
     lines.extend(folded_in(depth, hidden, "statement"));
     lines
+}
+
+/// The lines without their trailing commas, one text, for the line diff.
+fn without_commas(lines: &[&str]) -> String {
+    lines.iter().map(|line| format!("{}\n", line.strip_suffix(',').unwrap_or(line))).collect()
 }
 
 /// The folded line for `count` items, indented like the JSON lines they stand for.
@@ -211,10 +226,9 @@ fn statements(document: &mut serde_json::Value) -> Option<&mut Vec<serde_json::V
     statement.as_array_mut()
 }
 
-/// Pretty JSON without trailing commas, so that adding an element changes one line, not two.
+/// The document as pretty JSON, two spaces per level, commas included.
 fn pretty(document: &serde_json::Value) -> String {
-    let text = serde_json::to_string_pretty(document).expect("a JSON value always serializes");
-    text.lines().map(|line| line.strip_suffix(',').unwrap_or(line)).collect::<Vec<_>>().join("\n") + "\n"
+    serde_json::to_string_pretty(document).expect("a JSON value always serializes")
 }
 
 /// `# (N unchanged WHATs hidden)`, when there are any.

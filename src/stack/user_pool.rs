@@ -65,6 +65,9 @@ pub(crate) struct UserPool {
     pub auto_verified_attributes: Vec<String>,
     /// Refuses deletion while on.
     pub deletion_protection: bool,
+    /// Lets anyone holding an app client's id sign up (`SignUp`); off, only admins (and
+    /// authdemo) create users.
+    pub self_sign_up: bool,
     /// Hosted-UI domain prefix.
     pub domain: Option<String>,
     /// App clients by name.
@@ -103,6 +106,7 @@ pub(super) const POOL_FIELDS: &[&str] = &[
     "password_policy",
     "auto_verified_attributes",
     "deletion_protection",
+    "self_sign_up",
     "domain",
     "clients",
     "users",
@@ -167,6 +171,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
     let auto_verified_attributes =
         opt(&f, "auto_verified_attributes", |field| r.list(field, |r, item| r.one_of(item, VERIFIABLE)));
     let deletion_protection = opt(&f, "deletion_protection", |field| r.bool(field));
+    let self_sign_up = opt(&f, "self_sign_up", |field| r.bool(field));
     let domain = opt(&f, "domain", |field| {
         r.string_matching(
             field,
@@ -203,6 +208,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
         password_policy: password_policy.unwrap_or(Some(PasswordPolicy::default()))?,
         auto_verified_attributes: auto_verified_attributes.unwrap_or(Some(Vec::new()))?,
         deletion_protection: deletion_protection.unwrap_or(Some(false))?,
+        self_sign_up: self_sign_up.unwrap_or(Some(false))?,
         domain: domain.unwrap_or(Some(None))?,
         clients: clients.unwrap_or(Some(BTreeMap::new()))?,
         users: users.unwrap_or(Some(BTreeMap::new()))?,
@@ -515,6 +521,7 @@ pub(super) fn schema() -> Value {
             ("password_policy", password),
             ("auto_verified_attributes", list(one_of(VERIFIABLE))),
             ("deletion_protection", flag()),
+            ("self_sign_up", flag()),
             ("domain", text("Hosted-UI domain prefix, globally unique in the region.")),
             ("clients", json!({ "type": "object", "additionalProperties": client })),
             ("users", json!({ "type": "object", "additionalProperties": user })),

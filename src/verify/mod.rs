@@ -11,6 +11,7 @@
 pub(crate) mod callers;
 pub(crate) mod http;
 pub(crate) mod outcome;
+pub(crate) mod sign_up;
 
 use std::time::{Duration, Instant};
 
@@ -61,12 +62,15 @@ pub(crate) struct Report {
     pub user: Option<String>,
     /// Every call, by route then caller.
     pub checks: Vec<Check>,
+    /// Whether a stranger can sign up, when checked.
+    pub sign_up: Option<sign_up::SignUpCheck>,
 }
 
 impl Report {
-    /// Whether every call agreed (skipped ones aside).
+    /// Whether every call agreed (skipped ones aside), and sign-up is as the file says.
     pub(crate) fn agrees(&self) -> bool {
         !self.checks.iter().any(|c| c.outcome.fails())
+            && !self.sign_up.as_ref().is_some_and(sign_up::SignUpCheck::fails)
     }
 }
 
@@ -116,7 +120,7 @@ pub(crate) async fn run(
     for access in &expected.routes {
         let Some(route) = deployment.routes.iter().find(|r| r.key() == access.route) else { continue };
         let live_route = live.routes.iter().find(|r| r.route == access.route);
-        for caller in Caller::ALL {
+        for &caller in expected.callers.iter().filter(|c| **c != Caller::Anyone) {
             let expected = access.callers[&caller];
             let (observed, outcome) = settled_call(&calling, route, caller, expected, settle).await;
             let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
@@ -130,6 +134,7 @@ pub(crate) async fn run(
         url: url.to_string(),
         user: callers.user.clone(),
         checks,
+        sign_up: None,
     }
 }
 
@@ -173,7 +178,7 @@ async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Obser
     let credentials = match caller {
         Caller::Public | Caller::ApiKey => None,
         Caller::Guest => Some(&callers.guest),
-        Caller::SignedIn => Some(&callers.signed_in),
+        Caller::SignedIn | Caller::Anyone => Some(&callers.signed_in),
     };
     if let Some(credentials) = credentials {
         let credentials = match credentials {
@@ -236,6 +241,9 @@ pub(crate) fn human(report: &Report) -> String {
             check.observed.as_str(),
             check.outcome.as_str()
         ));
+    }
+    if let Some(sign_up) = &report.sign_up {
+        out.push_str(&format!("{}\n", sign_up.line()));
     }
     out.push_str(&notes(report));
     out
@@ -322,6 +330,7 @@ struct JsonReport<'a> {
     user: Option<&'a str>,
     agree: bool,
     calls: Vec<JsonCheck<'a>>,
+    sign_up: Option<&'a sign_up::SignUpCheck>,
 }
 
 /// The report as versioned JSON.
@@ -349,99 +358,10 @@ pub(crate) fn json(report: &Report) -> String {
         user: report.user.as_deref(),
         agree: report.agrees(),
         calls,
+        sign_up: report.sign_up.as_ref(),
     };
     serde_json::to_string_pretty(&json).expect("a report is plain data")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(route: &str, caller: Caller, expected: Verdict, observed: Observed) -> Check {
-        let outcome = compare(expected, &observed);
-        Check { route: route.into(), caller, expected, live: expected, observed, outcome }
-    }
-
-    fn report(checks: Vec<Check>) -> Report {
-        Report {
-            stack: "demo".into(),
-            api_id: "abc".into(),
-            stage: "latest".into(),
-            url: "https://abc.execute-api.us-west-2.amazonaws.com/latest".into(),
-            user: Some("demouser (SRP)".into()),
-            checks,
-        }
-    }
-
-    #[test]
-    fn parameters_get_a_sample_value() {
-        assert_eq!(sample_path("/items/{id}"), "/items/test");
-        assert_eq!(sample_path("/proxy/{proxy+}"), "/proxy/test");
-        assert_eq!(sample_path("/"), "/");
-        assert_eq!(sample_path("/a/{x}/b"), "/a/test/b");
-    }
-
-    #[test]
-    fn a_mismatch_names_the_route_the_caller_and_both_sides() {
-        let denied = Observed::Denied { status: Some(403), message: "User: r is not authorized".into() };
-        let report = report(vec![
-            check(
-                "GET /auth",
-                Caller::Guest,
-                Verdict::Deny,
-                Observed::Denied { status: Some(403), message: "x".into() },
-            ),
-            check("GET /auth", Caller::SignedIn, Verdict::Allow, denied),
-        ]);
-        assert!(!report.agrees());
-        let text = human(&report);
-        assert!(
-            text.contains("  - GET /auth as signed_in: the stack file means allow (through the gateway, 2xx/4xx from the function); observed 403 denied: User: r is not authorized\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("1 of 2 calls made disagree with what the stack file means, 0 verified nothing."),
-            "{text}"
-        );
-        let json: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
-        assert_eq!(json["format_version"], 1);
-        assert_eq!(json["agree"], false);
-        assert_eq!(json["calls"][1]["caller"], "signed_in");
-        assert_eq!(json["calls"][1]["result"], "mismatch");
-        assert_eq!(json["calls"][1]["status"], 403);
-        assert_eq!(json["calls"][1]["access"], "allow");
-    }
-
-    #[test]
-    fn a_mismatch_that_access_explains_is_drift_from_the_file() {
-        let denied = Observed::Denied { status: Some(403), message: "not authorized".into() };
-        let mut drifted = check("GET /auth", Caller::SignedIn, Verdict::Allow, denied);
-        drifted.live = Verdict::Deny;
-        let text = human(&report(vec![drifted]));
-        assert!(
-            text.contains(
-                "\n    `authdemo access` says deny of the live configuration, which differs from the stack file"
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn throttling_fails_the_check_as_unverified_and_skips_do_not() {
-        let throttled = Observed::Throttled { message: "Limit Exceeded".into() };
-        let skipped = Observed::Skipped { why: "the stack file names no user to sign in as".into() };
-        let report = report(vec![
-            check("GET /noauth", Caller::ApiKey, Verdict::Allow, throttled),
-            check("GET /noauth", Caller::SignedIn, Verdict::Allow, skipped.clone()),
-            check("GET /auth", Caller::SignedIn, Verdict::Allow, skipped),
-        ]);
-        assert!(!report.agrees());
-        let text = human(&report);
-        assert!(text.contains("Not verified:\n  - GET /noauth as api_key"), "{text}");
-        assert!(text.contains("throttled by the usage plan: this proves nothing"), "{text}");
-        assert_eq!(text.matches("the stack file names no user").count(), 1, "{text}");
-        let only_skips = super::Report { checks: report.checks[1..].to_vec(), ..report };
-        assert!(only_skips.agrees());
-        assert!(human(&only_skips).contains("All 0 calls made agree"), "{}", human(&only_skips));
-    }
-}
+mod tests;

@@ -1,12 +1,14 @@
 //! The CI files: the example workflow and the release workflow pass actionlint, the example's
 //! steps call only commands and flags that exist, and its install step installs exactly what the
-//! release workflow's packing step publishes, refusing a tarball whose checksum does not match.
+//! release workflow's packing step publishes, refusing a tarball whose checksum does not match;
+//! the packing step packs the Windows binary as a zip with its checksum.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use marked_yaml::types::MarkedMappingNode;
+use sha2::Digest;
 
 use crate::support::authdemo;
 
@@ -89,15 +91,17 @@ fn run_step(script: &str, dir: &Path, env: &[(&str, &Path)]) -> Output {
     command.envs(env.iter().copied()).output().expect("run bash")
 }
 
-/// Runs the release workflow's packing step for this machine's Linux target, in a copy of the
-/// checkout whose release binary is the tests' binary; returns the directory it packed into.
+/// Runs the release workflow's packing step for `target`, in a copy of the checkout whose release
+/// binary (`authdemo`, `authdemo.exe` for Windows) is the tests' binary; returns the directory it
+/// packed into.
 fn publish(version: &str, target: &str, work: &Path) -> PathBuf {
     let release = workflow(".github/workflows/release.yml");
     let [pack] = step_scripts(&release, "Pack").try_into().expect("one packing step");
     let checkout = work.join("checkout");
     let binary_dir = checkout.join(format!("target/{target}/release"));
     std::fs::create_dir_all(&binary_dir).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_authdemo"), binary_dir.join("authdemo")).unwrap();
+    let name = if target.contains("-windows-") { "authdemo.exe" } else { "authdemo" };
+    std::fs::copy(env!("CARGO_BIN_EXE_authdemo"), binary_dir.join(name)).unwrap();
     std::os::unix::fs::symlink(root().join("scripts"), checkout.join("scripts")).unwrap();
     let script = pack.replace("${{ matrix.target }}", target);
     assert!(!script.contains("${{"), "{script}");
@@ -161,6 +165,45 @@ fn the_example_installs_the_released_binary_and_refuses_a_bad_checksum() {
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(text(&refused).contains("FAILED"), "{}", text(&refused));
     assert!(!runner_temp.join("bin/authdemo").exists() && !work.path().join("github_path").exists());
+}
+
+#[test]
+fn the_windows_binary_is_packed_as_a_zip_holding_authdemo_exe_with_its_checksum() {
+    let release = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let target = "x86_64-pc-windows-msvc";
+    assert!(release.contains(&format!("{{ target: {target}, runner: windows-")), "built on a Windows runner");
+    let work = tempfile::tempdir().unwrap();
+    let published = publish("v9.8.7", target, work.path());
+    let archive = format!("authdemo-v9.8.7-{target}.zip");
+    let mut files: Vec<String> =
+        std::fs::read_dir(&published).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(files, [archive.clone(), format!("{archive}.sha256")]);
+
+    let zip = std::fs::File::open(published.join(&archive)).unwrap();
+    let mut zip = zip::ZipArchive::new(zip).unwrap();
+    let names: Vec<String> = zip.file_names().map(|name| name.unwrap().into_owned()).collect();
+    assert_eq!(names, ["authdemo.exe"], "the binary alone at the top");
+    let mut packed = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("authdemo.exe").unwrap(), &mut packed).unwrap();
+    assert!(packed == std::fs::read(env!("CARGO_BIN_EXE_authdemo")).unwrap(), "the stand-in, unchanged");
+
+    // PowerShell compares the first field with Get-FileHash; sha256sum -c checks the same line.
+    let checksum = std::fs::read_to_string(published.join(format!("{archive}.sha256"))).unwrap();
+    let digest = sha2::Sha256::digest(std::fs::read(published.join(&archive)).unwrap());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    assert_eq!(checksum, format!("{hex}  {archive}\n"));
+    let check = || {
+        let sums = format!("{archive}.sha256");
+        Command::new("sha256sum").args(["-c", &sums]).current_dir(&published).output().unwrap().status.success()
+    };
+    assert!(check());
+    std::fs::write(published.join(&archive), b"not the release").unwrap();
+    assert!(!check(), "a changed zip is refused");
+
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains(&format!("authdemo-$version-{target}.zip")), "the README installs this zip");
+    assert!(readme.contains("Get-FileHash"), "the README checks its SHA-256 in PowerShell");
 }
 
 #[test]

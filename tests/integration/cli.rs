@@ -79,6 +79,58 @@ fn missing_credentials_say_how_to_provide_them() {
     assert!(run.stderr.contains("check the credentials: --profile or AWS_PROFILE"), "{}", run.stderr);
 }
 
+/// `authdemo plan ARGS` with no credentials, `AWS_CONFIG_FILE` naming a missing file and, when
+/// given, a credentials file whose profile's `credential_process` does not exist.
+fn plan_without_credentials(args: &[&str], credentials: Option<&std::path::Path>) -> crate::support::Run {
+    let file = StackFile::new("stack: demo\n");
+    let missing = file.path().with_file_name("no-such-config");
+    let mut all = vec!["plan"];
+    all.extend(args);
+    let mut run = authdemo(&all)
+        .file(&file.path())
+        .emulated()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", missing.to_str().unwrap());
+    if let Some(credentials) = credentials {
+        run = run.env("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap());
+    }
+    run.run().expect_code(1)
+}
+
+#[test]
+fn without_credentials_only_the_tools_error_shows_and_v_adds_the_sdks_warnings_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&credentials, "[default]\ncredential_process = /nonexistent/authdemo-helper\n").unwrap();
+    for given in [None, Some(credentials.as_path())] {
+        let quiet = plan_without_credentials(&[], given);
+        assert!(
+            quiet.stderr.starts_with("error: cannot identify the AWS account of these credentials: "),
+            "{}",
+            quiet.stderr
+        );
+        assert!(quiet.stderr.ends_with("or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"), "{}", quiet.stderr);
+        assert_eq!(quiet.stderr.matches("error: cannot").count(), 1, "{}", quiet.stderr);
+        assert!(!quiet.stderr.contains("WARN") && !quiet.stderr.contains(" {"), "{}", quiet.stderr);
+        assert!(quiet.stdout.is_empty(), "{}", quiet.stdout);
+    }
+
+    let verbose = plan_without_credentials(&["-v"], Some(&credentials));
+    let sdk: Vec<&str> = verbose.stderr.lines().filter(|line| line.starts_with("WARN aws_")).collect();
+    let missing = "WARN aws_runtime::env_config::source: config file overridden via environment variable not found";
+    assert!(sdk.iter().any(|line| line.starts_with(missing)), "{}", verbose.stderr);
+    let chain = "WARN aws_config::meta::credentials::chain: provider failed to provide credentials provider=Profile";
+    let failed = sdk.iter().find(|line| line.starts_with(chain)).unwrap_or_else(|| panic!("{}", verbose.stderr));
+    assert!(failed.contains("/nonexistent/authdemo-helper"), "the whole error on its one line: {failed}");
+    assert!(sdk.iter().all(|line| !line.contains('{')), "no Debug dump: {}", verbose.stderr);
+    assert!(
+        verbose.stderr.contains("error: cannot identify the AWS account of these credentials"),
+        "{}",
+        verbose.stderr
+    );
+}
+
 #[test]
 fn an_endpoint_that_never_answers_gives_a_clear_error_in_bounded_time() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

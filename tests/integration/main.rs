@@ -21,6 +21,7 @@ mod plan_text;
 mod preserve;
 mod runtimes;
 mod secrets;
+mod sign_up;
 mod tags;
 mod user_pool;
 mod validation;

@@ -1,5 +1,5 @@
 //! Snapshots of the human plan from real runs: each shows only what changes, maps key by key and
-//! IAM documents as line diffs.
+//! IAM documents as line diffs of valid JSON.
 
 use crate::api::Project;
 use crate::support::{emulator, unique_stack};
@@ -68,14 +68,14 @@ fn a_policy_statement_added_shows_one_line() {
                   "Statement": [
                     {
                       "Action": [
-                        "dynamodb:GetItem"
-                        "dynamodb:Query"
+                        "dynamodb:GetItem",
+                        "dynamodb:Query",
               +         "dynamodb:Scan"
-                      ]
-                      "Effect": "Allow"
+                      ],
+                      "Effect": "Allow",
                       "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/items"
                     }
-                  ]
+                  ],
                   "Version": "2012-10-17"
                 }
             # (1 unchanged key hidden)
@@ -169,4 +169,101 @@ fn destroy_lists_every_resource_it_deletes_and_what_they_hold() {
 
 Plan: 0 to add, 0 to change, 5 to destroy.";
     assert_eq!(text, expected);
+}
+
+/// A stack whose roles hold documents: the function's and the identity pool's; `changed` adds
+/// an action to the function's second statement, a third statement, and a signed-in users' policy.
+fn iam_stack(stack: &str, changed: bool) -> String {
+    let table = "arn:aws:dynamodb:us-east-1:123456789012:table/items";
+    let (actions, more) = if changed {
+        let queue = "arn:aws:sqs:us-east-1:123456789012:jobs";
+        (
+            "s3:GetObject, s3:PutObject",
+            format!("      - {{ Effect: Allow, Action: [sqs:SendMessage], Resource: \"{queue}\" }}\n"),
+        )
+    } else {
+        ("s3:GetObject", String::new())
+    };
+    let signed_in = if changed {
+        format!(
+            "  authenticated_policy:\n    - {{ Effect: Allow, Action: [dynamodb:GetItem], Resource: \"{table}\" }}\n"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "stack: {stack}
+user_pool:
+  clients:
+    web: {{}}
+identity_pool:
+  allow_unauthenticated: true
+  clients: [web]
+{signed_in}functions:
+  api:
+    runtime: nodejs24.x
+    handler: api.handler
+    code: code
+    policy:
+      - {{ Effect: Allow, Action: [dynamodb:GetItem], Resource: \"{table}\" }}
+      - {{ Effect: Allow, Action: [{actions}], Resource: \"arn:aws:s3:::bucket/*\" }}
+{more}"
+    )
+}
+
+/// Each policy document the plan shows for an IAM resource it adds or changes, as the new
+/// document reads in the plan: its added and unchanged lines, without the folded ones.
+fn iam_documents(plan: &str) -> Vec<String> {
+    let mut documents = Vec::new();
+    let mut in_iam = false;
+    let mut lines = plan.lines();
+    while let Some(line) = lines.next() {
+        if let Some(header) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ') && !l.starts_with('#')) {
+            let (sign, address) = header.split_once(' ').unwrap_or_default();
+            in_iam = address.starts_with("iam_") && ["+", "~", "-/+"].contains(&sign);
+            continue;
+        }
+        let Some(column) = line.strip_suffix('{').filter(|l| in_iam && l.ends_with(' ')).map(str::len) else {
+            continue;
+        };
+        let mut document = String::from("{\n");
+        for line in lines.by_ref() {
+            let (sign, text) = (line.get(column - 2..column - 1).unwrap_or(" "), line.get(column..).unwrap_or(""));
+            if sign != "-" && !text.trim_start().starts_with("# (") {
+                document.push_str(text);
+                document.push('\n');
+            }
+            if text == "}" {
+                break;
+            }
+        }
+        documents.push(document);
+    }
+    documents
+}
+
+/// Parses each document, failing with the plan when one is not JSON; returns how many there were.
+fn parse_all(documents: &[String], plan: &str) -> usize {
+    for document in documents {
+        let parsed = serde_json::from_str::<serde_json::Value>(document);
+        let parsed = parsed.unwrap_or_else(|e| panic!("{e} in\n{document}\nof the plan\n{plan}"));
+        assert!(parsed["Statement"].is_array(), "{document}");
+    }
+    documents.len()
+}
+
+#[test]
+fn every_policy_document_of_added_and_changed_iam_resources_parses_as_json() {
+    let stack = unique_stack("pt-json");
+    let project = Project::new(&iam_stack(&stack, false));
+    let added = project.command(&["plan"]).run().expect_code(0).stdout;
+    // Three roles' trust policies, and the function's logging and extra policies.
+    assert_eq!(parse_all(&iam_documents(&added), &added), 5, "{added}");
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    project.rewrite(&iam_stack(&stack, true));
+    let changed = project.command(&["plan"]).run().expect_code(0).stdout;
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+    assert!(changed.contains("+         \"s3:PutObject\""), "{changed}");
+    assert!(changed.contains("# (1 unchanged statement hidden)"), "{changed}");
+    assert_eq!(parse_all(&iam_documents(&changed), &changed), 2, "{changed}");
 }

@@ -14,8 +14,8 @@ use crate::user_pool::is_read_only;
 /// The password `Project` gives the stack's user.
 const PASSWORD: &str = "Api-Passw0rd";
 
-/// Cognito's sign-in calls: public APIs that need no IAM permission.
-const SIGN_IN: [&str; 4] = ["InitiateAuth", "RespondToAuthChallenge", "GetId", "GetCredentialsForIdentity"];
+/// Cognito's sign-in calls and the stranger's sign-up attempt: public APIs that need no IAM permission.
+const SIGN_IN: [&str; 5] = ["InitiateAuth", "RespondToAuthChallenge", "GetId", "GetCredentialsForIdentity", "SignUp"];
 
 /// Runs `verify --format json`, expecting `code`, waiting at most 3 s for a call that disagrees
 /// (nothing changes meanwhile); checks that it changed nothing but through signing in, and read

@@ -34,12 +34,15 @@ fn demo() -> Deployment {
         guests_allowed: true,
         guest_role: Some(Role { name: "demo-unauthenticated".into(), policies: Vec::new() }),
         signed_in_role: Some(Role { name: "demo-authenticated".into(), policies: vec![signed_in] }),
+        self_sign_up: false,
+        classic_flow: false,
     }
 }
 
+/// The verdicts of public, api_key, guest and signed_in.
 fn verdicts(report: &Report, route: &str) -> [&'static str; 4] {
     let access = report.routes.iter().find(|r| r.route == route).unwrap();
-    Caller::ALL.map(|c| access.callers[&c].as_str())
+    [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn].map(|c| access.callers[&c].as_str())
 }
 
 fn reason(report: &Report, route: &str, caller: Caller) -> String {
@@ -199,4 +202,30 @@ fn the_json_has_the_issue_s_shape_and_the_table_every_verdict() {
     assert!(table.contains("ROUTE        public    api_key   guest     signed_in\n"), "{table}");
     assert!(table.contains("GET /auth    deny      deny      deny      allow\n"), "{table}");
     assert!(table.contains("GET /noauth  deny      allow     allow     allow\n"), "{table}");
+}
+
+#[test]
+fn with_self_sign_up_anyone_calls_what_signed_in_users_call_and_a_warning_names_it() {
+    let closed = report(&demo());
+    assert_eq!(closed.callers, [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn]);
+    assert!(human(&closed).contains("Self sign-up is off"));
+    let report = report(&Deployment { self_sign_up: true, ..demo() });
+    assert_eq!(report.callers.last(), Some(&Caller::Anyone));
+    for route in &report.routes {
+        assert_eq!(route.callers[&Caller::Anyone], route.callers[&Caller::SignedIn], "{}", route.route);
+    }
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(report.warnings[0].contains("self sign-up is on") && report.warnings[0].contains("GET /auth"));
+    assert!(!report.warnings[0].contains("GET /noauth"), "the public can call it anyway");
+}
+
+#[test]
+fn with_the_classic_flow_guests_are_judged_by_their_role_alone() {
+    let open = policy("open", &invoke_on(&format!(r#""{PREFIX}abc123/latest/GET/auth""#)));
+    let guest_role = Some(Role { name: "demo-unauthenticated".into(), policies: vec![open] });
+    let enhanced = report(&Deployment { guest_role: guest_role.clone(), ..demo() });
+    assert_eq!(verdicts(&enhanced, "GET /auth")[2], "deny", "the session policy bounds the enhanced flow");
+    let classic = report(&Deployment { guest_role, classic_flow: true, ..demo() });
+    assert_eq!(verdicts(&classic, "GET /auth")[2], "allow");
+    assert!(classic.warnings.iter().any(|w| w.contains("basic (classic) flow")), "{:?}", classic.warnings);
 }

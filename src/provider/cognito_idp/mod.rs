@@ -52,6 +52,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         temporary_password_validity_days: policy.temporary_password_validity_days,
         auto_verified_attributes: pool.auto_verified_attributes.iter().cloned().collect(),
         deletion_protection: pool.deletion_protection,
+        self_sign_up: pool.self_sign_up,
         tags: tags.clone(),
     };
     state.resources.push(DesiredResource::of(pool_address.clone(), &spec, Vec::new()));

@@ -39,6 +39,8 @@ spec! {
         auto_verified_attributes: BTreeSet<String>,
         /// Refuses deletion while on.
         deletion_protection: bool,
+        /// Anyone may sign up (`AllowAdminCreateUserOnly` off).
+        self_sign_up: bool,
         /// The stack file's tags.
         tags: BTreeMap<String, String>,
     }
@@ -92,6 +94,7 @@ impl Handler<UserPoolSpec> for UserPools {
                     .policies(password_policy(wanted))
                     .set_auto_verified_attributes(Some(verified_attributes(wanted)))
                     .deletion_protection(deletion_protection(wanted))
+                    .admin_create_user_config(admin_create_user_config(None, wanted))
                     .set_username_attributes((!username_attributes.is_empty()).then(|| username_attributes.clone()))
                     .set_schema((!schema.is_empty()).then(|| schema.clone()))
                     .set_user_pool_tags(Some(creation_tags(&self.stack, cx.address, &wanted.tags)))
@@ -145,6 +148,7 @@ impl Handler<UserPoolSpec> for UserPools {
                         .policies(password_policy_over(pool.policies(), wanted))
                         .set_auto_verified_attributes(Some(verified_attributes(wanted)))
                         .deletion_protection(deletion_protection(wanted))
+                        .admin_create_user_config(admin_create_user_config(pool.admin_create_user_config(), wanted))
                         .set_user_pool_tags(pool.user_pool_tags().cloned())
                         .send()
                 })
@@ -201,6 +205,10 @@ pub(super) fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
             .into(),
         auto_verified_attributes: pool.auto_verified_attributes().iter().map(|a| a.as_str().to_string()).collect(),
         deletion_protection: pool.deletion_protection() == Some(&DeletionProtectionType::Active),
+        // Without the setting AWS lets anyone sign up.
+        self_sign_up: !pool
+            .admin_create_user_config()
+            .is_some_and(AdminCreateUserConfigType::allow_admin_create_user_only),
         tags: user_tags(pool.user_pool_tags().into_iter().flatten()),
     }
 }
@@ -238,12 +246,6 @@ fn with_unmanaged_pool_settings(
     builder: aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder,
     pool: &UserPoolType,
 ) -> aws_sdk_cognitoidentityprovider::operation::update_user_pool::builders::UpdateUserPoolFluentBuilder {
-    let admin = pool.admin_create_user_config().map(|c| {
-        AdminCreateUserConfigType::builder()
-            .allow_admin_create_user_only(c.allow_admin_create_user_only())
-            .set_invite_message_template(c.invite_message_template().cloned())
-            .build()
-    });
     let legacy = pool.verification_message_template().is_none();
     builder
         .set_pool_name(pool.name().map(str::to_string))
@@ -258,10 +260,21 @@ fn with_unmanaged_pool_settings(
         .set_device_configuration(pool.device_configuration().cloned())
         .set_email_configuration(pool.email_configuration().cloned())
         .set_sms_configuration(pool.sms_configuration().cloned())
-        .set_admin_create_user_config(admin)
         .set_user_pool_add_ons(pool.user_pool_add_ons().cloned())
         .set_account_recovery_setting(pool.account_recovery_setting().cloned())
         .set_user_pool_tier(pool.user_pool_tier().cloned())
+}
+
+/// Who may create users, as the file says, over the live setting's invite message template
+/// (kept: the file does not manage it).
+fn admin_create_user_config(
+    live: Option<&AdminCreateUserConfigType>,
+    spec: &UserPoolSpec,
+) -> AdminCreateUserConfigType {
+    AdminCreateUserConfigType::builder()
+        .allow_admin_create_user_only(!spec.self_sign_up)
+        .set_invite_message_template(live.and_then(AdminCreateUserConfigType::invite_message_template).cloned())
+        .build()
 }
 
 fn verified_attributes(spec: &UserPoolSpec) -> Vec<VerifiedAttributeType> {
@@ -304,12 +317,14 @@ mod tests {
             temporary_password_validity_days: 3,
             auto_verified_attributes: ["email".to_string()].into(),
             deletion_protection: true,
+            self_sign_up: false,
             tags: BTreeMap::new(),
         };
         let pool = UserPoolType::builder()
             .policies(password_policy(&desired))
             .set_auto_verified_attributes(Some(verified_attributes(&desired)))
             .deletion_protection(deletion_protection(&desired))
+            .admin_create_user_config(admin_create_user_config(None, &desired))
             .set_schema_attributes(Some(custom_schema(&BTreeMap::from([("team".into(), "string".into())]))))
             .build();
         // Schema names as sent to CreateUserPool carry no prefix; only read-backs do.

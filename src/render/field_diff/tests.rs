@@ -47,15 +47,15 @@ fn a_policy_statement_added_shows_its_lines_and_folds_the_others() {
       {
         \"Statement\": [
           {
-    -       \"Action\": \"dynamodb:GetItem\"
+    -       \"Action\": \"dynamodb:GetItem\",
     +       \"Action\": [
-    +         \"dynamodb:GetItem\"
+    +         \"dynamodb:GetItem\",
     +         \"dynamodb:Scan\"
-    +       ]
-            \"Effect\": \"Allow\"
+    +       ],
+            \"Effect\": \"Allow\",
             \"Resource\": \"arn:table\"
           }
-        ]
+        ],
         \"Version\": \"2012-10-17\"
       }
     # (1 unchanged key hidden)
@@ -74,11 +74,11 @@ fn statements_both_sides_have_are_folded() {
       \"Statement\": [
         # (1 unchanged statement hidden)
   +     {
-  +       \"Action\": \"s3:PutObject\"
-  +       \"Effect\": \"Allow\"
+  +       \"Action\": \"s3:PutObject\",
+  +       \"Effect\": \"Allow\",
   +       \"Resource\": \"arn:bucket/*\"
   +     }
-      ]
+      ],
       \"Version\": \"2012-10-17\"
     }
 ";
@@ -90,7 +90,46 @@ fn a_new_map_field_lists_every_key_and_documents_pretty() {
     let policy = document(vec![statement(&["logs:PutLogEvents"], "*")]);
     let lines = text(&created("policies", &map(&[("logs", &policy)])));
     assert!(lines.starts_with("+ policies:\n  + logs:\n    + {\n"), "{lines}");
-    assert!(lines.contains("    +       \"Action\": \"logs:PutLogEvents\"\n"), "{lines}");
+    assert!(lines.contains("    +       \"Action\": \"logs:PutLogEvents\",\n"), "{lines}");
+    let fields = created("policies", &map(&[("logs", &policy)]));
+    let copied = serde_json::from_str::<serde_json::Value>(&texts(&fields[2..], Sign::Add)).unwrap();
+    assert_eq!(copied.to_string(), policy, "the whole document, copied out, is the policy");
+}
+
+/// The text of the lines that `sign`, without their signs: what a reviewer copies out of a plan.
+fn texts(lines: &[Line], sign: Sign) -> String {
+    lines.iter().filter(|l| l.sign == sign).map(|l| format!("{}\n", l.text)).collect()
+}
+
+#[test]
+fn a_statement_added_between_folded_ones_reads_as_json_and_parses_when_copied_out() {
+    let (first, last) = (statement(&["s3:GetObject"], "arn:bucket/*"), statement(&["s3:DeleteObject"], "arn:bucket/*"));
+    let added = statement(&["s3:PutObject", "s3:PutObjectTagging"], "arn:bucket/*");
+    let before = document(vec![first.clone(), last.clone()]);
+    let after = document(vec![first, added.clone(), last]);
+    let lines = changed("policy", Some(&Value::Str(before)), Some(&Value::Str(after)));
+    let expected = "\
+~ policy:
+    {
+      \"Statement\": [
+        # (1 unchanged statement hidden)
+  +     {
+  +       \"Action\": [
+  +         \"s3:PutObject\",
+  +         \"s3:PutObjectTagging\"
+  +       ],
+  +       \"Effect\": \"Allow\",
+  +       \"Resource\": \"arn:bucket/*\"
+  +     },
+        # (1 unchanged statement hidden)
+      ],
+      \"Version\": \"2012-10-17\"
+    }
+";
+    assert_eq!(text(&lines), expected);
+    let copied = texts(&lines, Sign::Add);
+    let statement: serde_json::Value = serde_json::from_str(copied.trim_end().trim_end_matches(',')).unwrap();
+    assert_eq!(statement, added);
 }
 
 #[test]
