@@ -38,7 +38,7 @@ impl DesiredState {
         let (stack, sensitive) = (&self.stack, &mut self.sensitive);
         for resource in &mut self.resources {
             for value in resource.attributes.values_mut() {
-                *value = map_texts(value, |text| match values.iter().find(|v| v.expose() == text) {
+                *value = value.map_texts(|text| match values.iter().find(|v| v.expose() == text) {
                     Some(secret) => {
                         let hidden = placeholder(stack, text);
                         sensitive.insert(hidden.clone(), secret.clone());
@@ -53,7 +53,7 @@ impl DesiredState {
 
 /// `value` with the placeholders of `sensitive` replaced by their clear values, for a request.
 pub(crate) fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
-    map_texts(value, |text| match sensitive.get(text) {
+    value.map_texts(|text| match sensitive.get(text) {
         Some(secret) => secret.expose().to_string(),
         None => text.to_string(),
     })
@@ -81,15 +81,6 @@ pub(crate) fn hide_like(stack: &str, wanted: &Attributes, live: &mut Attributes)
             ),
             (_, other) => other.clone(),
         };
-    }
-}
-
-fn map_texts(value: &Value, mut f: impl FnMut(&str) -> String) -> Value {
-    match value {
-        Value::Str(s) => Value::Str(f(s)),
-        Value::List(items) => Value::List(items.iter().map(|s| f(s)).collect()),
-        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), f(v))).collect()),
-        other => other.clone(),
     }
 }
 
