@@ -120,7 +120,7 @@ impl SavedPlan {
             adopt: adopt.iter().map(ToString::to_string).collect(),
             account: plan.account.clone(),
             region: plan.region.clone(),
-            plan: serde_json::from_str(&crate::render::json::plan(plan)).expect("a rendered plan is JSON"),
+            plan: crate::render::json::plan_value(plan),
         }
     }
 
@@ -186,7 +186,7 @@ impl SavedPlan {
                 actual: format!("{} ({})", fresh.account, fresh.region),
             });
         }
-        let now: Value = serde_json::from_str(&crate::render::json::plan(fresh)).expect("a rendered plan is JSON");
+        let now = crate::render::json::plan_value(fresh);
         let differences = differences(&self.plan["changes"], &now["changes"]);
         if differences.is_empty() { Ok(()) } else { Err(SavedPlanError::Stale(differences)) }
     }

@@ -81,16 +81,27 @@ impl Outcome {
     }
 }
 
+/// How a run goes: at most `parallelism` steps at once, no new step once `stop` is set, and
+/// every event told to `reporter`.
+#[derive(Clone, Copy)]
+pub(crate) struct Pace<'a> {
+    /// At most this many steps at once.
+    pub(crate) parallelism: usize,
+    /// Set (by Ctrl-C) to start no new step.
+    pub(crate) stop: &'a AtomicBool,
+    /// Hears of every step's start and end.
+    pub(crate) reporter: &'a dyn Reporter,
+}
+
 /// Runs every step of `graph`, see the module doc. `ids` starts with the live physical ids.
 pub(crate) async fn execute<R: Runner>(
     graph: &Graph<Step>,
     work: &BTreeMap<Step, ResourceChange>,
     runner: Arc<R>,
     mut ids: BTreeMap<Address, String>,
-    parallelism: usize,
-    stop: &AtomicBool,
-    reporter: &dyn Reporter,
+    pace: Pace<'_>,
 ) -> Outcome {
+    let Pace { parallelism, stop, reporter } = pace;
     let mut outcome = Outcome::default();
     let mut waiting_on: BTreeMap<&Step, usize> = graph.nodes().map(|s| (s, graph.predecessors(s).count())).collect();
     // Ready steps start longest chain first, so that the run takes about as long as its

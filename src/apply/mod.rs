@@ -4,5 +4,5 @@
 mod executor;
 mod steps;
 
-pub(crate) use executor::{Event, Outcome, Reporter, StepOutcome, execute};
+pub(crate) use executor::{Event, Outcome, Pace, Reporter, StepOutcome, execute};
 pub(crate) use steps::steps;

@@ -10,7 +10,7 @@ use anyhow::bail;
 use super::guards::{guard, refuse_blocked_runtimes, refuse_data_loss, refuse_unset_secrets};
 use super::lock::with_lock;
 use super::{connect, discover, discover_and_plan, load_stack, read_stack, require_approval_path};
-use crate::apply::{execute, steps};
+use crate::apply::{Pace, execute, steps};
 use crate::cli::{ApplyArgs, DestroyArgs, StackArgs};
 use crate::plan::{Plan, plan_destroy};
 use crate::provider::Applier;
@@ -150,7 +150,8 @@ async fn execute_plan(applier: Applier, plan: Plan, run: Execution) -> anyhow::R
         }
     });
     let reporter = Progress::new(format);
-    let outcome = execute(&graph, &work, Arc::new(applier), ids, parallelism.into(), &stop, &reporter).await;
+    let pace = Pace { parallelism: parallelism.into(), stop: &stop, reporter: &reporter };
+    let outcome = execute(&graph, &work, Arc::new(applier), ids, pace).await;
     watcher.abort();
     reporter.finish(command, &again, &outcome);
     Ok(if outcome.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -91,7 +91,8 @@ pub(super) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let http = crate::verify::http::Http::new(Duration::from_secs(args.aws.call_timeout))
         .context("cannot load the machine's root certificates")?;
     let settle = Duration::from_secs(args.settle);
-    let mut report = crate::verify::run(&http, &url, &deployment, &expected, &configured, &callers, settle).await;
+    let endpoint = crate::verify::http::Endpoint { http: &http, url: &url, settle };
+    let mut report = crate::verify::run(&endpoint, &deployment, &expected, &configured, &callers).await;
     report.sign_up = Some(crate::verify::sign_up::check(&provider, &live, deployment.self_sign_up).await);
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::verify::human(&report)),

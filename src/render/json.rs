@@ -20,6 +20,12 @@ pub(crate) fn plan(plan: &Plan) -> String {
     serde_json::to_string_pretty(&document(plan, None)).expect("a plan is plain data and always serializes")
 }
 
+/// `plan` as the JSON value [`plan`] prints: what a saved plan keeps, and compares a fresh plan
+/// with, without printing and parsing it back.
+pub(crate) fn plan_value(plan: &Plan) -> serde_json::Value {
+    serde_json::to_value(document(plan, None)).expect("a plan is plain data and always serializes")
+}
+
 /// Renders `plan` as one JSON line with `"event": "plan"`, the first line of a progress stream.
 pub(crate) fn plan_event(plan: &Plan) -> String {
     serde_json::to_string(&document(plan, Some("plan"))).expect("a plan is plain data and always serializes")

@@ -41,7 +41,7 @@ pub(crate) fn resolve(value: &Value, ids: &BTreeMap<Address, String>) -> Result<
 /// `value` with the references whose id `ids` knows replaced by it; the others stay references
 /// (values not known yet).
 pub(crate) fn resolve_known(value: &Value, ids: &BTreeMap<Address, String>) -> Value {
-    map_texts(value, &mut |text| {
+    value.map_texts(|text| {
         let mut out = text.to_string();
         for address in references(&Value::Str(text.to_string())) {
             if let Some(id) = ids.get(&address) {
@@ -56,7 +56,7 @@ pub(crate) fn resolve_known(value: &Value, ids: &BTreeMap<Address, String>) -> V
 /// is replaced only where it stands as a whole token (not inside a longer word), so a short id
 /// cannot match by accident.
 pub(crate) fn abstract_ids(value: &Value, ids: &[(String, Address)]) -> Value {
-    map_texts(value, &mut |text| {
+    value.map_texts(|text| {
         let mut out = text.to_string();
         for (id, address) in ids {
             out = replace_token(&out, id, &reference(address));
@@ -89,16 +89,6 @@ fn texts(value: &Value) -> Vec<&str> {
         Value::List(items) => items.iter().map(String::as_str).collect(),
         Value::Map(map) => map.values().map(String::as_str).collect(),
         Value::Int(_) | Value::Bool(_) | Value::Sensitive => Vec::new(),
-    }
-}
-
-/// `value` with `f` applied to each of its texts (a string, list items, map values).
-pub(super) fn map_texts(value: &Value, f: &mut impl FnMut(&str) -> String) -> Value {
-    match value {
-        Value::Str(s) => Value::Str(f(s)),
-        Value::List(items) => Value::List(items.iter().map(|s| f(s)).collect()),
-        Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), f(v))).collect()),
-        other => other.clone(),
     }
 }
 

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::reference::map_texts;
 use super::{Attributes, DesiredState, Value};
 use crate::secret::Secret;
 
@@ -39,7 +38,7 @@ impl DesiredState {
         let (stack, sensitive) = (&self.stack, &mut self.sensitive);
         for resource in &mut self.resources {
             for value in resource.attributes.values_mut() {
-                *value = map_texts(value, &mut |text| match values.iter().find(|v| v.expose() == text) {
+                *value = value.map_texts(|text| match values.iter().find(|v| v.expose() == text) {
                     Some(secret) => {
                         let hidden = placeholder(stack, text);
                         sensitive.insert(hidden.clone(), secret.clone());
@@ -54,7 +53,7 @@ impl DesiredState {
 
 /// `value` with the placeholders of `sensitive` replaced by their clear values, for a request.
 pub(crate) fn reveal(value: &Value, sensitive: &BTreeMap<String, Secret>) -> Value {
-    map_texts(value, &mut |text| match sensitive.get(text) {
+    value.map_texts(|text| match sensitive.get(text) {
         Some(secret) => secret.expose().to_string(),
         None => text.to_string(),
     })

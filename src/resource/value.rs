@@ -28,6 +28,19 @@ fn sensitive<S: serde::Serializer>(serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str("(sensitive)")
 }
 
+impl Value {
+    /// This value with `f` applied to each of its texts (a string, a list's items, a map's
+    /// values); numbers, flags and sensitive values stay as they are.
+    pub(crate) fn map_texts(&self, mut f: impl FnMut(&str) -> String) -> Value {
+        match self {
+            Value::Str(s) => Value::Str(f(s)),
+            Value::List(items) => Value::List(items.iter().map(|s| f(s)).collect()),
+            Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), f(v))).collect()),
+            other => other.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 impl Value {
     /// A list value from anything iterable of strings (for tests).

@@ -4,6 +4,7 @@
 //! file:line:column, the field path, what is wrong and a hint ([`Diagnostics`]).
 
 mod api;
+mod app_client;
 mod cors;
 mod diagnostic;
 mod functions;

@@ -404,3 +404,8 @@ pub(super) fn location_of(span: &marked_yaml::Span) -> Location {
 fn join(parent: &str, key: &str) -> String {
     if parent.is_empty() { key.to_string() } else { format!("{parent}.{key}") }
 }
+
+/// Applies `read` to the field `key` when present: `None` means absent, `Some(None)` invalid.
+pub(super) fn opt<T>(fields: &Fields<'_>, key: &str, read: impl FnOnce(Field<'_>) -> Option<T>) -> Option<Option<T>> {
+    fields.get(key).map(|owned| read(owned.field()))
+}

@@ -1,6 +1,8 @@
 //! The `usage_plan` part of the stack file: throttling and quota for the API's stage, and the API
 //! keys that callers send.
 
+use std::ops::RangeInclusive;
+
 use serde_json::{Value, json};
 
 use super::reader::{Field, Fields, Reader};
@@ -47,8 +49,8 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Optio
     let (rate, burst) = if let Some(o) = f.get("throttle") {
         match r.mapping(o.field(), &["rate", "burst"]) {
             Some(throttle) => (
-                required_int(r, &throttle, "rate", 1, 10_000, "e.g. `rate: 10` requests per second"),
-                required_int(r, &throttle, "burst", 0, 5_000, "e.g. `burst: 20` requests"),
+                required_int(r, &throttle, "rate", 1..=10_000, "e.g. `rate: 10` requests per second"),
+                required_int(r, &throttle, "burst", 0..=5_000, "e.g. `burst: 20` requests"),
             ),
             None => (None, None),
         }
@@ -81,7 +83,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>, has_api: bool) -> Optio
 
 /// Reads the quota's limit and period.
 fn read_quota(r: &mut Reader<'_>, quota: &Fields<'_>) -> (Option<i64>, Option<String>) {
-    let limit = required_int(r, quota, "limit", 1, i64::from(i32::MAX), "e.g. `limit: 1000` requests");
+    let limit = required_int(r, quota, "limit", 1..=i64::from(i32::MAX), "e.g. `limit: 1000` requests");
     let period = if let Some(p) = quota.get("period") {
         r.one_of(p.field(), &["DAY", "WEEK", "MONTH"])
     } else {
@@ -91,9 +93,10 @@ fn read_quota(r: &mut Reader<'_>, quota: &Fields<'_>) -> (Option<i64>, Option<St
     (limit, period)
 }
 
-fn required_int(r: &mut Reader<'_>, f: &Fields<'_>, key: &str, min: i64, max: i64, hint: &str) -> Option<i64> {
+/// The integer `key` of `f`, within `bounds`; reported missing with `hint` when absent.
+fn required_int(r: &mut Reader<'_>, f: &Fields<'_>, key: &str, bounds: RangeInclusive<i64>, hint: &str) -> Option<i64> {
     if let Some(o) = f.get(key) {
-        r.int(o.field(), min, max)
+        r.int(o.field(), *bounds.start(), *bounds.end())
     } else {
         r.missing(f, key, hint);
         None

@@ -1,10 +1,12 @@
-//! The `user_pool` part of the stack file: the pool, its app clients, hosted-UI domain and users.
+//! The `user_pool` part of the stack file: the pool, its hosted-UI domain and users, and its app
+//! clients (read by [`super::app_client`]).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::reader::{Field, Fields, Located, Reader};
+use super::app_client::{self, Client, is_client_name, read_client};
+use super::reader::{Field, Located, Reader, opt};
 use super::schema::{flag, int, list, object, one_of, scalar, text};
 use crate::secret::SecretRef;
 
@@ -76,21 +78,6 @@ pub(crate) struct UserPool {
     pub users: BTreeMap<String, User>,
 }
 
-/// An app client of the pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Client {
-    /// OAuth redirect URLs after sign-in.
-    pub callback_urls: Vec<String>,
-    /// OAuth redirect URLs after sign-out.
-    pub logout_urls: Vec<String>,
-    /// OAuth grant types: `code`, `implicit`.
-    pub oauth_flows: Vec<String>,
-    /// OAuth scopes.
-    pub oauth_scopes: Vec<String>,
-    /// Explicit auth flows (`ALLOW_…`).
-    pub auth_flows: Vec<String>,
-}
-
 /// A user the stack creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
@@ -119,27 +106,10 @@ pub(super) const PASSWORD_FIELDS: &[&str] = &[
     "require_symbols",
     "temporary_password_validity_days",
 ];
-pub(super) const CLIENT_FIELDS: &[&str] = &["callback_urls", "logout_urls", "oauth", "auth_flows"];
-pub(super) const OAUTH_FIELDS: &[&str] = &["flows", "scopes"];
 pub(super) const USER_FIELDS: &[&str] = &["attributes", "password"];
 pub(super) const SIGN_IN: &[&str] = &["username", "email", "phone_number"];
 pub(super) const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean", "datetime"];
 pub(super) const VERIFIABLE: &[&str] = &["email", "phone_number"];
-/// The OAuth flows a client may have (those of a client without a secret).
-pub(super) const OAUTH_FLOWS: &[&str] = &["code", "implicit"];
-/// Every OAuth flow Cognito knows: `client_credentials` is recognised, then refused with a reason.
-const KNOWN_OAUTH_FLOWS: &[&str] = &["code", "implicit", "client_credentials"];
-pub(super) const OAUTH_SCOPES: &[&str] = &["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"];
-pub(super) const AUTH_FLOWS: &[&str] = &[
-    "ALLOW_ADMIN_USER_PASSWORD_AUTH",
-    "ALLOW_CUSTOM_AUTH",
-    "ALLOW_USER_PASSWORD_AUTH",
-    "ALLOW_USER_SRP_AUTH",
-    "ALLOW_REFRESH_TOKEN_AUTH",
-    "ALLOW_USER_AUTH",
-];
-/// Cognito's default explicit auth flows, used when the file names none.
-const DEFAULT_AUTH_FLOWS: &[&str] = &["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"];
 pub(super) const STANDARD_ATTRIBUTES: &[&str] = &[
     "address",
     "birthdate",
@@ -213,11 +183,6 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
         clients: clients.unwrap_or(Some(BTreeMap::new()))?,
         users: users.unwrap_or(Some(BTreeMap::new()))?,
     })
-}
-
-/// Applies `read` to the field `key` when present: `None` means absent, `Some(None)` invalid.
-fn opt<T>(fields: &Fields<'_>, key: &str, read: impl FnOnce(Field<'_>) -> Option<T>) -> Option<Option<T>> {
-    fields.get(key).map(|owned| read(owned.field()))
 }
 
 fn read_sign_in(r: &mut Reader<'_>, field: Field<'_>) -> Option<SignIn> {
@@ -299,78 +264,6 @@ fn read_password_policy(r: &mut Reader<'_>, field: Field<'_>) -> Option<Password
         temporary_password_validity_days: validity?,
     };
     ok.then_some(policy)
-}
-
-fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
-    let f = r.mapping(field, CLIENT_FIELDS)?;
-    let urls =
-        |r: &mut Reader<'_>, key: &str| opt(&f, key, |field| r.list(field, read_url)).unwrap_or(Some(Vec::new()));
-    let callback_urls = urls(r, "callback_urls");
-    let logout_urls = urls(r, "logout_urls");
-    let auth_flows = opt(&f, "auth_flows", |field| r.list(field, |r, item| r.one_of(item, AUTH_FLOWS)))
-        .unwrap_or_else(|| Some(DEFAULT_AUTH_FLOWS.iter().map(std::string::ToString::to_string).collect()));
-    let (oauth_flows, oauth_scopes) = match f.get("oauth") {
-        Some(owned) => read_oauth(r, owned.field())?,
-        None => (Vec::new(), Vec::new()),
-    };
-    let callback_urls = callback_urls?;
-    if !oauth_flows.is_empty() && callback_urls.is_empty() {
-        r.error(
-            f.location(),
-            &format!("{}.callback_urls", f.path()),
-            "the `code` and `implicit` OAuth flows need at least one callback URL",
-            Some("add `callback_urls: [\"https://app.example.com/\"]`".into()),
-        );
-        return None;
-    }
-    Some(Client { callback_urls, logout_urls: logout_urls?, oauth_flows, oauth_scopes, auth_flows: auth_flows? })
-}
-
-fn read_oauth(r: &mut Reader<'_>, field: Field<'_>) -> Option<(Vec<String>, Vec<String>)> {
-    let f = r.mapping(field, OAUTH_FIELDS)?;
-    let flows = opt(&f, "flows", |field| r.list(field, read_oauth_flow)).unwrap_or(Some(Vec::new()));
-    let scopes =
-        opt(&f, "scopes", |field| r.list(field, |r, item| r.one_of(item, OAUTH_SCOPES))).unwrap_or(Some(Vec::new()));
-    let (flows, scopes) = (flows?, scopes?);
-    if flows.is_empty() != scopes.is_empty() {
-        r.error(
-            f.location(),
-            f.path(),
-            "OAuth needs both `flows` and `scopes`",
-            Some("e.g. `oauth: { flows: [code], scopes: [openid, email] }`".into()),
-        );
-        return None;
-    }
-    Some((flows, scopes))
-}
-
-/// Reads one OAuth flow. `client_credentials` is refused: Cognito allows it only on a client
-/// with a secret, and the clients authdemo creates have none.
-fn read_oauth_flow(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {
-    let flow = r.one_of(field, KNOWN_OAUTH_FLOWS)?;
-    if !OAUTH_FLOWS.contains(&flow.as_str()) {
-        r.error(
-            field.location(),
-            field.path(),
-            format!("`{flow}` needs a client secret, and authdemo creates clients without one"),
-            Some("Cognito refuses it on such a client; use `code` for users who sign in".into()),
-        );
-        return None;
-    }
-    Some(flow)
-}
-
-fn read_url(r: &mut Reader<'_>, field: Field<'_>) -> Option<String> {
-    r.string_matching(
-        field,
-        |url| {
-            let secure = url.starts_with("https://") && url.len() > "https://".len();
-            let local = url.starts_with("http://localhost");
-            (secure || local) && !url.contains('#') && !url.contains(char::is_whitespace)
-        },
-        "is not a valid redirect URL",
-        "use an https:// URL without a #fragment (http:// is allowed only for localhost)",
-    )
 }
 
 /// A password rule: whether it applies, what a character must satisfy, and what it is called.
@@ -458,10 +351,6 @@ fn is_domain_prefix(s: &str) -> bool {
         && !["aws", "amazon", "cognito"].iter().any(|w| s.contains(w))
 }
 
-fn is_client_name(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 fn is_username(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@+".contains(c))
 }
@@ -492,18 +381,7 @@ pub(super) fn schema() -> Value {
             ("temporary_password_validity_days", int(0, 365)),
         ],
     );
-    let oauth =
-        object(OAUTH_FIELDS, &[], vec![("flows", list(one_of(OAUTH_FLOWS))), ("scopes", list(one_of(OAUTH_SCOPES)))]);
-    let client = object(
-        CLIENT_FIELDS,
-        &[],
-        vec![
-            ("callback_urls", list(text("https:// URL, or http://localhost"))),
-            ("logout_urls", list(text("https:// URL, or http://localhost"))),
-            ("oauth", oauth),
-            ("auth_flows", list(one_of(AUTH_FLOWS))),
-        ],
-    );
+    let client = app_client::schema();
     let user = object(
         USER_FIELDS,
         &[],

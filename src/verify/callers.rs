@@ -66,7 +66,7 @@ pub(crate) async fn callers(
     let (signed_in, user) = match chosen {
         None => (Err(skipped("the stack file names no user to sign in as")), None),
         Some((name, user)) => {
-            let signed_in = sign_in(provider, stack, live, name, user, &identity_pool).await;
+            let signed_in = sign_in(provider, stack, live, (name, user), &identity_pool).await;
             (signed_in.0, Some(format!("{name} ({})", signed_in.1)))
         }
     };
@@ -86,14 +86,13 @@ fn chosen_user<'a>(stack: &'a Stack, wanted: Option<&str>) -> anyhow::Result<Opt
     }
 }
 
-/// Signs `name` in through the identity pool's (else the pool's first) app client; the result
-/// and the flow used.
+/// Signs the chosen user (`name`, `user`) in through the identity pool's (else the pool's
+/// first) app client; the result and the flow used.
 async fn sign_in(
     provider: &AwsProvider,
     stack: &Stack,
     live: &LiveState,
-    name: &str,
-    user: &User,
+    (name, user): (&str, &User),
     identity_pool: &str,
 ) -> (Result<IdentityCredentials, Observed>, &'static str) {
     let Some(password) = &user.password else {

@@ -104,3 +104,14 @@ pub(crate) fn signature(
     let (instructions, _) = sign(signable, &params).map_err(|e| format!("cannot sign: {e}"))?.into_parts();
     Ok(instructions.headers().map(|(name, value)| (name.to_string(), value.to_string())).collect())
 }
+
+/// Where `verify` calls, and how long a call that disagrees is made again.
+#[derive(Clone, Copy)]
+pub(crate) struct Endpoint<'a> {
+    /// The HTTP client.
+    pub(crate) http: &'a Http,
+    /// The stage's invoke URL.
+    pub(crate) url: &'a str,
+    /// How long a call that disagrees is made again.
+    pub(crate) settle: Duration,
+}

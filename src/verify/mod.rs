@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use self::callers::Callers;
-use self::http::Http;
+use self::http::{Endpoint, Http};
 use self::outcome::{Observed, Outcome, classify, compare, scrubbed};
 use crate::access::matrix::{Caller, Deployment, LiveRoute, Report as Expected, Verdict};
 use crate::live::{LiveResource, LiveState};
@@ -102,20 +102,19 @@ struct Calling<'a> {
     secrets: Vec<&'a str>,
 }
 
-/// Calls every route of `deployment` (as the file describes it) at `url` as every caller and
+/// Calls every route of `deployment` (as the file describes it) at the endpoint's URL as every caller and
 /// compares with `expected`, the verdicts on it; `live` are the verdicts of `access` on the live
 /// configuration. A call that disagrees is made again, backing off, until it agrees or `settle`
 /// has passed: right after an apply, AWS takes a few seconds to apply new IAM policies, Lambda
 /// permissions and a deployment everywhere.
 pub(crate) async fn run(
-    http: &Http,
-    url: &str,
+    endpoint: &Endpoint<'_>,
     deployment: &Deployment,
     expected: &Expected,
     live: &Expected,
     callers: &Callers,
-    settle: Duration,
 ) -> Report {
+    let Endpoint { http, url, settle } = *endpoint;
     let mut checks = Vec::new();
     let calling = Calling { http, url, region: region_of(deployment), callers, secrets: callers.secrets() };
     for access in &expected.routes {

@@ -76,7 +76,8 @@ async fn run_plan(changes: Vec<ResourceChange>, runner: FakeRunner, parallelism:
     let (graph, work) = steps(&plan).unwrap();
     let runner = Arc::new(runner);
     let ids = plan.changes.iter().filter_map(|c| Some((c.address.clone(), c.id.clone()?))).collect();
-    let outcome = execute(&graph, &work, runner.clone(), ids, parallelism, &AtomicBool::new(false), &Silent).await;
+    let pace = Pace { parallelism, stop: &AtomicBool::new(false), reporter: &Silent };
+    let outcome = execute(&graph, &work, runner.clone(), ids, pace).await;
     (outcome, runner)
 }
 
@@ -153,7 +154,8 @@ async fn a_stop_request_starts_nothing_new() {
     };
     let (graph, work) = steps(&plan).unwrap();
     let runner = Arc::new(FakeRunner::default());
-    let outcome = execute(&graph, &work, runner.clone(), BTreeMap::new(), 10, &AtomicBool::new(true), &Silent).await;
+    let pace = Pace { parallelism: 10, stop: &AtomicBool::new(true), reporter: &Silent };
+    let outcome = execute(&graph, &work, runner.clone(), BTreeMap::new(), pace).await;
     assert!(outcome.interrupted);
     assert_eq!(outcome.count(&StepOutcome::NotStarted), 3);
     assert!(runner.log.lock().unwrap().is_empty());
