@@ -7,21 +7,25 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use tokio::time::Instant;
 
-use super::pace::{Pacer, Service};
+use super::pace::{self, Held, Pacer, Service};
 use crate::error::{ErrorClass, ProviderError};
 
 /// How long and how often to retry.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    /// Wait before the first retry.
+    /// Wait before the first retry of a throttled or busy call.
     pub first_delay: Duration,
-    /// Longest wait between two tries.
+    /// Longest wait between two tries of a throttled or busy call.
     pub max_delay: Duration,
-    /// Total time after which a transient error is final.
+    /// The fixed period of polls for eventual consistency: a state settling, a new role not yet
+    /// usable (the time it takes is AWS's, not a rate that backing off would help).
+    pub poll: Duration,
+    /// Total time, waits for rate-limit tokens included, after which a transient error is final.
     pub budget: Duration,
 }
 
@@ -31,6 +35,7 @@ impl Default for RetryPolicy {
         Self {
             first_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
+            poll: Duration::from_secs(1),
             budget: Duration::from_mins(2),
         }
     }
@@ -98,21 +103,46 @@ impl Calls {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug,
     {
-        self.attempt(operation, || {
+        self.paced(operation, alone, || {
+            // On the heap: the SDK's futures are large, and a debug build's stack is not.
+            let sent = Box::pin(send());
+            async move { sent.await.map_err(|e| ProviderError::from_sdk(operation, e)) }
+        })
+        .await
+    }
+
+    /// Runs `send` (one call, its errors classified) under the pacer and the retry policy: each
+    /// try waits for its tokens, which count against the call's budget (at least the
+    /// [`pace::patience`] of its quotas); throttling answers pace the quota they concern.
+    async fn paced<T, Fut>(
+        &self,
+        operation: &'static str,
+        alone: Option<&tokio::sync::Mutex<()>>,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
+    where
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let budget = match self.service {
+            Some(service) => self.policy.budget.max(pace::patience(service, operation)),
+            None => self.policy.budget,
+        };
+        self.retry(operation, budget, |deadline| {
             let sent = send();
             async move {
                 if let Some(service) = self.service {
-                    self.pacer.take(service, operation).await;
+                    let taken = self.pacer.take(service, operation, deadline).await;
+                    taken.map_err(|held| held_error(operation, &held))?;
                 }
                 let _alone = match alone {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
-                let result = sent.await.map_err(|e| ProviderError::from_sdk(operation, e));
+                let result = sent.await;
                 if let Some(service) = self.service {
                     match &result {
-                        Err(error) if error.class == ErrorClass::Throttled => self.pacer.throttled(service),
-                        Ok(_) => self.pacer.succeeded(service),
+                        Err(error) if error.class == ErrorClass::Throttled => self.pacer.throttled(service, operation),
+                        Ok(_) => self.pacer.succeeded(service, operation),
                         Err(_) => {}
                     }
                 }
@@ -128,14 +158,29 @@ impl Calls {
     where
         Fut: Future<Output = Result<T, ProviderError>>,
     {
+        self.retry(operation, self.policy.budget, |_| attempt()).await
+    }
+
+    /// [`Calls::attempt`] within `budget`; `attempt` is told when the budget ends. A call
+    /// refused while a change propagates is tried again at the fixed poll period; one
+    /// throttled, busy or failed on AWS's side after a jittered, doubling delay.
+    async fn retry<T, Fut>(
+        &self,
+        operation: &str,
+        budget: Duration,
+        mut attempt: impl FnMut(Instant) -> Fut,
+    ) -> Result<T, ProviderError>
+    where
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
         let started = Instant::now();
         let mut delay = self.policy.first_delay;
         let mut tries = 1;
         loop {
             let sent = Instant::now();
-            let result = attempt().await;
+            let result = attempt(started + budget).await;
             let took = sent.elapsed();
-            match result {
+            let error = match result {
                 Ok(value) => {
                     tracing::debug!("{operation}: ok in {}", millis(took));
                     return Ok(value);
@@ -144,47 +189,49 @@ impl Calls {
                     tracing::debug!("{operation}: failed in {}: {}", millis(took), outcome(&error));
                     return Err(error);
                 }
-                Err(error) if started.elapsed() + delay > self.policy.budget => {
-                    return Err(error.gave_up(tries, started.elapsed()));
-                }
-                Err(error) => {
-                    let pause = jittered(delay);
-                    tracing::debug!(
-                        "{operation}: {} in {}; retrying in {} (try {})",
-                        outcome(&error),
-                        millis(took),
-                        millis(pause),
-                        tries + 1
-                    );
-                    tokio::time::sleep(pause).await;
-                    delay = (delay * 2).min(self.policy.max_delay);
-                    tries += 1;
-                }
+                Err(error) => error,
+            };
+            let pause = match error.class {
+                ErrorClass::Propagating => self.policy.poll,
+                _ => jittered(delay),
+            };
+            if started.elapsed() + pause > budget {
+                return Err(error.gave_up(tries, started.elapsed()));
             }
+            tracing::debug!(
+                "{operation}: {} in {}; retrying in {} (try {})",
+                outcome(&error),
+                millis(took),
+                millis(pause),
+                tries + 1
+            );
+            tokio::time::sleep(pause).await;
+            if error.class != ErrorClass::Propagating {
+                delay = (delay * 2).min(self.policy.max_delay);
+            }
+            tries += 1;
         }
     }
 
-    /// Polls `check` until it yields a value, backing off like [`Calls::attempt`]; `what`
-    /// names the awaited condition in the error when the budget runs out.
+    /// Polls `check` at the fixed poll period until it yields a value; `what` names the
+    /// awaited condition in the error when the budget runs out.
     pub async fn wait_until<T, Fut>(&self, what: &str, mut check: impl FnMut() -> Fut) -> Result<T, ProviderError>
     where
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
         let started = Instant::now();
-        let mut delay = self.policy.first_delay;
         loop {
             if let Some(value) = check().await? {
                 return Ok(value);
             }
-            if started.elapsed() + delay > self.policy.budget {
+            if started.elapsed() + self.policy.poll > self.policy.budget {
                 return Err(ProviderError::other(
                     "wait",
                     format!("gave up waiting for {what} after {:.0?}", started.elapsed()),
                 ));
             }
-            tracing::debug!("waiting {} for {what}", millis(delay));
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.policy.max_delay);
+            tracing::debug!("waiting {} for {what}", millis(self.policy.poll));
+            tokio::time::sleep(self.policy.poll).await;
         }
     }
 
@@ -213,6 +260,18 @@ impl Calls {
             }
         }
     }
+}
+
+/// The final error of a call whose next token comes after its budget ends.
+fn held_error(operation: &str, held: &Held) -> ProviderError {
+    ProviderError::other(
+        operation,
+        format!(
+            "held by AWS's rate limit on {}: its next token comes in {:.0?}, after this call's budget ends \
+             (other runs in the account are using it)",
+            held.quota, held.wait
+        ),
+    )
 }
 
 /// How often a read that got no answer (timeout, broken connection) is tried; a write is not
@@ -258,6 +317,7 @@ mod tests {
         Calls::new(RetryPolicy {
             first_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
+            poll: Duration::from_millis(1),
             budget: Duration::from_millis(budget_ms),
         })
     }
@@ -322,5 +382,68 @@ mod tests {
             .await;
         let message = result.unwrap_err().to_string();
         assert!(message.contains("UpdateUsagePlan failed: rate exceeded (gave up after"), "{message}");
+    }
+
+    /// An account's API Gateway bucket (40, refilled at 10/s) that throttles calls over it.
+    struct Account {
+        tokens: std::sync::Mutex<(f64, Instant)>,
+        throttled: AtomicUsize,
+    }
+
+    impl Account {
+        fn idle() -> Self {
+            Self { tokens: std::sync::Mutex::new((40.0, Instant::now())), throttled: AtomicUsize::new(0) }
+        }
+
+        fn answer(&self, operation: &str) -> Result<(), ProviderError> {
+            let mut tokens = self.tokens.lock().unwrap();
+            let now = Instant::now();
+            let level = (tokens.0 + now.duration_since(tokens.1).as_secs_f64() * 10.0).min(40.0);
+            *tokens = (level - if level >= 1.0 { 1.0 } else { 0.0 }, now);
+            if level >= 1.0 {
+                return Ok(());
+            }
+            self.throttled.fetch_add(1, Ordering::SeqCst);
+            Err(ProviderError::new(ErrorClass::Throttled, operation, "Too Many Requests"))
+        }
+    }
+
+    /// A run of `calls` GetRestApi calls in one account: when each ended, from the run's start.
+    async fn run(account: &Account, calls: usize) -> Vec<Duration> {
+        let started = Instant::now();
+        let run = Calls::default().to(Service::ApiGateway);
+        let mut ended = Vec::new();
+        for _ in 0..calls {
+            run.paced("GetRestApi", None, || async { account.answer("GetRestApi") }).await.unwrap();
+            ended.push(started.elapsed());
+        }
+        ended
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fresh_run_bursts_and_a_second_one_at_once_is_throttled_then_paced() {
+        let account = Account::idle();
+        let first = run(&account, 60).await;
+        assert_eq!(first[39], Duration::ZERO, "an idle account's burst, without waiting");
+        assert!(first[59] > Duration::from_secs(2), "then at the quota's rate, with the margin: {:?}", first[59]);
+        assert_eq!(account.throttled.load(Ordering::SeqCst), 0);
+        run(&account, 60).await;
+        let throttled = account.throttled.load(Ordering::SeqCst);
+        assert!((1..=5).contains(&throttled), "retried, then paced rather than throttled again: {throttled}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_cannot_get_its_token_within_its_budget_names_the_quota() {
+        let busy = Calls::default().to(Service::ApiGateway);
+        let started = Instant::now();
+        let result: Result<(), _> = busy
+            .paced("DeleteRestApi", None, || async {
+                Err(ProviderError::new(ErrorClass::Throttled, "DeleteRestApi", "Too Many Requests"))
+            })
+            .await;
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains("held by AWS's rate limit on DeleteRestApi (1 per 30 s)"), "{message}");
+        let waited = started.elapsed();
+        assert!(waited > Duration::from_mins(2) && waited < Duration::from_mins(5), "{waited:?}");
     }
 }
