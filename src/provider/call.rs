@@ -156,6 +156,18 @@ impl Calls {
             }
         })
         .await
+        .map_err(|error| match (self.service, error.class) {
+            (Some(service), ErrorClass::Throttled) => self.name_quota(service, operation, error),
+            _ => error,
+        })
+    }
+
+    /// A throttled call that gave up, saying which quota held it.
+    fn name_quota(&self, service: Service, operation: &'static str, error: ProviderError) -> ProviderError {
+        match self.pacer.tightest(service, operation) {
+            Some(quota) => ProviderError { message: format!("{} (AWS's limit on {quota})", error.message), ..error },
+            None => error,
+        }
     }
 
     /// Runs `attempt` (one call, its errors already classified) until it succeeds, fails

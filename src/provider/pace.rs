@@ -54,6 +54,11 @@ const MARGIN: f64 = 0.85;
 /// The lowest speed throttling answers bring a fast quota down to (1 = its rate).
 const MIN_SPEED: f64 = 0.125;
 
+/// The share of its period after which a throttled slow quota (under one call a second) is
+/// tried again: when another run took the account's token is unknown (up to a period ago), and
+/// a try costs one call, while waiting a whole period from the answer costs up to a period.
+const SLOW_RETRY: f64 = 0.25;
+
 /// How many of a slow quota's periods a call waiting for it may spend: a run that shares the
 /// account with a few others gets its turn within them.
 const PATIENT_PERIODS: f64 = 8.0;
@@ -167,10 +172,10 @@ impl Bucket {
     /// AWS throttled a call that counts against this quota: someone else draws on it too.
     fn throttled(&mut self, now: Instant) {
         self.paced = true;
-        self.tokens = self.tokens.min(0.0);
-        // A slow quota's retry already waits a whole period; halving it would double that.
-        // Answers come in bursts: one halving per second at most.
         let fast = self.quota.per_second >= 1.0;
+        self.tokens = if fast { self.tokens.min(0.0) } else { 1.0 - SLOW_RETRY };
+        // Halving a slow quota would only delay its retries; answers come in bursts: one
+        // halving per second at most.
         if fast && self.slowed.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
             self.speed = (self.speed / 2.0).max(MIN_SPEED);
             self.slowed = Some(now);
@@ -250,6 +255,16 @@ impl Pacer {
             let quota = describe(service, name, bucket.quota);
             tracing::debug!("{operation} throttled: {quota} paced at {:.0}% of its rate", bucket.speed * 100.0);
         }
+    }
+
+    /// The quota of `operation` nearest to empty, named with its rate: the one that held a
+    /// throttled call.
+    pub(super) fn tightest(&self, service: Service, operation: &'static str) -> Option<String> {
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let quotas = quotas(service, operation);
+        let fill = |name| buckets.get(&(service, name)).map_or(1.0, Bucket::fill);
+        let tightest = quotas.iter().rev().min_by(|a, b| fill(a.0).total_cmp(&fill(b.0)))?;
+        Some(describe(service, tightest.0, tightest.1))
     }
 
     /// A call of `operation` went through: its paced quotas speed back up, a little at a time.
