@@ -1,27 +1,36 @@
 //! The one place every AWS call goes through: it waits for its rate-limit tokens (see
 //! [`super::pace`]), the error is classified (by [`crate::error`]), a transient failure retries
-//! THAT call (never the step around it) with jittered exponential backoff within a time budget,
-//! and each call is logged with its duration and outcome. Polling for a
-//! state (a function settling) and listing every page of a paginated operation are built on it.
+//! THAT call (never the step around it) within a time budget that the waits for tokens count
+//! against: throttled or busy with jittered exponential backoff, refused while a change
+//! propagates at a fixed poll period, and each call is logged with its duration and outcome.
+//! Polling for a state (a function settling) at that period and listing every page of a
+//! paginated operation are built on it.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use tokio::time::Instant;
 
-use super::pace::{Pacer, Service};
+use super::pace::{self, Held, Pacer, Service};
 use crate::error::{ErrorClass, ProviderError};
 
 /// How long and how often to retry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RetryPolicy {
-    /// Wait before the first retry.
+    /// Wait before the first retry of a throttled or busy call.
     pub first_delay: Duration,
-    /// Longest wait between two tries.
+    /// Longest wait between two tries of a throttled or busy call.
     pub max_delay: Duration,
-    /// Total time after which a transient error is final.
+    /// The fixed period of polls for a state to settle (a function Pending, a domain CREATING:
+    /// the time it takes is AWS's, not a rate that backing off would help).
+    pub poll: Duration,
+    /// The fixed period of retries of a call refused while a change propagates (a role Lambda
+    /// or Cognito cannot use yet: IAM takes seconds, typically under ten).
+    pub propagation_poll: Duration,
+    /// Total time, waits for rate-limit tokens included, after which a transient error is final.
     pub budget: Duration,
 }
 
@@ -31,6 +40,8 @@ impl Default for RetryPolicy {
         Self {
             first_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
+            poll: Duration::from_millis(500),
+            propagation_poll: Duration::from_secs(1),
             budget: Duration::from_mins(2),
         }
     }
@@ -98,21 +109,46 @@ impl Calls {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug,
     {
-        self.attempt(operation, || {
+        self.paced(operation, alone, || {
+            // On the heap: the SDK's futures are large, and a debug build's stack is not.
+            let sent = Box::pin(send());
+            async move { sent.await.map_err(|e| ProviderError::from_sdk(operation, e)) }
+        })
+        .await
+    }
+
+    /// Runs `send` (one call, its errors classified) under the pacer and the retry policy: each
+    /// try waits for its tokens, which count against the call's budget (at least the
+    /// [`pace::patience`] of its quotas); throttling answers pace the quota they concern.
+    async fn paced<T, Fut>(
+        &self,
+        operation: &'static str,
+        alone: Option<&tokio::sync::Mutex<()>>,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
+    where
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let budget = match self.service {
+            Some(service) => self.policy.budget.max(pace::patience(service, operation)),
+            None => self.policy.budget,
+        };
+        self.retry(operation, budget, |deadline| {
             let sent = send();
             async move {
                 if let Some(service) = self.service {
-                    self.pacer.take(service, operation).await;
+                    let taken = self.pacer.take(service, operation, deadline).await;
+                    taken.map_err(|held| held_error(operation, &held))?;
                 }
                 let _alone = match alone {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
-                let result = sent.await.map_err(|e| ProviderError::from_sdk(operation, e));
+                let result = sent.await;
                 if let Some(service) = self.service {
                     match &result {
-                        Err(error) if error.class == ErrorClass::Throttled => self.pacer.throttled(service),
-                        Ok(_) => self.pacer.succeeded(service),
+                        Err(error) if error.class == ErrorClass::Throttled => self.pacer.throttled(service, operation),
+                        Ok(_) => self.pacer.succeeded(service, operation),
                         Err(_) => {}
                     }
                 }
@@ -120,14 +156,43 @@ impl Calls {
             }
         })
         .await
+        .map_err(|error| match (self.service, error.class) {
+            (Some(service), ErrorClass::Throttled) => self.name_quota(service, operation, error),
+            _ => error,
+        })
+    }
+
+    /// A throttled call that gave up, saying which quota held it.
+    fn name_quota(&self, service: Service, operation: &'static str, error: ProviderError) -> ProviderError {
+        match self.pacer.tightest(service, operation) {
+            Some(quota) => ProviderError { message: format!("{} (AWS's limit on {quota})", error.message), ..error },
+            None => error,
+        }
     }
 
     /// Runs `attempt` (one call, its errors already classified) until it succeeds, fails
-    /// permanently, or the budget is spent.
+    /// permanently, or the budget is spent: the retry loop alone, for its tests.
+    #[cfg(test)]
     pub(crate) async fn attempt<T, Fut>(
         &self,
         operation: &str,
         mut attempt: impl FnMut() -> Fut,
+    ) -> Result<T, ProviderError>
+    where
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        self.retry(operation, self.policy.budget, |_| attempt()).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails permanently, or `budget` is spent; `attempt` is
+    /// told when the budget ends. A call
+    /// refused while a change propagates is tried again at the fixed poll period; one
+    /// throttled, busy or failed on AWS's side after a jittered, doubling delay.
+    async fn retry<T, Fut>(
+        &self,
+        operation: &str,
+        budget: Duration,
+        mut attempt: impl FnMut(Instant) -> Fut,
     ) -> Result<T, ProviderError>
     where
         Fut: Future<Output = Result<T, ProviderError>>,
@@ -137,9 +202,9 @@ impl Calls {
         let mut tries = 1;
         loop {
             let sent = Instant::now();
-            let result = attempt().await;
+            let result = attempt(started + budget).await;
             let took = sent.elapsed();
-            match result {
+            let error = match result {
                 Ok(value) => {
                     tracing::debug!("{operation}: ok in {}", millis(took));
                     return Ok(value);
@@ -148,28 +213,32 @@ impl Calls {
                     tracing::debug!("{operation}: failed in {}: {}", millis(took), outcome(&error));
                     return Err(error);
                 }
-                Err(error) if started.elapsed() + delay > self.policy.budget => {
-                    return Err(error.gave_up(tries, started.elapsed()));
-                }
-                Err(error) => {
-                    let pause = jittered(delay);
-                    tracing::debug!(
-                        "{operation}: {} in {}; retrying in {} (try {})",
-                        outcome(&error),
-                        millis(took),
-                        millis(pause),
-                        tries + 1
-                    );
-                    tokio::time::sleep(pause).await;
-                    delay = (delay * 2).min(self.policy.max_delay);
-                    tries += 1;
-                }
+                Err(error) => error,
+            };
+            let pause = match error.class {
+                ErrorClass::Propagating => self.policy.propagation_poll,
+                _ => jittered(delay),
+            };
+            if started.elapsed() + pause > budget {
+                return Err(error.gave_up(tries, started.elapsed()));
             }
+            tracing::debug!(
+                "{operation}: {} in {}; retrying in {} (try {})",
+                outcome(&error),
+                millis(took),
+                millis(pause),
+                tries + 1
+            );
+            tokio::time::sleep(pause).await;
+            if error.class != ErrorClass::Propagating {
+                delay = (delay * 2).min(self.policy.max_delay);
+            }
+            tries += 1;
         }
     }
 
-    /// Polls `check` until it yields a value, backing off like [`Calls::attempt`]; `what`
-    /// names the awaited condition in the error when the budget runs out.
+    /// Polls `check` at the fixed poll period until it yields a value; `what` names the
+    /// awaited condition in the error when the budget runs out.
     pub(crate) async fn wait_until<T, Fut>(
         &self,
         what: &str,
@@ -179,20 +248,18 @@ impl Calls {
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
         let started = Instant::now();
-        let mut delay = self.policy.first_delay;
         loop {
             if let Some(value) = check().await? {
                 return Ok(value);
             }
-            if started.elapsed() + delay > self.policy.budget {
+            if started.elapsed() + self.policy.poll > self.policy.budget {
                 return Err(ProviderError::other(
                     "wait",
                     format!("gave up waiting for {what} after {:.0?}", started.elapsed()),
                 ));
             }
-            tracing::debug!("waiting {} for {what}", millis(delay));
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.policy.max_delay);
+            tracing::debug!("waiting {} for {what}", millis(self.policy.poll));
+            tokio::time::sleep(self.policy.poll).await;
         }
     }
 
@@ -221,6 +288,18 @@ impl Calls {
             }
         }
     }
+}
+
+/// The final error of a call whose next token comes after its budget ends.
+fn held_error(operation: &str, held: &Held) -> ProviderError {
+    ProviderError::other(
+        operation,
+        format!(
+            "held by AWS's rate limit on {}: its next token comes in {:.0?}, after this call's budget ends \
+             (other runs in the account are using it)",
+            held.quota, held.wait
+        ),
+    )
 }
 
 /// How often a read that got no answer (timeout, broken connection) is tried; a write is not
@@ -257,78 +336,4 @@ fn outcome(error: &ProviderError) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-
-    fn fast(budget_ms: u64) -> Calls {
-        Calls::new(RetryPolicy {
-            first_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
-            budget: Duration::from_millis(budget_ms),
-        })
-    }
-
-    #[tokio::test]
-    async fn a_throttled_second_call_of_a_step_retries_that_call_only() {
-        let (first, second) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let calls = fast(1000);
-        let step = async {
-            calls
-                .attempt("CreateRole", || async {
-                    first.fetch_add(1, Ordering::SeqCst);
-                    Ok::<_, ProviderError>("arn")
-                })
-                .await?;
-            calls
-                .attempt("PutRolePolicy", || async {
-                    match second.fetch_add(1, Ordering::SeqCst) {
-                        0 => Err(ProviderError::new(ErrorClass::Throttled, "PutRolePolicy", "Rate exceeded")),
-                        _ => Ok(()),
-                    }
-                })
-                .await
-        };
-        step.await.unwrap();
-        assert_eq!(first.load(Ordering::SeqCst), 1, "the call that succeeded is not repeated");
-        assert_eq!(second.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn fails_at_once_on_permanent_errors() {
-        let count = AtomicUsize::new(0);
-        let result: Result<(), _> = fast(1000)
-            .attempt("CreateUserPool", || async {
-                count.fetch_add(1, Ordering::SeqCst);
-                Err(ProviderError::other("CreateUserPool", "invalid"))
-            })
-            .await;
-        assert_eq!(result.unwrap_err().class, ErrorClass::Other);
-        assert_eq!(count.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn waits_until_the_condition_holds() {
-        let count = AtomicUsize::new(0);
-        let value = fast(1000)
-            .wait_until("a function to settle", || async {
-                Ok((count.fetch_add(1, Ordering::SeqCst) == 2).then_some("Active"))
-            })
-            .await;
-        assert_eq!(value.unwrap(), "Active");
-        let never: Result<(), _> = fast(10).wait_until("a function to settle", || async { Ok(None) }).await;
-        assert!(never.unwrap_err().to_string().contains("gave up waiting for a function to settle"));
-    }
-
-    #[tokio::test]
-    async fn gives_up_with_a_clear_error_when_the_budget_is_spent() {
-        let result: Result<(), _> = fast(20)
-            .attempt("UpdateUsagePlan", || async {
-                Err(ProviderError::new(ErrorClass::Throttled, "UpdateUsagePlan", "rate exceeded"))
-            })
-            .await;
-        let message = result.unwrap_err().to_string();
-        assert!(message.contains("UpdateUsagePlan failed: rate exceeded (gave up after"), "{message}");
-    }
-}
+mod tests;

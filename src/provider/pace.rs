@@ -1,13 +1,18 @@
 //! Client-side pacing: AWS's control-plane limits are per account and cannot be raised, so
-//! every call waits for a token from the buckets of the quotas it counts against (one per
-//! service, and one per operation where AWS sets one) instead of being throttled. The buckets
-//! are shared by every step of a run. Throttling answers, which other runs in the account cause,
-//! slow a service with quotas down (its rates halve) and successes speed it back up; services
-//! without published limits (IAM, STS, identity pools) are not paced, only retried.
+//! every call takes a token from the buckets of the quotas it counts against (one per service,
+//! and one per operation where AWS sets one), waiting when a bucket is empty. A bucket starts
+//! full, as an idle account has it, so one run alone sends its burst at once and then at the
+//! quota's rate. A throttling answer says another run shares the account: the quota it concerns
+//! (the call's bucket nearest to empty) switches to paced mode, where it holds one token at a
+//! time and, for a fast quota, refills at half the speed per answer (recovering on successes).
+//! The other quotas of the service keep their pace. Services without published limits (IAM,
+//! STS, identity pools) are not paced until they throttle; then a guessed quota paces them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// The AWS services authdemo calls, each with its own quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,23 +31,40 @@ pub(super) enum Service {
     Sts,
 }
 
-/// A quota: a bucket of `burst` tokens refilled at `per_second`.
+/// A quota: a bucket of `burst` tokens refilled at `per_second`; `published` when AWS documents
+/// it (an unpublished one is a guess that applies only once the service has throttled).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Quota {
     burst: f64,
     per_second: f64,
+    published: bool,
 }
 
 const fn quota(burst: f64, per_second: f64) -> Quota {
-    Quota { burst, per_second }
+    Quota { burst, per_second, published: true }
 }
+
+/// The pace of a service without published limits once it has throttled a call.
+const UNPUBLISHED: Quota = Quota { burst: 1.0, per_second: 5.0, published: false };
 
 /// The share of each quota the run uses: arrival times at AWS jitter with the network, so a run
 /// paced at exactly the limit would now and then go over it.
 const MARGIN: f64 = 0.85;
 
+/// The lowest speed throttling answers bring a fast quota down to (1 = its rate).
+const MIN_SPEED: f64 = 0.125;
+
+/// The share of its period after which a throttled slow quota (under one call a second) is
+/// tried again: when another run took the account's token is unknown (up to a period ago), and
+/// a try costs one call, while waiting a whole period from the answer costs up to a period.
+const SLOW_RETRY: f64 = 0.25;
+
+/// How many of a slow quota's periods a call waiting for it may spend: a run that shares the
+/// account with a few others gets its turn within them.
+const PATIENT_PERIODS: f64 = 8.0;
+
 /// The quotas `operation` of `service` counts against, keyed by bucket name (AWS's documented
-/// limits, see ../shared/AWS-NOTES.md).
+/// limits, see ../shared/AWS-NOTES.md), the service's own first.
 fn quotas(service: Service, operation: &'static str) -> Vec<(&'static str, Quota)> {
     match service {
         Service::ApiGateway => {
@@ -72,9 +94,27 @@ fn quotas(service: Service, operation: &'static str) -> Vec<(&'static str, Quota
             }
             quotas
         }
-        // No published control-plane limits: throttling answers alone slow these down.
-        Service::CognitoIdentity | Service::Iam | Service::Sts => Vec::new(),
+        Service::CognitoIdentity | Service::Iam | Service::Sts => vec![("*", UNPUBLISHED)],
     }
+}
+
+/// A quota's name and rate for messages: "DeleteRestApi (1 per 30 s)", "ApiGateway calls (10/s)".
+fn describe(service: Service, name: &str, quota: Quota) -> String {
+    let rate = if quota.per_second >= 1.0 {
+        format!("{}/s", quota.per_second)
+    } else {
+        format!("1 per {} s", (1.0 / quota.per_second).round())
+    };
+    match name {
+        "*" => format!("{service:?} calls ({rate})"),
+        _ => format!("{name} ({rate})"),
+    }
+}
+
+/// How long a call of `operation` may wait for its tokens at most: its budget is at least that.
+pub(super) fn patience(service: Service, operation: &'static str) -> Duration {
+    let slowest = quotas(service, operation).iter().map(|(_, q)| q.per_second).fold(f64::INFINITY, f64::min);
+    Duration::from_secs_f64(PATIENT_PERIODS / (slowest * MARGIN)).min(Duration::from_hours(1))
 }
 
 /// One bucket's state.
@@ -83,145 +123,160 @@ struct Bucket {
     quota: Quota,
     tokens: f64,
     updated: Instant,
+    /// Whether a throttling answer has been about this quota: the account is shared.
+    paced: bool,
+    /// 1 = the quota's rate (with the margin); lower after throttling answers.
+    speed: f64,
+    /// When a throttling answer last lowered the speed.
+    slowed: Option<Instant>,
 }
 
 impl Bucket {
-    /// A bucket as a new run finds it. Runs just before may have used the account's tokens, so
-    /// a fast bucket starts with one token only (a run paced so takes at most one token more
-    /// than the account earns while it runs, and the next run finds the account's bucket all
-    /// but full); a slow one, of an operation a run makes once or twice, starts with its token.
+    /// A bucket as a new run finds it: full, as an idle account has it.
     fn fresh(quota: Quota, now: Instant) -> Self {
-        let tokens = if quota.per_second >= 1.0 { quota.burst.min(1.0) } else { quota.burst };
-        Self { quota, tokens, updated: now }
+        Self { quota, tokens: quota.burst, updated: now, paced: false, speed: 1.0, slowed: None }
     }
 
-    /// Adds the tokens earned since the last look, at `speed` (1 = the quota's own rate).
-    fn refill(&mut self, now: Instant, speed: f64) {
-        let earned = now.duration_since(self.updated).as_secs_f64() * self.quota.per_second * MARGIN * speed;
-        self.tokens = (self.tokens + earned).min(self.quota.burst);
+    /// Whether calls wait for this bucket at all.
+    fn active(&self) -> bool {
+        self.quota.published || self.paced
+    }
+
+    /// The most tokens the bucket holds: the burst, or one once paced (calls evenly spaced).
+    fn capacity(&self) -> f64 {
+        if self.paced { self.quota.burst.min(1.0) } else { self.quota.burst }
+    }
+
+    fn rate(&self) -> f64 {
+        self.quota.per_second * MARGIN * self.speed
+    }
+
+    /// Adds the tokens earned since the last look.
+    fn refill(&mut self, now: Instant) {
+        let earned = now.saturating_duration_since(self.updated).as_secs_f64() * self.rate();
+        self.tokens = (self.tokens + earned).min(self.capacity());
         self.updated = now;
     }
 
     /// How long until a whole token is there.
-    fn wait(&self, speed: f64) -> Duration {
+    fn wait(&self) -> Duration {
         let missing = (1.0 - self.tokens).max(0.0);
-        Duration::from_secs_f64(missing / (self.quota.per_second * MARGIN * speed))
+        Duration::from_secs_f64(missing / self.rate())
+    }
+
+    /// How full the bucket is, 0 to 1.
+    fn fill(&self) -> f64 {
+        self.tokens / self.capacity()
+    }
+
+    /// AWS throttled a call that counts against this quota: someone else draws on it too.
+    fn throttled(&mut self, now: Instant) {
+        self.paced = true;
+        let fast = self.quota.per_second >= 1.0;
+        self.tokens = if fast { self.tokens.min(0.0) } else { 1.0 - SLOW_RETRY };
+        // Halving a slow quota would only delay its retries; answers come in bursts: one
+        // halving per second at most.
+        if fast && self.slowed.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
+            self.speed = (self.speed / 2.0).max(MIN_SPEED);
+            self.slowed = Some(now);
+        }
     }
 }
 
-/// Every bucket of a run, and how fast each service may go now.
+/// Every bucket of a run.
 #[derive(Debug, Default)]
 pub(super) struct Pacer {
-    state: Mutex<PacerState>,
+    buckets: Mutex<HashMap<(Service, &'static str), Bucket>>,
 }
 
-#[derive(Debug, Default)]
-struct PacerState {
-    buckets: HashMap<(Service, &'static str), Bucket>,
-    /// 1 = the quotas' rates; halved on a throttling answer (at most once a second, as answers
-    /// come in bursts), recovering on successes.
-    speed: HashMap<Service, f64>,
-    /// When each service's speed was last halved.
-    halved: HashMap<Service, Instant>,
+/// What holds a call that may not wait so long: the quota and how long its token takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Held {
+    /// The quota, named with its rate.
+    pub(super) quota: String,
+    /// How long until its next token.
+    pub(super) wait: Duration,
 }
 
 impl Pacer {
-    /// Waits until `operation` of `service` may be sent, and takes its tokens.
-    pub(super) async fn take(&self, service: Service, operation: &'static str) {
+    /// Waits until `operation` of `service` may be sent and takes its tokens, unless the wait
+    /// would end after `deadline`: then the quota that holds it.
+    pub(super) async fn take(&self, service: Service, operation: &'static str, deadline: Instant) -> Result<(), Held> {
         loop {
-            let wait = self.try_take(service, operation, Instant::now());
-            if wait.is_zero() {
-                return;
+            let now = Instant::now();
+            let Some(held) = self.try_take(service, operation, now) else { return Ok(()) };
+            if now + held.wait > deadline {
+                return Err(held);
             }
-            tracing::debug!("{operation}: held {} ms to stay under AWS's rate limit", wait.as_millis());
-            tokio::time::sleep(wait).await;
+            tracing::debug!("{operation}: held {} ms by AWS's limit on {}", held.wait.as_millis(), held.quota);
+            tokio::time::sleep(held.wait).await;
         }
     }
 
-    /// Takes the tokens if every bucket has one (and returns zero), else how long to wait.
-    fn try_take(&self, service: Service, operation: &'static str, now: Instant) -> Duration {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let speed = *state.speed.get(&service).unwrap_or(&1.0);
+    /// Takes the tokens if every bucket has one (`None`), else what to wait for.
+    fn try_take(&self, service: Service, operation: &'static str, now: Instant) -> Option<Held> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let quotas = quotas(service, operation);
-        let mut wait = Duration::ZERO;
+        let mut held: Option<Held> = None;
         for (name, quota) in &quotas {
-            let bucket = state.buckets.entry((service, name)).or_insert_with(|| Bucket::fresh(*quota, now));
-            bucket.refill(now, speed);
-            wait = wait.max(bucket.wait(speed));
+            let bucket = buckets.entry((service, name)).or_insert_with(|| Bucket::fresh(*quota, now));
+            bucket.refill(now);
+            let wait = if bucket.active() { bucket.wait() } else { Duration::ZERO };
+            if !wait.is_zero() && held.as_ref().is_none_or(|h| wait > h.wait) {
+                held = Some(Held { quota: describe(service, name, *quota), wait });
+            }
         }
-        if wait.is_zero() {
+        if held.is_none() {
             for (name, _) in &quotas {
-                if let Some(bucket) = state.buckets.get_mut(&(service, name)) {
+                if let Some(bucket) = buckets.get_mut(&(service, name)).filter(|b| b.active()) {
                     bucket.tokens -= 1.0;
                 }
             }
         }
-        wait
+        held
     }
 
-    /// AWS throttled a call of `service`: another run shares the account; go at half speed.
-    pub(super) fn throttled(&self, service: Service) {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// AWS throttled `operation` of `service`: the call's quota nearest to empty (the
+    /// operation's own on a tie) is shared with another run, and goes paced.
+    pub(super) fn throttled(&self, service: Service, operation: &'static str) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
-        if state.halved.get(&service).is_some_and(|at| now.duration_since(*at) < Duration::from_secs(1)) {
-            return;
+        let mut blamed: Option<(&'static str, f64)> = None;
+        for (name, quota) in quotas(service, operation) {
+            let bucket = buckets.entry((service, name)).or_insert_with(|| Bucket::fresh(quota, now));
+            bucket.refill(now);
+            if blamed.is_none_or(|(_, fill)| bucket.fill() <= fill) {
+                blamed = Some((name, bucket.fill()));
+            }
         }
-        state.halved.insert(service, now);
-        let speed = state.speed.entry(service).or_insert(1.0);
-        *speed = (*speed / 2.0).max(0.05);
-        tracing::debug!("{service:?} throttled this run: now at {:.0}% of its rate", *speed * 100.0);
+        let Some((name, _)) = blamed else { return };
+        if let Some(bucket) = buckets.get_mut(&(service, name)) {
+            bucket.throttled(now);
+            let quota = describe(service, name, bucket.quota);
+            tracing::debug!("{operation} throttled: {quota} paced at {:.0}% of its rate", bucket.speed * 100.0);
+        }
     }
 
-    /// A call of `service` went through: speed back up, a little at a time.
-    pub(super) fn succeeded(&self, service: Service) {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(speed) = state.speed.get_mut(&service) {
-            *speed = (*speed * 1.1).min(1.0);
+    /// The quota of `operation` nearest to empty, named with its rate: the one that held a
+    /// throttled call.
+    pub(super) fn tightest(&self, service: Service, operation: &'static str) -> Option<String> {
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let quotas = quotas(service, operation);
+        let fill = |name| buckets.get(&(service, name)).map_or(1.0, Bucket::fill);
+        let tightest = quotas.iter().rev().min_by(|a, b| fill(a.0).total_cmp(&fill(b.0)))?;
+        Some(describe(service, tightest.0, tightest.1))
+    }
+
+    /// A call of `operation` went through: its paced quotas speed back up, a little at a time.
+    pub(super) fn succeeded(&self, service: Service, operation: &'static str) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, _) in quotas(service, operation) {
+            if let Some(bucket) = buckets.get_mut(&(service, name)).filter(|b| b.paced) {
+                bucket.speed = (bucket.speed * 1.1).min(1.0);
+            }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn calls_start_at_the_rate_and_save_up_to_the_burst() {
-        let pacer = Pacer::default();
-        let start = Instant::now();
-        assert!(pacer.try_take(Service::ApiGateway, "GetRestApis", start).is_zero(), "one token to start with");
-        let second = pacer.try_take(Service::ApiGateway, "GetRestApis", start);
-        assert!(second > Duration::from_millis(100) && second < Duration::from_millis(130), "{second:?}");
-        let later = start + Duration::from_secs(10);
-        for _ in 0..40 {
-            assert!(pacer.try_take(Service::ApiGateway, "GetRestApis", later).is_zero());
-        }
-        assert!(!pacer.try_take(Service::ApiGateway, "GetRestApis", later).is_zero(), "the burst is 40");
-    }
-
-    #[test]
-    fn an_operation_with_its_own_quota_waits_for_it() {
-        let pacer = Pacer::default();
-        let start = Instant::now();
-        let at = |seconds| start + Duration::from_secs(seconds);
-        assert!(pacer.try_take(Service::ApiGateway, "CreateDeployment", at(0)).is_zero(), "its token is there");
-        let wait = pacer.try_take(Service::ApiGateway, "CreateDeployment", at(2));
-        assert!(wait > Duration::from_secs(3), "one per 5 s, with the margin: {wait:?}");
-        assert!(pacer.try_take(Service::ApiGateway, "CreateDeployment", at(8)).is_zero());
-    }
-
-    #[test]
-    fn throttling_halves_the_speed_and_successes_restore_it() {
-        let pacer = Pacer::default();
-        let start = Instant::now();
-        assert!(pacer.try_take(Service::Lambda, "CreateFunction", start).is_zero());
-        let normal = pacer.try_take(Service::Lambda, "CreateFunction", start);
-        pacer.throttled(Service::Lambda);
-        let slowed = pacer.try_take(Service::Lambda, "CreateFunction", start);
-        assert!(slowed + Duration::from_millis(1) >= normal * 2, "{slowed:?} vs {normal:?}");
-        for _ in 0..20 {
-            pacer.succeeded(Service::Lambda);
-        }
-        assert!((pacer.state.lock().unwrap().speed[&Service::Lambda] - 1.0).abs() < f64::EPSILON);
-    }
-}
+mod tests;
