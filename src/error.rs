@@ -82,7 +82,12 @@ impl ErrorClass {
             "TooManyRequestsException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => {
                 Self::Throttled
             }
-            "ResourceConflictException" | "ConcurrentModificationException" | "ResourceInUseException" => Self::Busy,
+            // IAM spells its own 409s without the suffix.
+            "ResourceConflictException"
+            | "ConcurrentModificationException"
+            | "ConcurrentModification"
+            | "EntityTemporarilyUnmodifiable"
+            | "ResourceInUseException" => Self::Busy,
             "InternalFailure"
             | "InternalError"
             | "InternalErrorException"
@@ -242,6 +247,10 @@ mod tests {
         assert_eq!(class("ServiceUnavailable"), ErrorClass::ServerError);
         assert_eq!(class("InternalErrorException"), ErrorClass::ServerError);
         assert_eq!(class("InvalidParameterException"), ErrorClass::Other);
+        for busy in ["ConcurrentModification", "EntityTemporarilyUnmodifiable", "ConcurrentModificationException"] {
+            assert_eq!(ErrorClass::classify("CreateRole", busy, "Rate of role changes too high"), ErrorClass::Busy);
+            assert!(class(busy).is_transient(), "{busy}");
+        }
         assert!(ErrorClass::Throttled.is_transient() && ErrorClass::Busy.is_transient());
         assert!(!ErrorClass::Conflict.is_transient() && !ErrorClass::Unanswered.is_transient());
     }
