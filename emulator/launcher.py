@@ -42,6 +42,11 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       STS publish no such limits and get none. (A bucket of N/s holds N tokens; one of 1 per 5 s
       holds 1, refilled in 5 s.)
   dN  Every request waits N ms before it is served, as the network to AWS makes it.
+  eN  N% of the creates that succeed are answered with a server error all the same, their resource
+      kept (a 5xx after the write happened): CreateUserPool, CreateUserPoolClient,
+      CreateIdentityPool, CreateRestApi, CreateUsagePlan, CreateApiKey, CreateRole and
+      CreateFunction. Each in its service's shape: Cognito 500 InternalErrorException, API Gateway
+      503 ServiceUnavailableException, IAM 500 ServiceFailure, Lambda 500 ServiceException.
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
 emulator times every role and function change whatever the profile; a window is measured with, and
@@ -102,10 +107,11 @@ class Faults:
     throttle_percent: int = 0  # tN
     rate_limits: bool = False  # r
     delay_ms: int = 0  # dN
+    lost_create_percent: int = 0  # eN
 
 
 FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
-                "d": "delay_ms"}
+                "d": "delay_ms", "e": "lost_create_percent"}
 FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
@@ -1139,7 +1145,54 @@ class FaultInjector:
             return self.throttled(service)(environ, start_response)
         if self.changes_api_subresource(environ) and self.draw(app_id, profile.conflict_percent):
             return self.conflict()(environ, start_response)
+        if profile.lost_create_percent and self.is_create(service, environ):
+            return self.create_then_fail(environ, start_response, service, app_id, profile)
         return self.app(environ, start_response)
+
+    def create_then_fail(self, environ, start_response, service, app_id, profile):
+        """Serves a create; if it succeeded, answers (`eN`% of the time) a server error instead."""
+        answered = {}
+
+        def keep(status, headers, exc_info=None):
+            answered.update(status=status, headers=headers)
+            return lambda _data: None
+
+        body = b"".join(self.app(environ, keep))
+        if answered["status"].startswith("2") and self.draw(app_id, profile.lost_create_percent):
+            return self.server_error(service)(environ, start_response)
+        start_response(answered["status"], answered["headers"])
+        return [body]
+
+    CREATES = {
+        "cognito-idp": ("CreateUserPool", "CreateUserPoolClient"),
+        "cognito-identity": ("CreateIdentityPool",),
+        "iam": ("CreateRole",),
+    }
+    REST_CREATES = {"apigateway": ("/restapis", "/usageplans", "/apikeys"), "lambda": ("/2015-03-31/functions",)}
+
+    @classmethod
+    def is_create(cls, service, environ):
+        """Whether the request is one of the creates `eN` fails after the fact."""
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in cls.REST_CREATES.get(service, ()):
+            return True
+        return RequestRecorder.operation(environ) in cls.CREATES.get(service, ())
+
+    @staticmethod
+    def server_error(service):
+        if service == "apigateway":
+            return aws_error(503, "ServiceUnavailableException", {"message": "Service Unavailable"})
+        if service == "lambda":
+            return aws_error(500, "ServiceException", {"Type": "Service", "message": "Internal error"})
+        if service in ("cognito-idp", "cognito-identity"):
+            return aws_error(500, "InternalErrorException",
+                             {"__type": "InternalErrorException", "message": "Internal error"},
+                             "application/x-amz-json-1.1")
+        return aws_error(
+            500, "ServiceFailure",
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>Internal error"
+            f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>",
+            "text/xml",
+        )
 
     def draw(self, app_id, percent):
         """True for `percent`% of the calls, from the app id's own random sequence."""
