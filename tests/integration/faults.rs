@@ -1,7 +1,7 @@
 //! AWS as it behaves under load, from the emulator's fault profiles: concurrent-modification
 //! conflicts on the REST API, Lambda's Pending and InProgress windows, new IAM roles unusable for
-//! 8 s, and 10% of all calls throttled, all at once. The tool must still apply, re-plan to
-//! nothing and destroy, because it retries each failed call on its own.
+//! 8 s, and 10% of all calls throttled, all at once. The tool must still apply, update in place,
+//! re-plan to nothing and destroy, because it retries each failed call on its own.
 
 use std::collections::BTreeMap;
 
@@ -26,11 +26,40 @@ fn larger_stack(stack: &str) -> String {
     shop_stack(stack, "    PUT /items/{id}/tags: { function: create }\n", "iam", true)
 }
 
+/// The stack changed in place only: each function's memory and environment, a route's API key
+/// requirement, the usage plan's rate.
+fn changed_in_place(text: &str) -> String {
+    let changed = text
+        .replace("memory_mb: 128", "memory_mb: 192")
+        .replace("memory_mb: 256", "memory_mb: 320")
+        .replace("GREETING: hello", "GREETING: hi")
+        .replace("auth: none, api_key: true", "auth: none, api_key: false")
+        .replace("auth: iam, api_key: true", "auth: iam, api_key: false")
+        .replace("rate: 10,", "rate: 12,")
+        .replace("rate: 5,", "rate: 6,");
+    assert_ne!(changed, text, "the stack has something to change");
+    changed
+}
+
+/// Applies `project`'s stack changed in place, after a plan that updates and nothing else.
+fn update_in_place(project: &Project, text: &str) {
+    project.rewrite(&changed_in_place(text));
+    let run = |args: &[&str]| project.command(args).faults(EVERY_FAULT).run();
+    let plan = run(&["plan", "--output", "json"]).expect_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let actions: Vec<&str> = plan["changes"].as_array().unwrap().iter().filter_map(|c| c["action"].as_str()).collect();
+    assert!(actions.contains(&"update"), "{actions:?}");
+    assert!(actions.iter().all(|a| ["update", "no_op"].contains(a)), "in place only: {actions:?}");
+    run(&["apply", "--auto-approve"]).expect_code(0);
+    run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
 fn apply_replan_destroy(stack: &str, text: &str) {
     let project = Project::new(text);
     let run = |args: &[&str]| project.command(args).faults(EVERY_FAULT).run();
     run(&["apply", "--auto-approve"]).expect_code(0);
     run(&["plan", "--detailed-exitcode"]).expect_code(0);
+    update_in_place(&project, text);
     run(&["destroy", "--auto-approve"]).expect_code(0);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let apis = runtime.block_on(emulator().apigateway().get_rest_apis().limit(500).send()).unwrap();
@@ -41,7 +70,7 @@ fn apply_replan_destroy(stack: &str, text: &str) {
 }
 
 #[test]
-fn the_seed_and_a_larger_stack_survive_conflicts_windows_propagation_and_throttling() {
+fn the_seed_and_a_larger_stack_survive_conflicts_windows_propagation_and_throttling_through_an_update() {
     let seed = unique_stack("fseed");
     let larger = unique_stack("fshop");
     std::thread::scope(|scope| {
