@@ -4,7 +4,10 @@ Stock moto is more lenient than AWS (see ../shared/AWS-NOTES.md, "Gaps"). A tool
 lenient emulator ships bugs that only AWS catches, so this launcher adds the refusals AWS makes and
 the operations moto lacks, for the moto version pinned in requirements.txt, then serves on loopback.
 Among them: the tag operations of user pools, identity pools, REST APIs, usage plans and API keys,
-and AWS's tag rules on every tag call (see `tag_problem`).
+AWS's tag rules on every tag call (see `tag_problem`), and its size limits on policies: a role's
+inline policies together at most 10,240 characters without whitespace (PutRolePolicy: 409
+LimitExceeded), a function's resource policy at most 20,480 bytes (AddPermission: 400
+PolicyLengthExceededException).
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
@@ -152,6 +155,8 @@ def lambda_error(status, error_type, message):
 
 
 ROLE_CREATED = {}  # role ARN -> time.monotonic() of its CreateRole
+ROLE_POLICIES_LIMIT = 10240  # characters of a role's inline policies together, whitespace left out
+FUNCTION_POLICY_LIMIT = 20480  # bytes of a function's resource policy
 
 
 # Lambda runtimes past their blocks, as AWS's runtime table gives them: (create block, update
@@ -799,7 +804,8 @@ def patch_apigateway_cors():
 
 
 def patch_iam():
-    """Roles: the time of each CreateRole, for the fault `iN`, and AWS's tag rules on TagRole."""
+    """Roles: the time of each CreateRole, for the fault `iN`, AWS's tag rules on TagRole, and its
+    budget for a role's inline policies."""
     from moto.iam import models
     from moto.iam.exceptions import InvalidInput, LimitExceededException
 
@@ -820,8 +826,19 @@ def patch_iam():
             raise LimitExceededException(problem) if "at most" in problem else InvalidInput(problem)
         return original_tag_role(self, role_name, tags)
 
+    original_put_role_policy = models.IAMBackend.put_role_policy
+
+    def put_role_policy(self, role_name, policy_name, policy_json):
+        others = {name: doc for name, doc in self.get_role(role_name).policies.items() if name != policy_name}
+        size = sum(len(re.sub(r"\s", "", doc)) for doc in [*others.values(), policy_json])
+        if size > ROLE_POLICIES_LIMIT:
+            raise LimitExceededException(f"Maximum policy size of {ROLE_POLICIES_LIMIT} bytes exceeded for role "
+                                         f"{role_name}")
+        return original_put_role_policy(self, role_name, policy_name, policy_json)
+
     models.IAMBackend.create_role = create_role
     models.IAMBackend.tag_role = tag_role
+    models.IAMBackend.put_role_policy = put_role_policy
 
 
 def patch_awslambda():
@@ -931,7 +948,13 @@ def patch_awslambda():
 
     def add_permission(self, function_name, qualifier, raw):
         fn = self.get_function(function_name, qualifier)
-        return holding(fn, lambda: original_add_permission(self, function_name, qualifier, raw))
+        statement = holding(fn, lambda: original_add_permission(self, function_name, qualifier, raw))
+        size = len(json.dumps(fn.policy.get_policy()["Policy"], separators=(",", ":")))
+        if size > FUNCTION_POLICY_LIMIT:
+            fn.policy.statements.remove(statement)
+            raise lambda_error(400, "PolicyLengthExceededException",
+                               f"The final policy size ({size}) is bigger than the limit ({FUNCTION_POLICY_LIMIT}).")
+        return statement
 
     original_remove_permission = backend.remove_permission
 
