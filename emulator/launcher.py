@@ -4,7 +4,10 @@ Stock moto is more lenient than AWS (see ../shared/AWS-NOTES.md, "Gaps"). A tool
 lenient emulator ships bugs that only AWS catches, so this launcher adds the refusals AWS makes and
 the operations moto lacks, for the moto version pinned in requirements.txt, then serves on loopback.
 Among them: the tag operations of user pools, identity pools, REST APIs, usage plans and API keys,
-and AWS's tag rules on every tag call (see `tag_problem`).
+AWS's tag rules on every tag call (see `tag_problem`), and its size limits on policies: a role's
+inline policies together at most 10,240 characters without whitespace (PutRolePolicy: 409
+LimitExceeded), a function's resource policy at most 20,480 bytes (AddPermission: 400
+PolicyLengthExceededException).
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
@@ -42,6 +45,11 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       STS publish no such limits and get none. (A bucket of N/s holds N tokens; one of 1 per 5 s
       holds 1, refilled in 5 s.)
   dN  Every request waits N ms before it is served, as the network to AWS makes it.
+  eN  N% of the creates that succeed are answered with a server error all the same, their resource
+      kept (a 5xx after the write happened): CreateUserPool, CreateUserPoolClient,
+      CreateIdentityPool, CreateRestApi, CreateUsagePlan, CreateApiKey, CreateRole and
+      CreateFunction. Each in its service's shape: Cognito 500 InternalErrorException, API Gateway
+      503 ServiceUnavailableException, IAM 500 ServiceFailure, Lambda 500 ServiceException.
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
 emulator times every role and function change whatever the profile; a window is measured with, and
@@ -102,10 +110,11 @@ class Faults:
     throttle_percent: int = 0  # tN
     rate_limits: bool = False  # r
     delay_ms: int = 0  # dN
+    lost_create_percent: int = 0  # eN
 
 
 FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
-                "d": "delay_ms"}
+                "d": "delay_ms", "e": "lost_create_percent"}
 FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
@@ -146,6 +155,8 @@ def lambda_error(status, error_type, message):
 
 
 ROLE_CREATED = {}  # role ARN -> time.monotonic() of its CreateRole
+ROLE_POLICIES_LIMIT = 10240  # characters of a role's inline policies together, whitespace left out
+FUNCTION_POLICY_LIMIT = 20480  # bytes of a function's resource policy
 
 
 # Lambda runtimes past their blocks, as AWS's runtime table gives them: (create block, update
@@ -807,7 +818,8 @@ def patch_apigateway_cors():
 
 
 def patch_iam():
-    """Roles: the time of each CreateRole, for the fault `iN`, and AWS's tag rules on TagRole."""
+    """Roles: the time of each CreateRole, for the fault `iN`, AWS's tag rules on TagRole, and its
+    budget for a role's inline policies."""
     from moto.iam import models
     from moto.iam.exceptions import InvalidInput, LimitExceededException
 
@@ -828,8 +840,19 @@ def patch_iam():
             raise LimitExceededException(problem) if "at most" in problem else InvalidInput(problem)
         return original_tag_role(self, role_name, tags)
 
+    original_put_role_policy = models.IAMBackend.put_role_policy
+
+    def put_role_policy(self, role_name, policy_name, policy_json):
+        others = {name: doc for name, doc in self.get_role(role_name).policies.items() if name != policy_name}
+        size = sum(len(re.sub(r"\s", "", doc)) for doc in [*others.values(), policy_json])
+        if size > ROLE_POLICIES_LIMIT:
+            raise LimitExceededException(f"Maximum policy size of {ROLE_POLICIES_LIMIT} bytes exceeded for role "
+                                         f"{role_name}")
+        return original_put_role_policy(self, role_name, policy_name, policy_json)
+
     models.IAMBackend.create_role = create_role
     models.IAMBackend.tag_role = tag_role
+    models.IAMBackend.put_role_policy = put_role_policy
 
 
 def patch_awslambda():
@@ -940,7 +963,13 @@ def patch_awslambda():
 
     def add_permission(self, function_name, qualifier, raw):
         fn = self.get_function(function_name, qualifier)
-        return holding(fn, lambda: original_add_permission(self, function_name, qualifier, raw))
+        statement = holding(fn, lambda: original_add_permission(self, function_name, qualifier, raw))
+        size = len(json.dumps(fn.policy.get_policy()["Policy"], separators=(",", ":")))
+        if size > FUNCTION_POLICY_LIMIT:
+            fn.policy.statements.remove(statement)
+            raise lambda_error(400, "PolicyLengthExceededException",
+                               f"The final policy size ({size}) is bigger than the limit ({FUNCTION_POLICY_LIMIT}).")
+        return statement
 
     original_remove_permission = backend.remove_permission
 
@@ -1154,7 +1183,54 @@ class FaultInjector:
             return self.throttled(service)(environ, start_response)
         if self.changes_api_subresource(environ) and self.draw(app_id, profile.conflict_percent):
             return self.conflict()(environ, start_response)
+        if profile.lost_create_percent and self.is_create(service, environ):
+            return self.create_then_fail(environ, start_response, service, app_id, profile)
         return self.app(environ, start_response)
+
+    def create_then_fail(self, environ, start_response, service, app_id, profile):
+        """Serves a create; if it succeeded, answers (`eN`% of the time) a server error instead."""
+        answered = {}
+
+        def keep(status, headers, exc_info=None):
+            answered.update(status=status, headers=headers)
+            return lambda _data: None
+
+        body = b"".join(self.app(environ, keep))
+        if answered["status"].startswith("2") and self.draw(app_id, profile.lost_create_percent):
+            return self.server_error(service)(environ, start_response)
+        start_response(answered["status"], answered["headers"])
+        return [body]
+
+    CREATES = {
+        "cognito-idp": ("CreateUserPool", "CreateUserPoolClient"),
+        "cognito-identity": ("CreateIdentityPool",),
+        "iam": ("CreateRole",),
+    }
+    REST_CREATES = {"apigateway": ("/restapis", "/usageplans", "/apikeys"), "lambda": ("/2015-03-31/functions",)}
+
+    @classmethod
+    def is_create(cls, service, environ):
+        """Whether the request is one of the creates `eN` fails after the fact."""
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in cls.REST_CREATES.get(service, ()):
+            return True
+        return RequestRecorder.operation(environ) in cls.CREATES.get(service, ())
+
+    @staticmethod
+    def server_error(service):
+        if service == "apigateway":
+            return aws_error(503, "ServiceUnavailableException", {"message": "Service Unavailable"})
+        if service == "lambda":
+            return aws_error(500, "ServiceException", {"Type": "Service", "message": "Internal error"})
+        if service in ("cognito-idp", "cognito-identity"):
+            return aws_error(500, "InternalErrorException",
+                             {"__type": "InternalErrorException", "message": "Internal error"},
+                             "application/x-amz-json-1.1")
+        return aws_error(
+            500, "ServiceFailure",
+            "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>Internal error"
+            f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>",
+            "text/xml",
+        )
 
     def draw(self, app_id, percent):
         """True for `percent`% of the calls, from the app id's own random sequence."""

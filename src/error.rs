@@ -22,6 +22,9 @@ pub(crate) enum ErrorClass {
     Busy,
     /// AWS failed on its side (an internal error, the service unavailable): retry later.
     ServerError,
+    /// AWS failed on its side answering a create that takes no idempotency token: the resource
+    /// may exist all the same, so it is looked for before the create is sent again.
+    CreateServerError,
     /// A resource of that name already exists (a create repeated after its answer was lost).
     AlreadyExists,
     /// The request may have reached AWS but no answer came back (timeout, broken connection):
@@ -41,7 +44,7 @@ impl ErrorClass {
 
     /// Whether a create that failed this way may have created its resource after all.
     pub(crate) fn may_have_created(self) -> bool {
-        matches!(self, Self::AlreadyExists | Self::Unanswered)
+        matches!(self, Self::AlreadyExists | Self::Unanswered | Self::CreateServerError)
     }
 
     /// The class of an error answer with `code` and `message` to `operation`.
@@ -70,6 +73,9 @@ impl ErrorClass {
                 Self::Busy
             }
             (_, "ConflictException") if message.contains("concurrent modification") => Self::Busy,
+            _ if TOKENLESS_CREATES.contains(&operation) && Self::from_code(code) == Self::ServerError => {
+                Self::CreateServerError
+            }
             _ => Self::from_code(code),
         }
     }
@@ -82,7 +88,12 @@ impl ErrorClass {
             "TooManyRequestsException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => {
                 Self::Throttled
             }
-            "ResourceConflictException" | "ConcurrentModificationException" | "ResourceInUseException" => Self::Busy,
+            // IAM spells its own 409s without the suffix.
+            "ResourceConflictException"
+            | "ConcurrentModificationException"
+            | "ConcurrentModification"
+            | "EntityTemporarilyUnmodifiable"
+            | "ResourceInUseException" => Self::Busy,
             "InternalFailure"
             | "InternalError"
             | "InternalErrorException"
@@ -97,6 +108,17 @@ impl ErrorClass {
         }
     }
 }
+
+/// The creates whose repeat makes a second resource (names of those kinds are not unique, and
+/// they take no idempotency token).
+const TOKENLESS_CREATES: [&str; 6] = [
+    "CreateUserPool",
+    "CreateUserPoolClient",
+    "CreateIdentityPool",
+    "CreateRestApi",
+    "CreateUsagePlan",
+    "CreateApiKey",
+];
 
 /// A failed AWS call: which operation, what class, and the service's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -242,8 +264,13 @@ mod tests {
         assert_eq!(class("ServiceUnavailable"), ErrorClass::ServerError);
         assert_eq!(class("InternalErrorException"), ErrorClass::ServerError);
         assert_eq!(class("InvalidParameterException"), ErrorClass::Other);
+        for busy in ["ConcurrentModification", "EntityTemporarilyUnmodifiable", "ConcurrentModificationException"] {
+            assert_eq!(ErrorClass::classify("CreateRole", busy, "Rate of role changes too high"), ErrorClass::Busy);
+            assert!(class(busy).is_transient(), "{busy}");
+        }
         assert!(ErrorClass::Throttled.is_transient() && ErrorClass::Busy.is_transient());
         assert!(!ErrorClass::Conflict.is_transient() && !ErrorClass::Unanswered.is_transient());
+        assert!(!ErrorClass::CreateServerError.is_transient() && ErrorClass::CreateServerError.may_have_created());
     }
 
     #[test]
@@ -285,6 +312,9 @@ mod tests {
             ("GetId", "NotAuthorizedException", "Unauthenticated access is not supported", Other),
             ("PutRolePolicy", "NoSuchEntity", "The role with name x cannot be found.", Propagating),
             ("GetRole", "NoSuchEntity", "The role with name x cannot be found.", ErrorClass::NotFound),
+            ("CreateUserPool", "InternalErrorException", "Internal error", ErrorClass::CreateServerError),
+            ("CreateRestApi", "ServiceUnavailableException", "", ErrorClass::CreateServerError),
+            ("CreateRole", "ServiceFailure", "", ErrorClass::ServerError),
         ];
         for (operation, code, message, expected) in cases {
             assert_eq!(ErrorClass::classify(operation, code, message), expected, "{operation} {code}: {message}");

@@ -267,7 +267,7 @@ impl Handler<IdentityPoolSpec> for IdentityPools {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &IdentityPoolSpec) -> Result<Option<String>, ProviderError> {
-        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
+        owned_id(self.candidates().await?, &self.stack, cx.address)
     }
 }
 

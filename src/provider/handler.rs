@@ -1,14 +1,16 @@
 //! The handler of one resource kind: create, finish, update, delete and find, over the kind's
 //! typed [`Spec`]. [`run_handler`] carries out a step with it, the same way for every kind: it
 //! reads the plan's attributes into specs, and when a create's answer was lost (or a repeated
-//! create finds its resource already there) it finds the resource by name and ownership tags and
-//! goes on with the rest of the step.
+//! create finds its resource already there, or AWS answered a create that takes no idempotency
+//! token with a server error) it finds the resource by name and ownership tags and goes on with
+//! the rest of the step; a create is sent again only after its resource was not found.
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::time::Duration;
 
 use crate::artifact::Artifact;
-use crate::error::ProviderError;
+use crate::error::{ErrorClass, ProviderError};
 use crate::plan::ResourceChange;
 use crate::resource::{Address, Attributes, Spec};
 use crate::secret::Secret;
@@ -103,15 +105,7 @@ pub(super) async fn run_handler<S: Spec, H: Handler<S>>(
     match operation {
         Operation::Create => {
             let wanted = read::<S>(change.after.as_ref(), &change.address)?;
-            let id = match handler.create(cx, &wanted).await {
-                Ok(id) => id,
-                Err(error) if error.class.may_have_created() => {
-                    let Some(id) = handler.find(cx, &wanted).await? else { return Err(error) };
-                    tracing::info!(address = %change.address, %id, %error, "the create's resource exists; going on with it");
-                    id
-                }
-                Err(error) => return Err(error),
-            };
+            let id = create_or_find(handler, cx, &wanted).await?;
             handler.finish(cx, &id, &wanted).await?;
             Ok(Some(id))
         }
@@ -127,6 +121,46 @@ pub(super) async fn run_handler<S: Spec, H: Handler<S>>(
     }
 }
 
+/// How many times a create answered with a server error is sent, each resend only after its
+/// resource was looked for and not found.
+const SERVER_ERROR_CREATES: u32 = 3;
+/// The wait before looking for the resource of a create answered with a server error (doubled
+/// each time), so that AWS's lists have time to show it.
+const FIRST_LOOK_AFTER: Duration = Duration::from_secs(1);
+
+/// Creates the resource, or finds it when the create may have happened though it failed (a lost
+/// answer, "already exists", a server error): the id either way. A create answered with a
+/// server error that finds nothing is sent again, a few times at most.
+async fn create_or_find<S: Spec, H: Handler<S>>(
+    handler: &H,
+    cx: &StepContext<'_>,
+    wanted: &S,
+) -> Result<String, ProviderError> {
+    let mut wait = FIRST_LOOK_AFTER;
+    let mut tries = 1;
+    loop {
+        let error = match handler.create(cx, wanted).await {
+            Ok(id) => return Ok(id),
+            Err(error) if error.class.may_have_created() => error,
+            Err(error) => return Err(error),
+        };
+        let server_error = error.class == ErrorClass::CreateServerError;
+        if server_error {
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+        if let Some(id) = handler.find(cx, wanted).await? {
+            tracing::info!(address = %cx.address, %id, %error, "the create's resource exists; going on with it");
+            return Ok(id);
+        }
+        if !server_error || tries == SERVER_ERROR_CREATES {
+            return Err(error);
+        }
+        tracing::info!(address = %cx.address, %error, "the create failed and made nothing; sending it again");
+        tries += 1;
+    }
+}
+
 fn read<S: Spec>(attributes: Option<&Attributes>, address: &Address) -> Result<S, ProviderError> {
     let attributes = attributes.ok_or_else(|| ProviderError::other("plan", format!("{address} has no attributes")))?;
     S::from_attributes(attributes).map_err(|e| ProviderError::other("plan", e.to_string()))
@@ -137,7 +171,6 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::error::ErrorClass;
     use crate::plan::Action;
     use crate::resource::ResourceKind;
 
@@ -148,16 +181,34 @@ mod tests {
         }
     }
 
-    /// Loses the create's answer once; records the calls.
-    #[derive(Default)]
+    /// Fails each create with `class` (all of them, or only the first when `first_only`), and
+    /// finds the resource once a create succeeded or when `committed`; records the calls.
     struct LosingHandler {
+        class: ErrorClass,
+        committed: bool,
+        first_only: bool,
         calls: Mutex<Vec<String>>,
+    }
+
+    impl LosingHandler {
+        fn new(class: ErrorClass, committed: bool, first_only: bool) -> Self {
+            Self { class, committed, first_only, calls: Mutex::default() }
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
     }
 
     impl Handler<Thing> for LosingHandler {
         async fn create(&self, _cx: &StepContext<'_>, _wanted: &Thing) -> Result<String, ProviderError> {
-            self.calls.lock().unwrap().push("create".into());
-            Err(ProviderError::new(ErrorClass::Unanswered, "CreateRole", "connection reset"))
+            let mut calls = self.calls.lock().unwrap();
+            let first = !calls.contains(&"create".to_string());
+            calls.push("create".into());
+            if first || !self.first_only {
+                return Err(ProviderError::new(self.class, "CreateUserPool", "lost"));
+            }
+            Ok("arn:role".into())
         }
 
         async fn finish(&self, _cx: &StepContext<'_>, id: &str, wanted: &Thing) -> Result<(), ProviderError> {
@@ -171,12 +222,11 @@ mod tests {
 
         async fn find(&self, _cx: &StepContext<'_>, _wanted: &Thing) -> Result<Option<String>, ProviderError> {
             self.calls.lock().unwrap().push("find".into());
-            Ok(Some("arn:role".into()))
+            Ok(self.committed.then(|| "arn:role".into()))
         }
     }
 
-    #[tokio::test]
-    async fn a_create_whose_answer_was_lost_continues_with_the_resource_it_finds() {
+    async fn create_with(handler: &LosingHandler) -> Result<Option<String>, ProviderError> {
         let address = Address::new(ResourceKind::IamRole, "x");
         let change = ResourceChange {
             address: address.clone(),
@@ -190,10 +240,30 @@ mod tests {
             notes: Vec::new(),
             adopt: false,
         };
-        let handler = LosingHandler::default();
         let ids = BTreeMap::new();
-        let id = run_handler(&handler, Operation::Create, &change, &StepContext::new(&address, &ids)).await;
-        assert_eq!(id, Ok(Some("arn:role".to_string())));
-        assert_eq!(*handler.calls.lock().unwrap(), ["create", "find", "finish arn:role p"]);
+        run_handler(handler, Operation::Create, &change, &StepContext::new(&address, &ids)).await
+    }
+
+    #[tokio::test]
+    async fn a_create_whose_answer_was_lost_continues_with_the_resource_it_finds() {
+        let handler = LosingHandler::new(ErrorClass::Unanswered, true, false);
+        assert_eq!(create_with(&handler).await, Ok(Some("arn:role".to_string())));
+        assert_eq!(handler.calls(), ["create", "find", "finish arn:role p"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_create_answered_with_a_server_error_is_looked_for_before_it_is_sent_again() {
+        let committed = LosingHandler::new(ErrorClass::CreateServerError, true, false);
+        assert_eq!(create_with(&committed).await, Ok(Some("arn:role".to_string())));
+        assert_eq!(committed.calls(), ["create", "find", "finish arn:role p"]);
+        let not_made = LosingHandler::new(ErrorClass::CreateServerError, false, true);
+        assert_eq!(create_with(&not_made).await, Ok(Some("arn:role".to_string())));
+        assert_eq!(not_made.calls(), ["create", "find", "create", "finish arn:role p"]);
+        let failing = LosingHandler::new(ErrorClass::CreateServerError, false, false);
+        assert_eq!(create_with(&failing).await.unwrap_err().class, ErrorClass::CreateServerError);
+        assert_eq!(failing.calls(), ["create", "find", "create", "find", "create", "find"]);
+        let lost = LosingHandler::new(ErrorClass::Unanswered, false, true);
+        assert_eq!(create_with(&lost).await.unwrap_err().class, ErrorClass::Unanswered, "no resend after a timeout");
+        assert_eq!(lost.calls(), ["create", "find"]);
     }
 }

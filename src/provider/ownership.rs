@@ -64,20 +64,37 @@ pub(super) fn claim<T>(
         return Err(ProviderError::new(ErrorClass::Conflict, "adopt", message));
     }
     if owned.len() > 1 {
-        let ids: Vec<&str> = owned.iter().map(|(id, _)| id.as_str()).collect();
-        let message = format!(
-            "several resources claim {address} of stack `{stack}`: {}; delete the extra ones by hand, keeping the one in use",
-            ids.join(", ")
-        );
-        return Err(ProviderError::new(ErrorClass::Conflict, "discovery", message));
+        return Err(several_claim(address, stack, owned.iter().map(|(id, _)| id.as_str())));
     }
     Ok(owned.pop().map(|(_, description)| description))
 }
 
+/// The error for several resources that claim `address` of `stack`: which to keep is not for the
+/// tool to guess, so the run stops with their ids and the fix.
+pub(super) fn several_claim<'a>(address: &Address, stack: &str, ids: impl Iterator<Item = &'a str>) -> ProviderError {
+    let message = format!(
+        "several resources claim {address} of stack `{stack}`: {}; delete the extra ones by hand, keeping the one in use",
+        ids.collect::<Vec<_>>().join(", ")
+    );
+    ProviderError::new(ErrorClass::Conflict, "discovery", message)
+}
+
 /// The id of the one candidate (id, tags, description) owned by `address` of `stack`, for a
-/// create that finds its resource after a lost answer.
-pub(super) fn owned_id<T>(candidates: Vec<Candidate<T>>, stack: &str, address: &Address) -> Option<String> {
-    candidates.into_iter().find(|(_, tags, _)| check_ownership(tags, stack, address).is_ok()).map(|(id, _, _)| id)
+/// create that looks for its resource after a lost answer; several are a conflict.
+pub(super) fn owned_id<T>(
+    candidates: Vec<Candidate<T>>,
+    stack: &str,
+    address: &Address,
+) -> Result<Option<String>, ProviderError> {
+    let mut owned: Vec<String> = candidates
+        .into_iter()
+        .filter(|(_, tags, _)| check_ownership(tags, stack, address).is_ok())
+        .map(|(id, _, _)| id)
+        .collect();
+    if owned.len() > 1 {
+        return Err(several_claim(address, stack, owned.iter().map(String::as_str)));
+    }
+    Ok(owned.pop())
 }
 
 /// Sends `changes` to one resource with its service's tag operations, each named with the

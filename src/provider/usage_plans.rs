@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{
-    ApiStage, Op, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings, UsagePlan,
+    ApiKey, ApiStage, Op, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings, UsagePlan,
 };
 
 use super::apigateway::{replace, retag};
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
-use super::ownership::{Candidate, candidates, claim, owned_id};
+use super::ownership::{Candidate, candidates, claim, owned_id, several_claim};
 use super::{Serial, whole};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, creation_tags};
@@ -174,16 +174,15 @@ impl UsagePlans {
         Ok(())
     }
 
-    async fn discover_keys(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
-        let prefix = format!("{}-", self.stack);
-        let keys = self
-            .calls
+    /// The API keys whose names start with `name_query`, with their tags (values left out).
+    async fn keys(&self, name_query: &str) -> Result<Vec<ApiKey>, ProviderError> {
+        self.calls
             .all_pages(
                 "GetApiKeys",
                 |position| {
                     self.client
                         .get_api_keys()
-                        .name_query(&prefix)
+                        .name_query(name_query)
                         .include_values(false)
                         .limit(500)
                         .set_position(position)
@@ -191,8 +190,12 @@ impl UsagePlans {
                 },
                 |out| (out.items.unwrap_or_default(), out.position),
             )
-            .await?;
-        for key in keys {
+            .await
+    }
+
+    async fn discover_keys(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
+        let mut claimed_ids: BTreeMap<Address, Vec<String>> = BTreeMap::new();
+        for key in self.keys(&format!("{}-", self.stack)).await? {
             let (Some(id), Some(name)) = (key.id(), key.name()) else { continue };
             let tags = key.tags().cloned().unwrap_or_default();
             let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok()).filter(|address| {
@@ -201,6 +204,7 @@ impl UsagePlans {
                     && self.key_name(address) == name
             });
             if let Some(address) = claimed {
+                claimed_ids.entry(address.clone()).or_default().push(id.to_string());
                 live.insert(LiveResource::of(
                     address,
                     id.to_string(),
@@ -218,7 +222,10 @@ impl UsagePlans {
                 live.foreign.push(foreign);
             }
         }
-        Ok(())
+        match claimed_ids.into_iter().find(|(_, ids)| ids.len() > 1) {
+            Some((address, ids)) => Err(several_claim(&address, &self.stack, ids.iter().map(String::as_str))),
+            None => Ok(()),
+        }
     }
 
     async fn patch_plan(&self, plan_id: &str, patches: Vec<PatchOperation>) -> Result<(), ProviderError> {
@@ -315,7 +322,7 @@ impl Handler<UsagePlanSpec> for UsagePlans {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &UsagePlanSpec) -> Result<Option<String>, ProviderError> {
-        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
+        owned_id(self.candidates().await?, &self.stack, cx.address)
     }
 }
 
@@ -335,6 +342,19 @@ impl Handler<ApiKeySpec> for UsagePlans {
             })
             .await?;
         out.id.ok_or_else(|| ProviderError::missing("CreateApiKey", "key id"))
+    }
+
+    /// The stack's key of this name, confirmed by its tags.
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &ApiKeySpec) -> Result<Option<String>, ProviderError> {
+        let name = self.key_name(cx.address);
+        let candidates = self
+            .keys(&name)
+            .await?
+            .into_iter()
+            .filter(|key| key.name() == Some(name.as_str()))
+            .filter_map(|key| Some((key.id.clone()?, key.tags.clone().unwrap_or_default(), ())))
+            .collect();
+        owned_id(candidates, &self.stack, cx.address)
     }
 
     /// Enables or disables an API key, and retags it.

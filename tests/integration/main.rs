@@ -15,6 +15,7 @@ mod dataplane;
 mod demo;
 mod faults;
 mod identity_pool;
+mod limits;
 mod pacing;
 mod permissions;
 mod plan_text;

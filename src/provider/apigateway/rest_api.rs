@@ -78,6 +78,6 @@ impl Handler<RestApiSpec> for RestApis {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &RestApiSpec) -> Result<Option<String>, ProviderError> {
-        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
+        owned_id(self.candidates().await?, &self.stack, cx.address)
     }
 }

@@ -1,6 +1,6 @@
 //! The user pool's app clients.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, OAuthFlowType};
 use futures::future::try_join_all;
@@ -9,6 +9,7 @@ use super::UserPools;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::LiveResource;
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::ownership::several_claim;
 use crate::resource::{Address, ResourceKind, user_pool_address};
 use crate::spec;
 
@@ -48,6 +49,9 @@ macro_rules! with_client_settings {
 }
 
 impl UserPools {
+    /// The pool's app clients, (name, id) each. Clients are known by name, and two of one name
+    /// (a create repeated after a server error) stop the run: which one is in use is not for the
+    /// tool to guess.
     async fn client_ids(&self, pool_id: &str) -> Result<Vec<(String, String)>, ProviderError> {
         let listed = self
             .calls
@@ -64,7 +68,17 @@ impl UserPools {
                 |out| (out.user_pool_clients.unwrap_or_default(), out.next_token),
             )
             .await?;
-        Ok(listed.into_iter().filter_map(|c| Some((c.client_name?, c.client_id?))).collect())
+        let clients: Vec<(String, String)> =
+            listed.into_iter().filter_map(|c| Some((c.client_name?, c.client_id?))).collect();
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (name, id) in &clients {
+            by_name.entry(name).or_default().push(id);
+        }
+        if let Some((name, ids)) = by_name.into_iter().find(|(_, ids)| ids.len() > 1) {
+            let address = Address::new(ResourceKind::UserPoolClient, name);
+            return Err(several_claim(&address, &self.stack, ids.into_iter()));
+        }
+        Ok(clients)
     }
 
     pub(super) async fn clients(&self, pool_id: &str) -> Result<Vec<LiveResource>, ProviderError> {
@@ -175,5 +189,12 @@ impl Handler<ClientSpec> for UserPools {
             })
             .await;
         deleted(result)
+    }
+
+    /// The pool's client of this name: the pool is the stack's, and so are its clients.
+    async fn find(&self, cx: &StepContext<'_>, _wanted: &ClientSpec) -> Result<Option<String>, ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        let clients = self.client_ids(pool_id).await?;
+        Ok(clients.into_iter().find(|(name, _)| *name == cx.address.name).map(|(_, id)| id))
     }
 }

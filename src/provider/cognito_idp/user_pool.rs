@@ -171,7 +171,7 @@ impl Handler<UserPoolSpec> for UserPools {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &UserPoolSpec) -> Result<Option<String>, ProviderError> {
-        Ok(owned_id(self.candidates().await?, &self.stack, cx.address))
+        owned_id(self.candidates().await?, &self.stack, cx.address)
     }
 }
 
