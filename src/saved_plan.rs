@@ -129,18 +129,25 @@ impl SavedPlan {
     pub(crate) fn write(&self, path: &Path) -> std::io::Result<()> {
         use std::io::Write;
         let json = serde_json::to_string_pretty(self).expect("a saved plan is plain data");
+        // A new file, created with its mode, then renamed over `path`: an existing file (or a
+        // symbolic link there) is replaced, never written through or re-moded.
+        let temporary = path.with_file_name(format!(
+            ".{}.{}.tmp",
+            path.file_name().map_or_else(|| "plan".into(), |n| n.to_string_lossy()),
+            std::process::id()
+        ));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
-        {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            options.mode(0o600);
-            // An existing file keeps its mode on open: narrow it before writing.
-            if path.exists() {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&temporary).and_then(|mut file| file.write_all(json.as_bytes()));
+        match written.and_then(|()| std::fs::rename(&temporary, path)) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                drop(std::fs::remove_file(&temporary));
+                Err(error)
             }
         }
-        options.open(path)?.write_all(json.as_bytes())
     }
 
     /// Reads a saved plan file.
@@ -246,6 +253,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_plan_is_written_owner_only_and_replaces_a_link_instead_of_writing_through_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.txt");
+        std::fs::write(&elsewhere, "keep me").unwrap();
+        let out = dir.path().join("plan.json");
+        std::os::unix::fs::symlink(&elsewhere, &out).unwrap();
+        let saved = SavedPlan {
+            kind: KIND.into(),
+            format_version: FORMAT_VERSION,
+            stack_file: "stack.yaml".into(),
+            stack_file_sha256: file_hash(""),
+            vars: Vec::new(),
+            adopt: Vec::new(),
+            account: "123456789012".into(),
+            region: "us-west-2".into(),
+            plan: json!({}),
+        };
+        saved.write(&out).unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "keep me");
+        let written = std::fs::symlink_metadata(&out).unwrap();
+        assert!(written.file_type().is_file());
+        assert_eq!(written.permissions().mode() & 0o777, 0o600);
+        assert_eq!(SavedPlan::read(&out).unwrap(), saved);
+    }
 
     #[test]
     fn names_what_changed_per_resource() {
