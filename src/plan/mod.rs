@@ -3,6 +3,8 @@
 
 mod diff;
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 pub(crate) use diff::{plan, plan_destroy};
@@ -183,6 +185,17 @@ impl Plan {
     /// The deletions, replacements included.
     pub(crate) fn deletions(&self) -> impl Iterator<Item = &ResourceChange> {
         self.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+    }
+
+    /// The deletions that need no call of their own: resources whose container the plan deletes
+    /// too and which AWS deletes along with it.
+    pub(crate) fn taken_along(&self) -> BTreeSet<Address> {
+        let deleted: Vec<&Address> = self.deletions().map(|c| &c.address).collect();
+        self.deletions()
+            .filter(|c| c.address.kind.goes_with_its_container())
+            .filter(|c| deleted.iter().any(|container| c.address.lives_in(container)))
+            .map(|c| c.address.clone())
+            .collect()
     }
 
     /// The deletions (of resources removed from the file) that lose data and are not in

@@ -249,6 +249,19 @@ impl Roles {
         Ok(())
     }
 
+    /// Deletes the inline policies `inline` of a role and detaches its managed policies `attached`.
+    async fn strip_policies(
+        &self,
+        role_name: &str,
+        inline: Vec<String>,
+        attached: &BTreeSet<String>,
+    ) -> Result<(), ProviderError> {
+        for policy in inline {
+            self.delete_policy(role_name, &policy).await?;
+        }
+        self.attach_policies(role_name, &BTreeSet::new(), attached).await
+    }
+
     async fn delete_policy(&self, role_name: &str, policy: &str) -> Result<(), ProviderError> {
         let result = self
             .calls
@@ -350,16 +363,21 @@ impl Handler<RoleSpec> for Roles {
         Ok(())
     }
 
-    /// Deletes the role after removing its inline and attached policies.
-    async fn delete(&self, cx: &StepContext<'_>, _id: &str, _live: &RoleSpec) -> Result<(), ProviderError> {
+    /// Deletes the role after removing the inline and attached policies discovery read; when
+    /// IAM answers that some are left (added since), lists them, removes them and tries again.
+    async fn delete(&self, cx: &StepContext<'_>, _id: &str, live: &RoleSpec) -> Result<(), ProviderError> {
         let name = self.role_name(cx.address);
-        for policy in self.inline_policy_names(&name).await? {
-            self.delete_policy(&name, &policy).await?;
+        let inline: Vec<String> = live.policies.keys().cloned().collect();
+        self.strip_policies(&name, inline, &live.managed_policies).await?;
+        let delete_role = || self.calls.call("DeleteRole", || self.client.delete_role().role_name(&name).send());
+        match delete_role().await {
+            Err(error) if error.code.as_deref() == Some("DeleteConflict") => {
+                let attached = found(self.attached_policies(&name).await)?.unwrap_or_default();
+                self.strip_policies(&name, self.inline_policy_names(&name).await?, &attached).await?;
+                deleted(delete_role().await)
+            }
+            result => deleted(result),
         }
-        if let Some(attached) = found(self.attached_policies(&name).await)? {
-            self.attach_policies(&name, &BTreeSet::new(), &attached).await?;
-        }
-        deleted(self.calls.call("DeleteRole", || self.client.delete_role().role_name(&name).send()).await)
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &RoleSpec) -> Result<Option<String>, ProviderError> {

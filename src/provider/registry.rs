@@ -2,7 +2,7 @@
 //! expanded from the one list in [`crate::kinds`]. The executor's [`Runner`] and discovery are
 //! generic over it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::handler::{StepContext, run_handler};
 use super::{AwsProvider, apigateway, cognito_identity, cognito_idp, iam, lambda, usage_plans};
@@ -52,6 +52,8 @@ pub(crate) struct Applier {
     secrets: BTreeMap<Address, Secret>,
     sensitive: BTreeMap<String, Secret>,
     artifacts: BTreeMap<Address, Artifact>,
+    /// The resources whose delete their container's delete carries out.
+    taken_along: BTreeSet<Address>,
 }
 
 impl AwsProvider {
@@ -62,6 +64,7 @@ impl AwsProvider {
             secrets: desired.secrets.clone(),
             sensitive: desired.sensitive.clone(),
             artifacts: desired.artifacts.clone(),
+            taken_along: BTreeSet::new(),
         }
     }
 }
@@ -73,6 +76,9 @@ impl Runner for Applier {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<Option<String>, ProviderError> {
+        if step.operation == Operation::Delete && self.taken_along.contains(&step.address) {
+            return Ok(None);
+        }
         let change = resolved(change, step.operation, ids, &self.sensitive)?;
         let mut cx = StepContext::new(&change.address, ids);
         cx.adopt = change.adopt;
@@ -83,6 +89,12 @@ impl Runner for Applier {
 }
 
 impl Applier {
+    /// This applier, leaving the deletes of `addresses` to their containers' deletes.
+    pub(crate) fn taking_along(mut self, addresses: BTreeSet<Address>) -> Self {
+        self.taken_along = addresses;
+        self
+    }
+
     /// `error` without any secret this run sends: AWS's refusals may echo the request (Lambda's
     /// environment error quotes every variable).
     fn scrubbed(&self, mut error: ProviderError) -> ProviderError {

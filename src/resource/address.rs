@@ -74,6 +74,24 @@ impl ResourceKind {
     pub(crate) fn snapshots_its_container(self) -> bool {
         matches!(self, Self::ApiStage)
     }
+
+    /// Whether AWS deletes a resource of this kind along with its container (an API's paths,
+    /// methods, gateway responses and stages with the API; a pool's clients and users with the
+    /// pool; an identity pool's role attachment with the pool), so that deleting both needs
+    /// only the container's call. Not a user pool's domain: AWS refuses to delete a pool with one.
+    pub(crate) fn goes_with_its_container(self) -> bool {
+        matches!(
+            self,
+            Self::ApiResource
+                | Self::ApiRoute
+                | Self::ApiPreflight
+                | Self::ApiGatewayResponse
+                | Self::ApiStage
+                | Self::UserPoolClient
+                | Self::UserPoolUser
+                | Self::IdentityPoolRoles
+        )
+    }
 }
 
 impl fmt::Display for ResourceKind {

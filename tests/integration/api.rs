@@ -175,7 +175,13 @@ fn planned_fingerprint(project: &Project) -> String {
 async fn the_seed_routes_are_wired_end_to_end() {
     let stack = unique_stack("seed");
     let project = Project::new(&seed_stack(&stack));
-    project.run(&["apply", "--auto-approve"]).expect_code(0);
+    let created = project.run(&["apply", "--auto-approve"]).expect_code(0);
+    let read_back: Vec<String> = created
+        .calls()
+        .into_iter()
+        .filter(|op| op.starts_with("GET /restapis/") && (op.ends_with("/resources") || op.contains("/deployments")))
+        .collect();
+    assert!(read_back.is_empty(), "a create read back what its own answers told: {read_back:?}");
 
     let api = api_id(&stack).await.expect("the REST API exists");
     let function = format!("{stack}-api");
@@ -212,9 +218,16 @@ async fn the_seed_routes_are_wired_end_to_end() {
     let mutating: Vec<String> = again.calls().into_iter().filter(|op| !is_read_only(op)).collect();
     assert!(mutating.is_empty(), "a second apply made mutating calls: {mutating:?}");
 
-    project.run(&["destroy", "--auto-approve"]).expect_code(0);
+    let destroyed = project.run(&["destroy", "--auto-approve"]).expect_code(0);
     assert!(api_id(&stack).await.is_none());
     assert!(emulator().lambda().get_function().function_name(&function).send().await.is_err());
+    let calls = destroyed.calls();
+    let inside_api: Vec<&String> =
+        calls.iter().filter(|op| op.starts_with("DELETE /restapis/") && op.matches('/').count() > 2).collect();
+    assert!(inside_api.is_empty(), "a destroy deleted what DeleteRestApi takes along: {inside_api:?}");
+    let listings = calls.iter().filter(|op| *op == "ListRolePolicies").count();
+    let roles = calls.iter().filter(|op| *op == "DeleteRole").count() - 1; // the lock's own
+    assert!(roles > 0 && listings <= 2 * roles, "{roles} role deletes listed policies again: {listings} listings");
 }
 
 pub(crate) fn shop_stack(stack: &str, extra_routes: &str, create_auth: &str, with_admin: bool) -> String {

@@ -251,3 +251,17 @@ fn the_before_side_shows_live_ids_and_the_after_side_only_what_is_not_known_yet(
         "the new client's id is not known yet"
     );
 }
+
+#[test]
+fn deletes_taken_along_by_their_container_are_only_those_whose_container_goes_too() {
+    let domain = Address::new(ResourceKind::UserPoolDomain, "main");
+    let state = live(vec![
+        (user_pool_address(), pool_attrs(8, "username")),
+        (client("web"), client_attrs("https://a/")),
+        (domain, Attributes::new()),
+    ]);
+    let plan = plan_destroy("demo", &state);
+    assert_eq!(plan.taken_along(), BTreeSet::from([client("web")]), "a pool's domain needs its own delete");
+    let only_clients = live(vec![(client("web"), client_attrs("https://a/"))]);
+    assert!(plan_destroy("demo", &only_clients).taken_along().is_empty(), "the pool stays: the client needs its call");
+}

@@ -10,7 +10,8 @@ mod rest_api;
 mod route;
 mod stage;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
@@ -123,6 +124,17 @@ pub(super) struct RestApis {
     target: Target,
     serial: Serial,
     calls: Calls,
+    /// What this run already knows of its APIs, so that it need not read it back.
+    known: Mutex<Known>,
+}
+
+/// What a run learnt of its APIs from its own answers.
+#[derive(Default)]
+struct Known {
+    /// The root resource id of each API, by API id (from its creation or discovery).
+    roots: BTreeMap<String, String>,
+    /// The APIs this run created: they hold nothing the run did not make.
+    created: BTreeSet<String>,
 }
 
 /// Untags and tags the API Gateway resource at `path` (`/restapis/ID`, `/usageplans/ID`, …) as
@@ -144,7 +156,22 @@ impl RestApis {
     /// The REST APIs of `stack` through `client`, at `target`; `serial` is held around the calls
     /// API Gateway allows only one at a time per account.
     pub(super) fn new(client: Client, stack: &str, target: &Target, serial: Serial, calls: Calls) -> Self {
-        Self { client, stack: stack.to_string(), target: target.clone(), serial, calls }
+        Self { client, stack: stack.to_string(), target: target.clone(), serial, calls, known: Mutex::default() }
+    }
+
+    /// Notes the root resource id of API `api_id`, and whether this run created the API.
+    fn learn(&self, api_id: &str, root_id: &str, created: bool) {
+        let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        known.roots.insert(api_id.to_string(), root_id.to_string());
+        if created {
+            known.created.insert(api_id.to_string());
+        }
+    }
+
+    /// What this run knows of API `api_id`: its root resource id, and whether the run created it.
+    fn known(&self, api_id: &str) -> (Option<String>, bool) {
+        let known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (known.roots.get(api_id).cloned(), known.created.contains(api_id))
     }
 
     /// Finds the stack's API, then its paths, routes and stages.
@@ -195,7 +222,9 @@ impl RestApis {
         for resource in resources {
             let path = resource.path().unwrap_or("/");
             let Some(resource_id) = resource.id() else { continue };
-            if path != "/" {
+            if path == "/" {
+                self.learn(api_id, resource_id, false);
+            } else {
                 let spec = ApiResourceSpec { path_part: resource.path_part().unwrap_or_default().to_string() };
                 live.insert(LiveResource::of(
                     Address::new(ResourceKind::ApiResource, path),

@@ -55,6 +55,9 @@ impl RestApis {
         if path != "/" {
             return cx.id_of(&Address::new(ResourceKind::ApiResource, path)).map(str::to_string);
         }
+        if let (Some(root), _) = self.known(api_id) {
+            return Ok(root);
+        }
         let resources = self
             .calls
             .call("GetResources", || self.client.get_resources().rest_api_id(api_id).limit(500).send())

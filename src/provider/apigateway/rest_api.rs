@@ -57,7 +57,11 @@ impl Handler<RestApiSpec> for RestApis {
                     .send()
             })
             .await?;
-        out.id.ok_or_else(|| ProviderError::missing("CreateRestApi", "API id"))
+        let id = out.id.ok_or_else(|| ProviderError::missing("CreateRestApi", "API id"))?;
+        if let Some(root) = &out.root_resource_id {
+            self.learn(&id, root, true);
+        }
+        Ok(id)
     }
 
     /// Retags the API (its endpoint type cannot change in place).

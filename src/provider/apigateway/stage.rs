@@ -149,9 +149,13 @@ impl Handler<StageSpec> for RestApis {
         Ok(cx.address.name.clone())
     }
 
-    /// Deletes the deployments no stage uses.
+    /// Deletes the deployments no stage uses (an API this run created has none).
     async fn finish(&self, cx: &StepContext<'_>, _id: &str, _wanted: &StageSpec) -> Result<(), ProviderError> {
-        self.delete_unused_deployments(cx.id_of(&rest_api_address())?).await
+        let api_id = cx.id_of(&rest_api_address())?;
+        if let (_, true) = self.known(api_id) {
+            return Ok(());
+        }
+        self.delete_unused_deployments(api_id).await
     }
 
     /// Retags the stage, and when what it serves differs, redeploys: a new deployment, the
