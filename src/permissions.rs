@@ -29,6 +29,8 @@ pub(crate) struct Scope<'a> {
     pub partition: &'a str,
     /// The region.
     pub region: &'a str,
+    /// The permissions boundary every role of the stack carries, if the stack sets one.
+    pub boundary: Option<&'a str>,
 }
 
 impl Scope<'_> {
@@ -128,6 +130,12 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
                 actions.push(permission.action);
             }
         }
+        if *on == On::Roles
+            && let Some(boundary) = scope.boundary
+        {
+            derived.extend(bounded(scope, sid, &actions, boundary));
+            continue;
+        }
         let mut statement =
             json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": scope.resources(*on) });
         if *on == On::PassedRoles {
@@ -136,6 +144,47 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
         derived.push(statement);
     }
     derived
+}
+
+/// The IAM actions on roles that accept the `iam:PermissionsBoundary` condition key (IAM's
+/// Service Authorization Reference): with a boundary, allowed only with it.
+const BOUNDED: &[&str] = &[
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+];
+
+/// The statements of `actions` on the stack's roles when they carry `boundary`: the actions
+/// that accept `iam:PermissionsBoundary` only with it, the others as they are, and removing the
+/// boundary denied.
+fn bounded(scope: &Scope<'_>, sid: &str, actions: &[&str], boundary: &str) -> Vec<Value> {
+    let removing = "iam:DeleteRolePermissionsBoundary";
+    let (with, without): (Vec<&str>, Vec<&str>) =
+        actions.iter().filter(|a| **a != removing).partition(|a| BOUNDED.contains(a));
+    let roles = scope.resources(On::Roles);
+    let mut statements = Vec::new();
+    if !without.is_empty() {
+        statements.push(json!({ "Sid": sid, "Effect": "Allow", "Action": without, "Resource": roles }));
+    }
+    if !with.is_empty() {
+        statements.push(json!({
+            "Sid": format!("{sid}WithTheBoundary"),
+            "Effect": "Allow",
+            "Action": with,
+            "Resource": roles,
+            "Condition": { "StringEquals": { "iam:PermissionsBoundary": boundary } },
+        }));
+    }
+    statements.push(json!({
+        "Sid": format!("{sid}NeverRemoveTheBoundary"),
+        "Effect": "Deny",
+        "Action": [removing],
+        "Resource": roles,
+    }));
+    statements
 }
 
 /// The services the stack's roles are passed to: Lambda (a function's role) and Cognito (the
@@ -173,7 +222,7 @@ mod tests {
 
     #[test]
     fn the_plan_policy_only_reads() {
-        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2" };
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: None };
         let mutating = [
             "Create",
             "Update",
@@ -202,10 +251,39 @@ mod tests {
 
     #[test]
     fn roles_and_functions_are_scoped_to_the_stack() {
-        let scope = Scope { stack: "demo", partition: "aws-cn", region: "cn-north-1" };
+        let scope = Scope { stack: "demo", partition: "aws-cn", region: "cn-north-1", boundary: None };
         let text = policy(&scope, ForCommand::Apply).to_string();
         assert!(text.contains("arn:aws-cn:iam::*:role/authdemo/demo/*"), "{text}");
         assert!(text.contains("arn:aws-cn:lambda:cn-north-1:*:function:demo-*"), "{text}");
         assert!(text.contains("iam:PassedToService"), "{text}");
+    }
+
+    #[test]
+    fn with_a_boundary_role_changes_need_it_and_removing_it_is_denied() {
+        let boundary = "arn:aws:iam::123456789012:policy/authdemo-boundary";
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: Some(boundary) };
+        for command in [ForCommand::Apply, ForCommand::Destroy] {
+            let policy = policy(&scope, command);
+            let statements = policy["Statement"].as_array().unwrap();
+            // The lock role gets no policy (CreateRole, TagRole, DeleteRole only): it needs no boundary.
+            let on_stack_roles =
+                |s: &&Value| s["Effect"] == "Allow" && !s["Resource"].to_string().contains("authdemo-lock");
+            for statement in statements.iter().filter(on_stack_roles) {
+                let actions: Vec<&str> =
+                    statement["Action"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+                assert!(!actions.contains(&"iam:DeleteRolePermissionsBoundary"), "{statement}");
+                if actions.iter().any(|a| BOUNDED.contains(a)) {
+                    assert_eq!(
+                        statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"], boundary,
+                        "{statement}"
+                    );
+                    assert!(actions.iter().all(|a| BOUNDED.contains(a)), "{statement}");
+                }
+            }
+            let deny = statements.iter().find(|s| s["Effect"] == "Deny").expect("a deny");
+            assert_eq!(deny["Action"], json!(["iam:DeleteRolePermissionsBoundary"]));
+        }
+        let text = policy(&scope, ForCommand::Apply).to_string();
+        assert!(text.contains("\"iam:CreateRole\""), "{text}");
     }
 }

@@ -362,6 +362,11 @@ impl Handler<RoleSpec> for Roles {
         wanted: &RoleSpec,
     ) -> Result<(), ProviderError> {
         let name = self.role_name(cx.address);
+        // The boundary first: a policy that grants policy changes only on roles with the
+        // boundary allows the rest once it is back.
+        if live.permissions_boundary != wanted.permissions_boundary {
+            self.put_boundary(&name, wanted.permissions_boundary.as_deref()).await?;
+        }
         let changes = TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, self.own_tags(cx.address));
         self.retag(&name, &changes).await?;
         if live.trust_policy != wanted.trust_policy {
@@ -380,9 +385,6 @@ impl Handler<RoleSpec> for Roles {
             self.delete_policy(&name, removed).await?;
         }
         self.attach_policies(&name, &wanted.managed_policies, &live.managed_policies).await?;
-        if live.permissions_boundary != wanted.permissions_boundary {
-            self.put_boundary(&name, wanted.permissions_boundary.as_deref()).await?;
-        }
         Ok(())
     }
 
