@@ -8,6 +8,8 @@
 use serde_json::{Value, json};
 
 use crate::provider::iam_actions::{On, PERMISSIONS, Sent};
+use crate::resource::function_name;
+use crate::stack::Stack;
 
 /// The command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,6 +21,9 @@ pub(crate) enum ForCommand {
     Apply,
     /// `destroy`.
     Destroy,
+    /// Not a command: the permissions boundary of the stack's roles, for an administrator to
+    /// create once (see [`boundary`]).
+    Boundary,
 }
 
 /// Where the stack lives, for the ARNs.
@@ -195,14 +200,60 @@ const PASSED_TO: [&str; 2] = ["lambda.amazonaws.com", "cognito-identity.amazonaw
 pub(crate) fn policy(scope: &Scope<'_>, command: ForCommand) -> Value {
     let mut statements = derive(scope, READS, &[Sent::Reading]);
     match command {
-        ForCommand::Plan => {}
         ForCommand::Apply => {
             statements.extend(derive(scope, LOCK, &[Sent::Locking]));
             statements.extend(derive(scope, CHANGES, &[Sent::Changing, Sent::Deleting]));
         }
+        // The boundary is `boundary`'s: no command's policy adds to the reads for it.
+        ForCommand::Plan | ForCommand::Boundary => {}
         ForCommand::Destroy => {
             statements.extend(derive(scope, LOCK, &[Sent::Locking]));
             statements.extend(derive(scope, DELETES, &[Sent::Deleting]));
+        }
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The permissions boundary of `stack`'s roles: the most any of them may do. Invoking the
+/// region's APIs (an API's id, which its ARN carries, exists only once it is created), writing the
+/// functions' own log groups, and every statement the file grants (the functions' `policy`, the
+/// identity pool's authenticated and unauthenticated policies).
+pub(crate) fn boundary(scope: &Scope<'_>, stack: &Stack) -> Value {
+    let (p, region) = (scope.partition, scope.region);
+    let mut statements = Vec::new();
+    if stack.api.is_some() {
+        statements.push(json!({
+            "Sid": "InvokeTheApi",
+            "Effect": "Allow",
+            "Action": ["execute-api:Invoke"],
+            "Resource": [format!("arn:{p}:execute-api:{region}:*:*/*")],
+        }));
+    }
+    if !stack.functions.is_empty() {
+        let groups: Vec<String> = stack
+            .functions
+            .keys()
+            .map(|name| format!("arn:{p}:logs:{region}:*:log-group:/aws/lambda/{}:*", function_name(&stack.name, name)))
+            .collect();
+        statements.push(json!({
+            "Sid": "FunctionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": groups,
+        }));
+    }
+    let granted = stack.functions.values().flat_map(|f| &f.policy);
+    let pool = stack
+        .identity_pool
+        .iter()
+        .flat_map(|pool| pool.authenticated_policy.iter().chain(&pool.unauthenticated_policy));
+    for statement in granted.chain(pool) {
+        let mut statement = statement.clone();
+        if let Some(fields) = statement.as_object_mut() {
+            fields.remove("Sid");
+        }
+        if !statements.contains(&statement) {
+            statements.push(statement);
         }
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -285,5 +336,19 @@ mod tests {
         }
         let text = policy(&scope, ForCommand::Apply).to_string();
         assert!(text.contains("\"iam:CreateRole\""), "{text}");
+    }
+
+    #[test]
+    fn the_boundary_holds_what_the_file_grants() {
+        let text = "stack: demo\nuser_pool:\n  clients:\n    web: {}\nidentity_pool:\n  clients: [web]\n  authenticated_policy:\n    - { Sid: Read, Effect: Allow, Action: s3:GetObject, Resource: \"arn:aws:s3:::demo/*\" }\n";
+        let env = |_: &str| None;
+        let options = crate::stack::LoadOptions { var_overrides: &[], env: &env };
+        let stack = crate::stack::parse(std::path::Path::new("s.yaml"), text, &options).unwrap();
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: None };
+        let boundary = boundary(&scope, &stack);
+        let statements = boundary["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "{boundary}");
+        assert_eq!(statements[0]["Action"], json!(["s3:GetObject"]), "{boundary}");
+        assert!(statements[0].get("Sid").is_none(), "{boundary}");
     }
 }

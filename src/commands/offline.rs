@@ -27,7 +27,10 @@ pub(super) fn permissions(args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
         region: &region,
         boundary: stack.permissions_boundary.as_deref(),
     };
-    let policy = crate::permissions::policy(&scope, args.command);
+    let policy = match args.command {
+        crate::permissions::ForCommand::Boundary => crate::permissions::boundary(&scope, &stack),
+        command => crate::permissions::policy(&scope, command),
+    };
     println!("{}", serde_json::to_string_pretty(&policy).expect("a policy is plain data"));
     Ok(ExitCode::SUCCESS)
 }
