@@ -138,6 +138,10 @@ pub(crate) struct StackArgs {
     /// Set a variable declared under `vars:` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// The managed policy every role of the stack carries as its permissions boundary
+    /// (overrides the file's `iam.permissions_boundary`).
+    #[arg(long, value_name = "ARN", value_parser = parse_boundary)]
+    pub permissions_boundary: Option<String>,
 }
 
 impl StackArgs {
@@ -377,6 +381,14 @@ fn parse_env_prefix(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err(format!("`{s}` would not make variable names (use letters, digits and _)"))
+    }
+}
+
+fn parse_boundary(s: &str) -> Result<String, String> {
+    if crate::stack::is_policy_arn(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not the ARN of a managed policy (arn:aws:iam::ACCOUNT:policy/NAME)"))
     }
 }
 

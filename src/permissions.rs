@@ -8,6 +8,8 @@
 use serde_json::{Value, json};
 
 use crate::provider::iam_actions::{On, PERMISSIONS, Sent};
+use crate::resource::function_name;
+use crate::stack::Stack;
 
 /// The command the policy is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,6 +21,9 @@ pub(crate) enum ForCommand {
     Apply,
     /// `destroy`.
     Destroy,
+    /// Not a command: the permissions boundary of the stack's roles, for an administrator to
+    /// create once (see [`boundary`]).
+    Boundary,
 }
 
 /// Where the stack lives, for the ARNs.
@@ -29,6 +34,8 @@ pub(crate) struct Scope<'a> {
     pub partition: &'a str,
     /// The region.
     pub region: &'a str,
+    /// The permissions boundary every role of the stack carries, if the stack sets one.
+    pub boundary: Option<&'a str>,
 }
 
 impl Scope<'_> {
@@ -128,6 +135,12 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
                 actions.push(permission.action);
             }
         }
+        if *on == On::Roles
+            && let Some(boundary) = scope.boundary
+        {
+            derived.extend(bounded(scope, sid, &actions, boundary));
+            continue;
+        }
         let mut statement =
             json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": scope.resources(*on) });
         if *on == On::PassedRoles {
@@ -138,6 +151,47 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
     derived
 }
 
+/// The IAM actions on roles that accept the `iam:PermissionsBoundary` condition key (IAM's
+/// Service Authorization Reference): with a boundary, allowed only with it.
+const BOUNDED: &[&str] = &[
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+];
+
+/// The statements of `actions` on the stack's roles when they carry `boundary`: the actions
+/// that accept `iam:PermissionsBoundary` only with it, the others as they are, and removing the
+/// boundary denied.
+fn bounded(scope: &Scope<'_>, sid: &str, actions: &[&str], boundary: &str) -> Vec<Value> {
+    let removing = "iam:DeleteRolePermissionsBoundary";
+    let (with, without): (Vec<&str>, Vec<&str>) =
+        actions.iter().filter(|a| **a != removing).partition(|a| BOUNDED.contains(a));
+    let roles = scope.resources(On::Roles);
+    let mut statements = Vec::new();
+    if !without.is_empty() {
+        statements.push(json!({ "Sid": sid, "Effect": "Allow", "Action": without, "Resource": roles }));
+    }
+    if !with.is_empty() {
+        statements.push(json!({
+            "Sid": format!("{sid}WithTheBoundary"),
+            "Effect": "Allow",
+            "Action": with,
+            "Resource": roles,
+            "Condition": { "StringEquals": { "iam:PermissionsBoundary": boundary } },
+        }));
+    }
+    statements.push(json!({
+        "Sid": format!("{sid}NeverRemoveTheBoundary"),
+        "Effect": "Deny",
+        "Action": [removing],
+        "Resource": roles,
+    }));
+    statements
+}
+
 /// The services the stack's roles are passed to: Lambda (a function's role) and Cognito (the
 /// identity pool's).
 const PASSED_TO: [&str; 2] = ["lambda.amazonaws.com", "cognito-identity.amazonaws.com"];
@@ -146,14 +200,60 @@ const PASSED_TO: [&str; 2] = ["lambda.amazonaws.com", "cognito-identity.amazonaw
 pub(crate) fn policy(scope: &Scope<'_>, command: ForCommand) -> Value {
     let mut statements = derive(scope, READS, &[Sent::Reading]);
     match command {
-        ForCommand::Plan => {}
         ForCommand::Apply => {
             statements.extend(derive(scope, LOCK, &[Sent::Locking]));
             statements.extend(derive(scope, CHANGES, &[Sent::Changing, Sent::Deleting]));
         }
+        // The boundary is `boundary`'s: no command's policy adds to the reads for it.
+        ForCommand::Plan | ForCommand::Boundary => {}
         ForCommand::Destroy => {
             statements.extend(derive(scope, LOCK, &[Sent::Locking]));
             statements.extend(derive(scope, DELETES, &[Sent::Deleting]));
+        }
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The permissions boundary of `stack`'s roles: the most any of them may do. Invoking the
+/// region's APIs (an API's id, which its ARN carries, exists only once it is created), writing the
+/// functions' own log groups, and every statement the file grants (the functions' `policy`, the
+/// identity pool's authenticated and unauthenticated policies).
+pub(crate) fn boundary(scope: &Scope<'_>, stack: &Stack) -> Value {
+    let (p, region) = (scope.partition, scope.region);
+    let mut statements = Vec::new();
+    if stack.api.is_some() {
+        statements.push(json!({
+            "Sid": "InvokeTheApi",
+            "Effect": "Allow",
+            "Action": ["execute-api:Invoke"],
+            "Resource": [format!("arn:{p}:execute-api:{region}:*:*/*")],
+        }));
+    }
+    if !stack.functions.is_empty() {
+        let groups: Vec<String> = stack
+            .functions
+            .keys()
+            .map(|name| format!("arn:{p}:logs:{region}:*:log-group:/aws/lambda/{}:*", function_name(&stack.name, name)))
+            .collect();
+        statements.push(json!({
+            "Sid": "FunctionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": groups,
+        }));
+    }
+    let granted = stack.functions.values().flat_map(|f| &f.policy);
+    let pool = stack
+        .identity_pool
+        .iter()
+        .flat_map(|pool| pool.authenticated_policy.iter().chain(&pool.unauthenticated_policy));
+    for statement in granted.chain(pool) {
+        let mut statement = statement.clone();
+        if let Some(fields) = statement.as_object_mut() {
+            fields.remove("Sid");
+        }
+        if !statements.contains(&statement) {
+            statements.push(statement);
         }
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -173,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_plan_policy_only_reads() {
-        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2" };
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: None };
         let mutating = [
             "Create",
             "Update",
@@ -202,10 +302,53 @@ mod tests {
 
     #[test]
     fn roles_and_functions_are_scoped_to_the_stack() {
-        let scope = Scope { stack: "demo", partition: "aws-cn", region: "cn-north-1" };
+        let scope = Scope { stack: "demo", partition: "aws-cn", region: "cn-north-1", boundary: None };
         let text = policy(&scope, ForCommand::Apply).to_string();
         assert!(text.contains("arn:aws-cn:iam::*:role/authdemo/demo/*"), "{text}");
         assert!(text.contains("arn:aws-cn:lambda:cn-north-1:*:function:demo-*"), "{text}");
         assert!(text.contains("iam:PassedToService"), "{text}");
+    }
+
+    #[test]
+    fn with_a_boundary_role_changes_need_it_and_removing_it_is_denied() {
+        let boundary = "arn:aws:iam::123456789012:policy/authdemo-boundary";
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: Some(boundary) };
+        for command in [ForCommand::Apply, ForCommand::Destroy] {
+            let policy = policy(&scope, command);
+            let statements = policy["Statement"].as_array().unwrap();
+            // The lock role gets no policy (CreateRole, TagRole, DeleteRole only): it needs no boundary.
+            let on_stack_roles =
+                |s: &&Value| s["Effect"] == "Allow" && !s["Resource"].to_string().contains("authdemo-lock");
+            for statement in statements.iter().filter(on_stack_roles) {
+                let actions: Vec<&str> =
+                    statement["Action"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+                assert!(!actions.contains(&"iam:DeleteRolePermissionsBoundary"), "{statement}");
+                if actions.iter().any(|a| BOUNDED.contains(a)) {
+                    assert_eq!(
+                        statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"], boundary,
+                        "{statement}"
+                    );
+                    assert!(actions.iter().all(|a| BOUNDED.contains(a)), "{statement}");
+                }
+            }
+            let deny = statements.iter().find(|s| s["Effect"] == "Deny").expect("a deny");
+            assert_eq!(deny["Action"], json!(["iam:DeleteRolePermissionsBoundary"]));
+        }
+        let text = policy(&scope, ForCommand::Apply).to_string();
+        assert!(text.contains("\"iam:CreateRole\""), "{text}");
+    }
+
+    #[test]
+    fn the_boundary_holds_what_the_file_grants() {
+        let text = "stack: demo\nuser_pool:\n  clients:\n    web: {}\nidentity_pool:\n  clients: [web]\n  authenticated_policy:\n    - { Sid: Read, Effect: Allow, Action: s3:GetObject, Resource: \"arn:aws:s3:::demo/*\" }\n";
+        let env = |_: &str| None;
+        let options = crate::stack::LoadOptions { var_overrides: &[], env: &env };
+        let stack = crate::stack::parse(std::path::Path::new("s.yaml"), text, &options).unwrap();
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: None };
+        let boundary = boundary(&scope, &stack);
+        let statements = boundary["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "{boundary}");
+        assert_eq!(statements[0]["Action"], json!(["s3:GetObject"]), "{boundary}");
+        assert!(statements[0].get("Sid").is_none(), "{boundary}");
     }
 }

@@ -30,8 +30,8 @@ pub(super) async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         Some(saved) => (saved.stack_file(&args.stack.file), saved.vars.clone(), saved.adopt()?),
         None => (args.stack.file.clone(), args.stack.vars.clone(), args.adopt.clone()),
     };
-    let (stack, text) = read_stack(&file, &vars)?;
-    let hints = StackArgs { file, vars };
+    let (stack, text) = read_stack(&args.stack, &file, &vars)?;
+    let hints = StackArgs { file, vars, permissions_boundary: args.stack.permissions_boundary.clone() };
     let (provider, desired) = connect(&args.aws, &stack).await?;
     let first = discover_and_plan(&provider, &desired, &adopt).await?;
     if let Some(saved) = &saved {

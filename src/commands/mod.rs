@@ -59,12 +59,17 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Reads and validates the stack file `args` name.
 fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
-    read_stack(&args.file, &args.vars).map(|(stack, _)| stack)
+    read_stack(args, &args.file, &args.vars).map(|(stack, _)| stack)
 }
 
-/// Reads and validates a stack file; also returns its text (saved plans record its hash).
-fn read_stack(file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Result<(Stack, String)> {
-    Ok(crate::stack::load(file, vars)?)
+/// Reads and validates a stack file with `vars` and the boundary `args` give; also returns its
+/// text (saved plans record its hash).
+fn read_stack(args: &StackArgs, file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Result<(Stack, String)> {
+    let (mut stack, text) = crate::stack::load(file, vars)?;
+    if let Some(boundary) = &args.permissions_boundary {
+        stack.permissions_boundary = Some(boundary.clone());
+    }
+    Ok((stack, text))
 }
 
 /// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.

@@ -21,8 +21,16 @@ pub(super) fn permissions(args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
     let stack = load_stack(&args.stack)?;
     let region = args.region.clone().or_else(|| stack.region.clone()).or_else(|| std::env::var("AWS_REGION").ok());
     let region = region.unwrap_or_else(|| "*".into());
-    let scope = crate::permissions::Scope { stack: &stack.name, partition: &args.partition, region: &region };
-    let policy = crate::permissions::policy(&scope, args.command);
+    let scope = crate::permissions::Scope {
+        stack: &stack.name,
+        partition: &args.partition,
+        region: &region,
+        boundary: stack.permissions_boundary.as_deref(),
+    };
+    let policy = match args.command {
+        crate::permissions::ForCommand::Boundary => crate::permissions::boundary(&scope, &stack),
+        command => crate::permissions::policy(&scope, command),
+    };
     println!("{}", serde_json::to_string_pretty(&policy).expect("a policy is plain data"));
     Ok(ExitCode::SUCCESS)
 }

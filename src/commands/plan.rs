@@ -19,7 +19,7 @@ pub(super) async fn plan_command(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         check_destination(out, &args.stack.file)?;
     }
-    let (stack, text) = read_stack(&args.stack.file, &args.stack.vars)?;
+    let (stack, text) = read_stack(&args.stack, &args.stack.file, &args.stack.vars)?;
     let (provider, desired) = connect(&args.aws, &stack).await?;
     let plan = discover_and_plan(&provider, &desired, &args.adopt).await?;
     match args.output.format {

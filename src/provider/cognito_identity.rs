@@ -78,6 +78,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool, tags: &BTre
             policies,
             managed_policies: BTreeSet::new(),
             tags: tags.clone(),
+            permissions_boundary: None,
         };
         state.resources.push(DesiredResource::of(role.clone(), &role_spec, vec![address.clone()]));
         attachment.insert(kind.to_string(), reference(&role));

@@ -20,7 +20,7 @@ use crate::error::{ErrorClass, ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownership_tags};
 use crate::resource::policy_document::canonical_from_aws;
 use crate::resource::tags::{TagChanges, user_tags};
-use crate::resource::{Address, DesiredState, ResourceKind};
+use crate::resource::{Address, DesiredState, ResourceKind, Spec};
 use crate::spec;
 
 spec! {
@@ -35,6 +35,18 @@ spec! {
         managed_policies: BTreeSet<String>,
         /// The stack file's tags.
         tags: BTreeMap<String, String>,
+        /// The ARN of the managed policy that caps what the role may do; one removed or changed
+        /// by hand is drift that apply puts back.
+        permissions_boundary: Option<String>,
+    }
+}
+
+/// Sets `boundary` on every role of `state` (the stack's `iam.permissions_boundary`).
+pub(super) fn bound_roles(state: &mut DesiredState, boundary: &str) {
+    for resource in state.resources.iter_mut().filter(|r| r.address.kind == ResourceKind::IamRole) {
+        let mut spec = RoleSpec::from_attributes(&resource.attributes).expect("a desired role is a RoleSpec");
+        spec.permissions_boundary = Some(boundary.to_string());
+        resource.attributes = spec.to_attributes();
     }
 }
 
@@ -119,7 +131,8 @@ impl Roles {
         let (policies, managed_policies) = tokio::try_join!(self.inline_policies(name), self.attached_policies(name))?;
         let trust_policy = canonical_from_aws(role.assume_role_policy_document().unwrap_or_default());
         let tags = user_tags(&tags_of(&role));
-        Ok(Some((role, RoleSpec { trust_policy, policies, managed_policies, tags })))
+        let permissions_boundary = role.permissions_boundary().and_then(|b| b.permissions_boundary_arn.clone());
+        Ok(Some((role, RoleSpec { trust_policy, policies, managed_policies, tags, permissions_boundary })))
     }
 
     /// The ARNs of the managed policies attached to the role.
@@ -262,6 +275,25 @@ impl Roles {
         self.attach_policies(role_name, &BTreeSet::new(), attached).await
     }
 
+    /// Puts `boundary` on the role, or removes its boundary when `None`.
+    async fn put_boundary(&self, role_name: &str, boundary: Option<&str>) -> Result<(), ProviderError> {
+        let Some(arn) = boundary else {
+            let removed = self
+                .calls
+                .call("DeleteRolePermissionsBoundary", || {
+                    self.client.delete_role_permissions_boundary().role_name(role_name).send()
+                })
+                .await;
+            return deleted(removed);
+        };
+        self.calls
+            .call("PutRolePermissionsBoundary", || {
+                self.client.put_role_permissions_boundary().role_name(role_name).permissions_boundary(arn).send()
+            })
+            .await?;
+        Ok(())
+    }
+
     async fn delete_policy(&self, role_name: &str, policy: &str) -> Result<(), ProviderError> {
         let result = self
             .calls
@@ -321,6 +353,7 @@ impl Handler<RoleSpec> for Roles {
                     .assume_role_policy_document(&wanted.trust_policy)
                     .description(format!("authdemo stack {}: {}", self.stack, cx.address))
                     .set_tags(Some(tags.clone()))
+                    .set_permissions_boundary(wanted.permissions_boundary.clone())
                     .send()
             })
             .await?;
@@ -342,6 +375,11 @@ impl Handler<RoleSpec> for Roles {
         wanted: &RoleSpec,
     ) -> Result<(), ProviderError> {
         let name = self.role_name(cx.address);
+        // The boundary first: a policy that grants policy changes only on roles with the
+        // boundary allows the rest once it is back.
+        if live.permissions_boundary != wanted.permissions_boundary {
+            self.put_boundary(&name, wanted.permissions_boundary.as_deref()).await?;
+        }
         let changes = TagChanges::between(&live.tags, &wanted.tags).adopting(cx.adopt, self.own_tags(cx.address));
         self.retag(&name, &changes).await?;
         if live.trust_policy != wanted.trust_policy {

@@ -85,6 +85,8 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", Roles, Changing),
     needs("PutRolePolicy", "iam:PutRolePolicy", Roles, Changing),
     needs("AttachRolePolicy", "iam:AttachRolePolicy", Roles, Changing),
+    needs("PutRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", Roles, Changing),
+    needs("DeleteRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", Roles, Changing),
     needs("DeleteRolePolicy", "iam:DeleteRolePolicy", Roles, Deleting),
     needs("DetachRolePolicy", "iam:DetachRolePolicy", Roles, Deleting),
     needs("DeleteRole", "iam:DeleteRole", Roles, Deleting),

@@ -88,7 +88,13 @@ pub(super) fn desired(
         "Principal": { "Service": "lambda.amazonaws.com" },
         "Action": "sts:AssumeRole",
     })]);
-    let role_spec = RoleSpec { trust_policy: trust, policies, managed_policies: BTreeSet::new(), tags: tags.clone() };
+    let role_spec = RoleSpec {
+        trust_policy: trust,
+        policies,
+        managed_policies: BTreeSet::new(),
+        tags: tags.clone(),
+        permissions_boundary: None,
+    };
     state.resources.push(DesiredResource::of(role.clone(), &role_spec, Vec::new()));
     let address = Address::new(ResourceKind::Function, name);
     let spec = FunctionSpec {

@@ -72,6 +72,9 @@ pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
             usage_plans::desired(&mut state, &api.stage, plan, tags);
         }
     }
+    if let Some(boundary) = &stack.permissions_boundary {
+        iam::bound_roles(&mut state, boundary);
+    }
     state.hide_sensitive(&stack.env_values);
     state
 }

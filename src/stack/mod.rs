@@ -8,6 +8,7 @@ mod app_client;
 mod cors;
 mod diagnostic;
 mod functions;
+mod iam;
 mod identity_pool;
 mod interpolate;
 mod policy;
@@ -25,6 +26,7 @@ pub(crate) use api::{Api, Auth, Route};
 pub(crate) use cors::Cors;
 pub(crate) use diagnostic::{Diagnostic, Diagnostics, Location};
 pub(crate) use functions::Function;
+pub(crate) use iam::is_policy_arn;
 pub(crate) use identity_pool::IdentityPool;
 pub(crate) use runtime::{FunctionFate, check_runtimes, is_date};
 pub(crate) use usage_plan::UsagePlan;
@@ -55,6 +57,9 @@ pub(crate) struct Stack {
     pub usage_plan: Option<UsagePlan>,
     /// The tags every taggable resource of the stack carries beside the ownership tags.
     pub tags: BTreeMap<String, String>,
+    /// The ARN of the managed policy every role of the stack carries as its permissions
+    /// boundary (`iam.permissions_boundary`, or `--permissions-boundary`).
+    pub permissions_boundary: Option<String>,
     /// Every value a `${env:…}` reference went into: sensitive wherever it appears.
     pub env_values: Vec<Secret>,
 }
@@ -69,7 +74,7 @@ pub(crate) struct LoadOptions<'a> {
 
 /// Top-level fields.
 const TOP_LEVEL: &[&str] =
-    &["stack", "region", "vars", "tags", "user_pool", "identity_pool", "functions", "api", "usage_plan"];
+    &["stack", "region", "vars", "tags", "user_pool", "identity_pool", "functions", "api", "usage_plan", "iam"];
 
 /// Validates stack file text; `file` names it in diagnostics and anchors relative code paths.
 pub(crate) fn parse(file: &Path, text: &str, options: &LoadOptions<'_>) -> Result<Stack, Diagnostics> {
@@ -129,6 +134,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let api =
         top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan, &callback_origins));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
+    let permissions_boundary = top.get("iam").map(|f| iam::read(r, f.field()));
     Some(Stack {
         name: name?,
         region,
@@ -138,6 +144,7 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         api: present(api)?,
         usage_plan: present(usage_plan)?,
         tags: tags?,
+        permissions_boundary: present(permissions_boundary)?.flatten(),
         env_values: Vec::new(),
     })
 }
@@ -299,6 +306,7 @@ pub(crate) fn schema() -> Value {
             ),
             ("api", api::schema()),
             ("usage_plan", usage_plan::schema()),
+            ("iam", iam::schema()),
         ],
     );
     let mut schema = top;

@@ -6,6 +6,7 @@ mod support;
 mod access;
 mod amplify;
 mod api;
+mod boundary;
 mod browser;
 mod ci;
 mod cli;

@@ -14,6 +14,13 @@ pub(super) const INVALID: &[(&str, &str, &str, &str)] = &[
     ("stack: Demo\n", "1:8", "stack", "not a valid stack name"),
     ("stack: a-very-long-stack-name-that-is-over-32\n", "1:8", "stack", "not a valid stack name"),
     ("stack: demo\nregion: mars\n", "2:9", "region", "not an AWS region"),
+    (
+        "stack: demo\niam:\n  permissions_boundary: arn:aws:iam::123456789012:role/x\n",
+        "3:25",
+        "iam.permissions_boundary",
+        "not the ARN of a managed policy",
+    ),
+    ("stack: demo\niam: { boundary: x }\n", "2:8", "iam.boundary", "unknown field"),
     ("stack: demo-${var.nope}\n", "1:8", "stack", "undefined variable `nope`"),
     ("stack: demo-${env:AUTHDEMO_UNSET_FOR_TEST}\n", "1:8", "stack", "is not set"),
     ("stack: demo-${foo}\n", "1:8", "stack", "unknown reference"),

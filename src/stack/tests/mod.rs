@@ -64,6 +64,14 @@ fn reports_each_invalid_stack_with_location_field_and_message() {
 }
 
 #[test]
+fn reads_the_permissions_boundary() {
+    let text = "stack: demo\niam:\n  permissions_boundary: arn:aws:iam::123456789012:policy/b\n";
+    let stack = parse_with(text, &[]).unwrap();
+    assert_eq!(stack.permissions_boundary.as_deref(), Some("arn:aws:iam::123456789012:policy/b"));
+    assert_eq!(parse_with("stack: demo\n", &[]).unwrap().permissions_boundary, None);
+}
+
+#[test]
 fn reads_tags_with_interpolation_and_bounds_their_number() {
     let stack =
         parse_with("stack: demo\nvars: { env: dev }\ntags: { team: payments, env: \"${var.env}\" }\n", &[]).unwrap();
