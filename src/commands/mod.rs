@@ -64,7 +64,10 @@ fn load_stack(args: &StackArgs) -> anyhow::Result<Stack> {
 
 /// Reads and validates a stack file; also returns its text (saved plans record its hash).
 fn read_stack(file: &std::path::Path, vars: &[(String, String)]) -> anyhow::Result<(Stack, String)> {
-    Ok(crate::stack::load(file, vars)?)
+    let (stack, text) = crate::stack::load(file, vars)?;
+    crate::provider::check_budgets(&stack)
+        .map_err(|problems| anyhow::anyhow!("{}: the stack does not fit AWS's limits:\n{problems}", file.display()))?;
+    Ok((stack, text))
 }
 
 /// Without a terminal to ask on, `apply`/`destroy` need `--auto-approve`: refuse before any AWS call.
