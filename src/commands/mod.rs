@@ -69,6 +69,8 @@ fn read_stack(args: &StackArgs, file: &std::path::Path, vars: &[(String, String)
     if let Some(boundary) = &args.permissions_boundary {
         stack.permissions_boundary = Some(boundary.clone());
     }
+    crate::provider::check_budgets(&stack)
+        .map_err(|problems| anyhow::anyhow!("{}: the stack does not fit AWS's limits:\n{problems}", file.display()))?;
     Ok((stack, text))
 }
 

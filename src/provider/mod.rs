@@ -81,8 +81,19 @@ pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
 
 /// The desired state without AWS: ARNs name `REGION` (unless the file names one) and `ACCOUNT`.
 pub(crate) fn offline_desired_state(stack: &Stack) -> DesiredState {
+    desired_state(stack, &offline_target(stack))
+}
+
+fn offline_target(stack: &Stack) -> Target {
     let region = stack.region.clone().unwrap_or_else(|| "REGION".into());
-    desired_state(stack, &Target { partition: "aws".into(), region, account: "ACCOUNT".into() })
+    Target { partition: "aws".into(), region, account: "ACCOUNT".into() }
+}
+
+/// Refuses, before any call, a stack whose derived policies cannot fit AWS's size limits (the
+/// error gives each figure and its limit).
+pub(crate) fn check_budgets(stack: &Stack) -> Result<(), String> {
+    let target = offline_target(stack);
+    apigateway::check_budgets(&desired_state(stack, &target), &target)
 }
 
 /// The stack's view of one AWS account and region.

@@ -139,7 +139,7 @@ async fn permissions(function: &str) -> BTreeMap<String, String> {
 }
 
 /// The Resource list of the authenticated role's invoke policy (empty if none).
-async fn invoke_policy(stack: &str) -> BTreeSet<String> {
+pub(crate) async fn invoke_policy(stack: &str) -> BTreeSet<String> {
     let iam = emulator().iam();
     let role = format!("{stack}-authenticated");
     let Ok(document) = iam.get_role_policy().role_name(&role).policy_name("authdemo-invoke").send().await else {

@@ -1,11 +1,14 @@
 //! AWS's size limits on policies, which the emulator enforces as AWS does, so that a stack past
 //! them fails here as it would on AWS: a role's inline policies together at most 10,240
-//! characters without whitespace, a function's resource policy at most 20,480 bytes.
+//! characters without whitespace, a function's resource policy at most 20,480 bytes. And the tool
+//! sizing its policies to them: a function serving 120 routes and 300 `auth: iam` routes apply
+//! and plan empty after; a stack that cannot fit is refused at validation naming the limit.
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::FunctionCode;
 use serde_json::json;
 
+use crate::api::{self, Project};
 use crate::support::{emulator, unique_stack};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -79,4 +82,77 @@ async fn a_function_s_resource_policy_holds_20480_bytes() {
     let statements = serde_json::from_str::<serde_json::Value>(&policy).unwrap()["Statement"].as_array().unwrap().len();
     assert_eq!(statements, added, "the refused statement is not kept");
     lambda.delete_function().function_name(&name).send().await.unwrap();
+}
+
+/// A stack with `routes` (YAML lines under `api.routes`).
+fn stack_with(stack: &str, routes: &str) -> String {
+    format!(
+        "stack: {stack}
+user_pool:
+  clients:
+    web: {{ auth_flows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH] }}
+identity_pool:
+  allow_unauthenticated: false
+  clients: [web]
+functions:
+  api: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
+  other: {{ runtime: nodejs24.x, handler: api.handler, code: code }}
+api:
+  stage: latest
+  routes:
+    GET /open: {{ function: api, auth: none }}
+{routes}"
+    )
+}
+
+#[tokio::test]
+async fn a_function_serving_120_routes_and_300_iam_routes_apply_and_plan_empty() {
+    let stack = unique_stack("limits");
+    let mut routes = String::new();
+    for n in 0..60 {
+        for (method, function) in
+            [("GET", "api"), ("POST", "api"), ("PUT", "other"), ("PATCH", "other"), ("DELETE", "other")]
+        {
+            routes.push_str(&format!("    {method} /items/r{n:02}: {{ function: {function}, auth: iam }}\n"));
+        }
+    }
+    let project = Project::new(&stack_with(&stack, &routes));
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    project.command(&["plan", "--detailed-exitcode"]).run().expect_code(0);
+
+    let apis = emulator().apigateway().get_rest_apis().limit(500).send().await.unwrap();
+    let api_id =
+        apis.items().iter().find(|a| a.name() == Some(stack.as_str())).and_then(|a| a.id()).unwrap().to_string();
+    let prefix = format!("arn:aws:execute-api:us-west-2:123456789012:{api_id}/latest/");
+    let wildcards: std::collections::BTreeSet<String> =
+        ["GET", "POST", "PUT", "PATCH", "DELETE"].iter().map(|m| format!("{prefix}{m}/items/*")).collect();
+    assert_eq!(
+        api::invoke_policy(&stack).await,
+        wildcards,
+        "300 method ARNs collapse to one wildcard per method, /open left out"
+    );
+
+    let policy = emulator().lambda().get_policy().function_name(format!("{stack}-api")).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "121 routes share one statement: {policy}");
+    let source = &statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"];
+    assert_eq!(source, &json!(format!("arn:aws:execute-api:us-west-2:123456789012:{api_id}/latest/*/*")));
+
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}
+
+#[test]
+fn a_stack_beyond_the_limits_is_refused_at_validation_naming_the_limit() {
+    let stack = unique_stack("limits");
+    let mut routes = String::new();
+    for n in 0..300 {
+        routes.push_str(&format!("    GET /p{n:03}/a: {{ function: api, auth: iam }}\n"));
+        routes.push_str(&format!("    GET /p{n:03}/b: {{ function: other, auth: none }}\n"));
+    }
+    let project = Project::new(&stack_with(&stack, &routes));
+    let refused = project.command(&["validate"]).run().expect_code(1);
+    let output = refused.output();
+    assert!(output.contains("iam_role.authenticated") && output.contains("IAM's limit of 10240"), "{output}");
+    project.command(&["plan"]).run().expect_code(1);
 }

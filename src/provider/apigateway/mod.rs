@@ -3,6 +3,7 @@
 //! fingerprint. One file per kind: [`rest_api`], [`path`], [`route`], [`stage`], [`cors`] (the
 //! preflights) and [`gateway_response`]; this one derives their desired state and discovers them.
 
+mod budget;
 mod cors;
 mod gateway_response;
 mod path;
@@ -28,10 +29,12 @@ use crate::live::{LiveResource, LiveState};
 use crate::resource::policy_document::document;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
-    Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, reference, rest_api_address,
+    Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, function_name, permission_sid,
+    reference, rest_api_address,
 };
 use crate::stack::{Api, Auth};
 
+pub(crate) use budget::check as check_budgets;
 pub(super) use cors::PreflightSpec;
 pub(super) use gateway_response::GatewayResponseSpec;
 pub(super) use path::ApiResourceSpec;
@@ -48,7 +51,6 @@ pub(crate) use stage::serving;
 /// signed-in users on the authenticated role.
 pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags: &BTreeMap<String, String>) {
     let rest_api = rest_api_address();
-    let api_ref = reference(&rest_api);
     let spec = RestApiSpec { endpoint_type: "REGIONAL".into(), tags: tags.clone() };
     state.resources.push(DesiredResource::of(rest_api.clone(), &spec, Vec::new()));
     desired_paths(state, api);
@@ -69,14 +71,9 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
             ),
         };
         state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
-        let permission = PermissionSpec {
-            function: reference(&function),
-            source_arn: target.arn("execute-api", &format!("{api_ref}/*/{}", arn_route(route))),
-        };
-        let permission_address = Address::new(ResourceKind::LambdaPermission, route.key());
-        state.resources.push(DesiredResource::of(permission_address, &permission, vec![function, rest_api.clone()]));
         routes.push(address);
     }
+    permissions(state, target, api);
     let mut served: BTreeMap<String, String> = api
         .routes
         .iter()
@@ -93,25 +90,63 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
     let stage =
         StageSpec { routes_fingerprint: routes_fingerprint(api), served, deployment_id: None, tags: tags.clone() };
     state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
-    let invocable: Vec<String> = api
-        .routes
-        .iter()
-        .filter(|r| r.auth == Auth::Iam)
-        .map(|r| target.arn("execute-api", &format!("{api_ref}/{}/{}", api.stage, arn_route(r))))
-        .collect();
-    grant_invoke(state, invocable);
+    grant_invoke(state, target, api);
 }
 
-/// Lets the authenticated role invoke exactly the `invocable` method ARNs.
-fn grant_invoke(state: &mut DesiredState, invocable: Vec<String>) {
+/// API Gateway's permissions to invoke each routed function: one statement per route (scoped
+/// to the API and the route, any stage), or, when those would come near the function's
+/// resource-policy limit, one per function (scoped to the API and its stage).
+fn permissions(state: &mut DesiredState, target: &Target, api: &Api) {
+    let rest_api = rest_api_address();
+    let api_ref = reference(&rest_api);
+    let mut by_function: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
+    for route in &api.routes {
+        let source_arn = target.arn("execute-api", &format!("{api_ref}/*/{}", arn_route(route)));
+        by_function.entry(&route.function).or_default().push((route.key(), source_arn));
+    }
+    for (name, routes) in by_function {
+        let function = Address::new(ResourceKind::Function, name);
+        let arn = target.arn("lambda", &format!("function:{}", function_name(&state.stack, name)));
+        let sids: Vec<(String, String)> = routes.iter().map(|(key, arn)| (permission_sid(key), arn.clone())).collect();
+        let statements = if budget::consolidate_permissions(&arn, &sids, target) {
+            vec![(name.to_string(), target.arn("execute-api", &format!("{api_ref}/{}/*/*", api.stage)))]
+        } else {
+            routes
+        };
+        for (key, source_arn) in statements {
+            let permission = PermissionSpec { function: reference(&function), source_arn };
+            let address = Address::new(ResourceKind::LambdaPermission, key);
+            state.resources.push(DesiredResource::of(address, &permission, vec![function.clone(), rest_api.clone()]));
+        }
+    }
+}
+
+/// Lets the authenticated role invoke exactly the methods of the `auth: iam` routes: their
+/// ARNs, or wildcards matching exactly those routes when the ARNs would not fit the role.
+fn grant_invoke(state: &mut DesiredState, target: &Target, api: &Api) {
     let authenticated = Address::new(ResourceKind::IamRole, "authenticated");
     let Some(role) = state.resources.iter_mut().find(|r| r.address == authenticated) else { return };
-    if invocable.is_empty() {
+    let (iam, others): (Vec<_>, Vec<_>) = api.routes.iter().partition(|r| r.auth == Auth::Iam);
+    if iam.is_empty() {
         return;
     }
     let Ok(mut spec) = RoleSpec::from_attributes(&role.attributes) else { return };
-    let statement = json!({ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": invocable });
-    spec.policies.insert(INVOKE_POLICY.to_string(), document(vec![statement]));
+    let iam: Vec<String> = iam.into_iter().map(arn_route).collect();
+    let mut others: Vec<String> = others.into_iter().map(arn_route).collect();
+    if api.cors.is_some() {
+        others.extend(
+            cors::preflight_paths(&api.routes).into_iter().map(|p| format!("OPTIONS/{}", p.trim_start_matches('/'))),
+        );
+    }
+    let statement = |resources: &[String]| {
+        document(vec![json!({ "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": resources })])
+    };
+    spec.policies.remove(INVOKE_POLICY);
+    let room = budget::ROLE_POLICIES_LIMIT.saturating_sub(budget::role_size(&spec, target));
+    let prefix = target.arn("execute-api", &format!("{}/{}/", reference(&rest_api_address()), api.stage));
+    let fits = |resources: &[String]| budget::aws_length(&statement(resources), target) <= room;
+    let invocable = budget::invoke_resources(&prefix, &iam, &others, fits);
+    spec.policies.insert(INVOKE_POLICY.to_string(), statement(&invocable));
     role.attributes = spec.to_attributes();
     role.depends_on.push(rest_api_address());
 }
