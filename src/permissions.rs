@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::provider::iam_actions::{On, PERMISSIONS, Sent};
+use crate::provider::iam_actions::{On, Sent, permissions};
 use crate::resource::function_name;
 use crate::stack::Stack;
 
@@ -130,7 +130,7 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
     let mut derived = Vec::new();
     for (sid, on) in statements {
         let mut actions: Vec<&str> = Vec::new();
-        for permission in PERMISSIONS.iter().filter(|p| p.on == *on && sent.contains(&p.sent)) {
+        for permission in permissions().filter(|p| p.on == *on && sent.contains(&p.sent)) {
             if !actions.contains(&permission.action) {
                 actions.push(permission.action);
             }

@@ -15,6 +15,8 @@ use super::iam::RoleSpec;
 use super::ownership::{Candidate, candidates, claim, owned_id, send_tags};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{LiveResource, LiveState, creation_tags, ownership_tags};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::policy_document::document;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
@@ -220,6 +222,18 @@ impl IdentityPools {
     }
 }
 
+impl Kind for IdentityPoolSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("ListIdentityPools", "cognito-identity:ListIdentityPools", On::Anything, Sent::Reading),
+        needs("DescribeIdentityPool", "cognito-identity:DescribeIdentityPool", On::IdentityPools, Sent::Reading),
+        needs("CreateIdentityPool", "cognito-identity:CreateIdentityPool", On::Anything, Sent::Changing),
+        needs("TagResource", "cognito-identity:TagResource", On::Anything, Sent::Changing),
+        needs("UpdateIdentityPool", "cognito-identity:UpdateIdentityPool", On::IdentityPools, Sent::Changing),
+        needs("UntagResource", "cognito-identity:UntagResource", On::IdentityPools, Sent::Changing),
+        needs("DeleteIdentityPool", "cognito-identity:DeleteIdentityPool", On::IdentityPools, Sent::Deleting),
+    ];
+}
+
 impl Handler<IdentityPoolSpec> for IdentityPools {
     /// Creates the identity pool, tagged in the create call.
     async fn create(&self, cx: &StepContext<'_>, wanted: &IdentityPoolSpec) -> Result<String, ProviderError> {
@@ -327,6 +341,14 @@ impl IdentityPools {
             .await?;
         Ok(())
     }
+}
+
+impl Kind for IdentityPoolRolesSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetIdentityPoolRoles", "cognito-identity:GetIdentityPoolRoles", On::IdentityPools, Sent::Reading),
+        needs("SetIdentityPoolRoles", "iam:PassRole", On::PassedRoles, Sent::Changing),
+        needs("SetIdentityPoolRoles", "cognito-identity:SetIdentityPoolRoles", On::IdentityPools, Sent::Deleting),
+    ];
 }
 
 impl Handler<IdentityPoolRolesSpec> for IdentityPools {

@@ -18,6 +18,8 @@ use super::handler::{Handler, StepContext};
 use super::ownership::{claim, send_tags};
 use crate::error::{ErrorClass, ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownership_tags};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::policy_document::canonical_from_aws;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{Address, DesiredState, ResourceKind, Spec};
@@ -334,6 +336,29 @@ fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>
 
 fn tags_of(role: &Role) -> HashMap<String, String> {
     role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+}
+
+impl Kind for RoleSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("ListRoles", "iam:ListRoles", On::Anything, Sent::Reading),
+        needs("GetRole", "iam:GetRole", On::RolesAndLock, Sent::Reading),
+        needs("ListRolePolicies", "iam:ListRolePolicies", On::RolesAndLock, Sent::Reading),
+        needs("GetRolePolicy", "iam:GetRolePolicy", On::RolesAndLock, Sent::Reading),
+        needs("ListAttachedRolePolicies", "iam:ListAttachedRolePolicies", On::RolesAndLock, Sent::Reading),
+        needs("GetPolicy", "iam:GetPolicy", On::ManagedPolicies, Sent::Reading),
+        needs("GetPolicyVersion", "iam:GetPolicyVersion", On::ManagedPolicies, Sent::Reading),
+        needs("CreateRole", "iam:CreateRole", On::Roles, Sent::Changing),
+        needs("TagRole", "iam:TagRole", On::Roles, Sent::Changing),
+        needs("UntagRole", "iam:UntagRole", On::Roles, Sent::Changing),
+        needs("UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", On::Roles, Sent::Changing),
+        needs("PutRolePolicy", "iam:PutRolePolicy", On::Roles, Sent::Changing),
+        needs("AttachRolePolicy", "iam:AttachRolePolicy", On::Roles, Sent::Changing),
+        needs("PutRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", On::Roles, Sent::Changing),
+        needs("DeleteRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", On::Roles, Sent::Changing),
+        needs("DeleteRolePolicy", "iam:DeleteRolePolicy", On::Roles, Sent::Deleting),
+        needs("DetachRolePolicy", "iam:DetachRolePolicy", On::Roles, Sent::Deleting),
+        needs("DeleteRole", "iam:DeleteRole", On::Roles, Sent::Deleting),
+    ];
 }
 
 impl Handler<RoleSpec> for Roles {

@@ -1,8 +1,10 @@
 //! The IAM action(s) each AWS call needs, keyed by the operation name its call gives
 //! [`super::call::Calls`] (`calls.call("CreateUserPool", …)`), with what the permission is scoped
-//! to and which commands send the call. `authdemo permissions` derives its policies from this
-//! table alone, and a test holds every call of `provider/` to a row here (or to the few Cognito
-//! answers unsigned).
+//! to and which commands send the call. Each kind declares the rows of its calls beside its
+//! handler (`Kind::PERMISSIONS`, collected by the registry); this module holds the row type and
+//! the few calls no kind sends. `authdemo permissions` derives its policies from [`permissions`]
+//! alone, and a test holds every call of `provider/` to a row (or to the few Cognito answers
+//! unsigned).
 
 /// What an action is allowed on; `crate::permissions` turns it into ARNs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,132 +58,26 @@ pub(crate) struct Permission {
     pub(crate) sent: Sent,
 }
 
-const fn needs(operation: &'static str, action: &'static str, on: On, sent: Sent) -> Permission {
+/// The row of `operation`'s `action` on `on`, sent by the commands of `sent`.
+pub(super) const fn needs(operation: &'static str, action: &'static str, on: On, sent: Sent) -> Permission {
     Permission { operation, action, on, sent }
 }
 
-use On::{
-    Anything, Apis, Functions, IdentityPools, LockRole, ManagedPolicies, PassedRoles, Roles, RolesAndLock, UserPools,
-};
-use Sent::{Changing, Deleting, Locking, Reading};
-
-/// Every call's IAM action(s), by service; within a service, in the order the policies list them.
-pub(crate) const PERMISSIONS: &[Permission] = &[
-    needs("GetCallerIdentity", "sts:GetCallerIdentity", Anything, Reading),
-    // IAM: the stack's roles (`iam.rs`) and its lock role (`lock.rs`).
-    needs("ListRoles", "iam:ListRoles", Anything, Reading),
-    needs("GetRole", "iam:GetRole", RolesAndLock, Reading),
-    needs("ListRolePolicies", "iam:ListRolePolicies", RolesAndLock, Reading),
-    needs("GetRolePolicy", "iam:GetRolePolicy", RolesAndLock, Reading),
-    needs("ListAttachedRolePolicies", "iam:ListAttachedRolePolicies", RolesAndLock, Reading),
-    needs("GetPolicy", "iam:GetPolicy", ManagedPolicies, Reading),
-    needs("GetPolicyVersion", "iam:GetPolicyVersion", ManagedPolicies, Reading),
-    needs("CreateRole", "iam:CreateRole", LockRole, Locking),
-    needs("DeleteRole", "iam:DeleteRole", LockRole, Locking),
-    needs("TagRole", "iam:TagRole", LockRole, Locking),
-    needs("CreateRole", "iam:CreateRole", Roles, Changing),
-    needs("TagRole", "iam:TagRole", Roles, Changing),
-    needs("UntagRole", "iam:UntagRole", Roles, Changing),
-    needs("UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", Roles, Changing),
-    needs("PutRolePolicy", "iam:PutRolePolicy", Roles, Changing),
-    needs("AttachRolePolicy", "iam:AttachRolePolicy", Roles, Changing),
-    needs("PutRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", Roles, Changing),
-    needs("DeleteRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", Roles, Changing),
-    needs("DeleteRolePolicy", "iam:DeleteRolePolicy", Roles, Deleting),
-    needs("DetachRolePolicy", "iam:DetachRolePolicy", Roles, Deleting),
-    needs("DeleteRole", "iam:DeleteRole", Roles, Deleting),
-    // Lambda (`lambda.rs`); a function's role and the identity pool's are passed on.
-    needs("ListFunctions", "lambda:ListFunctions", Anything, Reading),
-    needs("GetFunction", "lambda:GetFunction", Functions, Reading),
-    needs("GetFunction", "lambda:ListTags", Functions, Reading),
-    needs("GetFunctionConfiguration", "lambda:GetFunctionConfiguration", Functions, Reading),
-    needs("GetPolicy", "lambda:GetPolicy", Functions, Reading),
-    needs("CreateFunction", "iam:PassRole", PassedRoles, Changing),
-    needs("UpdateFunctionConfiguration", "iam:PassRole", PassedRoles, Changing),
-    needs("SetIdentityPoolRoles", "iam:PassRole", PassedRoles, Changing),
-    needs("CreateFunction", "lambda:CreateFunction", Functions, Changing),
-    needs("TagResource", "lambda:TagResource", Functions, Changing),
-    needs("UntagResource", "lambda:UntagResource", Functions, Changing),
-    needs("UpdateFunctionCode", "lambda:UpdateFunctionCode", Functions, Changing),
-    needs("UpdateFunctionConfiguration", "lambda:UpdateFunctionConfiguration", Functions, Changing),
-    needs("AddPermission", "lambda:AddPermission", Functions, Changing),
-    needs("RemovePermission", "lambda:RemovePermission", Functions, Deleting),
-    needs("DeleteFunction", "lambda:DeleteFunction", Functions, Deleting),
-    // Cognito user pools (`cognito_idp/`).
-    needs("ListUserPools", "cognito-idp:ListUserPools", Anything, Reading),
-    needs("DescribeUserPoolDomain", "cognito-idp:DescribeUserPoolDomain", Anything, Reading),
-    needs("DescribeUserPool", "cognito-idp:DescribeUserPool", UserPools, Reading),
-    needs("ListUserPoolClients", "cognito-idp:ListUserPoolClients", UserPools, Reading),
-    needs("DescribeUserPoolClient", "cognito-idp:DescribeUserPoolClient", UserPools, Reading),
-    needs("AdminGetUser", "cognito-idp:AdminGetUser", UserPools, Reading),
-    needs("CreateUserPool", "cognito-idp:CreateUserPool", Anything, Changing),
-    needs("UpdateUserPool", "cognito-idp:UpdateUserPool", UserPools, Changing),
-    needs("TagResource", "cognito-idp:TagResource", UserPools, Changing),
-    needs("UntagResource", "cognito-idp:UntagResource", UserPools, Changing),
-    needs("AddCustomAttributes", "cognito-idp:AddCustomAttributes", UserPools, Changing),
-    needs("DeleteUserPool", "cognito-idp:DeleteUserPool", UserPools, Deleting),
-    needs("CreateUserPoolClient", "cognito-idp:CreateUserPoolClient", UserPools, Changing),
-    needs("UpdateUserPoolClient", "cognito-idp:UpdateUserPoolClient", UserPools, Changing),
-    needs("DeleteUserPoolClient", "cognito-idp:DeleteUserPoolClient", UserPools, Deleting),
-    needs("CreateUserPoolDomain", "cognito-idp:CreateUserPoolDomain", UserPools, Changing),
-    needs("DeleteUserPoolDomain", "cognito-idp:DeleteUserPoolDomain", UserPools, Deleting),
-    needs("AdminCreateUser", "cognito-idp:AdminCreateUser", UserPools, Changing),
-    needs("AdminSetUserPassword", "cognito-idp:AdminSetUserPassword", UserPools, Changing),
-    needs("AdminUpdateUserAttributes", "cognito-idp:AdminUpdateUserAttributes", UserPools, Changing),
-    needs("AdminDeleteUserAttributes", "cognito-idp:AdminDeleteUserAttributes", UserPools, Changing),
-    needs("AdminDeleteUser", "cognito-idp:AdminDeleteUser", UserPools, Deleting),
-    // Cognito identity pools (`cognito_identity.rs`).
-    needs("ListIdentityPools", "cognito-identity:ListIdentityPools", Anything, Reading),
-    needs("DescribeIdentityPool", "cognito-identity:DescribeIdentityPool", IdentityPools, Reading),
-    needs("GetIdentityPoolRoles", "cognito-identity:GetIdentityPoolRoles", IdentityPools, Reading),
-    needs("CreateIdentityPool", "cognito-identity:CreateIdentityPool", Anything, Changing),
-    needs("TagResource", "cognito-identity:TagResource", Anything, Changing),
-    needs("UpdateIdentityPool", "cognito-identity:UpdateIdentityPool", IdentityPools, Changing),
-    needs("UntagResource", "cognito-identity:UntagResource", IdentityPools, Changing),
-    needs("SetIdentityPoolRoles", "cognito-identity:SetIdentityPoolRoles", IdentityPools, Deleting),
-    needs("DeleteIdentityPool", "cognito-identity:DeleteIdentityPool", IdentityPools, Deleting),
-    // API Gateway (`apigateway/`, `usage_plans.rs`): IAM knows its calls by HTTP method.
-    needs("GetRestApis", "apigateway:GET", Apis, Reading),
-    needs("GetResources", "apigateway:GET", Apis, Reading),
-    needs("GetMethod", "apigateway:GET", Apis, Reading),
-    needs("GetStages", "apigateway:GET", Apis, Reading),
-    needs("GetDeployment", "apigateway:GET", Apis, Reading),
-    needs("GetDeployments", "apigateway:GET", Apis, Reading),
-    needs("GetGatewayResponses", "apigateway:GET", Apis, Reading),
-    needs("GetGatewayResponse", "apigateway:GET", Apis, Reading),
-    needs("GetUsagePlans", "apigateway:GET", Apis, Reading),
-    needs("GetUsagePlanKeys", "apigateway:GET", Apis, Reading),
-    needs("GetUsagePlanKey", "apigateway:GET", Apis, Reading),
-    needs("GetApiKeys", "apigateway:GET", Apis, Reading),
-    needs("GetApiKey", "apigateway:GET", Apis, Reading),
-    needs("CreateRestApi", "apigateway:POST", Apis, Changing),
-    needs("CreateResource", "apigateway:POST", Apis, Changing),
-    needs("CreateDeployment", "apigateway:POST", Apis, Changing),
-    needs("CreateStage", "apigateway:POST", Apis, Changing),
-    needs("CreateUsagePlan", "apigateway:POST", Apis, Changing),
-    needs("CreateUsagePlanKey", "apigateway:POST", Apis, Changing),
-    needs("CreateApiKey", "apigateway:POST", Apis, Changing),
-    needs("PutMethod", "apigateway:PUT", Apis, Changing),
-    needs("PutMethodResponse", "apigateway:PUT", Apis, Changing),
-    needs("PutIntegration", "apigateway:PUT", Apis, Changing),
-    needs("PutIntegrationResponse", "apigateway:PUT", Apis, Changing),
-    needs("PutGatewayResponse", "apigateway:PUT", Apis, Changing),
-    needs("TagResource", "apigateway:PUT", Apis, Changing),
-    needs("UpdateMethod", "apigateway:PATCH", Apis, Changing),
-    needs("UpdateStage", "apigateway:PATCH", Apis, Changing),
-    needs("UpdateApiKey", "apigateway:PATCH", Apis, Changing),
-    needs("UntagResource", "apigateway:DELETE", Apis, Changing),
-    needs("UpdateUsagePlan", "apigateway:PATCH", Apis, Deleting),
-    needs("DeleteRestApi", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteResource", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteMethod", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteStage", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteDeployment", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteGatewayResponse", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteUsagePlan", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteUsagePlanKey", "apigateway:DELETE", Apis, Deleting),
-    needs("DeleteApiKey", "apigateway:DELETE", Apis, Deleting),
+/// The IAM actions of the calls no resource kind sends: who the caller is, and the stack lock
+/// (`lock.rs`). Every kind declares its own calls' in its provider file (`Kind::PERMISSIONS`).
+pub(super) const SHARED: &[Permission] = &[
+    needs("GetCallerIdentity", "sts:GetCallerIdentity", On::Anything, Sent::Reading),
+    needs("GetRole", "iam:GetRole", On::RolesAndLock, Sent::Reading),
+    needs("CreateRole", "iam:CreateRole", On::LockRole, Sent::Locking),
+    needs("DeleteRole", "iam:DeleteRole", On::LockRole, Sent::Locking),
+    needs("TagRole", "iam:TagRole", On::LockRole, Sent::Locking),
 ];
+
+/// Every call's IAM action(s): the shared ones, then each kind's in the order of
+/// [`crate::kinds`].
+pub(crate) fn permissions() -> impl Iterator<Item = &'static Permission> {
+    SHARED.iter().chain(super::registry::PERMISSIONS.iter().copied().flatten())
+}
 
 #[cfg(test)]
 mod tests {
@@ -226,9 +122,8 @@ mod tests {
         operations_called(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider"), &mut called);
         assert!(called.len() > 80, "the calls are found: {called:?}");
         for operation in called {
-            let declared =
-                PERMISSIONS.iter().any(|p| p.operation == operation) || UNSIGNED.contains(&operation.as_str());
-            assert!(declared, "{operation} has no IAM action in PERMISSIONS");
+            let declared = permissions().any(|p| p.operation == operation) || UNSIGNED.contains(&operation.as_str());
+            assert!(declared, "{operation} has no IAM action in its kind's PERMISSIONS nor in SHARED");
         }
     }
 
@@ -236,7 +131,7 @@ mod tests {
     fn every_row_is_a_call_of_the_provider() {
         let mut called = Vec::new();
         operations_called(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider"), &mut called);
-        for permission in PERMISSIONS {
+        for permission in permissions() {
             assert!(called.iter().any(|c| c == permission.operation), "{} is never called", permission.operation);
         }
     }

@@ -19,6 +19,8 @@ use super::ownership::{claim, send_tags};
 use super::whole;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, LiveResource, LiveState, STACK_TAG, creation_tags, ownership_tags};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::policy_document::document;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
@@ -258,6 +260,23 @@ fn live_function(out: &GetFunctionOutput) -> Result<(String, FunctionSpec), Prov
     Ok((arn.to_string(), spec))
 }
 
+impl Kind for FunctionSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("ListFunctions", "lambda:ListFunctions", On::Anything, Sent::Reading),
+        needs("GetFunction", "lambda:GetFunction", On::Functions, Sent::Reading),
+        needs("GetFunction", "lambda:ListTags", On::Functions, Sent::Reading),
+        needs("GetFunctionConfiguration", "lambda:GetFunctionConfiguration", On::Functions, Sent::Reading),
+        needs("CreateFunction", "iam:PassRole", On::PassedRoles, Sent::Changing),
+        needs("UpdateFunctionConfiguration", "iam:PassRole", On::PassedRoles, Sent::Changing),
+        needs("CreateFunction", "lambda:CreateFunction", On::Functions, Sent::Changing),
+        needs("TagResource", "lambda:TagResource", On::Functions, Sent::Changing),
+        needs("UntagResource", "lambda:UntagResource", On::Functions, Sent::Changing),
+        needs("UpdateFunctionCode", "lambda:UpdateFunctionCode", On::Functions, Sent::Changing),
+        needs("UpdateFunctionConfiguration", "lambda:UpdateFunctionConfiguration", On::Functions, Sent::Changing),
+        needs("DeleteFunction", "lambda:DeleteFunction", On::Functions, Sent::Deleting),
+    ];
+}
+
 impl Handler<FunctionSpec> for Functions {
     /// Creates the function, tagged in the create call. A role created moments ago may not be
     /// assumable yet: the classifier makes that error transient, so the call is retried.
@@ -341,6 +360,14 @@ impl Handler<FunctionSpec> for Functions {
         }
         live_function(&out).map(|(arn, _)| Some(arn))
     }
+}
+
+impl Kind for PermissionSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetPolicy", "lambda:GetPolicy", On::Functions, Sent::Reading),
+        needs("AddPermission", "lambda:AddPermission", On::Functions, Sent::Changing),
+        needs("RemovePermission", "lambda:RemovePermission", On::Functions, Sent::Deleting),
+    ];
 }
 
 impl Handler<PermissionSpec> for Functions {

@@ -10,6 +10,7 @@ mod config;
 mod handler;
 mod iam;
 pub(crate) mod iam_actions;
+mod kind;
 mod lambda;
 mod lock;
 mod ownership;
@@ -45,7 +46,8 @@ use crate::stack::Stack;
 /// change the same stage and plan.
 type Serial = std::sync::Arc<tokio::sync::Mutex<()>>;
 
-/// Derives the desired state of `stack` going to `target`: each service module adds its kinds.
+/// Derives the desired state of `stack` going to `target`: each service module adds its kinds,
+/// then each kind that derives its own (see [`kind::Kind::desired`]).
 pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     let mut state = DesiredState {
         stack: stack.name.clone(),
@@ -68,10 +70,8 @@ pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     }
     if let Some(api) = &stack.api {
         apigateway::desired(&mut state, target, api, tags);
-        if let Some(plan) = &stack.usage_plan {
-            usage_plans::desired(&mut state, &api.stage, plan, tags);
-        }
     }
+    registry::desired(stack, &mut state);
     if let Some(boundary) = &stack.permissions_boundary {
         iam::bound_roles(&mut state, boundary);
     }
@@ -291,6 +291,7 @@ impl AwsProvider {
             );
             live.merge(part);
         }
+        registry::discover(self, desired, &mut live).await?;
         let ids: Vec<(String, Address)> = live
             .resources
             .values()

@@ -1,16 +1,21 @@
 //! The registry of resource kinds: which spec and which handler serve each [`ResourceKind`],
+//! with what each kind's provider file declares (its IAM actions and hooks, see [`Kind`]),
 //! expanded from the one list in [`crate::kinds`]. The executor's [`Runner`] and discovery are
 //! generic over it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::handler::{StepContext, run_handler};
+use super::iam_actions::Permission;
+use super::kind::Kind;
 use super::{AwsProvider, apigateway, cognito_identity, cognito_idp, iam, lambda, usage_plans};
 use crate::artifact::Artifact;
 use crate::error::ProviderError;
+use crate::live::LiveState;
 use crate::plan::ResourceChange;
 use crate::resource::{Address, Attributes, DesiredState, ResourceKind, Spec, resolve, reveal};
 use crate::secret::Secret;
+use crate::stack::Stack;
 use crate::step::{Operation, Runner, Step};
 
 /// Expands the list of [`crate::kinds`] into the dispatch to each kind's spec and handler; the
@@ -39,6 +44,24 @@ macro_rules! define_registry {
             match kind {
                 $(ResourceKind::$kind => <$spec>::from_attributes(attributes).map_or_else(|_| attributes.clone(), |s| s.to_attributes()),)*
             }
+        }
+
+        /// The IAM actions of each kind's calls, in the order of the list.
+        pub(super) const PERMISSIONS: &[&[Permission]] = &[$(<$spec as Kind>::PERMISSIONS,)*];
+
+        /// Adds to `state` the resources of the kinds that derive their own (see [`Kind::desired`]).
+        pub(super) fn desired(stack: &Stack, state: &mut DesiredState) {
+            $(<$spec as Kind>::desired(stack, state);)*
+        }
+
+        /// Discovers the kinds that read their own after the services (see [`Kind::discover`]).
+        pub(super) async fn discover(
+            provider: &AwsProvider,
+            desired: &DesiredState,
+            live: &mut LiveState,
+        ) -> Result<(), ProviderError> {
+            $(<$spec as Kind>::discover(provider, desired, live).await?;)*
+            Ok(())
         }
     };
 }

@@ -17,6 +17,8 @@ use super::ownership::{Candidate, candidates, claim, owned_id, several_claim};
 use super::{Serial, whole};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_TAG, creation_tags};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
     Address, DesiredResource, DesiredState, ResourceKind, Sensitive, Target, reference, rest_api_address,
@@ -67,7 +69,7 @@ fn plan_address() -> Address {
 }
 
 /// Adds the usage plan on the API's `stage`, each API key, and each key's link to the plan.
-pub(super) fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan, tags: &BTreeMap<String, String>) {
+fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan, tags: &BTreeMap<String, String>) {
     let address = plan_address();
     let spec = UsagePlanSpec {
         rate: plan.rate,
@@ -254,6 +256,22 @@ impl UsagePlans {
     }
 }
 
+impl Kind for UsagePlanSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetUsagePlans", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("CreateUsagePlan", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("UpdateUsagePlan", "apigateway:PATCH", On::Apis, Sent::Deleting),
+        needs("DeleteUsagePlan", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
+
+    /// The usage plan of the API's stage, with its keys and their links to it.
+    fn desired(stack: &stack::Stack, state: &mut DesiredState) {
+        if let (Some(api), Some(plan)) = (&stack.api, &stack.usage_plan) {
+            desired(state, &api.stage, plan, &stack.tags);
+        }
+    }
+}
+
 impl Handler<UsagePlanSpec> for UsagePlans {
     /// Creates the plan with its stage, tagged in the create call.
     async fn create(&self, cx: &StepContext<'_>, wanted: &UsagePlanSpec) -> Result<String, ProviderError> {
@@ -326,6 +344,16 @@ impl Handler<UsagePlanSpec> for UsagePlans {
     }
 }
 
+impl Kind for ApiKeySpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetApiKeys", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("GetApiKey", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("CreateApiKey", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("UpdateApiKey", "apigateway:PATCH", On::Apis, Sent::Changing),
+        needs("DeleteApiKey", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
+}
+
 impl Handler<ApiKeySpec> for UsagePlans {
     /// Creates an API key with the value from the environment, or one AWS generates.
     async fn create(&self, cx: &StepContext<'_>, wanted: &ApiKeySpec) -> Result<String, ProviderError> {
@@ -383,6 +411,15 @@ impl Handler<ApiKeySpec> for UsagePlans {
     async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &ApiKeySpec) -> Result<(), ProviderError> {
         deleted(self.calls.call("DeleteApiKey", || self.client.delete_api_key().api_key(id).send()).await)
     }
+}
+
+impl Kind for UsagePlanKeySpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetUsagePlanKeys", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("GetUsagePlanKey", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("CreateUsagePlanKey", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("DeleteUsagePlanKey", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl Handler<UsagePlanKeySpec> for UsagePlans {

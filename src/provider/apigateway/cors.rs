@@ -18,6 +18,8 @@ use super::route::Integration;
 use super::{RestApis, split_route};
 use crate::error::{ProviderError, found};
 use crate::live::{LiveResource, LiveState};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::{Address, DesiredResource, DesiredState, ResourceKind, rest_api_address};
 use crate::spec;
 use crate::stack::{Api, Cors, Route};
@@ -250,6 +252,17 @@ impl RestApis {
             .await?;
         Ok(())
     }
+}
+
+impl Kind for PreflightSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetMethod", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("PutMethod", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("PutMethodResponse", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("PutIntegration", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("PutIntegrationResponse", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("DeleteMethod", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl super::Handler<PreflightSpec> for RestApis {

@@ -8,6 +8,8 @@ use super::cors::{header_key, quoted, unquoted};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{LiveResource, LiveState};
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::{Address, ResourceKind, rest_api_address};
 use crate::spec;
 
@@ -81,6 +83,15 @@ impl RestApis {
             .await?;
         Ok(())
     }
+}
+
+impl Kind for GatewayResponseSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetGatewayResponses", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("GetGatewayResponse", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("PutGatewayResponse", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("DeleteGatewayResponse", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl Handler<GatewayResponseSpec> for RestApis {

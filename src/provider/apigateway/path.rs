@@ -3,6 +3,8 @@
 use super::RestApis;
 use crate::error::{ProviderError, deleted};
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::{Address, DesiredResource, DesiredState, ResourceKind, rest_api_address};
 use crate::spec;
 use crate::stack::{Api, Route};
@@ -70,6 +72,14 @@ impl RestApis {
             .map(str::to_string)
             .ok_or_else(|| ProviderError::other("GetResources", format!("API {api_id} has no root resource")))
     }
+}
+
+impl Kind for ApiResourceSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetResources", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("CreateResource", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("DeleteResource", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl Handler<ApiResourceSpec> for RestApis {

@@ -8,6 +8,8 @@ use super::{RestApis, retag};
 use crate::error::{ProviderError, deleted};
 use crate::live::creation_tags;
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::provider::ownership::{Candidate, candidates, owned_id};
 use crate::resource::tags::TagChanges;
 use crate::spec;
@@ -38,6 +40,16 @@ impl RestApis {
         })
         .await
     }
+}
+
+impl Kind for RestApiSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetRestApis", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("CreateRestApi", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("TagResource", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("UntagResource", "apigateway:DELETE", On::Apis, Sent::Changing),
+        needs("DeleteRestApi", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl Handler<RestApiSpec> for RestApis {

@@ -5,6 +5,8 @@ use aws_sdk_apigateway::types::{IntegrationType, Method};
 use super::{RestApis, replace, split_route};
 use crate::error::{ProviderError, deleted, found};
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::rest_api_address;
 use crate::spec;
 use crate::stack::Route;
@@ -95,6 +97,16 @@ impl RestApis {
             .await;
         deleted(result)
     }
+}
+
+impl Kind for RouteSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetMethod", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("PutMethod", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("PutIntegration", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("UpdateMethod", "apigateway:PATCH", On::Apis, Sent::Changing),
+        needs("DeleteMethod", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl Handler<RouteSpec> for RestApis {

@@ -9,6 +9,8 @@ use super::{RestApis, cors, replace, retag};
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{LiveResource, LiveState, creation_tags};
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{Address, ResourceKind, rest_api_address};
 use crate::spec;
@@ -128,6 +130,21 @@ impl RestApis {
             .await;
         deleted(result)
     }
+}
+
+impl Kind for StageSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("GetStages", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("GetDeployment", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("GetDeployments", "apigateway:GET", On::Apis, Sent::Reading),
+        needs("CreateDeployment", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("CreateStage", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("TagResource", "apigateway:PUT", On::Apis, Sent::Changing),
+        needs("UpdateStage", "apigateway:PATCH", On::Apis, Sent::Changing),
+        needs("UntagResource", "apigateway:DELETE", On::Apis, Sent::Changing),
+        needs("DeleteStage", "apigateway:DELETE", On::Apis, Sent::Deleting),
+        needs("DeleteDeployment", "apigateway:DELETE", On::Apis, Sent::Deleting),
+    ];
 }
 
 impl Handler<StageSpec> for RestApis {

@@ -9,6 +9,8 @@ use super::UserPools;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::LiveResource;
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::provider::ownership::several_claim;
 use crate::resource::{Address, ResourceKind, user_pool_address};
 use crate::spec;
@@ -107,6 +109,16 @@ impl UserPools {
         }
         Ok(resources)
     }
+}
+
+impl Kind for ClientSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("ListUserPoolClients", "cognito-idp:ListUserPoolClients", On::UserPools, Sent::Reading),
+        needs("DescribeUserPoolClient", "cognito-idp:DescribeUserPoolClient", On::UserPools, Sent::Reading),
+        needs("CreateUserPoolClient", "cognito-idp:CreateUserPoolClient", On::UserPools, Sent::Changing),
+        needs("UpdateUserPoolClient", "cognito-idp:UpdateUserPoolClient", On::UserPools, Sent::Changing),
+        needs("DeleteUserPoolClient", "cognito-idp:DeleteUserPoolClient", On::UserPools, Sent::Deleting),
+    ];
 }
 
 impl Handler<ClientSpec> for UserPools {

@@ -5,6 +5,8 @@ use aws_sdk_cognitoidentityprovider::types::DomainStatusType;
 use super::UserPools;
 use crate::error::{ProviderError, deleted};
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::user_pool_address;
 use crate::spec;
 
@@ -14,6 +16,14 @@ spec! {
         /// The prefix.
         domain: String => ForcesReplacement,
     }
+}
+
+impl Kind for DomainSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("DescribeUserPoolDomain", "cognito-idp:DescribeUserPoolDomain", On::Anything, Sent::Reading),
+        needs("CreateUserPoolDomain", "cognito-idp:CreateUserPoolDomain", On::UserPools, Sent::Changing),
+        needs("DeleteUserPoolDomain", "cognito-idp:DeleteUserPoolDomain", On::UserPools, Sent::Deleting),
+    ];
 }
 
 impl Handler<DomainSpec> for UserPools {

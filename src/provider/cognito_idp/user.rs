@@ -8,6 +8,8 @@ use super::UserPools;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::LiveResource;
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::resource::{Address, PASSWORD_SET, Sensitive, Spec, user_pool_address};
 use crate::spec;
 
@@ -80,6 +82,17 @@ impl UserPools {
             .await?;
         Ok(())
     }
+}
+
+impl Kind for UserSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("AdminGetUser", "cognito-idp:AdminGetUser", On::UserPools, Sent::Reading),
+        needs("AdminCreateUser", "cognito-idp:AdminCreateUser", On::UserPools, Sent::Changing),
+        needs("AdminSetUserPassword", "cognito-idp:AdminSetUserPassword", On::UserPools, Sent::Changing),
+        needs("AdminUpdateUserAttributes", "cognito-idp:AdminUpdateUserAttributes", On::UserPools, Sent::Changing),
+        needs("AdminDeleteUserAttributes", "cognito-idp:AdminDeleteUserAttributes", On::UserPools, Sent::Changing),
+        needs("AdminDeleteUser", "cognito-idp:AdminDeleteUser", On::UserPools, Sent::Deleting),
+    ];
 }
 
 impl Handler<UserSpec> for UserPools {

@@ -11,6 +11,8 @@ use super::UserPools;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{creation_tags, ownership_tags};
 use crate::provider::handler::{Handler, StepContext};
+use crate::provider::iam_actions::{On, Permission, Sent, needs};
+use crate::provider::kind::Kind;
 use crate::provider::ownership::{Candidate, candidates, owned_id};
 use crate::provider::whole;
 use crate::resource::tags::{TagChanges, user_tags};
@@ -76,6 +78,19 @@ impl UserPools {
         )
         .await
     }
+}
+
+impl Kind for UserPoolSpec {
+    const PERMISSIONS: &'static [Permission] = &[
+        needs("ListUserPools", "cognito-idp:ListUserPools", On::Anything, Sent::Reading),
+        needs("DescribeUserPool", "cognito-idp:DescribeUserPool", On::UserPools, Sent::Reading),
+        needs("CreateUserPool", "cognito-idp:CreateUserPool", On::Anything, Sent::Changing),
+        needs("UpdateUserPool", "cognito-idp:UpdateUserPool", On::UserPools, Sent::Changing),
+        needs("TagResource", "cognito-idp:TagResource", On::UserPools, Sent::Changing),
+        needs("UntagResource", "cognito-idp:UntagResource", On::UserPools, Sent::Changing),
+        needs("AddCustomAttributes", "cognito-idp:AddCustomAttributes", On::UserPools, Sent::Changing),
+        needs("DeleteUserPool", "cognito-idp:DeleteUserPool", On::UserPools, Sent::Deleting),
+    ];
 }
 
 impl Handler<UserPoolSpec> for UserPools {
