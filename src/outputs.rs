@@ -10,8 +10,10 @@ use serde::Serialize;
 pub(crate) use self::amplify::AmplifyVersion;
 use crate::live::LiveState;
 use crate::plan::FORMAT_VERSION;
-use crate::provider::{ClientEndpoints, ClientSpec, IdentityPoolSpec, UserPoolSpec};
-use crate::resource::{Address, ResourceKind, Target, function_name};
+use crate::provider::{
+    ApiKeySpec, ClientEndpoints, ClientSpec, FunctionSpec, IdentityPoolSpec, StageSpec, UserPoolSpec,
+};
+use crate::resource::{Address, ResourceKind, Spec, Target, function_name};
 use crate::stack::Stack;
 
 /// An API key: its id, and its value when asked for.
@@ -101,7 +103,7 @@ impl Outputs {
                 .map(|r| (r.address.name.clone(), r.id.clone()))
         };
         let region = live.target.region.clone();
-        let stage = live.resources.keys().find(|a| a.kind == ResourceKind::ApiStage).map(|a| a.name.clone());
+        let stage = live.resources.keys().find(|a| a.kind == StageSpec::KIND).map(|a| a.name.clone());
         let api_url = id(ResourceKind::RestApi, "main")
             .zip(stage)
             .map(|(api, stage)| invoke_url(&live.target, &api, &stage, endpoints.execute_api.as_deref()));
@@ -114,12 +116,12 @@ impl Outputs {
             stack: stack.name.clone(),
             region: region.clone(),
             user_pool_id: id(ResourceKind::UserPool, "main"),
-            user_pool_clients: named(ResourceKind::UserPoolClient).collect(),
+            user_pool_clients: named(ClientSpec::KIND).collect(),
             hosted_ui_url,
             identity_pool_id: id(ResourceKind::IdentityPool, "main"),
             api_url,
-            api_keys: named(ResourceKind::ApiKey).map(|(name, id)| (name, ApiKeyOutput { id, value: None })).collect(),
-            functions: named(ResourceKind::Function)
+            api_keys: named(ApiKeySpec::KIND).map(|(name, id)| (name, ApiKeyOutput { id, value: None })).collect(),
+            functions: named(FunctionSpec::KIND)
                 .map(|(name, _)| (name.clone(), function_name(&stack.name, &name)))
                 .collect(),
             sign_in: sign_in.unwrap_or_default(),

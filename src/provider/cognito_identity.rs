@@ -10,6 +10,7 @@ use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 use serde_json::json;
 
 use super::call::Calls;
+use super::cognito_idp::ClientSpec;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
 use super::ownership::{Candidate, candidates, claim, owned_id, send_tags};
@@ -20,7 +21,7 @@ use crate::provider::kind::Kind;
 use crate::resource::policy_document::document;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{
-    Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, Target, identity_pool_address, reference,
+    Address, DesiredResource, DesiredState, EXTRA_POLICY, ResourceKind, Spec, Target, identity_pool_address, reference,
     user_pool_address,
 };
 use crate::spec;
@@ -51,7 +52,7 @@ spec! {
 /// Adds the identity pool, its two roles (trusting exactly this pool) and the role attachment.
 pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool, tags: &BTreeMap<String, String>) {
     let address = identity_pool_address();
-    let clients: Vec<Address> = pool.clients.iter().map(|c| Address::new(ResourceKind::UserPoolClient, c)).collect();
+    let clients: Vec<Address> = pool.clients.iter().map(ClientSpec::address).collect();
     let mut depends_on = clients.clone();
     if !clients.is_empty() {
         depends_on.insert(0, user_pool_address());
@@ -70,7 +71,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool, tags: &BTre
     let mut attachment = BTreeMap::new();
     let mut role_addresses = vec![address.clone()];
     for (kind, statements) in roles {
-        let role = Address::new(ResourceKind::IamRole, kind);
+        let role = RoleSpec::address(kind);
         let mut policies = BTreeMap::new();
         if !statements.is_empty() {
             policies.insert(EXTRA_POLICY.to_string(), document(statements.clone()));

@@ -7,6 +7,8 @@
 //! any change, so applying or destroying it in a second region cannot take over or delete the
 //! first region's roles.
 
+mod region;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_iam::Client;
@@ -24,6 +26,7 @@ use crate::resource::policy_document::canonical_from_aws;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::resource::{Address, DesiredState, ResourceKind, Spec};
 use crate::spec;
+use region::role_region;
 
 spec! {
     /// An IAM role: who may assume it and what it may do.
@@ -309,22 +312,6 @@ impl Roles {
 
 /// The tag naming the region whose stack a role serves.
 const REGION_TAG: &str = "authdemo:region";
-
-/// The region a role serves: its tag, or for a role made before the tag existed, the region in
-/// its trust policy's identity pool id (`REGION:uuid`) or in its log-group ARN.
-fn role_region(tags: &HashMap<String, String>, spec: &RoleSpec) -> Option<String> {
-    if let Some(region) = tags.get(REGION_TAG) {
-        return Some(region.clone());
-    }
-    let trust: serde_json::Value = serde_json::from_str(&spec.trust_policy).ok()?;
-    let audience = trust["Statement"][0]["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"].as_str();
-    if let Some((region, _)) = audience.and_then(|aud| aud.split_once(':')) {
-        return Some(region.to_string());
-    }
-    let logging = spec.policies.get("authdemo-logging")?;
-    let arn = logging.split('"').find(|text| text.starts_with("arn:") && text.contains(":logs:"))?;
-    arn.split(':').nth(3).map(str::to_string)
-}
 
 /// `tags` as IAM's tag list.
 fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {

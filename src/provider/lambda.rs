@@ -32,7 +32,7 @@ use crate::stack::Function;
 
 spec! {
     /// The managed settings of a Lambda function.
-    pub(super) struct FunctionSpec for Function {
+    pub(crate) struct FunctionSpec for Function {
         /// Runtime, e.g. `nodejs24.x`.
         runtime: String,
         /// Entry point, e.g. `api.handler`.

@@ -30,6 +30,7 @@ pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
 pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
 pub(crate) use config::{ClientEndpoints, ConnectOptions, sdk_config};
 pub(crate) use iam::RoleSpec;
+pub(crate) use lambda::FunctionSpec;
 pub(crate) use lock::{Holder, LockError, StackLock};
 use pace::Service;
 pub(crate) use registry::Applier;

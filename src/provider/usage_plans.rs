@@ -3,6 +3,8 @@
 //! UpdateUsagePlan and CreateUsagePlanKey run one at a time (AWS's limits), each change to the
 //! plan batched into a single UpdateUsagePlan call.
 
+mod desired;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigateway::Client;
@@ -10,7 +12,7 @@ use aws_sdk_apigateway::types::{
     ApiKey, ApiStage, Op, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings, UsagePlan,
 };
 
-use super::apigateway::{replace, retag};
+use super::apigateway::{StageSpec, replace, retag};
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::ownership::{Candidate, candidates, claim, owned_id, several_claim};
@@ -20,9 +22,7 @@ use crate::live::{ADDRESS_TAG, ForeignResource, LiveResource, LiveState, STACK_T
 use crate::provider::iam_actions::{On, Permission, Sent, needs};
 use crate::provider::kind::Kind;
 use crate::resource::tags::{TagChanges, user_tags};
-use crate::resource::{
-    Address, DesiredResource, DesiredState, ResourceKind, Sensitive, Target, reference, rest_api_address,
-};
+use crate::resource::{Address, DesiredState, ResourceKind, Sensitive, Spec, Target};
 use crate::spec;
 use crate::stack;
 
@@ -66,30 +66,6 @@ spec! {
 
 fn plan_address() -> Address {
     Address::new(ResourceKind::UsagePlan, "main")
-}
-
-/// Adds the usage plan on the API's `stage`, each API key, and each key's link to the plan.
-fn desired(state: &mut DesiredState, stage: &str, plan: &stack::UsagePlan, tags: &BTreeMap<String, String>) {
-    let address = plan_address();
-    let spec = UsagePlanSpec {
-        rate: plan.rate,
-        burst: plan.burst,
-        quota_limit: plan.quota_limit,
-        quota_period: plan.quota_period.clone(),
-        api_stages: BTreeSet::from([format!("{}:{stage}", reference(&rest_api_address()))]),
-        tags: tags.clone(),
-    };
-    let depends_on = vec![rest_api_address(), Address::new(ResourceKind::ApiStage, stage)];
-    state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
-    for key in &plan.api_keys {
-        let key_address = Address::new(ResourceKind::ApiKey, &key.name);
-        let spec = ApiKeySpec { enabled: true, value: key.value.as_ref().map(|_| Sensitive), tags: tags.clone() };
-        state.add_secret(&key_address, key.value.as_ref());
-        state.resources.push(DesiredResource::of(key_address.clone(), &spec, Vec::new()));
-        let link = UsagePlanKeySpec { key: reference(&key_address) };
-        let link_address = Address::new(ResourceKind::UsagePlanKey, &key.name);
-        state.resources.push(DesiredResource::of(link_address, &link, vec![address.clone(), key_address]));
-    }
 }
 
 /// The usage plan side of the provider.
@@ -152,9 +128,7 @@ impl UsagePlans {
         };
         // The plan names the API's stages: it goes before them when the stack is torn down.
         let mut resource = LiveResource::of(plan_address(), plan_id.clone(), &spec);
-        resource.depends_on.extend(
-            plan.api_stages().iter().filter_map(|s| s.stage()).map(|s| Address::new(ResourceKind::ApiStage, s)),
-        );
+        resource.depends_on.extend(plan.api_stages().iter().filter_map(|s| s.stage()).map(StageSpec::address));
         live.insert(resource);
         let prefix = format!("{}-", self.stack);
         let keys = self
@@ -266,9 +240,7 @@ impl Kind for UsagePlanSpec {
 
     /// The usage plan of the API's stage, with its keys and their links to it.
     fn desired(stack: &stack::Stack, state: &mut DesiredState) {
-        if let (Some(api), Some(plan)) = (&stack.api, &stack.usage_plan) {
-            desired(state, &api.stage, plan, &stack.tags);
-        }
+        desired::desired(stack, state);
     }
 }
 

@@ -15,6 +15,11 @@ pub(crate) trait Spec: Sized + Send + Sync {
     /// Each field's attribute name and rule.
     const RULES: &'static [(&'static str, FieldRule)];
 
+    /// The address of the resource of this kind named `name`.
+    fn address(name: impl Into<String>) -> Address {
+        Address::new(Self::KIND, name)
+    }
+
     /// The fields as attributes (absent optional fields are left out).
     fn to_attributes(&self) -> Attributes;
 

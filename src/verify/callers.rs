@@ -7,8 +7,8 @@ use anyhow::bail;
 use super::outcome::Observed;
 use crate::error::ProviderError;
 use crate::live::LiveState;
-use crate::provider::{AwsProvider, ClientSpec, IdentityCredentials, Login, PasswordFlow};
-use crate::resource::{Address, ResourceKind, identity_pool_address, user_pool_address};
+use crate::provider::{ApiKeySpec, AwsProvider, ClientSpec, IdentityCredentials, Login, PasswordFlow};
+use crate::resource::{Address, ResourceKind, Spec, identity_pool_address, user_pool_address};
 use crate::secret::Secret;
 use crate::stack::{Stack, User};
 
@@ -52,7 +52,7 @@ pub(crate) async fn callers(
     user: Option<&str>,
 ) -> anyhow::Result<Callers> {
     let chosen = chosen_user(stack, user)?;
-    let api_key = match linked_keys.first().and_then(|name| id_of(live, ResourceKind::ApiKey, name)) {
+    let api_key = match linked_keys.first().and_then(|name| id_of(live, ApiKeySpec::KIND, name)) {
         Some(id) => Ok(Secret::new(provider.api_key_value(&id).await?)),
         None => Err(skipped("no enabled API key of the stack is linked to a usage plan on the stage")),
     };
@@ -117,10 +117,7 @@ async fn sign_in(
 fn sign_in_client(stack: &Stack, live: &LiveState) -> Option<(String, PasswordFlow)> {
     let trusted = stack.identity_pool.iter().flat_map(|p| p.clients.iter());
     let any = stack.user_pool.iter().flat_map(|p| p.clients.keys());
-    let address = trusted
-        .chain(any)
-        .map(|name| Address::new(ResourceKind::UserPoolClient, name))
-        .find(|address| live.resources.contains_key(address))?;
+    let address = trusted.chain(any).map(ClientSpec::address).find(|address| live.resources.contains_key(address))?;
     let id = live.resources.get(&address)?.id.clone();
     let allows_password = live.spec::<ClientSpec>(&address).is_some_and(|c| c.auth_flows.contains(USER_PASSWORD_AUTH));
     Some((id, if allows_password { PasswordFlow::UserPassword } else { PasswordFlow::Srp }))

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::live::LiveState;
-use crate::provider::{AwsProvider, UserPoolSpec};
-use crate::resource::{ResourceKind, user_pool_address};
+use crate::provider::{AwsProvider, ClientSpec, UserPoolSpec};
+use crate::resource::{Spec, user_pool_address};
 
 /// What the sign-up check found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,7 +50,7 @@ pub(crate) async fn check(provider: &AwsProvider, live: &LiveState, self_sign_up
     let Some(pool) = live.resources.get(&user_pool_address()) else {
         return SignUpCheck::NotTried("the stack has no user pool".into());
     };
-    let Some(client) = live.resources.values().find(|r| r.address.kind == ResourceKind::UserPoolClient) else {
+    let Some(client) = live.resources.values().find(|r| r.address.kind == ClientSpec::KIND) else {
         return SignUpCheck::NotTried("the user pool has no app client to sign up through".into());
     };
     let sign_in = live.spec::<UserPoolSpec>(&user_pool_address()).map(|p| p.sign_in).unwrap_or_default();

@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::provider::iam::RoleSpec;
-use crate::resource::{DesiredState, ResourceKind, Spec, Target};
+use crate::resource::{DesiredState, Spec, Target};
 
 /// IAM's limit on a role's inline policies together, in characters without whitespace.
 pub(crate) const ROLE_POLICIES_LIMIT: usize = 10_240;
@@ -128,7 +128,7 @@ pub(super) fn role_size(role: &RoleSpec, target: &Target) -> usize {
 /// figure and the limit.
 pub(crate) fn check(state: &DesiredState, target: &Target) -> Result<(), String> {
     let mut problems = Vec::new();
-    for resource in state.resources.iter().filter(|r| r.address.kind == ResourceKind::IamRole) {
+    for resource in state.resources.iter().filter(|r| r.address.kind == RoleSpec::KIND) {
         let Ok(role) = RoleSpec::from_attributes(&resource.attributes) else { continue };
         let size = role_size(&role, target);
         if size > ROLE_POLICIES_LIMIT {

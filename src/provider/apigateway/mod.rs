@@ -22,7 +22,7 @@ use super::Serial;
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
-use super::lambda::PermissionSpec;
+use super::lambda::{FunctionSpec, PermissionSpec};
 use super::ownership::{claim, send_tags};
 use crate::error::ProviderError;
 use crate::live::{LiveResource, LiveState};
@@ -56,11 +56,11 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
     desired_paths(state, api);
     let mut routes = vec![rest_api.clone()];
     for route in &api.routes {
-        let function = Address::new(ResourceKind::Function, &route.function);
+        let function = FunctionSpec::address(&route.function);
         let address = Address::new(ResourceKind::ApiRoute, route.key());
         let mut depends_on = vec![rest_api.clone(), function.clone()];
         if route.path != "/" {
-            depends_on.push(Address::new(ResourceKind::ApiResource, &route.path));
+            depends_on.push(ApiResourceSpec::address(&route.path));
         }
         let spec = RouteSpec {
             authorization: if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }.into(),
@@ -89,7 +89,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
     }
     let stage =
         StageSpec { routes_fingerprint: routes_fingerprint(api), served, deployment_id: None, tags: tags.clone() };
-    state.resources.push(DesiredResource::of(Address::new(ResourceKind::ApiStage, &api.stage), &stage, routes));
+    state.resources.push(DesiredResource::of(StageSpec::address(&api.stage), &stage, routes));
     grant_invoke(state, target, api);
 }
 
@@ -105,7 +105,7 @@ fn permissions(state: &mut DesiredState, target: &Target, api: &Api) {
         by_function.entry(&route.function).or_default().push((route.key(), source_arn));
     }
     for (name, routes) in by_function {
-        let function = Address::new(ResourceKind::Function, name);
+        let function = FunctionSpec::address(name);
         let arn = target.arn("lambda", &format!("function:{}", function_name(&state.stack, name)));
         let sids: Vec<(String, String)> = routes.iter().map(|(key, arn)| (permission_sid(key), arn.clone())).collect();
         let statements = if budget::consolidate_permissions(&arn, &sids, target) {
@@ -124,7 +124,7 @@ fn permissions(state: &mut DesiredState, target: &Target, api: &Api) {
 /// Lets the authenticated role invoke exactly the methods of the `auth: iam` routes: their
 /// ARNs, or wildcards matching exactly those routes when the ARNs would not fit the role.
 fn grant_invoke(state: &mut DesiredState, target: &Target, api: &Api) {
-    let authenticated = Address::new(ResourceKind::IamRole, "authenticated");
+    let authenticated = RoleSpec::address("authenticated");
     let Some(role) = state.resources.iter_mut().find(|r| r.address == authenticated) else { return };
     let (iam, others): (Vec<_>, Vec<_>) = api.routes.iter().partition(|r| r.auth == Auth::Iam);
     if iam.is_empty() {
@@ -261,11 +261,7 @@ impl RestApis {
                 self.learn(api_id, resource_id, false);
             } else {
                 let spec = ApiResourceSpec { path_part: resource.path_part().unwrap_or_default().to_string() };
-                live.insert(LiveResource::of(
-                    Address::new(ResourceKind::ApiResource, path),
-                    resource_id.to_string(),
-                    &spec,
-                ));
+                live.insert(LiveResource::of(ApiResourceSpec::address(path), resource_id.to_string(), &spec));
             }
             for (method, details) in resource.resource_methods().into_iter().flatten() {
                 let details = match details.method_integration() {

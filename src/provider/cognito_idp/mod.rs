@@ -27,7 +27,7 @@ use crate::error::ProviderError;
 use crate::live::{ForeignResource, LiveResource, LiveState};
 use crate::resource::tags::TagChanges;
 use crate::resource::{
-    Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Target, user_pool_address,
+    Address, DesiredResource, DesiredState, PASSWORD_SET, ResourceKind, Sensitive, Spec, Target, user_pool_address,
 };
 use crate::stack::{SignIn, UserPool};
 
@@ -73,7 +73,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
             oauth_scopes: client.oauth_scopes.iter().cloned().collect(),
             auth_flows: client.auth_flows.iter().cloned().collect(),
         };
-        let address = Address::new(ResourceKind::UserPoolClient, name);
+        let address = ClientSpec::address(name);
         state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
     }
     for (name, user) in &pool.users {
