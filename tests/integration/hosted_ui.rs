@@ -256,3 +256,50 @@ fn refusals_are_cognitos_error_page_error_redirects_and_oauth_errors() {
     let fresh = applied.code("hui-Fo200");
     assert_eq!(applied.exchange("hui-Fo200", &fresh, VERIFIER).status, 200, "a code used in time works");
 }
+
+#[tokio::test]
+async fn verify_checks_the_hosted_ui_and_names_a_callback_url_changed_by_hand() {
+    let stack = unique_stack("hui-verify");
+    let project = Project::new(&crate::faults::seed_stack(&stack));
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let verified = project.command(&["verify", "--settle", "2"]).run().expect_code(0);
+    for line in [
+        format!("hosted UI: domain {stack}: is ACTIVE ... ok"),
+        format!("hosted UI: client web: /oauth2/authorize with its first callback URL {CALLBACK} answers the sign-in page ... ok"),
+        "hosted UI: client web: /oauth2/authorize with https://authdemo-verify.invalid/not-a-callback-url answers redirect_mismatch ... ok".into(),
+        "hosted UI: client web: callback URLs are HTTPS (or http://localhost) ... ok".into(),
+        "hosted UI: client web: web origin http://localhost:3000 is among the API's CORS origins ... ok".into(),
+    ] {
+        assert!(verified.stdout.contains(&line), "no `{line}` in:\n{}", verified.stdout);
+    }
+
+    // Someone changes the client's callback URL by hand (sending the whole configuration back,
+    // as Cognito resets what an update omits): the file's URL now meets redirect_mismatch.
+    let out: Value = serde_json::from_str(&project.command(&["output"]).run().expect_code(0).stdout).unwrap();
+    let (pool, client) = (out["user_pool_id"].as_str().unwrap(), out["user_pool_clients"]["web"].as_str().unwrap());
+    let cognito = emulator().cognito();
+    let described = cognito.describe_user_pool_client().user_pool_id(pool).client_id(client).send().await.unwrap();
+    let live = described.user_pool_client().unwrap();
+    cognito
+        .update_user_pool_client()
+        .user_pool_id(pool)
+        .client_id(client)
+        .set_client_name(live.client_name().map(str::to_string))
+        .callback_urls("http://localhost:3999/")
+        .set_logout_urls(Some(live.logout_urls().to_vec()))
+        .set_allowed_o_auth_flows(Some(live.allowed_o_auth_flows().to_vec()))
+        .set_allowed_o_auth_scopes(Some(live.allowed_o_auth_scopes().to_vec()))
+        .set_allowed_o_auth_flows_user_pool_client(live.allowed_o_auth_flows_user_pool_client())
+        .set_supported_identity_providers(Some(live.supported_identity_providers().to_vec()))
+        .set_explicit_auth_flows(Some(live.explicit_auth_flows().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let failed = project.command(&["verify", "--settle", "2"]).run().expect_code(1);
+    let line = format!(
+        "hosted UI: client web: /oauth2/authorize with its first callback URL {CALLBACK} answers the sign-in page \
+         ... MISMATCH: 302 redirect with error redirect_mismatch"
+    );
+    assert!(failed.stdout.contains(&line), "no `{line}` in:\n{}", failed.stdout);
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}
