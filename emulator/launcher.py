@@ -50,6 +50,7 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       CreateIdentityPool, CreateRestApi, CreateUsagePlan, CreateApiKey, CreateRole and
       CreateFunction. Each in its service's shape: Cognito 500 InternalErrorException, API Gateway
       503 ServiceUnavailableException, IAM 500 ServiceFailure, Lambda 500 ServiceException.
+  oN  The hosted UI's authorization codes issued to the run last N ms instead of 5 minutes.
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
 emulator times every role and function change whatever the profile; a window is measured with, and
@@ -59,6 +60,9 @@ The data plane of API Gateway, which moto lacks, is served by dataplane.py: a de
 answers at `/restapis/<api_id>/<stage>/_user_request_/<path>` on this port (see its doc), checking
 API keys and usage plans, SigV4 signatures of the credentials GetCredentialsForIdentity issued
 here, the signer's role policies, and running Lambda proxies under the machine's `node`.
+Each user pool domain's hosted UI (the OAuth 2.0 endpoints, a sign-in form) is served by
+hosted_ui.py at `/_hosted_ui_/<prefix>.auth.<region>.amazoncognito.com/...`, over HTTP or TLS on
+this port (see its doc).
 
 Usage: python launcher.py [--port N] [--parent-pid PID] [--latency-ms MS]
 Prints `READY <port>` on stdout once it accepts connections; exits when PARENT-PID is gone.
@@ -84,6 +88,7 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
 import dataplane
+import hosted_ui
 import srp
 from dataplane import DataPlane
 
@@ -111,10 +116,11 @@ class Faults:
     rate_limits: bool = False  # r
     delay_ms: int = 0  # dN
     lost_create_percent: int = 0  # eN
+    oauth_code_ms: int = 0  # oN
 
 
 FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
-                "d": "delay_ms", "e": "lost_create_percent"}
+                "d": "delay_ms", "e": "lost_create_percent", "o": "oauth_code_ms"}
 FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
@@ -1329,8 +1335,11 @@ def main():
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(DataPlane(FaultInjector(DomainDispatcherApplication(create_backend_app))), args.latency_ms)
+    moto_app = hosted_ui.HostedUi(DomainDispatcherApplication(create_backend_app),
+                                  lambda: faults().oauth_code_ms or hosted_ui.CODE_LIFETIME_MS)
+    app = RequestRecorder(DataPlane(FaultInjector(moto_app)), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
+    hosted_ui.accept_tls(server)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()
     print(f"READY {port}", flush=True)

@@ -107,8 +107,8 @@ impl Outputs {
         let api_url = id(ResourceKind::RestApi, "main")
             .zip(stage)
             .map(|(api, stage)| invoke_url(&live.target, &api, &stage, endpoints.execute_api.as_deref()));
-        let hosted_ui_url =
-            id(ResourceKind::UserPoolDomain, "main").map(|d| format!("https://{}", hosted_ui_host(&d, &live.target)));
+        let hosted_ui_url = id(ResourceKind::UserPoolDomain, "main")
+            .map(|domain| hosted_ui_url(&domain, &live.target, endpoints.user_pool.as_deref()));
         let sign_in = live.each::<UserPoolSpec>().map(|(_, pool)| pool.sign_in).next();
         let allow_guest_access = live.each::<IdentityPoolSpec>().map(|(_, pool)| pool.allow_unauthenticated).next();
         Self {
@@ -190,6 +190,18 @@ pub(crate) fn invoke_url(target: &Target, api_id: &str, stage: &str, endpoint: O
     }
 }
 
+/// The base URL of a prefix domain's hosted UI, which `/oauth2/authorize` and the other
+/// endpoints follow: `https://<host>` on AWS (see [`hosted_ui_host`]); through an endpoint override
+/// of cognito-idp, `<endpoint>/_hosted_ui_/<host>`, path-based like [`invoke_url`], so that a web
+/// client configured from `authdemo output` and `verify` reach the same endpoint as authdemo does.
+pub(crate) fn hosted_ui_url(prefix: &str, target: &Target, endpoint: Option<&str>) -> String {
+    let host = hosted_ui_host(prefix, target);
+    match endpoint {
+        Some(endpoint) => format!("{}/_hosted_ui_/{host}", endpoint.trim_end_matches('/')),
+        None => format!("https://{host}"),
+    }
+}
+
 /// The hosted UI's host for a prefix domain in the target's region: `auth-fips` in GovCloud, and
 /// China's own domain there.
 pub(crate) fn hosted_ui_host(prefix: &str, target: &Target) -> String {
@@ -253,6 +265,16 @@ mod tests {
         assert_eq!(
             hosted_ui_host("app", &target("aws-us-gov", "us-gov-west-1")),
             "app.auth-fips.us-gov-west-1.amazoncognito.com"
+        );
+    }
+
+    #[test]
+    fn the_hosted_ui_goes_through_the_cognito_endpoint_override_path_based() {
+        let target = Target { partition: "aws".into(), region: "us-west-2".into(), account: "1".into() };
+        assert_eq!(hosted_ui_url("app", &target, None), "https://app.auth.us-west-2.amazoncognito.com");
+        assert_eq!(
+            hosted_ui_url("app", &target, Some("http://127.0.0.1:4566/")),
+            "http://127.0.0.1:4566/_hosted_ui_/app.auth.us-west-2.amazoncognito.com"
         );
     }
 

@@ -94,6 +94,7 @@ pub(super) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let endpoint = crate::verify::http::Endpoint { http: &http, url: &url, settle };
     let mut report = crate::verify::run(&endpoint, &deployment, &expected, &configured, &callers).await;
     report.sign_up = Some(crate::verify::sign_up::check(&provider, &live, deployment.self_sign_up).await);
+    report.hosted_ui = crate::verify::hosted_ui::check(&provider, &http, &stack, &intended).await;
     match args.output.format {
         OutputFormat::Human => print!("{}", crate::verify::human(&report)),
         OutputFormat::Json => println!("{}", crate::verify::json(&report)),

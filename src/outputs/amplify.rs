@@ -96,7 +96,9 @@ impl Outputs {
 
     /// The hosted UI, when the pool has a domain and the client a browser's OAuth flow.
     fn hosted_ui<'a>(&'a self, client: &WebClient<'a>) -> Option<HostedUi<'a>> {
-        let domain = self.hosted_ui_url.as_deref()?.trim_start_matches("https://");
+        // Amplify takes a host (and path) and always calls `https://<domain>/…`.
+        let url = self.hosted_ui_url.as_deref()?;
+        let domain = url.split_once("://").map_or(url, |(_, rest)| rest);
         let settings = client.settings?;
         let has = |flow: &str| settings.oauth_flows.iter().any(|f| f == flow);
         let response_type = if has("code") {
@@ -262,6 +264,13 @@ mod tests {
         let hidden = config(&emulated, AmplifyVersion::V6, None);
         assert_eq!(hidden["Auth"]["Cognito"]["userPoolEndpoint"], "http://127.0.0.1:4566");
         assert_eq!(hidden["Auth"]["Cognito"]["identityPoolEndpoint"], "http://127.0.0.1:4567");
+        emulated.hosted_ui_url =
+            Some("http://127.0.0.1:4566/_hosted_ui_/demo-dev.auth.us-west-2.amazoncognito.com".into());
+        assert_eq!(
+            config(&emulated, AmplifyVersion::V6, None)["Auth"]["Cognito"]["loginWith"]["oauth"]["domain"],
+            "127.0.0.1:4566/_hosted_ui_/demo-dev.auth.us-west-2.amazoncognito.com",
+            "Amplify calls https://<domain>/oauth2/authorize: the emulator's port answers TLS too"
+        );
         assert!(hidden.get("custom").is_none(), "no key value unless --show-sensitive fetched it");
         emulated.api_keys.get_mut("web-client").unwrap().value = Some("secret-value".into());
         let shown = config(&emulated, AmplifyVersion::V6, None);

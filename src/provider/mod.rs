@@ -192,6 +192,12 @@ impl AwsProvider {
         self.sign_in.stranger_refused(user_pool_id, client_id, username).await
     }
 
+    /// The status of the hosted-UI domain `prefix` (`ACTIVE`, `CREATING`, …); `None` when there
+    /// is no such domain.
+    pub(crate) async fn domain_status(&self, prefix: &str) -> Result<Option<String>, ProviderError> {
+        self.user_pools.domain_status(prefix).await
+    }
+
     /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.
     pub(crate) async fn signed_in_credentials(
         &self,

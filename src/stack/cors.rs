@@ -160,7 +160,7 @@ pub(super) fn parse_origin(text: &str) -> Result<String, (String, String)> {
 }
 
 /// The distinct origins of `urls` (callback URLs), sorted; URLs without one are skipped.
-pub(super) fn origins_of<'a>(urls: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+pub(crate) fn origins_of<'a>(urls: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let mut origins: Vec<String> = urls
         .into_iter()
         .filter_map(|url| {

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub(crate) use api::{Api, Auth, Route};
-pub(crate) use cors::Cors;
+pub(crate) use cors::{Cors, origins_of};
 pub(crate) use diagnostic::{Diagnostic, Diagnostics, Location};
 pub(crate) use functions::Function;
 pub(crate) use iam::is_policy_arn;

@@ -27,6 +27,8 @@ pub(crate) struct Answer {
     pub status: u16,
     /// `x-amzn-ErrorType`, on the gateway's own errors.
     pub error_type: Option<String>,
+    /// Where a redirect goes (`Location`).
+    pub location: Option<String>,
     /// The body, as text.
     pub body: String,
 }
@@ -59,12 +61,14 @@ impl Http {
                 .get(ERROR_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.split(':').next().unwrap_or(v).to_string());
+            let location = response.headers().get(hyper::header::LOCATION).and_then(|v| v.to_str().ok());
+            let location = location.map(str::to_string);
             let body = Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
                 .map_err(|e| format!("cannot read the answer: {e}"))?
                 .to_bytes();
-            Ok(Answer { status, error_type, body: String::from_utf8_lossy(&body).into_owned() })
+            Ok(Answer { status, error_type, location, body: String::from_utf8_lossy(&body).into_owned() })
         };
         tokio::time::timeout(self.timeout, exchange)
             .await

@@ -9,6 +9,7 @@
 //! than its configuration says.
 
 pub(crate) mod callers;
+pub(crate) mod hosted_ui;
 pub(crate) mod http;
 pub(crate) mod outcome;
 pub(crate) mod sign_up;
@@ -64,6 +65,8 @@ pub(crate) struct Report {
     pub checks: Vec<Check>,
     /// Whether a stranger can sign up, when checked.
     pub sign_up: Option<sign_up::SignUpCheck>,
+    /// The hosted UI's checks (none when the stack has no domain).
+    pub hosted_ui: Vec<hosted_ui::HostedUiCheck>,
 }
 
 impl Report {
@@ -71,6 +74,7 @@ impl Report {
     pub(crate) fn agrees(&self) -> bool {
         !self.checks.iter().any(|c| c.outcome.fails())
             && !self.sign_up.as_ref().is_some_and(sign_up::SignUpCheck::fails)
+            && self.hosted_ui.iter().all(|check| check.ok)
     }
 }
 
@@ -135,6 +139,7 @@ pub(crate) async fn run(
         user: callers.user.clone(),
         checks,
         sign_up: None,
+        hosted_ui: Vec::new(),
     }
 }
 
@@ -245,6 +250,9 @@ pub(crate) fn human(report: &Report) -> String {
     if let Some(sign_up) = &report.sign_up {
         out.push_str(&format!("{}\n", sign_up.line()));
     }
+    for check in &report.hosted_ui {
+        out.push_str(&format!("{}\n", check.line()));
+    }
     out.push_str(&notes(report));
     out
 }
@@ -331,6 +339,7 @@ struct JsonReport<'a> {
     agree: bool,
     calls: Vec<JsonCheck<'a>>,
     sign_up: Option<&'a sign_up::SignUpCheck>,
+    hosted_ui: &'a [hosted_ui::HostedUiCheck],
 }
 
 /// The report as versioned JSON.
@@ -359,6 +368,7 @@ pub(crate) fn json(report: &Report) -> String {
         agree: report.agrees(),
         calls,
         sign_up: report.sign_up.as_ref(),
+        hosted_ui: &report.hosted_ui,
     };
     serde_json::to_string_pretty(&json).expect("a report is plain data")
 }

@@ -166,7 +166,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
-        Answer { status, error_type: error_type.map(str::to_string), body: body.into() }
+        Answer { status, error_type: error_type.map(str::to_string), location: None, body: body.into() }
     }
 
     #[test]

@@ -14,6 +14,7 @@ fn report(checks: Vec<Check>) -> Report {
         user: Some("demouser (SRP)".into()),
         checks,
         sign_up: None,
+        hosted_ui: Vec::new(),
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use crate::api::Project;
-use crate::support::unique_stack;
+use crate::support::{emulator, unique_stack};
 
 /// A stack like the seed application, with two callback URLs and a second client.
 fn stack_text(stack: &str) -> String {
@@ -88,7 +88,8 @@ fn amplify_v6_accepts_the_amplify_output_and_reads_the_stacks_values_from_it() {
     assert_eq!(cognito["allowGuestAccess"], true);
     assert_eq!(cognito["loginWith"]["email"], true);
     let oauth = &cognito["loginWith"]["oauth"];
-    assert_eq!(oauth["domain"], format!("{stack}.auth.us-west-2.amazoncognito.com"));
+    let endpoint = emulator().endpoint.trim_start_matches("http://");
+    assert_eq!(oauth["domain"], format!("{endpoint}/_hosted_ui_/{stack}.auth.us-west-2.amazoncognito.com"));
     let mut scopes: Vec<&str> = oauth["scopes"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     scopes.sort_unstable();
     assert_eq!(scopes, ["aws.cognito.signin.user.admin", "email", "openid", "profile"]);

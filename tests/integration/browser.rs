@@ -1,10 +1,14 @@
 //! The web client example (examples/web) in Debian's headless Chromium against the emulator,
 //! configured from `authdemo output --format amplify`: a guest calls `GET /noauth` with the API
-//! key and is refused on `GET /auth`; the stack's user signs in and `GET /auth` answers.
+//! key and is refused on `GET /auth`; the stack's user signs in and `GET /auth` answers; then the
+//! same user signs in through the hosted UI (the emulator's sign-in page of the pool's domain),
+//! calls `GET /auth` again, and signs out through the domain's `/logout`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use serde_json::Value;
 
 use crate::api::Project;
 use crate::faults::seed_stack;
@@ -87,5 +91,13 @@ fn the_web_example_refuses_a_guest_on_auth_and_serves_the_signed_in_user() {
     assert!(shown("guest_auth").contains("-unauthenticated/CognitoIdentityCredentials is not authorized"), "{seen:#}");
     assert!(shown("signed_in_auth").starts_with("GET /auth: 200"), "{seen:#}");
     assert!(shown("signed_in_auth").contains("\"authenticated\": true"), "{seen:#}");
+    // The hosted UI: the domain's sign-in page, back to the app signed in, out through /logout.
+    assert!(shown("hosted_ui_page").ends_with(".amazoncognito.com/login"), "{seen:#}");
+    assert!(shown("hosted_ui_auth").starts_with("GET /auth: 200"), "{seen:#}");
+    assert_eq!(shown("hosted_ui_signed_out"), "guest", "{seen:#}");
+    let hosted: Vec<&str> = seen["hosted_ui_requests"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for step in ["GET /oauth2/authorize", "GET /login", "POST /login", "POST /oauth2/token", "GET /logout"] {
+        assert!(hosted.contains(&step), "no {step} in {hosted:?}");
+    }
     project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
 }

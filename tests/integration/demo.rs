@@ -65,7 +65,8 @@ async fn the_seed_stack_provisions_replans_to_nothing_updates_in_place_and_tears
     let pool = cognito.describe_user_pool().user_pool_id(pool_id).send().await.unwrap().user_pool.unwrap();
     assert_eq!(pool.name(), Some(stack.as_str()));
     assert_eq!(pool.domain(), Some(stack.as_str()));
-    assert_eq!(out["hosted_ui_url"], format!("https://{stack}.auth.us-west-2.amazoncognito.com"));
+    let hosted_ui = format!("{}/_hosted_ui_/{stack}.auth.us-west-2.amazoncognito.com", emulator().endpoint);
+    assert_eq!(out["hosted_ui_url"], hosted_ui, "path-based through the endpoint override, as the API's URL");
     let web = out["user_pool_clients"]["web"].as_str().unwrap();
     let client = cognito.describe_user_pool_client().user_pool_id(pool_id).client_id(web).send().await.unwrap();
     assert_eq!(client.user_pool_client().unwrap().callback_urls(), ["http://localhost:3000/"]);

@@ -15,6 +15,7 @@ mod cors;
 mod dataplane;
 mod demo;
 mod faults;
+mod hosted_ui;
 mod identity_pool;
 mod limits;
 mod pacing;

@@ -1,10 +1,13 @@
 // The seed's web client: Amplify v6 configured from `authdemo output --format amplify
 // --show-sensitive` (public/amplify_outputs.json). Guests call GET /noauth with the API key;
 // GET /auth is AWS_IAM: Amplify signs it (SigV4) with the identity pool's credentials, which
-// only a signed-in user's role may use for it.
+// only a signed-in user's role may use for it. Users sign in with the form (USER_PASSWORD_AUTH) or
+// through Cognito's hosted UI (the code flow with PKCE, `signInWithRedirect`): Amplify exchanges
+// the code when the browser comes back to the callback URL, and signs out through `/logout`.
 import { Amplify } from "aws-amplify";
-import { fetchAuthSession, getCurrentUser, signIn, signOut } from "aws-amplify/auth";
+import { fetchAuthSession, getCurrentUser, signIn, signInWithRedirect, signOut } from "aws-amplify/auth";
 import { get } from "aws-amplify/api";
+import { Hub } from "aws-amplify/utils";
 
 const config = await (await fetch("amplify_outputs.json")).json();
 Amplify.configure(config);
@@ -61,6 +64,26 @@ $("sign-out-button").addEventListener("click", async () => {
   await signOut();
   await refreshWho();
   show("signed out");
+});
+
+$("hosted-ui-button").hidden = !config.Auth?.Cognito?.loginWith?.oauth;
+$("hosted-ui-button").addEventListener("click", async () => {
+  show("going to the hosted UI…");
+  try {
+    await signInWithRedirect();
+  } catch (error) {
+    show(`hosted UI failed: ${error.name}: ${error.message}`);
+  }
+});
+
+Hub.listen("auth", async ({ payload }) => {
+  if (payload.event === "signInWithRedirect") {
+    await fetchAuthSession({ forceRefresh: true });
+    show("signed in through the hosted UI");
+    await refreshWho();
+  } else if (payload.event === "signInWithRedirect_failure") {
+    show(`hosted UI sign-in failed: ${payload.data?.error?.message ?? "unknown"}`);
+  }
 });
 
 $("call-noauth").addEventListener("click", () => call("/noauth"));

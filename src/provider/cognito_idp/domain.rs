@@ -64,6 +64,15 @@ impl Handler<DomainSpec> for UserPools {
 }
 
 impl UserPools {
+    /// The domain's status as DescribeUserPoolDomain gives it; `None` when there is no such domain.
+    pub(in crate::provider) async fn domain_status(&self, domain: &str) -> Result<Option<String>, ProviderError> {
+        let out = self
+            .calls
+            .call("DescribeUserPoolDomain", || self.client.describe_user_pool_domain().domain(domain).send())
+            .await?;
+        Ok(out.domain_description().and_then(|d| d.status()).map(|s| s.as_str().to_string()))
+    }
+
     /// Polls DescribeUserPoolDomain until `done` says so for the domain's status (`None` when
     /// no such domain exists).
     async fn await_domain(
