@@ -84,6 +84,7 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
 import dataplane
+import iam_enforce
 import srp
 from dataplane import DataPlane
 
@@ -1329,7 +1330,8 @@ def main():
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(DataPlane(FaultInjector(DomainDispatcherApplication(create_backend_app))), args.latency_ms)
+    app = RequestRecorder(DataPlane(iam_enforce.Enforcer(FaultInjector(DomainDispatcherApplication(create_backend_app)))),
+                         args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()

@@ -7,8 +7,16 @@
 /// What an action is allowed on; `crate::permissions` turns it into ARNs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum On {
-    /// Anything: AWS offers no resource to scope by (listing, creating a pool without an id yet).
+    /// Anything: AWS offers no resource to scope by (listing, and what names no resource).
     Anything,
+    /// A user pool or identity pool being created (no id, so no ARN, yet): allowed only when the
+    /// create call tags it as the stack's.
+    NewPools,
+    /// A function of the stack being created: allowed only when the call tags it as the stack's.
+    NewFunctions,
+    /// A REST API, usage plan or API key being created: allowed only when the call tags it as
+    /// the stack's.
+    NewApis,
     /// The stack's roles.
     Roles,
     /// The stack's roles and its lock role (the reads of both).
@@ -19,13 +27,14 @@ pub(crate) enum On {
     ManagedPolicies,
     /// The stack's roles, passed to Lambda or Cognito.
     PassedRoles,
-    /// The stack's functions.
+    /// The stack's functions (changed only when tagged as the stack's).
     Functions,
-    /// The region's user pools.
+    /// The region's user pools (changed only when tagged as the stack's).
     UserPools,
-    /// The region's identity pools.
+    /// The region's identity pools (changed only when tagged as the stack's).
     IdentityPools,
-    /// The region's REST APIs, usage plans and API keys.
+    /// The region's REST APIs, usage plans and API keys (changed only when tagged as the
+    /// stack's, or, for a REST API's children and a usage plan's keys, when their parent is).
     Apis,
 }
 
@@ -61,7 +70,8 @@ const fn needs(operation: &'static str, action: &'static str, on: On, sent: Sent
 }
 
 use On::{
-    Anything, Apis, Functions, IdentityPools, LockRole, ManagedPolicies, PassedRoles, Roles, RolesAndLock, UserPools,
+    Anything, Apis, Functions, IdentityPools, LockRole, ManagedPolicies, NewApis, NewFunctions, NewPools, PassedRoles,
+    Roles, RolesAndLock, UserPools,
 };
 use Sent::{Changing, Deleting, Locking, Reading};
 
@@ -99,7 +109,7 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("CreateFunction", "iam:PassRole", PassedRoles, Changing),
     needs("UpdateFunctionConfiguration", "iam:PassRole", PassedRoles, Changing),
     needs("SetIdentityPoolRoles", "iam:PassRole", PassedRoles, Changing),
-    needs("CreateFunction", "lambda:CreateFunction", Functions, Changing),
+    needs("CreateFunction", "lambda:CreateFunction", NewFunctions, Changing),
     needs("TagResource", "lambda:TagResource", Functions, Changing),
     needs("UntagResource", "lambda:UntagResource", Functions, Changing),
     needs("UpdateFunctionCode", "lambda:UpdateFunctionCode", Functions, Changing),
@@ -114,7 +124,7 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("ListUserPoolClients", "cognito-idp:ListUserPoolClients", UserPools, Reading),
     needs("DescribeUserPoolClient", "cognito-idp:DescribeUserPoolClient", UserPools, Reading),
     needs("AdminGetUser", "cognito-idp:AdminGetUser", UserPools, Reading),
-    needs("CreateUserPool", "cognito-idp:CreateUserPool", Anything, Changing),
+    needs("CreateUserPool", "cognito-idp:CreateUserPool", NewPools, Changing),
     needs("UpdateUserPool", "cognito-idp:UpdateUserPool", UserPools, Changing),
     needs("TagResource", "cognito-idp:TagResource", UserPools, Changing),
     needs("UntagResource", "cognito-idp:UntagResource", UserPools, Changing),
@@ -134,8 +144,8 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("ListIdentityPools", "cognito-identity:ListIdentityPools", Anything, Reading),
     needs("DescribeIdentityPool", "cognito-identity:DescribeIdentityPool", IdentityPools, Reading),
     needs("GetIdentityPoolRoles", "cognito-identity:GetIdentityPoolRoles", IdentityPools, Reading),
-    needs("CreateIdentityPool", "cognito-identity:CreateIdentityPool", Anything, Changing),
-    needs("TagResource", "cognito-identity:TagResource", Anything, Changing),
+    needs("CreateIdentityPool", "cognito-identity:CreateIdentityPool", NewPools, Changing),
+    needs("TagResource", "cognito-identity:TagResource", IdentityPools, Changing),
     needs("UpdateIdentityPool", "cognito-identity:UpdateIdentityPool", IdentityPools, Changing),
     needs("UntagResource", "cognito-identity:UntagResource", IdentityPools, Changing),
     needs("SetIdentityPoolRoles", "cognito-identity:SetIdentityPoolRoles", IdentityPools, Deleting),
@@ -154,13 +164,15 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("GetUsagePlanKey", "apigateway:GET", Apis, Reading),
     needs("GetApiKeys", "apigateway:GET", Apis, Reading),
     needs("GetApiKey", "apigateway:GET", Apis, Reading),
-    needs("CreateRestApi", "apigateway:POST", Apis, Changing),
+    needs("CreateRestApi", "apigateway:POST", NewApis, Changing),
     needs("CreateResource", "apigateway:POST", Apis, Changing),
     needs("CreateDeployment", "apigateway:POST", Apis, Changing),
     needs("CreateStage", "apigateway:POST", Apis, Changing),
-    needs("CreateUsagePlan", "apigateway:POST", Apis, Changing),
+    needs("CreateUsagePlan", "apigateway:POST", NewApis, Changing),
     needs("CreateUsagePlanKey", "apigateway:POST", Apis, Changing),
-    needs("CreateApiKey", "apigateway:POST", Apis, Changing),
+    needs("CreateApiKey", "apigateway:POST", NewApis, Changing),
+    // CreateApiKey also authorizes apigateway:PUT (Service Authorization Reference).
+    needs("CreateApiKey", "apigateway:PUT", NewApis, Changing),
     needs("PutMethod", "apigateway:PUT", Apis, Changing),
     needs("PutMethodResponse", "apigateway:PUT", Apis, Changing),
     needs("PutIntegration", "apigateway:PUT", Apis, Changing),
