@@ -17,9 +17,11 @@ on; an API Gateway child resource or stage has its REST API's, a usage plan key 
 tag inheritance for access control does), `aws:RequestTag/K` and `aws:TagKeys` (the tags a create
 or tag call sends, the keys an untag call names), `iam:PermissionsBoundary` (CreateRole's and
 PutRolePermissionsBoundary's, else the role's own) and `iam:PassedToService` on the `iam:PassRole`
-check that CreateFunction and UpdateFunctionConfiguration (a `Role`) and SetIdentityPoolRoles make.
-A role or function that does not exist yet is named by its path-less ARN. GetFunction answers the
-function's tags only when the user may also `lambda:ListTags` it.
+check that CreateFunction and UpdateFunctionConfiguration (a `Role`) and SetIdentityPoolRoles make;
+CreateFunction with tags also checks `lambda:TagResource`, CreateApiKey `apigateway:PUT`. A role
+or function that does not exist yet is named by its path-less ARN. GetFunction answers the
+function's tags only when the user may also `lambda:ListTags` it. Cognito's public operations
+(signing in and up, GetId, GetCredentialsForIdentity) are never checked, signed or not.
 
 A denied request gets its service's answer: IAM and STS 403 `AccessDenied` (XML), Lambda and
 API Gateway 403 `AccessDeniedException`, Cognito 400 `AccessDeniedException`.
@@ -288,7 +290,11 @@ def lambda_checks(request, iam):
             return [Check("lambda:ListFunctions")]
         body = request.json()
         _, arn = function_of(request, body.get("FunctionName", ""))
-        checks = [Check("lambda:CreateFunction", arn, tag_context(request_tags=body.get("Tags")))]
+        context = tag_context(request_tags=body.get("Tags"))
+        checks = [Check("lambda:CreateFunction", arn, context)]
+        if body.get("Tags"):
+            # Tagging on create also needs lambda:TagResource (Lambda developer guide).
+            checks.append(Check("lambda:TagResource", arn, context))
         if body.get("Role"):
             checks.append(pass_role(iam, request.account, body["Role"], "lambda.amazonaws.com"))
         return checks
@@ -299,7 +305,8 @@ def lambda_checks(request, iam):
         if request.method == "GET":
             return [Check("lambda:ListTags", arn, tag_context(resource_tags))]
         if request.method == "DELETE":
-            return [Check("lambda:UntagResource", arn, tag_context(resource_tags, tag_keys=request.query.get("tagKeys")))]
+            keys = request.query.get("tagKeys")
+            return [Check("lambda:UntagResource", arn, tag_context(resource_tags, tag_keys=keys))]
         return [Check("lambda:TagResource", arn, tag_context(resource_tags, request.json().get("Tags")))]
     found = LAMBDA_FUNCTION.fullmatch(request.path)
     if not found:

@@ -110,6 +110,9 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("UpdateFunctionConfiguration", "iam:PassRole", PassedRoles, Changing),
     needs("SetIdentityPoolRoles", "iam:PassRole", PassedRoles, Changing),
     needs("CreateFunction", "lambda:CreateFunction", NewFunctions, Changing),
+    // Tagging on create also needs lambda:TagResource (Lambda developer guide, "Using tags on
+    // Lambda functions").
+    needs("CreateFunction", "lambda:TagResource", NewFunctions, Changing),
     needs("TagResource", "lambda:TagResource", Functions, Changing),
     needs("UntagResource", "lambda:UntagResource", Functions, Changing),
     needs("UpdateFunctionCode", "lambda:UpdateFunctionCode", Functions, Changing),

@@ -3,7 +3,7 @@
 //! applies, changes, plans, verifies and destroys its stack, and is refused everything else:
 //! another stack's user pool, function and role (a stack whose name starts with its own
 //! included), a role without the boundary, taking the boundary off its own role. The
-//! `permissions --for plan` policy plans and changes nothing.
+//! `permissions --for plan` policy plans and changes nothing; the `--for destroy` one destroys.
 
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider::config::{Credentials, SharedCredentialsProvider};
@@ -141,5 +141,7 @@ async fn the_apply_policy_runs_the_stack_and_touches_nothing_else() {
 
     user.run(&a, &with(&["destroy", "--auto-approve"])).expect_code(0);
     intact(&b_live).await;
-    b.command(&[&["destroy", "--auto-approve"][..], &bounded].concat()).run().expect_code(0);
+    let destroy_policy = printed(&b, &[&["--for", "destroy"][..], &bounded].concat());
+    let destroyer = CiUser::new(&format!("{b_stack}-destroy"), &destroy_policy).await;
+    destroyer.run(&b, &with(&["destroy", "--auto-approve"])).expect_code(0);
 }
