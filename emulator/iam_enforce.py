@@ -1,10 +1,11 @@
 """IAM on the emulator's control plane: a request signed with the access key of an IAM user made
-in the emulator (CreateUser + CreateAccessKey) is allowed or denied by that user's policies, as
-AWS does; every other request (the tests' default `test` keys, unsigned Cognito calls) is served
-unchecked.
+in the emulator (CreateUser + CreateAccessKey), or with credentials AssumeRole issued here, is
+allowed or denied by that principal's policies, as AWS does; every other request (the tests'
+default `test` keys, unsigned Cognito calls) is served unchecked.
 
-The user's inline policies, attached managed policies and its groups' policies are evaluated
-together: an explicit Deny wins, then an Allow, else the request is denied. A statement covers a
+The user's inline policies, attached managed policies and its groups' policies (a role's inline
+and attached ones) are evaluated together: an explicit Deny wins, then an Allow, else the request
+is denied; an assumed role's session policy and its permissions boundary must allow it too. A statement covers a
 request by Action/NotAction (wildcards, any case), Resource/NotResource (wildcards) and its
 Condition: the operators String(Not)Equals(IgnoreCase), String(Not)Like, Arn(Not)Equals,
 Arn(Not)Like, Bool and Null, each with `IfExists`, and the `ForAllValues:` / `ForAnyValue:` set
@@ -155,25 +156,56 @@ def default_version(policy):
     return [parse_document(v.document) for v in policy.versions if v.version_id == policy.default_version_id]
 
 
+class Principal:
+    """Who signed: its ARN, its identity policies, and the policies that must allow a request as
+    well (a role's permissions boundary, an assumed role's session policy)."""
+
+    def __init__(self, account, backend, arn, documents, limits=()):
+        self.account, self.backend, self.arn = account, backend, arn
+        self.documents, self.limits = documents, list(limits)
+
+    def allows(self, check):
+        if evaluate(self.documents, check.action, check.resource, check.context) != "allow":
+            return False
+        return all(evaluate(limit, check.action, check.resource, check.context) == "allow" for limit in self.limits)
+
+
 def signer(access_key_id):
-    """The (account, IAM backend, user) whose access key this is, or None."""
+    """The Principal whose access key this is (an IAM user's, or an assumed role's), or None."""
     from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
 
     for account, partitions in list(iam_backends.items()):
         for backend in list(partitions.values()):
             for user in list(backend.users.values()):
                 if any(key.access_key_id == access_key_id for key in user.access_keys):
-                    return account, backend, user
+                    return Principal(account, backend, user.arn, holder_documents(backend, user))
+    for account, partitions in list(sts_backends.items()):
+        for partition, sts in list(partitions.items()):
+            assumed = sts.get_assumed_role_from_access_key(access_key_id)
+            if assumed is not None:
+                return assumed_principal(account, iam_backends[account][partition], assumed)
     return None
 
 
-def user_documents(backend, user):
-    """The user's inline and attached policies, and its groups'."""
-    holders = [user] + [g for g in backend.groups.values() if user in g.users]
+def assumed_principal(account, backend, assumed):
+    role = next((r for r in backend.roles.values() if r.arn == assumed.role_arn), None)
+    limits = [[parse_document(assumed.policy)]] if assumed.policy else []
+    documents = holder_documents(backend, role) if role else []
+    if role is not None and role.permissions_boundary_arn:
+        policy = backend.managed_policies.get(role.permissions_boundary_arn)
+        limits.append(default_version(policy) if policy else [])
+    arn = f"arn:aws:sts::{account}:assumed-role/{assumed.role_arn.rsplit('/', 1)[-1]}/{assumed.session_name}"
+    return Principal(account, backend, arn, documents, limits)
+
+
+def holder_documents(backend, holder):
+    """A user's or role's inline and attached policies, and a user's groups'."""
+    holders = [holder] + [g for g in backend.groups.values() if holder in g.users]
     documents = []
-    for holder in holders:
-        documents += [parse_document(d) for d in holder.policies.values()]
-        for policy in holder.managed_policies.values():
+    for each in holders:
+        documents += [parse_document(d) for d in each.policies.values()]
+        for policy in each.managed_policies.values():
             documents += default_version(policy)
     return documents
 
@@ -448,18 +480,15 @@ class Enforcer:
 
     def __call__(self, environ, start_response):
         found = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-        signed_by = signer(found.group(1)) if found else None
-        if signed_by is None:
+        principal = signer(found.group(1)) if found else None
+        if principal is None:
             return self.app(environ, start_response)
-        account, backend, user = signed_by
-        asked, request, service = checks(environ, account, found.group(2), found.group(3), backend)
-        documents = user_documents(backend, user)
+        asked, _, service = checks(environ, principal.account, found.group(2), found.group(3), principal.backend)
         for check in asked:
-            if evaluate(documents, check.action, check.resource, check.context) != "allow":
-                return denied(service, user.arn, check)(environ, start_response)
+            if not principal.allows(check):
+                return denied(service, principal.arn, check)(environ, start_response)
         if service == "lambda" and asked and asked[0].action == "lambda:GetFunction":
-            list_tags = Check("lambda:ListTags", asked[0].resource, asked[0].context)
-            if evaluate(documents, list_tags.action, list_tags.resource, list_tags.context) != "allow":
+            if not principal.allows(Check("lambda:ListTags", asked[0].resource, asked[0].context)):
                 return self.without_tags(environ, start_response)
         return self.app(environ, start_response)
 

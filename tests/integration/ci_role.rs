@@ -3,7 +3,8 @@
 //! applies, changes, plans, verifies and destroys its stack, and is refused everything else:
 //! another stack's user pool, function and role (a stack whose name starts with its own
 //! included), a role without the boundary, taking the boundary off its own role. The
-//! `permissions --for plan` policy plans and changes nothing; the `--for destroy` one destroys.
+//! `permissions --for plan` policy, held by an assumed role, plans and changes nothing; the
+//! `--for destroy` one destroys.
 
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider::config::{Credentials, SharedCredentialsProvider};
@@ -14,10 +15,12 @@ use crate::api::Project;
 use crate::faults::seed_stack;
 use crate::support::{emulator, unique_stack};
 
-/// An emulator IAM user holding one managed policy, and its access key.
+/// An emulator IAM principal's credentials: a user holding one managed policy, or a role
+/// holding one inline policy and assumed (as CI assumes its role).
 struct CiUser {
     key: String,
     secret: String,
+    token: Option<String>,
 }
 
 impl CiUser {
@@ -30,18 +33,39 @@ impl CiUser {
         iam.attach_user_policy().user_name(name).policy_arn(arn).send().await.unwrap();
         let created = iam.create_access_key().user_name(name).send().await.unwrap();
         let key = created.access_key().unwrap();
-        Self { key: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() }
+        Self { key: key.access_key_id().to_string(), secret: key.secret_access_key().to_string(), token: None }
+    }
+
+    /// Makes the role `name` with the inline policy `document`, and assumes it.
+    async fn assumed(name: &str, document: &str) -> Self {
+        let iam = emulator().iam();
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+        iam.create_role().role_name(name).assume_role_policy_document(trust).send().await.unwrap();
+        iam.put_role_policy().role_name(name).policy_name("ci").policy_document(document).send().await.unwrap();
+        let role = iam.get_role().role_name(name).send().await.unwrap().role.unwrap();
+        let sts = aws_sdk_sts::Client::new(&emulator().sdk_config());
+        let assumed = sts.assume_role().role_arn(role.arn).role_session_name("ci").send().await.unwrap();
+        let credentials = assumed.credentials.unwrap();
+        Self {
+            key: credentials.access_key_id,
+            secret: credentials.secret_access_key,
+            token: Some(credentials.session_token),
+        }
     }
 
     /// `authdemo ARGS…` on `project` with the user's keys.
     fn run(&self, project: &Project, args: &[&str]) -> crate::support::Run {
         let command = project.command(args).env("AWS_ACCESS_KEY_ID", &self.key);
-        command.env("AWS_SECRET_ACCESS_KEY", &self.secret).run()
+        let command = command.env("AWS_SECRET_ACCESS_KEY", &self.secret);
+        match &self.token {
+            Some(token) => command.env("AWS_SESSION_TOKEN", token).run(),
+            None => command.run(),
+        }
     }
 
     /// SDK configuration signing with the user's keys.
     fn sdk(&self) -> SdkConfig {
-        let credentials = Credentials::new(&self.key, &self.secret, None, None, "ci-user");
+        let credentials = Credentials::new(&self.key, &self.secret, self.token.clone(), None, "ci-user");
         let base = emulator().sdk_config();
         base.into_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build()
     }
@@ -134,7 +158,7 @@ async fn the_apply_policy_runs_the_stack_and_touches_nothing_else() {
     intact(&b_live).await;
 
     let plan_policy = printed(&a, &[&["--for", "plan"][..], &bounded].concat());
-    let planner = CiUser::new(&format!("{a_stack}-plan"), &plan_policy).await;
+    let planner = CiUser::assumed(&format!("{a_stack}-plan"), &plan_policy).await;
     planner.run(&a, &with(&["plan", "--detailed-exitcode"])).expect_code(0);
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&planner.sdk());
     refused("the plan policy deletes A's pool", cognito.delete_user_pool().user_pool_id(&a_live.pool).send().await);
