@@ -51,6 +51,9 @@ import zipfile
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
 
+import iam_enforce
+from iam_enforce import as_list, wildcard
+
 USER_REQUEST = re.compile(r"/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?")
 DEFAULT_ACCOUNT = "123456789012"
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_runner.js")
@@ -425,43 +428,11 @@ def authenticate(request, region):
 
 # --- IAM policy evaluation ----------------------------------------------------------------------
 
-def wildcard(pattern, value, ignore_case=False):
-    """Whether `value` matches an IAM pattern: `*` any run of characters, `?` one character."""
-    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(expression, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
-
-
-def as_list(value):
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
-def statement_matches(statement, action, resource):
-    """Whether a statement's Action/NotAction and Resource/NotResource cover `action` on `resource`."""
-    if "Action" in statement:
-        acts = any(wildcard(p, action, ignore_case=True) for p in as_list(statement["Action"]))
-    else:
-        acts = not any(wildcard(p, action, ignore_case=True) for p in as_list(statement.get("NotAction")))
-    if "Resource" in statement:
-        on = any(wildcard(p, resource) for p in as_list(statement["Resource"]))
-    else:
-        on = not any(wildcard(p, resource) for p in as_list(statement.get("NotResource")))
-    return acts and on
-
-
 def evaluate(documents, action, resource):
     """`allow` when a statement of the policy `documents` allows `action` on `resource` and none
-    denies it, else `deny`. Conditions are not evaluated: conservatively, an Allow with a
-    Condition grants nothing and a Deny with a Condition denies."""
-    allowed = False
-    for document in documents:
-        for statement in as_list(document.get("Statement")):
-            if not statement_matches(statement, action, resource):
-                continue
-            if statement.get("Effect") == "Deny":
-                return "deny"
-            if statement.get("Effect") == "Allow" and not statement.get("Condition"):
-                allowed = True
-    return "allow" if allowed else "deny"
+    denies it, else `deny`: the control plane's evaluator (iam_enforce), with no condition key in
+    the call's context."""
+    return iam_enforce.evaluate(documents, action, resource, {})
 
 
 def parse_document(document):

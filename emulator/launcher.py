@@ -89,6 +89,7 @@ from werkzeug.serving import make_server
 
 import dataplane
 import hosted_ui
+import iam_enforce
 import srp
 from dataplane import DataPlane
 
@@ -1337,7 +1338,7 @@ def main():
     os.environ["MOTO_PORT"] = str(port)
     moto_app = hosted_ui.HostedUi(DomainDispatcherApplication(create_backend_app),
                                   lambda: faults().oauth_code_ms or hosted_ui.CODE_LIFETIME_MS)
-    app = RequestRecorder(DataPlane(FaultInjector(moto_app)), args.latency_ms)
+    app = RequestRecorder(DataPlane(iam_enforce.Enforcer(FaultInjector(moto_app))), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     hosted_ui.accept_tls(server)
     if args.parent_pid:

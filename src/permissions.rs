@@ -1,9 +1,11 @@
 //! `authdemo permissions`: the IAM policy the credentials need to run a command on a stack:
-//! exactly the actions the tool calls, scoped to the stack's resources wherever IAM allows
-//! (its roles by path and name, its functions by name, its lock role), with `*` only where AWS
-//! offers no resource to scope by (listing, and creating a pool whose id does not exist yet).
+//! exactly the actions the tool calls, scoped to the stack's resources wherever IAM allows: its
+//! roles by their path `/authdemo/<stack>/`, its lock role by name, and every other write by the
+//! stack's ownership tag (`aws:ResourceTag/authdemo:stack` on what exists, its functions also by
+//! name prefix; `aws:RequestTag/authdemo:stack` on what a call creates), with `*` only where AWS
+//! offers no resource to scope by (listing). Reads stay as wide as discovery needs.
 //! The actions come from the table beside the calls (`provider::iam_actions`); this module only
-//! groups them into statements and scopes them.
+//! groups them into statements, scopes them and conditions them.
 
 use serde_json::{Value, json};
 
@@ -39,9 +41,17 @@ pub(crate) struct Scope<'a> {
 }
 
 impl Scope<'_> {
+    /// The stack's roles: every role under its path, which no other stack's path contains.
     fn roles(&self) -> Vec<String> {
-        let p = self.partition;
-        vec![format!("arn:{p}:iam::*:role/authdemo/{}/*", self.stack), format!("arn:{p}:iam::*:role/{}-*", self.stack)]
+        vec![format!("arn:{}:iam::*:role/authdemo/{}/*", self.partition, self.stack)]
+    }
+
+    /// The roles discovery reads: the stack's, and any role by one of its names (a role the file
+    /// names but that does not exist is named by its path-less ARN, and a same-named role outside
+    /// the path is a conflict discovery must see).
+    fn roles_read(&self) -> Vec<String> {
+        let by_name = format!("arn:{}:iam::*:role/{}-*", self.partition, self.stack);
+        [self.roles(), vec![by_name, self.lock_role()]].concat()
     }
 
     fn lock_role(&self) -> String {
@@ -60,11 +70,16 @@ impl Scope<'_> {
         format!("arn:{}:cognito-identity:{}:*:identitypool/*", self.partition, self.region)
     }
 
-    fn api_gateway(&self) -> Vec<String> {
-        ["/restapis", "/restapis/*", "/usageplans", "/usageplans/*", "/apikeys", "/apikeys/*", "/tags/*"]
-            .iter()
-            .map(|path| format!("arn:{}:apigateway:{}::{path}", self.partition, self.region))
-            .collect()
+    fn api_gateway(&self, paths: &[&str]) -> Vec<String> {
+        paths.iter().map(|path| format!("arn:{}:apigateway:{}::{path}", self.partition, self.region)).collect()
+    }
+
+    /// The condition that the resource acted on (for `existing`) or the request creating it
+    /// carries the stack's ownership tag. `StringLike`, which matches the stack's name alone, so
+    /// that one policy widened to many stacks (`-pr-*`) still holds.
+    fn tagged(&self, existing: bool) -> Value {
+        let key = if existing { "aws:ResourceTag/authdemo:stack" } else { "aws:RequestTag/authdemo:stack" };
+        json!({ "StringLike": { key: self.stack } })
     }
 }
 
@@ -91,9 +106,11 @@ const CHANGES: Statements = &[
     ("ChangeRoles", On::Roles),
     ("PassOwnRolesToLambdaAndCognito", On::PassedRoles),
     ("ChangeFunctions", On::Functions),
-    ("CreatePools", On::Anything),
+    ("CreateFunctions", On::NewFunctions),
+    ("CreatePools", On::NewPools),
     ("ChangeUserPools", On::UserPools),
     ("ChangeIdentityPools", On::IdentityPools),
+    ("CreateApis", On::NewApis),
     ("ChangeApis", On::Apis),
 ];
 
@@ -111,15 +128,35 @@ impl Scope<'_> {
     /// The ARNs of what `on` names.
     fn resources(&self, on: On) -> Vec<String> {
         match on {
-            On::Anything => vec!["*".into()],
+            On::Anything | On::NewPools => vec!["*".into()],
             On::Roles | On::PassedRoles => self.roles(),
-            On::RolesAndLock => [self.roles(), vec![self.lock_role()]].concat(),
+            On::RolesAndLock => self.roles_read(),
             On::LockRole => vec![self.lock_role()],
             On::ManagedPolicies => vec![format!("arn:{}:iam::*:policy/*", self.partition)],
-            On::Functions => vec![self.functions()],
+            On::Functions | On::NewFunctions => vec![self.functions()],
             On::UserPools => vec![self.user_pools()],
             On::IdentityPools => vec![self.identity_pools()],
-            On::Apis => self.api_gateway(),
+            On::NewApis => self.api_gateway(&["/restapis", "/usageplans", "/apikeys"]),
+            On::Apis => self.api_gateway(&[
+                "/restapis",
+                "/restapis/*",
+                "/usageplans",
+                "/usageplans/*",
+                "/apikeys",
+                "/apikeys/*",
+                "/tags/*",
+            ]),
+        }
+    }
+
+    /// The condition of a statement on `on`: a change needs the stack's ownership tag on what
+    /// it changes, a create in its request, the roles passed on the service they go to.
+    fn condition(&self, on: On, reading: bool) -> Option<Value> {
+        match on {
+            On::NewPools | On::NewFunctions | On::NewApis => Some(self.tagged(false)),
+            On::Functions | On::UserPools | On::IdentityPools | On::Apis if !reading => Some(self.tagged(true)),
+            On::PassedRoles => Some(json!({ "StringEquals": { "iam:PassedToService": PASSED_TO } })),
+            _ => None,
         }
     }
 }
@@ -141,10 +178,13 @@ fn derive(scope: &Scope<'_>, statements: Statements, sent: &[Sent]) -> Vec<Value
             derived.extend(bounded(scope, sid, &actions, boundary));
             continue;
         }
+        if actions.is_empty() {
+            continue;
+        }
         let mut statement =
             json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": scope.resources(*on) });
-        if *on == On::PassedRoles {
-            statement["Condition"] = json!({ "StringEquals": { "iam:PassedToService": PASSED_TO } });
+        if let Some(condition) = scope.condition(*on, sent.contains(&Sent::Reading)) {
+            statement["Condition"] = condition;
         }
         derived.push(statement);
     }
@@ -307,6 +347,24 @@ mod tests {
         assert!(text.contains("arn:aws-cn:iam::*:role/authdemo/demo/*"), "{text}");
         assert!(text.contains("arn:aws-cn:lambda:cn-north-1:*:function:demo-*"), "{text}");
         assert!(text.contains("iam:PassedToService"), "{text}");
+    }
+
+    #[test]
+    fn every_write_is_scoped_by_the_stack_path_or_its_tag() {
+        let scope = Scope { stack: "demo", partition: "aws", region: "us-west-2", boundary: None };
+        for command in [ForCommand::Apply, ForCommand::Destroy] {
+            let policy = policy(&scope, command);
+            let reads = derive(&scope, READS, &[Sent::Reading]).len();
+            for statement in &policy["Statement"].as_array().unwrap()[reads..] {
+                let resources = statement["Resource"].to_string();
+                assert!(!resources.contains("role/demo-"), "{statement}");
+                let on_path = resources.contains("role/authdemo/demo/*") || resources.contains("authdemo-lock-demo");
+                let like = &statement["Condition"]["StringLike"];
+                let tagged =
+                    like["aws:ResourceTag/authdemo:stack"] == "demo" || like["aws:RequestTag/authdemo:stack"] == "demo";
+                assert!(on_path || tagged, "{statement}");
+            }
+        }
     }
 
     #[test]

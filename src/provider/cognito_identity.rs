@@ -227,8 +227,8 @@ impl Kind for IdentityPoolSpec {
     const PERMISSIONS: &'static [Permission] = &[
         needs("ListIdentityPools", "cognito-identity:ListIdentityPools", On::Anything, Sent::Reading),
         needs("DescribeIdentityPool", "cognito-identity:DescribeIdentityPool", On::IdentityPools, Sent::Reading),
-        needs("CreateIdentityPool", "cognito-identity:CreateIdentityPool", On::Anything, Sent::Changing),
-        needs("TagResource", "cognito-identity:TagResource", On::Anything, Sent::Changing),
+        needs("CreateIdentityPool", "cognito-identity:CreateIdentityPool", On::NewPools, Sent::Changing),
+        needs("TagResource", "cognito-identity:TagResource", On::IdentityPools, Sent::Changing),
         needs("UpdateIdentityPool", "cognito-identity:UpdateIdentityPool", On::IdentityPools, Sent::Changing),
         needs("UntagResource", "cognito-identity:UntagResource", On::IdentityPools, Sent::Changing),
         needs("DeleteIdentityPool", "cognito-identity:DeleteIdentityPool", On::IdentityPools, Sent::Deleting),

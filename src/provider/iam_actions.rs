@@ -9,8 +9,16 @@
 /// What an action is allowed on; `crate::permissions` turns it into ARNs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum On {
-    /// Anything: AWS offers no resource to scope by (listing, creating a pool without an id yet).
+    /// Anything: AWS offers no resource to scope by (listing, and what names no resource).
     Anything,
+    /// A user pool or identity pool being created (no id, so no ARN, yet): allowed only when the
+    /// create call tags it as the stack's.
+    NewPools,
+    /// A function of the stack being created: allowed only when the call tags it as the stack's.
+    NewFunctions,
+    /// A REST API, usage plan or API key being created: allowed only when the call tags it as
+    /// the stack's.
+    NewApis,
     /// The stack's roles.
     Roles,
     /// The stack's roles and its lock role (the reads of both).
@@ -21,13 +29,14 @@ pub(crate) enum On {
     ManagedPolicies,
     /// The stack's roles, passed to Lambda or Cognito.
     PassedRoles,
-    /// The stack's functions.
+    /// The stack's functions (changed only when tagged as the stack's).
     Functions,
-    /// The region's user pools.
+    /// The region's user pools (changed only when tagged as the stack's).
     UserPools,
-    /// The region's identity pools.
+    /// The region's identity pools (changed only when tagged as the stack's).
     IdentityPools,
-    /// The region's REST APIs, usage plans and API keys.
+    /// The region's REST APIs, usage plans and API keys (changed only when tagged as the
+    /// stack's, or, for a REST API's children and a usage plan's keys, when their parent is).
     Apis,
 }
 

@@ -268,7 +268,10 @@ impl Kind for FunctionSpec {
         needs("GetFunctionConfiguration", "lambda:GetFunctionConfiguration", On::Functions, Sent::Reading),
         needs("CreateFunction", "iam:PassRole", On::PassedRoles, Sent::Changing),
         needs("UpdateFunctionConfiguration", "iam:PassRole", On::PassedRoles, Sent::Changing),
-        needs("CreateFunction", "lambda:CreateFunction", On::Functions, Sent::Changing),
+        needs("CreateFunction", "lambda:CreateFunction", On::NewFunctions, Sent::Changing),
+        // Tagging on create also needs lambda:TagResource (Lambda developer guide, "Using tags on
+        // Lambda functions").
+        needs("CreateFunction", "lambda:TagResource", On::NewFunctions, Sent::Changing),
         needs("TagResource", "lambda:TagResource", On::Functions, Sent::Changing),
         needs("UntagResource", "lambda:UntagResource", On::Functions, Sent::Changing),
         needs("UpdateFunctionCode", "lambda:UpdateFunctionCode", On::Functions, Sent::Changing),

@@ -233,7 +233,7 @@ impl UsagePlans {
 impl Kind for UsagePlanSpec {
     const PERMISSIONS: &'static [Permission] = &[
         needs("GetUsagePlans", "apigateway:GET", On::Apis, Sent::Reading),
-        needs("CreateUsagePlan", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("CreateUsagePlan", "apigateway:POST", On::NewApis, Sent::Changing),
         needs("UpdateUsagePlan", "apigateway:PATCH", On::Apis, Sent::Deleting),
         needs("DeleteUsagePlan", "apigateway:DELETE", On::Apis, Sent::Deleting),
     ];
@@ -320,7 +320,9 @@ impl Kind for ApiKeySpec {
     const PERMISSIONS: &'static [Permission] = &[
         needs("GetApiKeys", "apigateway:GET", On::Apis, Sent::Reading),
         needs("GetApiKey", "apigateway:GET", On::Apis, Sent::Reading),
-        needs("CreateApiKey", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("CreateApiKey", "apigateway:POST", On::NewApis, Sent::Changing),
+        // CreateApiKey also authorizes apigateway:PUT (Service Authorization Reference).
+        needs("CreateApiKey", "apigateway:PUT", On::NewApis, Sent::Changing),
         needs("UpdateApiKey", "apigateway:PATCH", On::Apis, Sent::Changing),
         needs("DeleteApiKey", "apigateway:DELETE", On::Apis, Sent::Deleting),
     ];

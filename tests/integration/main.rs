@@ -9,6 +9,7 @@ mod api;
 mod boundary;
 mod browser;
 mod ci;
+mod ci_role;
 mod cli;
 mod completion;
 mod cors;

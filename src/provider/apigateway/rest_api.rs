@@ -45,7 +45,7 @@ impl RestApis {
 impl Kind for RestApiSpec {
     const PERMISSIONS: &'static [Permission] = &[
         needs("GetRestApis", "apigateway:GET", On::Apis, Sent::Reading),
-        needs("CreateRestApi", "apigateway:POST", On::Apis, Sent::Changing),
+        needs("CreateRestApi", "apigateway:POST", On::NewApis, Sent::Changing),
         needs("TagResource", "apigateway:PUT", On::Apis, Sent::Changing),
         needs("UntagResource", "apigateway:DELETE", On::Apis, Sent::Changing),
         needs("DeleteRestApi", "apigateway:DELETE", On::Apis, Sent::Deleting),

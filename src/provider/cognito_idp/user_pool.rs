@@ -84,7 +84,7 @@ impl Kind for UserPoolSpec {
     const PERMISSIONS: &'static [Permission] = &[
         needs("ListUserPools", "cognito-idp:ListUserPools", On::Anything, Sent::Reading),
         needs("DescribeUserPool", "cognito-idp:DescribeUserPool", On::UserPools, Sent::Reading),
-        needs("CreateUserPool", "cognito-idp:CreateUserPool", On::Anything, Sent::Changing),
+        needs("CreateUserPool", "cognito-idp:CreateUserPool", On::NewPools, Sent::Changing),
         needs("UpdateUserPool", "cognito-idp:UpdateUserPool", On::UserPools, Sent::Changing),
         needs("TagResource", "cognito-idp:TagResource", On::UserPools, Sent::Changing),
         needs("UntagResource", "cognito-idp:UntagResource", On::UserPools, Sent::Changing),
