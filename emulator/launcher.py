@@ -83,6 +83,7 @@ import moto
 from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
+import cognito_authorizer
 import dataplane
 import srp
 from dataplane import DataPlane
@@ -623,6 +624,8 @@ def patch_apigateway():
         method = self.backend.get_method(parts[2], parts[4], parts[6])
         for operation in self._get_param("patchOperations") or []:
             path, value = operation.get("path"), operation.get("value")
+            if cognito_authorizer.update_method_scopes(method, operation):
+                continue
             if operation.get("op") != "replace":
                 raise BadRequestException(f"Invalid patch operation specified: {operation.get('op')}")
             if path == "/authorizationType":
@@ -1326,10 +1329,12 @@ def main():
     patch_apigateway_cors()
     patch_iam()
     patch_awslambda()
+    cognito_authorizer.patch()
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
-    app = RequestRecorder(DataPlane(FaultInjector(DomainDispatcherApplication(create_backend_app))), args.latency_ms)
+    moto_app = FaultInjector(DomainDispatcherApplication(create_backend_app))
+    app = RequestRecorder(DataPlane(cognito_authorizer.TokenEndpoint(moto_app)), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     if args.parent_pid:
         threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()
