@@ -126,7 +126,9 @@ def snapshot(api):
         for resource in api.resources.values()
     }
     gateway_responses = {kind: response.to_json() for kind, response in api.gateway_responses.items()}
-    return json.loads(json.dumps({"resources": resources, "gatewayResponses": gateway_responses}, default=str))
+    authorizers = {authorizer_id: authorizer.to_json() for authorizer_id, authorizer in api.authorizers.items()}
+    return json.loads(json.dumps({"resources": resources, "gatewayResponses": gateway_responses,
+                                  "authorizers": authorizers}, default=str))
 
 
 # --- Requests and answers ---------------------------------------------------------------------
@@ -263,6 +265,7 @@ class Deployed:
     variables: dict
     resources: dict  # resource path -> method -> GetMethod's description
     gateway_responses: dict  # response type -> GetGatewayResponse's description
+    authorizers: dict = field(default_factory=dict)  # authorizer id -> GetAuthorizer's description
 
     def arn(self, request):
         """The execute-api ARN of `request` on this stage: METHOD/path without its leading slash."""
@@ -284,7 +287,7 @@ def find_deployed(account, api_id, stage_name):
         if served is None:
             raise forbidden()
         return Deployed(account, region, backend, api_id, stage_name, dict(stage.variables or {}),
-                        served["resources"], served["gatewayResponses"])
+                        served["resources"], served["gatewayResponses"], served.get("authorizers", {}))
     raise forbidden()
 
 
@@ -792,9 +795,12 @@ class DataPlane:
         if authorization == "AWS_IAM":
             signer = authenticate(request, deployed.region)
             authorize(deployed, signer[1], request)
+        elif authorization == "COGNITO_USER_POOLS":
+            __import__("cognito_authorizer").authorize(deployed, method, request)
         elif authorization != "NONE":
-            raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", 500, {"message": "The emulator serves NONE and "
-                               f"AWS_IAM authorization, not {authorization}"}, "InternalServerErrorException")
+            raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", 500, {"message": "The emulator serves NONE, AWS_IAM "
+                               f"and COGNITO_USER_POOLS authorization, not {authorization}"},
+                               "InternalServerErrorException")
         api_key = None
         if method.get("apiKeyRequired"):
             api_key, plan = key_and_plan(deployed, request.header("x-api-key"))

@@ -87,6 +87,7 @@ import moto
 from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
+import cognito_authorizer
 import dataplane
 import hosted_ui
 import iam_enforce
@@ -630,6 +631,8 @@ def patch_apigateway():
         method = self.backend.get_method(parts[2], parts[4], parts[6])
         for operation in self._get_param("patchOperations") or []:
             path, value = operation.get("path"), operation.get("value")
+            if cognito_authorizer.update_method_scopes(method, operation):
+                continue
             if operation.get("op") != "replace":
                 raise BadRequestException(f"Invalid patch operation specified: {operation.get('op')}")
             if path == "/authorizationType":
@@ -1333,12 +1336,14 @@ def main():
     patch_apigateway_cors()
     patch_iam()
     patch_awslambda()
+    cognito_authorizer.patch()
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)
     moto_app = hosted_ui.HostedUi(DomainDispatcherApplication(create_backend_app),
                                   lambda: faults().oauth_code_ms or hosted_ui.CODE_LIFETIME_MS)
-    app = RequestRecorder(DataPlane(iam_enforce.Enforcer(FaultInjector(moto_app))), args.latency_ms)
+    control_plane = iam_enforce.Enforcer(FaultInjector(moto_app))
+    app = RequestRecorder(DataPlane(cognito_authorizer.TokenEndpoint(control_plane)), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     hosted_ui.accept_tls(server)
     if args.parent_pid:

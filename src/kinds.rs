@@ -23,6 +23,9 @@ macro_rules! with_kinds {
             /// The user pool's hosted-UI domain.
             UserPoolDomain: "user_pool_domain", cognito_idp::DomainSpec, user_pools, parent: Some(UserPool),
                 referenced: false, adopt: false, holds_data: false;
+            /// A resource server of the user pool: an API with custom OAuth scopes.
+            UserPoolResourceServer: "user_pool_resource_server", cognito_idp::ResourceServerSpec, user_pools,
+                parent: Some(UserPool), referenced: false, adopt: false, holds_data: false;
             /// A user of the user pool.
             UserPoolUser: "user_pool_user", cognito_idp::UserSpec, user_pools, parent: Some(UserPool),
                 referenced: false, adopt: true, holds_data: false;
@@ -43,6 +46,9 @@ macro_rules! with_kinds {
                 referenced: false, adopt: false, holds_data: false;
             /// The REST API.
             RestApi: "rest_api", apigateway::RestApiSpec, apis, parent: None,
+                referenced: true, adopt: false, holds_data: false;
+            /// The REST API's Cognito user pool authorizer, which `auth: cognito` routes name.
+            ApiAuthorizer: "api_authorizer", apigateway::AuthorizerSpec, apis, parent: Some(RestApi),
                 referenced: true, adopt: false, holds_data: false;
             /// A path of the REST API (`/items`, `/items/{id}`).
             ApiResource: "api_resource", apigateway::ApiResourceSpec, apis, parent: Some(RestApi),

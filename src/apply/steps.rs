@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::graph::{CycleError, Graph};
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::resource::Address;
+use crate::resource::{Address, references};
 use crate::step::{Operation, Step};
 
 /// A create or update that snapshots its container (a stage's deployment) runs after every
@@ -19,6 +19,20 @@ fn order_snapshots(graph: &mut Graph<Step>, work: &BTreeMap<Step, ResourceChange
             work.keys().filter(|s| !s.address.kind.snapshots_its_container() && s.address.lives_in(&container));
         for step in inside {
             graph.add_edge(step.clone(), snapshot.clone());
+        }
+    }
+}
+
+/// An update that stops referring to a resource the plan deletes (a method leaving its
+/// authorizer) runs before that delete: AWS refuses to delete what is still referred to.
+fn order_unreferencing(graph: &mut Graph<Step>, plan: &Plan, step_of: &BTreeMap<(&Address, bool), Step>) {
+    for change in plan.changes.iter().filter(|c| c.action == Action::Update) {
+        let Some(update) = step_of.get(&(&change.address, false)) else { continue };
+        let referred = change.before.iter().flat_map(|attributes| attributes.values()).flat_map(references);
+        for address in referred {
+            if let (Some(delete), None) = (step_of.get(&(&address, true)), step_of.get(&(&address, false))) {
+                graph.add_edge(update.clone(), delete.clone());
+            }
         }
     }
 }
@@ -58,6 +72,7 @@ pub(crate) fn steps(plan: &Plan) -> Result<(Graph<Step>, BTreeMap<Step, Resource
             }
         }
     }
+    order_unreferencing(&mut graph, plan, &step_of);
     order_snapshots(&mut graph, &work);
     graph.topological_order()?;
     Ok((graph, work))

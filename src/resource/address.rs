@@ -87,7 +87,9 @@ impl ResourceKind {
                 | Self::ApiPreflight
                 | Self::ApiGatewayResponse
                 | Self::ApiStage
+                | Self::ApiAuthorizer
                 | Self::UserPoolClient
+                | Self::UserPoolResourceServer
                 | Self::UserPoolUser
                 | Self::IdentityPoolRoles
         )

@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use super::cognito_route::{self, Pool};
 use super::cors::{self, Cors};
 use super::reader::{Field, Fields, Located, Reader};
-use super::schema::{flag, object, one_of, text};
+use super::schema::{flag, list, object, one_of, text};
 
 /// How callers of a route authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,6 +16,8 @@ pub(crate) enum Auth {
     None,
     /// Callers sign with SigV4 (e.g. identity pool credentials).
     Iam,
+    /// Callers send a token of the stack's user pool (API Gateway's Cognito authorizer).
+    Cognito,
 }
 
 /// One route: `METHOD /path` → a function.
@@ -30,6 +33,9 @@ pub(crate) struct Route {
     pub auth: Auth,
     /// Whether callers must send an API key.
     pub api_key: bool,
+    /// With `auth: cognito`, the OAuth scopes of which an access token must carry one; none: an
+    /// ID token passes.
+    pub scopes: Vec<String>,
 }
 
 impl Route {
@@ -51,17 +57,31 @@ pub(crate) struct Api {
 }
 
 pub(super) const FIELDS: &[&str] = &["stage", "routes", "cors"];
-pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
+pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key", "scopes"];
+/// The values of a route's `auth`.
+const AUTHS: &[&str] = &["none", "iam", "cognito"];
+
+/// What routes are checked against: the functions the file declares (`None` if they cannot be
+/// told), whether it has a usage plan, and its user pool.
+pub(super) struct RouteContext<'a> {
+    /// The names under `functions`.
+    pub functions: Option<&'a BTreeSet<String>>,
+    /// Whether the stack has a `usage_plan`.
+    pub has_usage_plan: bool,
+    /// The user pool, for `auth: cognito`.
+    pub pool: Pool<'a>,
+}
+
+/// A route's target: function, authentication, API key and scopes.
+type Target = (String, Auth, bool, Vec<String>);
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
-/// Reads and validates `api`; `functions` are the names the file declares under `functions`,
-/// `None` if they cannot be told, `has_usage_plan` whether it has a `usage_plan`, and
-/// `callback_origins` the origins of the user pool clients' callback URLs (CORS's default).
+/// Reads and validates `api`; routes are checked against `context`, and `callback_origins` are
+/// the origins of the user pool clients' callback URLs (CORS's default).
 pub(super) fn read(
     r: &mut Reader<'_>,
     field: Field<'_>,
-    functions: Option<&BTreeSet<String>>,
-    has_usage_plan: bool,
+    context: &RouteContext<'_>,
     callback_origins: &[String],
 ) -> Option<Api> {
     let f = r.mapping(field, FIELDS)?;
@@ -76,7 +96,7 @@ pub(super) fn read(
         r.missing(&f, "stage", "e.g. `stage: latest`");
         None
     };
-    let routes = read_routes(r, &f, functions, has_usage_plan);
+    let routes = read_routes(r, &f, context);
     let cors = cors::read(r, f.get("cors").as_ref().map(|o| o.field()), callback_origins);
     Some(Api { stage: stage?, routes: routes?, cors: cors? })
 }
@@ -87,12 +107,7 @@ type Parameters = BTreeMap<String, (String, String)>;
 
 /// Reads `api.routes`: at least one route (API Gateway deploys no API without methods), each
 /// route's key and target, and the parameter names across routes.
-fn read_routes(
-    r: &mut Reader<'_>,
-    f: &Fields<'_>,
-    functions: Option<&BTreeSet<String>>,
-    has_usage_plan: bool,
-) -> Option<Vec<Route>> {
+fn read_routes(r: &mut Reader<'_>, f: &Fields<'_>, context: &RouteContext<'_>) -> Option<Vec<Route>> {
     let routes_field = f.get("routes");
     let entries = match &routes_field {
         Some(o) => r.any_mapping(o.field())?.entries(),
@@ -122,12 +137,12 @@ fn read_routes(
                 ok = false;
             }
         }
-        let target = read_target(r, value.field(), functions, has_usage_plan);
-        let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
+        let target = read_target(r, value.field(), context);
+        let (Ok((method, path)), Some((function, auth, api_key, scopes))) = (parsed, target) else {
             ok = false;
             continue;
         };
-        routes.push(Route { method, path, function, auth, api_key });
+        routes.push(Route { method, path, function, auth, api_key, scopes });
     }
     routes.sort();
     ok.then_some(routes)
@@ -164,26 +179,29 @@ fn check_parameter_names(
     true
 }
 
-/// Reads one route's target: its function, `auth` and `api_key`, reporting a problem in each.
-fn read_target(
-    r: &mut Reader<'_>,
-    field: Field<'_>,
-    functions: Option<&BTreeSet<String>>,
-    has_usage_plan: bool,
-) -> Option<(String, Auth, bool)> {
+/// Reads one route's target: its function, `auth`, `api_key` and `scopes`, reporting a problem
+/// in each.
+fn read_target(r: &mut Reader<'_>, field: Field<'_>, context: &RouteContext<'_>) -> Option<Target> {
     let f = r.mapping(field, ROUTE_FIELDS)?;
     let function = if let Some(o) = f.get("function") {
-        read_function_name(r, o.field(), functions)
+        read_function_name(r, o.field(), context.functions)
     } else {
         r.missing(&f, "function", "name the function that answers, e.g. `function: api`");
         None
     };
     let auth = match f.get("auth") {
-        Some(o) => r.one_of(o.field(), &["none", "iam"]).map(|auth| if auth == "iam" { Auth::Iam } else { Auth::None }),
+        Some(o) => r.one_of(o.field(), AUTHS).map(|auth| match auth.as_str() {
+            "iam" => Auth::Iam,
+            "cognito" => Auth::Cognito,
+            _ => Auth::None,
+        }),
         None => Some(Auth::None),
     };
-    let api_key = f.get("api_key").map_or(Some(false), |o| read_api_key(r, o.field(), has_usage_plan));
-    Some((function?, auth?, api_key?))
+    let api_key = f.get("api_key").map_or(Some(false), |o| read_api_key(r, o.field(), context.has_usage_plan));
+    let cognito = auth == Some(Auth::Cognito);
+    let scopes = cognito_route::read_scopes(r, &f, cognito, context.pool);
+    let checked = cognito_route::check(r, &f, cognito, context.pool);
+    Some((function?, auth?, api_key?, scopes.filter(|_| checked)?))
 }
 
 /// Reads a route's `function`, which must be one of `functions` (when they can be told).
@@ -281,8 +299,14 @@ pub(super) fn schema() -> Value {
         &["function"],
         vec![
             ("function", text("A function under functions.")),
-            ("auth", one_of(&["none", "iam"])),
+            ("auth", one_of(AUTHS)),
             ("api_key", flag()),
+            (
+                "scopes",
+                list(text(
+                    "An OAuth scope (IDENTIFIER/SCOPE of a resource server, or a standard one); with auth: cognito, an access token must carry one of them.",
+                )),
+            ),
         ],
     );
     let methods = METHODS.join("|");

@@ -1,9 +1,12 @@
 //! The app clients of `user_pool.clients`: their redirect URLs, OAuth flows and scopes, and
 //! explicit auth flows.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::reader::{Field, Reader, opt};
+use super::resource_server::read_custom_scope;
 use super::schema::{list, object, one_of, text};
 
 /// An app client of the pool.
@@ -39,7 +42,13 @@ pub(super) const AUTH_FLOWS: &[&str] = &[
 /// Cognito's default explicit auth flows, used when the file names none.
 const DEFAULT_AUTH_FLOWS: &[&str] = &["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"];
 
-pub(super) fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client> {
+/// Reads one app client; `custom_scopes` are the pool's resource servers' scopes (`None` when
+/// they cannot be told).
+pub(super) fn read_client(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    custom_scopes: Option<&BTreeSet<String>>,
+) -> Option<Client> {
     let f = r.mapping(field, CLIENT_FIELDS)?;
     let urls =
         |r: &mut Reader<'_>, key: &str| opt(&f, key, |field| r.list(field, read_url)).unwrap_or(Some(Vec::new()));
@@ -48,7 +57,7 @@ pub(super) fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client
     let auth_flows = opt(&f, "auth_flows", |field| r.list(field, |r, item| r.one_of(item, AUTH_FLOWS)))
         .unwrap_or_else(|| Some(DEFAULT_AUTH_FLOWS.iter().map(std::string::ToString::to_string).collect()));
     let (oauth_flows, oauth_scopes) = match f.get("oauth") {
-        Some(owned) => read_oauth(r, owned.field())?,
+        Some(owned) => read_oauth(r, owned.field(), custom_scopes)?,
         None => (Vec::new(), Vec::new()),
     };
     let callback_urls = callback_urls?;
@@ -64,11 +73,15 @@ pub(super) fn read_client(r: &mut Reader<'_>, field: Field<'_>) -> Option<Client
     Some(Client { callback_urls, logout_urls: logout_urls?, oauth_flows, oauth_scopes, auth_flows: auth_flows? })
 }
 
-fn read_oauth(r: &mut Reader<'_>, field: Field<'_>) -> Option<(Vec<String>, Vec<String>)> {
+fn read_oauth(
+    r: &mut Reader<'_>,
+    field: Field<'_>,
+    custom_scopes: Option<&BTreeSet<String>>,
+) -> Option<(Vec<String>, Vec<String>)> {
     let f = r.mapping(field, OAUTH_FIELDS)?;
     let flows = opt(&f, "flows", |field| r.list(field, read_oauth_flow)).unwrap_or(Some(Vec::new()));
-    let scopes =
-        opt(&f, "scopes", |field| r.list(field, |r, item| r.one_of(item, OAUTH_SCOPES))).unwrap_or(Some(Vec::new()));
+    let scopes = opt(&f, "scopes", |field| r.list(field, |r, item| read_scope(r, item, custom_scopes)))
+        .unwrap_or(Some(Vec::new()));
     let (flows, scopes) = (flows?, scopes?);
     if flows.is_empty() != scopes.is_empty() {
         r.error(
@@ -80,6 +93,19 @@ fn read_oauth(r: &mut Reader<'_>, field: Field<'_>) -> Option<(Vec<String>, Vec<
         return None;
     }
     Some((flows, scopes))
+}
+
+/// Reads one OAuth scope: a standard one, or a resource server's (`IDENTIFIER/SCOPE`), which
+/// the pool must declare (Cognito refuses a client asking for a scope no resource server has).
+fn read_scope(r: &mut Reader<'_>, field: Field<'_>, custom_scopes: Option<&BTreeSet<String>>) -> Option<String> {
+    let scope = r.string(field)?.value;
+    if scope.contains('/') {
+        return read_custom_scope(r, field, scope, custom_scopes);
+    }
+    if OAUTH_SCOPES.contains(&scope.as_str()) {
+        return Some(scope);
+    }
+    r.one_of(field, OAUTH_SCOPES)
 }
 
 /// Reads one OAuth flow. `client_credentials` is refused: Cognito allows it only on a client
@@ -117,8 +143,9 @@ pub(super) fn is_client_name(s: &str) -> bool {
 
 /// The JSON Schema of one app client (see [`super::schema`]).
 pub(super) fn schema() -> Value {
-    let oauth =
-        object(OAUTH_FIELDS, &[], vec![("flows", list(one_of(OAUTH_FLOWS))), ("scopes", list(one_of(OAUTH_SCOPES)))]);
+    let custom = serde_json::json!({ "type": "string", "pattern": "^[^/]+/[^/]+$", "description": "A resource server's scope: IDENTIFIER/SCOPE." });
+    let scope = serde_json::json!({ "anyOf": [one_of(OAUTH_SCOPES), custom] });
+    let oauth = object(OAUTH_FIELDS, &[], vec![("flows", list(one_of(OAUTH_FLOWS))), ("scopes", list(scope))]);
     object(
         CLIENT_FIELDS,
         &[],

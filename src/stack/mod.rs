@@ -5,6 +5,7 @@
 
 mod api;
 mod app_client;
+mod cognito_route;
 mod cors;
 mod diagnostic;
 mod functions;
@@ -13,6 +14,7 @@ mod identity_pool;
 mod interpolate;
 mod policy;
 mod reader;
+mod resource_server;
 mod runtime;
 mod schema;
 mod tags;
@@ -131,8 +133,17 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let callback_urls =
         user_pool.iter().flatten().flat_map(|pool| pool.clients.values()).flat_map(|c| &c.callback_urls);
     let callback_origins = cors::origins_of(callback_urls);
-    let api =
-        top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan, &callback_origins));
+    let custom_scopes = match &user_pool {
+        Some(Some(pool)) => Some(resource_server::custom_scopes(&pool.resource_servers)),
+        Some(None) => None,
+        None => Some(BTreeSet::new()),
+    };
+    let routes = api::RouteContext {
+        functions: function_names.as_ref(),
+        has_usage_plan,
+        pool: cognito_route::Pool { exists: user_pool.is_some(), custom_scopes: custom_scopes.as_ref() },
+    };
+    let api = top.get("api").map(|f| api::read(r, f.field(), &routes, &callback_origins));
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     let permissions_boundary = top.get("iam").map(|f| iam::read(r, f.field()));
     Some(Stack {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::app_client::{self, Client, is_client_name, read_client};
 use super::reader::{Field, Located, Reader, opt};
+use super::resource_server::{self, ResourceServer, custom_scopes};
 use super::schema::{flag, int, list, object, one_of, scalar, text};
 use crate::secret::SecretRef;
 
@@ -74,6 +75,8 @@ pub(crate) struct UserPool {
     pub domain: Option<String>,
     /// App clients by name.
     pub clients: BTreeMap<String, Client>,
+    /// Resource servers (APIs with custom OAuth scopes) by identifier.
+    pub resource_servers: BTreeMap<String, ResourceServer>,
     /// Users by username.
     pub users: BTreeMap<String, User>,
 }
@@ -96,6 +99,7 @@ pub(super) const POOL_FIELDS: &[&str] = &[
     "self_sign_up",
     "domain",
     "clients",
+    "resource_servers",
     "users",
 ];
 pub(super) const PASSWORD_FIELDS: &[&str] = &[
@@ -151,12 +155,15 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
         )
         .map(Some)
     });
+    let resource_servers =
+        opt(&f, "resource_servers", |field| resource_server::read(r, field)).unwrap_or(Some(BTreeMap::new()));
+    let declared_scopes = resource_servers.as_ref().map(custom_scopes);
     let clients = opt(&f, "clients", |field| {
         let check = |name: &str| {
             (!is_client_name(name))
                 .then(|| (format!("`{name}` is not a valid name"), "use 1-64 letters, digits, `_` or `-`".to_string()))
         };
-        r.named(field, check, read_client)
+        r.named(field, check, |r, field| read_client(r, field, declared_scopes.as_ref()))
     });
     let custom_names: Vec<String> = custom_attributes.clone().flatten().unwrap_or_default().into_keys().collect();
     let policy_for_users = password_policy.clone().flatten().unwrap_or_default();
@@ -181,6 +188,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
         self_sign_up: self_sign_up.unwrap_or(Some(false))?,
         domain: domain.unwrap_or(Some(None))?,
         clients: clients.unwrap_or(Some(BTreeMap::new()))?,
+        resource_servers: resource_servers?,
         users: users.unwrap_or(Some(BTreeMap::new()))?,
     })
 }
@@ -402,6 +410,10 @@ pub(super) fn schema() -> Value {
             ("self_sign_up", flag()),
             ("domain", text("Hosted-UI domain prefix, globally unique in the region.")),
             ("clients", json!({ "type": "object", "additionalProperties": client })),
+            (
+                "resource_servers",
+                json!({ "type": "object", "description": "Identifier → resource server.", "additionalProperties": resource_server::schema() }),
+            ),
             ("users", json!({ "type": "object", "additionalProperties": user })),
         ],
     )

@@ -353,6 +353,7 @@ mod tests {
             function: "api".into(),
             auth: crate::stack::Auth::None,
             api_key: false,
+            scopes: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! fingerprint. One file per kind: [`rest_api`], [`path`], [`route`], [`stage`], [`cors`] (the
 //! preflights) and [`gateway_response`]; this one derives their desired state and discovers them.
 
+mod authorizer;
 mod budget;
 mod cors;
 mod gateway_response;
@@ -34,6 +35,7 @@ use crate::resource::{
 };
 use crate::stack::{Api, Auth};
 
+pub(crate) use authorizer::{AuthorizerSpec, authorization_type};
 pub(crate) use budget::check as check_budgets;
 pub(super) use cors::PreflightSpec;
 pub(super) use gateway_response::GatewayResponseSpec;
@@ -54,6 +56,7 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
     let spec = RestApiSpec { endpoint_type: "REGIONAL".into(), tags: tags.clone() };
     state.resources.push(DesiredResource::of(rest_api.clone(), &spec, Vec::new()));
     desired_paths(state, api);
+    let authorizer = authorizer::desired(state, target, api);
     let mut routes = vec![rest_api.clone()];
     for route in &api.routes {
         let function = FunctionSpec::address(&route.function);
@@ -62,8 +65,12 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
         if route.path != "/" {
             depends_on.push(ApiResourceSpec::address(&route.path));
         }
+        let cognito = authorizer.as_ref().filter(|_| route.auth == Auth::Cognito);
+        depends_on.extend(cognito.cloned());
         let spec = RouteSpec {
-            authorization: if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }.into(),
+            authorization: authorization_type(route.auth).into(),
+            authorizer: cognito.map(reference),
+            scopes: route.scopes.iter().cloned().collect(),
             api_key_required: route.api_key,
             integration_uri: target.regional_arn(
                 "apigateway",
@@ -74,11 +81,8 @@ pub(super) fn desired(state: &mut DesiredState, target: &Target, api: &Api, tags
         routes.push(address);
     }
     permissions(state, target, api);
-    let mut served: BTreeMap<String, String> = api
-        .routes
-        .iter()
-        .map(|route| (route.key(), serving(if route.auth == Auth::Iam { "AWS_IAM" } else { "NONE" }, route.api_key)))
-        .collect();
+    let mut served: BTreeMap<String, String> =
+        api.routes.iter().map(|route| (route.key(), serving(authorization_type(route.auth), route.api_key))).collect();
     if let Some(settings) = &api.cors {
         routes.extend(cors::desired(state, api, settings));
         served.extend(
@@ -232,6 +236,7 @@ impl RestApis {
             .unwrap_or_default();
         let spec = RestApiSpec { endpoint_type: endpoint.to_string(), tags };
         live.insert(LiveResource::of(address, api_id.clone(), &spec));
+        self.discover_authorizers(&api_id, live).await?;
         self.discover_paths(&api_id, live).await?;
         self.discover_gateway_responses(&api_id, live).await?;
         self.discover_stages(&api_id, live).await
@@ -274,6 +279,8 @@ impl RestApis {
                 }
                 let spec = RouteSpec {
                     authorization: details.authorization_type().unwrap_or("NONE").to_string(),
+                    authorizer: details.authorizer_id().filter(|id| !id.is_empty()).map(str::to_string),
+                    scopes: details.authorization_scopes().iter().cloned().collect(),
                     api_key_required: details.api_key_required().unwrap_or(false),
                     integration_uri: details.method_integration().and_then(|i| i.uri()).unwrap_or_default().to_string(),
                 };

@@ -1,6 +1,8 @@
 //! The API's routes: a method of a path with its Lambda proxy integration.
 
-use aws_sdk_apigateway::types::{IntegrationType, Method};
+use std::collections::BTreeSet;
+
+use aws_sdk_apigateway::types::{IntegrationType, Method, Op, PatchOperation};
 
 use super::{RestApis, replace, split_route};
 use crate::error::{ProviderError, deleted, found};
@@ -14,8 +16,12 @@ use crate::stack::Route;
 spec! {
     /// A method with its Lambda proxy integration.
     pub(crate) struct RouteSpec for ApiRoute {
-        /// `NONE` or `AWS_IAM`.
+        /// `NONE`, `AWS_IAM` or `COGNITO_USER_POOLS`.
         authorization: String,
+        /// The authorizer of a `COGNITO_USER_POOLS` method.
+        authorizer: Option<String>,
+        /// The OAuth scopes of which a `COGNITO_USER_POOLS` method asks one in the access token.
+        scopes: BTreeSet<String>,
         /// Whether callers must send an API key.
         api_key_required: bool,
         /// The Lambda invocation URI.
@@ -29,6 +35,21 @@ pub(super) fn arn_route(route: &Route) -> String {
     let path: Vec<&str> =
         route.path.trim_start_matches('/').split('/').map(|s| if s.starts_with('{') { "*" } else { s }).collect();
     format!("{method}/{}", path.join("/"))
+}
+
+/// The patches moving a method's authorizer and scopes from `live` to `wanted`: the authorizer
+/// replaced, the scopes added and removed one by one (UpdateMethod's way with lists). The
+/// authorizer goes first, so a method becoming COGNITO_USER_POOLS has one when it does.
+fn authorizer_patches(live: &RouteSpec, wanted: &RouteSpec) -> Vec<PatchOperation> {
+    let patch =
+        |op: Op, value: &str| PatchOperation::builder().op(op).path("/authorizationScopes").value(value).build();
+    let mut patches = Vec::new();
+    if live.authorizer != wanted.authorizer {
+        patches.push(replace("/authorizerId", wanted.authorizer.as_deref().unwrap_or_default()));
+    }
+    patches.extend(wanted.scopes.difference(&live.scopes).map(|scope| patch(Op::Add, scope)));
+    patches.extend(live.scopes.difference(&wanted.scopes).map(|scope| patch(Op::Remove, scope)));
+    patches
 }
 
 /// What answers a method: a Lambda function (proxy) or API Gateway itself (MOCK).
@@ -56,6 +77,8 @@ impl RestApis {
             .await?;
         Ok(Method::builder()
             .set_authorization_type(out.authorization_type().map(str::to_string))
+            .set_authorizer_id(out.authorizer_id().map(str::to_string))
+            .set_authorization_scopes(out.authorization_scopes.clone())
             .set_api_key_required(out.api_key_required())
             .set_method_integration(out.method_integration().cloned())
             .set_method_responses(out.method_responses().cloned())
@@ -123,6 +146,10 @@ impl Handler<RouteSpec> for RestApis {
                     .resource_id(&resource_id)
                     .http_method(method)
                     .authorization_type(&wanted.authorization)
+                    .set_authorizer_id(wanted.authorizer.clone())
+                    .set_authorization_scopes(
+                        Some(wanted.scopes.iter().cloned().collect()).filter(|s: &Vec<String>| !s.is_empty()),
+                    )
                     .api_key_required(wanted.api_key_required)
                     .send()
             })
@@ -154,6 +181,7 @@ impl Handler<RouteSpec> for RestApis {
         if live.api_key_required != wanted.api_key_required {
             patches.push(replace("/apiKeyRequired", &wanted.api_key_required.to_string()));
         }
+        patches.extend(authorizer_patches(live, wanted));
         if !patches.is_empty() {
             self.calls
                 .call("UpdateMethod", || {
@@ -187,6 +215,7 @@ impl Handler<RouteSpec> for RestApis {
         let resource_id = self.resource_id(cx, api_id, path).await?;
         let Some(live) = found(self.method(api_id, &resource_id, method).await)? else { return Ok(None) };
         let same = live.authorization_type() == Some(wanted.authorization.as_str())
+            && live.authorizer_id() == wanted.authorizer.as_deref()
             && live.api_key_required().unwrap_or(false) == wanted.api_key_required;
         Ok(same.then(|| format!("{resource_id}/{method}")))
     }

@@ -42,6 +42,9 @@ pub(super) fn routes_fingerprint(api: &Api) -> String {
     for route in &api.routes {
         hasher
             .update(format!("{} {} {} {:?} {}\n", route.method, route.path, route.function, route.auth, route.api_key));
+        if !route.scopes.is_empty() {
+            hasher.update(format!("scopes {}\n", route.scopes.join(" ")));
+        }
     }
     if let Some(settings) = &api.cors {
         hasher.update(cors::fingerprint_line(settings));

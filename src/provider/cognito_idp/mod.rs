@@ -7,6 +7,7 @@
 
 mod client;
 mod domain;
+mod resource_server;
 mod user;
 mod user_pool;
 
@@ -17,6 +18,7 @@ use futures::future::try_join_all;
 
 pub(crate) use client::ClientSpec;
 pub(in crate::provider) use domain::DomainSpec;
+pub(crate) use resource_server::ResourceServerSpec;
 pub(in crate::provider) use user::UserSpec;
 pub(crate) use user_pool::UserPoolSpec;
 use user_pool::pool_spec;
@@ -65,6 +67,11 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
             vec![pool_address.clone()],
         ));
     }
+    for (identifier, server) in &pool.resource_servers {
+        let address = Address::new(ResourceKind::UserPoolResourceServer, identifier);
+        let spec = ResourceServerSpec { name: server.name.clone(), scopes: server.scopes.clone() };
+        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+    }
     for (name, client) in &pool.clients {
         let spec = ClientSpec {
             callback_urls: client.callback_urls.clone(),
@@ -74,7 +81,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
             auth_flows: client.auth_flows.iter().cloned().collect(),
         };
         let address = ClientSpec::address(name);
-        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+        state.resources.push(DesiredResource::of(address, &spec, client_dependencies(pool, &client.oauth_scopes)));
     }
     for (name, user) in &pool.users {
         let address = Address::new(ResourceKind::UserPoolUser, name);
@@ -86,6 +93,16 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         state.add_secret(&address, user.password.as_ref());
         state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
     }
+}
+
+/// What a client is made after: the pool, and the resource servers of the custom scopes it
+/// asks for (Cognito refuses a scope no resource server declares).
+fn client_dependencies(pool: &UserPool, oauth_scopes: &[String]) -> Vec<Address> {
+    let servers = pool.resource_servers.keys().filter(|identifier| {
+        oauth_scopes.iter().any(|scope| scope.rsplit_once('/').is_some_and(|(server, _)| server == *identifier))
+    });
+    let servers = servers.map(|identifier| Address::new(ResourceKind::UserPoolResourceServer, identifier));
+    std::iter::once(user_pool_address()).chain(servers).collect()
 }
 
 /// The user `user` (with whether it carries this stack's mark) if it is the stack's: marked,
@@ -158,8 +175,9 @@ impl UserPools {
             live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
         }
         let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
-        let (clients, users) = tokio::try_join!(
+        let (clients, servers, users) = tokio::try_join!(
             self.clients(&pool_id),
+            self.resource_servers(&pool_id),
             try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
         )?;
         let pre_mark = !live_spec.marks_users && !live_spec.self_sign_up;
@@ -174,7 +192,7 @@ impl UserPools {
             ));
         }
         live.insert(pool_resource);
-        for resource in clients.into_iter().chain(users) {
+        for resource in clients.into_iter().chain(servers).chain(users) {
             live.insert(resource);
         }
         Ok(())

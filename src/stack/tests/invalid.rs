@@ -153,7 +153,7 @@ pub(super) const INVALID: &[(&str, &str, &str, &str)] = &[
         "no `usage_plan`",
     ),
     (
-        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: cognito }\n",
+        "stack: demo\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: jwt }\n",
         "10:36",
         "api.routes.GET /a.auth",
         "not allowed",

@@ -4,6 +4,7 @@ use super::cors::DEFAULT_HEADERS;
 use super::user_pool::PasswordPolicy;
 use super::*;
 
+mod cognito;
 mod invalid;
 
 use invalid::INVALID;
@@ -142,7 +143,7 @@ functions:
 api:
   stage: v1
   routes:
-    GET /a: { function: apy, auth: cognito }
+    GET /a: { function: apy, auth: jwt }
 usage_plan:
   throttle: 5
   quota: { limit: 5, period: YEAR }
