@@ -1,7 +1,9 @@
 //! The one list of resource kinds. [`with_kinds!`] hands it to a macro of the caller's, which
 //! expands what that layer needs from it: `resource` the `ResourceKind` enum
 //! with its address names and rules, `provider::registry` the dispatch to each kind's spec and
-//! handler. This file names other modules' items only as tokens, so it depends on nothing.
+//! handler, and what its spec's `impl Kind` declares (the IAM actions of its calls, its
+//! desired-state and discovery hooks). This file names other modules' items only as tokens, so
+//! it depends on nothing.
 //!
 //! Each entry: the variant with its doc, its name in addresses, its spec (a path from
 //! `provider/registry.rs`), the provider field holding its handler, the kind it lives in

@@ -5,9 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec, plan_address};
 use crate::provider::apigateway::StageSpec;
-use crate::resource::{
-    Address, DesiredResource, DesiredState, ResourceKind, Sensitive, Spec, reference, rest_api_address,
-};
+use crate::resource::{DesiredResource, DesiredState, Sensitive, Spec, reference, rest_api_address};
 use crate::stack::Stack;
 
 /// Adds the usage plan on the stage of `stack`'s API, each API key, and each key's link to the
@@ -27,12 +25,12 @@ pub(super) fn desired(stack: &Stack, state: &mut DesiredState) {
     let depends_on = vec![rest_api_address(), StageSpec::address(stage)];
     state.resources.push(DesiredResource::of(address.clone(), &spec, depends_on));
     for key in &plan.api_keys {
-        let key_address = Address::new(ResourceKind::ApiKey, &key.name);
+        let key_address = ApiKeySpec::address(&key.name);
         let spec = ApiKeySpec { enabled: true, value: key.value.as_ref().map(|_| Sensitive), tags: tags.clone() };
         state.add_secret(&key_address, key.value.as_ref());
         state.resources.push(DesiredResource::of(key_address.clone(), &spec, Vec::new()));
         let link = UsagePlanKeySpec { key: reference(&key_address) };
-        let link_address = Address::new(ResourceKind::UsagePlanKey, &key.name);
+        let link_address = UsagePlanKeySpec::address(&key.name);
         state.resources.push(DesiredResource::of(link_address, &link, vec![address.clone(), key_address]));
     }
 }
