@@ -1,6 +1,7 @@
 //! The CI role, proven by running under it: an emulator IAM user holding the policy
 //! `permissions --for apply` prints (with the boundary `permissions --for boundary` prints)
-//! applies, changes, plans, verifies and destroys its stack, and is refused everything else:
+//! applies, changes, deletes a function the file drops, plans, verifies and destroys its stack,
+//! and is refused everything else:
 //! another stack's user pool, function and role (a stack whose name starts with its own
 //! included), a role without the boundary, taking the boundary off its own role. The
 //! `permissions --for plan` policy, held by an assumed role, plans and changes nothing; the
@@ -93,9 +94,15 @@ struct Live {
 }
 
 async fn live(stack: &str) -> Live {
-    let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
-    let pool = pools.user_pools().iter().find(|p| p.name() == Some(stack)).and_then(|p| p.id()).unwrap();
-    Live { pool: pool.to_string(), function: format!("{stack}-api"), role: format!("{stack}-authenticated") }
+    let mut token = None;
+    loop {
+        let page = emulator().cognito().list_user_pools().max_results(60).set_next_token(token).send().await.unwrap();
+        if let Some(pool) = page.user_pools().iter().find(|p| p.name() == Some(stack)).and_then(|p| p.id()) {
+            let (function, role) = (format!("{stack}-api"), format!("{stack}-authenticated"));
+            return Live { pool: pool.to_string(), function, role };
+        }
+        token = Some(page.next_token.expect("the stack's user pool is listed"));
+    }
 }
 
 async fn boundary_of(role: &str) -> Option<String> {
@@ -135,7 +142,9 @@ async fn intact(b: &Live) {
 async fn the_apply_policy_runs_the_stack_and_touches_nothing_else() {
     let a_stack = unique_stack("ci");
     let b_stack = format!("{a_stack}-pr-1");
-    let (a, b) = (Project::new(&seed_stack(&a_stack)), Project::new(&seed_stack(&b_stack)));
+    let extra = "functions:\n  extra: { runtime: nodejs24.x, handler: api.handler, code: code }\n";
+    let a_text = seed_stack(&a_stack).replace("functions:\n", extra);
+    let (a, b) = (Project::new(&a_text), Project::new(&seed_stack(&b_stack)));
     let boundary_document = printed(&a, &["--for", "boundary"]);
     let iam = emulator().iam();
     let created = iam.create_policy().policy_name(format!("{a_stack}-boundary")).policy_document(boundary_document);
@@ -148,8 +157,15 @@ async fn the_apply_policy_runs_the_stack_and_touches_nothing_else() {
     let with = |args: &[&'static str]| -> Vec<&str> { [args, &bounded[..]].concat() };
     user.run(&a, &with(&["apply", "--auto-approve"])).expect_code(0);
     assert_eq!(boundary_of(&format!("{a_stack}-authenticated")).await.as_deref(), Some(boundary.as_str()));
+    a.rewrite(&a_text.replace("GREETING: hello", "GREETING: hi"));
+    user.run(&a, &with(&["apply", "--auto-approve"])).expect_code(0);
+    // A function the file no longer names goes, with its role: both are the stack's by tag and path.
     a.rewrite(&seed_stack(&a_stack).replace("GREETING: hello", "GREETING: hi"));
     user.run(&a, &with(&["apply", "--auto-approve"])).expect_code(0);
+    let gone = emulator().lambda().get_function().function_name(format!("{a_stack}-extra")).send().await;
+    assert!(gone.is_err(), "the removed function is deleted");
+    let role = emulator().iam().get_role().role_name(format!("{a_stack}-fn-extra")).send().await;
+    assert!(role.is_err(), "the removed function's role is deleted");
     user.run(&a, &with(&["plan", "--detailed-exitcode"])).expect_code(0);
     user.run(&a, &["verify", "--settle", "3"]).expect_code(0);
 
