@@ -207,6 +207,46 @@ mod tests {
         assert_eq!(describe(&answer(404, None)), "404: page");
     }
 
+    fn stack(api: &str) -> Stack {
+        let text = format!(
+            "stack: demo\nuser_pool:\n  clients:\n    web: {{ callback_urls: [\"https://app.example.com/cb\"] }}\n\
+             functions:\n  api: {{ runtime: nodejs24.x, handler: api.handler, code: examples/api }}\n{api}"
+        );
+        let options = crate::stack::LoadOptions { var_overrides: &[], env: &|_| None };
+        crate::stack::parse(std::path::Path::new("s.yaml"), &text, &options).unwrap()
+    }
+
+    fn client(callback_urls: &[&str]) -> ClientSpec {
+        ClientSpec {
+            callback_urls: callback_urls.iter().map(ToString::to_string).collect(),
+            logout_urls: Vec::new(),
+            oauth_flows: ["code".to_string()].into(),
+            oauth_scopes: ["openid".to_string()].into(),
+            auth_flows: std::collections::BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn insecure_callback_urls_and_origins_the_api_refuses_are_reported() {
+        let routes = "api:\n  stage: s\n  routes:\n    GET /x: { function: api }\n";
+        let restricted = stack(&format!("{routes}  cors: {{ origins: [\"https://app.example.com\"] }}\n"));
+        let checks =
+            static_checks("client web", &client(&["http://app.example.com/", "https://app.example.com/"]), &restricted);
+        let found: Vec<Option<&str>> = checks.iter().map(|c| c.found.as_deref()).collect();
+        assert_eq!(
+            found,
+            [Some("not HTTPS: http://app.example.com/"), Some("the API allows only https://app.example.com"), None,],
+            "{checks:#?}"
+        );
+        assert_eq!(checks[1].check, "web origin http://app.example.com is among the API's CORS origins");
+        let off = stack(&format!("{routes}  cors: false\n"));
+        let checks = static_checks("client web", &client(&["http://localhost:3000/"]), &off);
+        assert_eq!(checks[0].found, None);
+        assert_eq!(checks[1].found.as_deref(), Some("CORS is off (`api.cors: false`)"));
+        let no_api = static_checks("client web", &client(&["https://app.example.com/"]), &stack(""));
+        assert_eq!(no_api.len(), 1, "no API, no CORS to check: {no_api:#?}");
+    }
+
     #[test]
     fn a_failed_check_says_what_was_found() {
         let failed = HostedUiCheck::new("client web", "x answers y".into(), Some("302 redirect with error z".into()));

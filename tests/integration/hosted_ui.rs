@@ -301,5 +301,13 @@ async fn verify_checks_the_hosted_ui_and_names_a_callback_url_changed_by_hand() 
          ... MISMATCH: 302 redirect with error redirect_mismatch"
     );
     assert!(failed.stdout.contains(&line), "no `{line}` in:\n{}", failed.stdout);
+    let json = project.command(&["verify", "--settle", "2", "--format", "json"]).run().expect_code(1);
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["agree"], false);
+    let failing: Vec<&Value> = report["hosted_ui"].as_array().unwrap().iter().filter(|c| c["ok"] == false).collect();
+    assert_eq!(failing.len(), 1, "{report:#}");
+    assert_eq!(failing[0]["subject"], "client web");
+    assert_eq!(failing[0]["found"], "302 redirect with error redirect_mismatch");
+    assert!(failing[0]["check"].as_str().unwrap().contains(CALLBACK), "{report:#}");
     project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
 }
