@@ -10,6 +10,7 @@ mod boundary;
 mod browser;
 mod ci;
 mod cli;
+mod cognito_routes;
 mod completion;
 mod cors;
 mod dataplane;
