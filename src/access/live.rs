@@ -5,13 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::cognito::{self, CognitoRoute};
 use super::matrix::{Deployment, LiveRoute, Role};
 use super::policy::NamedPolicy;
 use crate::error::ProviderError;
 use crate::live::LiveState;
 use crate::provider::{
-    ApiKeySpec, AwsProvider, IdentityPoolRolesSpec, IdentityPoolSpec, RoleSpec, RouteSpec, StageSpec, UsagePlanKeySpec,
-    UsagePlanSpec, UserPoolSpec, serving,
+    ApiKeySpec, AuthorizerSpec, AwsProvider, ClientSpec, IdentityPoolRolesSpec, IdentityPoolSpec, RoleSpec, RouteSpec,
+    StageSpec, UsagePlanKeySpec, UsagePlanSpec, UserPoolSpec, serving,
 };
 use crate::resource::{Address, ResourceKind, identity_pool_address, rest_api_address, user_pool_address};
 
@@ -133,6 +134,7 @@ impl<'a> View<'a> {
             .each::<RouteSpec>()
             .filter_map(|(resource, route)| {
                 let (method, path) = resource.address.name.split_once(' ')?;
+                let cognito = (route.authorization == cognito::COGNITO_USER_POOLS).then(|| self.cognito(&route));
                 let RouteSpec { authorization, api_key_required, .. } = route;
                 let deployed_differently = match served.get(&resource.address.name) {
                     None => Some("not at all".to_string()),
@@ -147,9 +149,36 @@ impl<'a> View<'a> {
                     authorization,
                     api_key_required,
                     deployed_differently,
+                    cognito,
                 })
             })
             .collect()
+    }
+
+    /// What decides who passes the COGNITO_USER_POOLS method `route`: its authorizer, its
+    /// scopes, the stack's user pool and its clients.
+    fn cognito(&self, route: &RouteSpec) -> CognitoRoute {
+        let authorizer = route.authorizer.as_ref().and_then(|id| {
+            let (resource, spec) = self.live.each::<AuthorizerSpec>().find(|(resource, _)| &resource.id == id)?;
+            Some(cognito::Authorizer {
+                name: resource.address.name.clone(),
+                kind: spec.authorizer_type,
+                provider_arns: spec.provider_arns.into_iter().collect(),
+                identity_source: spec.identity_source,
+            })
+        });
+        let pool = self.live.resources.get(&user_pool_address());
+        let clients = self.live.each::<ClientSpec>().map(|(resource, client)| cognito::Client {
+            name: resource.address.name.clone(),
+            oauth: !client.oauth_flows.is_empty(),
+            scopes: client.oauth_scopes.into_iter().collect(),
+        });
+        CognitoRoute {
+            authorizer,
+            scopes: route.scopes.iter().cloned().collect(),
+            pool_arn: pool.map(|p| self.live.target.arn("cognito-idp", &format!("userpool/{}", p.id))),
+            clients: clients.collect(),
+        }
     }
 
     /// The names of the stack's enabled API keys linked to its usage plan, if that plan covers

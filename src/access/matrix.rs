@@ -9,6 +9,7 @@ use serde::Serialize;
 mod warnings;
 
 use self::warnings::{open_routes, strangers_routes, wide_grants};
+use super::cognito::{self, CognitoRoute, TokenAccess, TokenKind};
 use super::policy::{Decision, NamedPolicy, evaluate};
 
 /// The version of the JSON report.
@@ -99,6 +100,8 @@ pub(crate) struct LiveRoute {
     /// How the stage's deployment serves it (`as AWS_IAM + API key`, `not at all`) when that
     /// differs from the method's settings; `None` when they agree.
     pub deployed_differently: Option<String>,
+    /// For a COGNITO_USER_POOLS method, its authorizer, scopes and the pool's clients.
+    pub cognito: Option<CognitoRoute>,
 }
 
 impl LiveRoute {
@@ -163,6 +166,9 @@ pub(crate) struct RouteAccess {
     pub callers: BTreeMap<Caller, Verdict>,
     /// Why, for each caller.
     pub reasons: BTreeMap<Caller, String>,
+    /// On a COGNITO_USER_POOLS method, each token kind's verdict and reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tokens: BTreeMap<TokenKind, TokenAccess>,
 }
 
 /// The whole report.
@@ -227,19 +233,28 @@ fn route_access(deployment: &Deployment, route: &LiveRoute, judged: &[Caller]) -
     let mut callers = BTreeMap::new();
     let mut reasons = BTreeMap::new();
     for &caller in judged {
-        let (verdict, reason) = match caller {
-            Caller::Public => unsigned(route, None),
-            Caller::ApiKey => unsigned(route, Some(&deployment.linked_keys)),
-            Caller::Guest | Caller::SignedIn => signed(deployment, route, caller),
-            Caller::Anyone => {
-                let (verdict, reason) = signed(deployment, route, Caller::SignedIn);
-                (verdict, format!("signs up (self sign-up is on), then as a signed-in user: {reason}"))
-            }
+        let (verdict, reason) = match &route.cognito {
+            Some(cognito) => cognito::judge(cognito, caller, key_check(route, &deployment.linked_keys)),
+            None => caller_access(deployment, route, caller),
         };
         callers.insert(caller, verdict);
         reasons.insert(caller, reason);
     }
-    RouteAccess { route: route.key(), callers, reasons }
+    let tokens = route.cognito.as_ref().map(cognito::tokens).unwrap_or_default();
+    RouteAccess { route: route.key(), callers, reasons, tokens }
+}
+
+/// The verdict of `caller` on a method that is not COGNITO_USER_POOLS.
+fn caller_access(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdict, String) {
+    match caller {
+        Caller::Public => unsigned(route, None),
+        Caller::ApiKey => unsigned(route, Some(&deployment.linked_keys)),
+        Caller::Guest | Caller::SignedIn => signed(deployment, route, caller),
+        Caller::Anyone => {
+            let (verdict, reason) = signed(deployment, route, Caller::SignedIn);
+            (verdict, format!("signs up (self sign-up is on), then as a signed-in user: {reason}"))
+        }
+    }
 }
 
 /// An unsigned call, with the stack's linked keys or (`None`) without a key.
@@ -404,6 +419,9 @@ pub(crate) fn human(report: &Report) -> String {
                 route.callers[&caller].as_str(),
                 route.reasons[&caller]
             ));
+        }
+        for (kind, access) in &route.tokens {
+            out.push_str(&format!("    {:18}  {:5}  {}\n", kind.as_str(), access.verdict.as_str(), access.reason));
         }
     }
     if !report.warnings.is_empty() {

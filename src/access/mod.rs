@@ -4,6 +4,7 @@
 //! does not make; [`policy`] evaluates IAM policies and [`matrix`] turns it all into the report.
 //! Both are pure.
 
+pub(crate) mod cognito;
 pub(crate) mod live;
 pub(crate) mod matrix;
 pub(crate) mod policy;

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use apigateway::serving;
 /// The specs the read side (`access`, `outputs`, `verify`) reads live resources as.
-pub(crate) use apigateway::{RouteSpec, StageSpec};
+pub(crate) use apigateway::{AuthorizerSpec, RouteSpec, StageSpec};
 pub(crate) use call::{Calls, RetryPolicy};
 pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
 pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
@@ -34,7 +34,7 @@ pub(crate) use lambda::FunctionSpec;
 pub(crate) use lock::{Holder, LockError, StackLock};
 use pace::Service;
 pub(crate) use registry::Applier;
-pub(crate) use sign_in::{IdentityCredentials, Login, PasswordFlow};
+pub(crate) use sign_in::{IdentityCredentials, Login, PasswordFlow, UserTokens};
 pub(crate) use usage_plans::{ApiKeySpec, UsagePlanKeySpec, UsagePlanSpec};
 
 use crate::error::ProviderError;
@@ -196,6 +196,11 @@ impl AwsProvider {
     /// is no such domain.
     pub(crate) async fn domain_status(&self, prefix: &str) -> Result<Option<String>, ProviderError> {
         self.user_pools.domain_status(prefix).await
+    }
+
+    /// Signs `login` in: the user's ID and access tokens.
+    pub(crate) async fn user_tokens(&self, login: &Login<'_>) -> Result<UserTokens, ProviderError> {
+        self.sign_in.tokens(login).await
     }
 
     /// Signs `login` in and exchanges the user's ID token for the identity pool's credentials.

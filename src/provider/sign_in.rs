@@ -23,6 +23,15 @@ pub(crate) struct IdentityCredentials {
     pub session_token: Secret,
 }
 
+/// The tokens of a user's sign-in through the API (InitiateAuth).
+#[derive(Debug, Clone)]
+pub(crate) struct UserTokens {
+    /// The ID token.
+    pub id_token: Secret,
+    /// The access token (scope `aws.cognito.signin.user.admin`).
+    pub access_token: Secret,
+}
+
 /// How a user proves the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PasswordFlow {
@@ -143,17 +152,22 @@ impl SignIn {
 
     /// Signs `login` in and returns the user's ID token.
     pub(super) async fn id_token(&self, login: &Login<'_>) -> Result<Secret, ProviderError> {
+        Ok(self.tokens(login).await?.id_token)
+    }
+
+    /// Signs `login` in and returns the user's ID and access tokens.
+    pub(super) async fn tokens(&self, login: &Login<'_>) -> Result<UserTokens, ProviderError> {
         let result = match login.flow {
             PasswordFlow::UserPassword => self.password_auth(login).await?,
             PasswordFlow::Srp => self.srp_auth(login).await?,
         };
-        let token = result.and_then(|r| r.id_token).ok_or_else(|| {
+        let tokens = result.and_then(|r| Some((r.id_token?, r.access_token?))).ok_or_else(|| {
             ProviderError::other(
                 "InitiateAuth",
                 "Cognito asked for another challenge (MFA, a new password): cannot sign in",
             )
         })?;
-        Ok(Secret::new(token))
+        Ok(UserTokens { id_token: Secret::new(tokens.0), access_token: Secret::new(tokens.1) })
     }
 
     async fn password_auth(&self, login: &Login<'_>) -> Result<Option<AuthenticationResultType>, ProviderError> {

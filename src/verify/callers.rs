@@ -7,7 +7,7 @@ use anyhow::bail;
 use super::outcome::Observed;
 use crate::error::ProviderError;
 use crate::live::LiveState;
-use crate::provider::{ApiKeySpec, AwsProvider, ClientSpec, IdentityCredentials, Login, PasswordFlow};
+use crate::provider::{ApiKeySpec, AwsProvider, ClientSpec, IdentityCredentials, Login, PasswordFlow, UserTokens};
 use crate::resource::{Address, ResourceKind, Spec, identity_pool_address, user_pool_address};
 use crate::secret::Secret;
 use crate::stack::{Stack, User};
@@ -29,6 +29,8 @@ pub(crate) struct Callers {
     pub signed_in: Result<IdentityCredentials, Observed>,
     /// Who signed in, and how (`demouser (SRP)`).
     pub user: Option<String>,
+    /// The signed-in user's tokens, for cognito routes.
+    pub tokens: Result<UserTokens, Observed>,
 }
 
 impl Callers {
@@ -37,6 +39,9 @@ impl Callers {
         let mut secrets: Vec<&str> = self.api_key.iter().map(Secret::expose).collect();
         for credentials in [&self.guest, &self.signed_in].into_iter().flatten() {
             secrets.extend([credentials.secret_key.expose(), credentials.session_token.expose()]);
+        }
+        if let Ok(tokens) = &self.tokens {
+            secrets.extend([tokens.id_token.expose(), tokens.access_token.expose()]);
         }
         secrets
     }
@@ -56,11 +61,16 @@ pub(crate) async fn callers(
         Some(id) => Ok(Secret::new(provider.api_key_value(&id).await?)),
         None => Err(skipped("no enabled API key of the stack is linked to a usage plan on the stage")),
     };
+    let tokens = match chosen {
+        Some(chosen) => user_tokens(provider, stack, live, chosen).await,
+        None => Err(skipped("the stack file names no user to sign in as")),
+    };
     let identity_pool = live.resources.get(&identity_pool_address()).map(|r| r.id.clone());
     let Some(identity_pool) = identity_pool else {
         let none =
             || Observed::Denied { status: None, message: "the stack has no identity pool: no credentials".into() };
-        return Ok(Callers { api_key, guest: Err(none()), signed_in: Err(none()), user: None });
+        let user = chosen.map(|(name, _)| name.to_string());
+        return Ok(Callers { api_key, guest: Err(none()), signed_in: Err(none()), user, tokens });
     };
     let guest = provider.guest_credentials(&identity_pool).await.map_err(refusal);
     let (signed_in, user) = match chosen {
@@ -70,7 +80,7 @@ pub(crate) async fn callers(
             (signed_in.0, Some(format!("{name} ({})", signed_in.1)))
         }
     };
-    Ok(Callers { api_key, guest, signed_in, user })
+    Ok(Callers { api_key, guest, signed_in, user, tokens })
 }
 
 /// The user `wanted`, else the file's first; `None` when the file has none.
@@ -110,6 +120,31 @@ async fn sign_in(
     let login = Login { user_pool_id: &user_pool_id, client_id: &client_id, username: name, password, flow };
     let flow_name = if flow == PasswordFlow::Srp { "SRP" } else { "USER_PASSWORD_AUTH" };
     (provider.signed_in_credentials(&login, identity_pool).await.map_err(refusal), flow_name)
+}
+
+/// The chosen user's tokens of a sign-in through the API (as [`sign_in`] signs in).
+async fn user_tokens(
+    provider: &AwsProvider,
+    stack: &Stack,
+    live: &LiveState,
+    (name, user): (&str, &User),
+) -> Result<UserTokens, Observed> {
+    let Some(password) = user.password.as_ref() else {
+        return Err(skipped(&format!("user {name} has no password in the stack file")));
+    };
+    let Some(password) = &password.value else {
+        return Err(Observed::Failed { status: None, message: format!("${{env:{}}} is not set", password.env) });
+    };
+    let (Some(user_pool_id), Some((client_id, flow))) =
+        (live.resources.get(&user_pool_address()).map(|r| r.id.clone()), sign_in_client(stack, live))
+    else {
+        return Err(skipped("the user pool has no app client to sign in with"));
+    };
+    let login = Login { user_pool_id: &user_pool_id, client_id: &client_id, username: name, password, flow };
+    provider
+        .user_tokens(&login)
+        .await
+        .map_err(|e| Observed::Failed { status: None, message: format!("cannot sign in: {e}") })
 }
 
 /// The app client to sign in with (the identity pool's first, else the pool's first) and the

@@ -13,6 +13,7 @@ pub(crate) mod hosted_ui;
 pub(crate) mod http;
 pub(crate) mod outcome;
 pub(crate) mod sign_up;
+mod tokens;
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use serde::Serialize;
 use self::callers::Callers;
 use self::http::{Endpoint, Http};
 use self::outcome::{Observed, Outcome, classify, compare, scrubbed};
+use crate::access::cognito::TokenKind;
 use crate::access::matrix::{Caller, Deployment, LiveRoute, Report as Expected, Verdict};
 use crate::live::{LiveResource, LiveState};
 use crate::resource::DesiredState;
@@ -38,6 +40,8 @@ pub(crate) struct Check {
     pub route: String,
     /// Who called.
     pub caller: Caller,
+    /// On a cognito route, the token the signed-in user sent.
+    pub token: Option<TokenKind>,
     /// The verdict on the deployment the stack file describes.
     pub expected: Verdict,
     /// The verdict of `access` on the live configuration.
@@ -124,11 +128,17 @@ pub(crate) async fn run(
     for access in &expected.routes {
         let Some(route) = deployment.routes.iter().find(|r| r.key() == access.route) else { continue };
         let live_route = live.routes.iter().find(|r| r.route == access.route);
-        for &caller in expected.callers.iter().filter(|c| **c != Caller::Anyone) {
+        // On a cognito route a signed-in user calls with its tokens, each kind checked below.
+        let tokenless =
+            |c: &Caller| route.cognito.is_none() || matches!(c, Caller::Public | Caller::ApiKey | Caller::Guest);
+        for &caller in expected.callers.iter().filter(|c| **c != Caller::Anyone && tokenless(c)) {
             let expected = access.callers[&caller];
             let (observed, outcome) = settled_call(&calling, route, caller, expected, settle).await;
             let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
-            checks.push(Check { route: access.route.clone(), caller, expected, live, observed, outcome });
+            checks.push(Check { route: access.route.clone(), caller, token: None, expected, live, observed, outcome });
+        }
+        if route.cognito.is_some() {
+            checks.extend(tokens::checks(&calling, route, access, live_route).await);
         }
     }
     Report {
@@ -231,16 +241,17 @@ pub(crate) fn human(report: &Report) -> String {
         None => "no user signed in\n\n".to_string(),
     });
     let width = report.checks.iter().map(|c| c.route.len()).max().unwrap_or(0).max("ROUTE".len());
+    let callers = report.checks.iter().map(|c| caller_label(c).len()).max().unwrap_or(0).max(9);
     out.push_str(&format!(
-        "{:width$}  {:9}  {:8}  {:6}  {:9}  RESULT\n",
+        "{:width$}  {:callers$}  {:8}  {:6}  {:9}  RESULT\n",
         "ROUTE", "CALLER", "EXPECTED", "STATUS", "OBSERVED"
     ));
     for check in &report.checks {
         let status = check.observed.status().map_or_else(|| "-".to_string(), |s| s.to_string());
         out.push_str(&format!(
-            "{:width$}  {:9}  {:8}  {:6}  {:9}  {}\n",
+            "{:width$}  {:callers$}  {:8}  {:6}  {:9}  {}\n",
             check.route,
-            check.caller.as_str(),
+            caller_label(check),
             check.expected.as_str(),
             status,
             check.observed.as_str(),
@@ -255,6 +266,11 @@ pub(crate) fn human(report: &Report) -> String {
     }
     out.push_str(&notes(report));
     out
+}
+
+/// Who called, as the table shows it: the caller, or on a cognito route the token sent.
+fn caller_label(check: &Check) -> &'static str {
+    check.token.map_or(check.caller.as_str(), TokenKind::as_str)
 }
 
 /// The mismatches, the calls that verified nothing, the callers not called, and the verdict.
@@ -318,6 +334,8 @@ fn explain(check: &Check) -> String {
 struct JsonCheck<'a> {
     route: &'a str,
     caller: Caller,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<TokenKind>,
     expected: Verdict,
     access: Verdict,
     observed: &'static str,
@@ -350,6 +368,7 @@ pub(crate) fn json(report: &Report) -> String {
         .map(|c| JsonCheck {
             route: &c.route,
             caller: c.caller,
+            token: c.token,
             expected: c.expected,
             access: c.live,
             observed: c.observed.as_str(),

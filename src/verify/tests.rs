@@ -2,7 +2,7 @@ use super::*;
 
 fn check(route: &str, caller: Caller, expected: Verdict, observed: Observed) -> Check {
     let outcome = compare(expected, &observed);
-    Check { route: route.into(), caller, expected, live: expected, observed, outcome }
+    Check { route: route.into(), caller, token: None, expected, live: expected, observed, outcome }
 }
 
 fn report(checks: Vec<Check>) -> Report {

@@ -11,6 +11,7 @@ mod browser;
 mod ci;
 mod ci_role;
 mod cli;
+mod cognito_routes;
 mod completion;
 mod cors;
 mod dataplane;

@@ -18,6 +18,7 @@ fn route(key: &str, authorization: &str, api_key_required: bool) -> LiveRoute {
         authorization: authorization.into(),
         api_key_required,
         deployed_differently: None,
+        cognito: None,
     }
 }
 
