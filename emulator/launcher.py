@@ -50,6 +50,9 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       CreateIdentityPool, CreateRestApi, CreateUsagePlan, CreateApiKey, CreateRole and
       CreateFunction. Each in its service's shape: Cognito 500 InternalErrorException, API Gateway
       503 ServiceUnavailableException, IAM 500 ServiceFailure, Lambda 500 ServiceException.
+  sN  Lists and IAM's reads lag N ms (see lag.py): ListUserPools, ListIdentityPools, GetRestApis,
+      GetUsagePlans, GetApiKeys and ListRoles leave out what was created in the last N ms, and
+      GetRole answers what the role was N ms ago (absent if created since, its old tags).
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
 emulator times every role and function change whatever the profile; a window is measured with, and
@@ -84,6 +87,8 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
 import dataplane
+import iam_details
+import lag
 import srp
 from dataplane import DataPlane
 
@@ -111,10 +116,11 @@ class Faults:
     rate_limits: bool = False  # r
     delay_ms: int = 0  # dN
     lost_create_percent: int = 0  # eN
+    listing_lag_ms: int = 0  # sN
 
 
 FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
-                "d": "delay_ms", "e": "lost_create_percent"}
+                "d": "delay_ms", "e": "lost_create_percent", "s": "listing_lag_ms"}
 FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
@@ -1326,6 +1332,8 @@ def main():
     patch_apigateway_cors()
     patch_iam()
     patch_awslambda()
+    lag.patch(lambda: faults().listing_lag_ms)
+    iam_details.patch(lambda: faults().listing_lag_ms)
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)

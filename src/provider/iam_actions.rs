@@ -70,6 +70,7 @@ pub(crate) const PERMISSIONS: &[Permission] = &[
     needs("GetCallerIdentity", "sts:GetCallerIdentity", Anything, Reading),
     // IAM: the stack's roles (`iam.rs`) and its lock role (`lock.rs`).
     needs("ListRoles", "iam:ListRoles", Anything, Reading),
+    needs("GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails", Anything, Reading),
     needs("GetRole", "iam:GetRole", RolesAndLock, Reading),
     needs("ListRolePolicies", "iam:ListRolePolicies", RolesAndLock, Reading),
     needs("GetRolePolicy", "iam:GetRolePolicy", RolesAndLock, Reading),
