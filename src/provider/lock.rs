@@ -160,6 +160,14 @@ fn settle() -> u64 {
     LISTING_SETTLE.as_secs() + 2 * DATE_RESOLUTION
 }
 
+/// The generations of `listed` (number, creation time) that the holder of `generation` deletes
+/// at `now`: below the previous one, and older than a generation created [`KEEP_FOR`] ago or
+/// more (which was created only after they were let go).
+fn old_generations(listed: &[(u64, u64)], generation: u64, now: u64) -> Vec<u64> {
+    let kept_long_enough = |g: u64| listed.iter().any(|(h, created)| *h > g && created + KEEP_FOR <= now);
+    listed.iter().map(|(g, _)| *g).filter(|g| *g + 2 <= generation && kept_long_enough(*g)).collect()
+}
+
 /// What a run sees of the highest generation it knows.
 enum Seen {
     /// Nobody holds it; what its holder, if any, left.
@@ -286,12 +294,7 @@ impl Locks {
     /// the generations `listed` that are old enough go when it lets go.
     fn held(&self, generation: u64, previous: Option<Previous>, sent: Instant, listed: &[(u64, u64)]) -> StackLock {
         self.fence.allow_until((sent + LEASE - fence::MARGIN).into_std());
-        let now = self.clock.now();
-        let old = listed
-            .iter()
-            .map(|(g, _)| *g)
-            .filter(|g| *g + 2 <= generation && listed.iter().any(|(h, created)| h > g && created + KEEP_FOR <= now))
-            .collect();
+        let old = old_generations(listed, generation, self.clock.now());
         StackLock { locks: self.clone(), generation, previous, old, renewal: self.renew_in_background(generation) }
     }
 
@@ -402,5 +405,19 @@ impl Locks {
         self.calls.call("TagRole", || client.tag_role().role_name(&name).tags(lease.clone()).send()).await?;
         self.fence.allow_until((sent + LEASE - fence::MARGIN).into_std());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generation_goes_only_once_a_later_one_has_existed_for_keep_for() {
+        let listed = [(3, 1_000), (4, 1_100), (5, 1_200)];
+        assert_eq!(old_generations(&listed, 6, 1_250), Vec::<u64>::new(), "every later one is fresh");
+        assert_eq!(old_generations(&listed, 6, 1_100 + KEEP_FOR), vec![3], "4 has stood for KEEP_FOR");
+        assert_eq!(old_generations(&listed, 6, 1_200 + KEEP_FOR), vec![3, 4], "5, the previous, stays");
+        assert_eq!(old_generations(&listed, 6, u64::MAX / 2), vec![3, 4]);
     }
 }

@@ -1,7 +1,7 @@
-//! The stack lock handed over on an eventually consistent AWS: a holder killed mid-apply is taken
-//! over by exactly one of three runs started together, and a run right after another, while
-//! AWS's lists still miss what the first created (the emulator's listing lag `sN`), creates
-//! nothing twice.
+//! The stack lock handed over on an eventually consistent AWS: a holder killed mid-apply, or one
+//! on another machine whose lease ends, is taken over by exactly one of three runs started
+//! together, and a run right after another, while AWS's lists still miss what the first created
+//! (the emulator's listing lag `sN`), creates nothing twice.
 
 use std::time::{Duration, Instant};
 
@@ -41,8 +41,24 @@ async fn a_holder_killed_mid_apply_is_taken_over_by_exactly_one_of_three_runs() 
     holder.kill().unwrap();
     holder.wait().unwrap();
 
-    let runs: Vec<_> =
-        (0..3).map(|_| project.command(&["apply", "--auto-approve"]).faults("i8").spawn_piped().0).collect();
+    three_runs_at_once_exactly_one_applies(&project, &stack, Some("i8")).await;
+}
+
+/// Starts three applies of `project` at once (with the fault profile `faults`) and checks that exactly one
+/// applies, the others waited naming the holder (and then had nothing to do, or gave up naming
+/// it), one of each resource exists, and each holder had a generation of its own.
+async fn three_runs_at_once_exactly_one_applies(project: &Project, stack: &str, faults: Option<&str>) {
+    let before = lock_generations(stack).await.len();
+    let apply = || {
+        let command = project.command(&["apply", "--auto-approve"]);
+        match faults {
+            Some(faults) => command.faults(faults),
+            None => command,
+        }
+        .spawn_piped()
+        .0
+    };
+    let runs: Vec<_> = (0..3).map(|_| apply()).collect();
     let outputs: Vec<_> = runs.into_iter().map(|run| run.wait_with_output().unwrap()).collect();
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let applied = outputs.iter().filter(|o| text(&o.stdout).contains("apply complete")).count();
@@ -56,11 +72,36 @@ async fn a_holder_killed_mid_apply_is_taken_over_by_exactly_one_of_three_runs() 
     }
     let named = outputs.iter().filter(|o| text(&o.stderr).contains("waiting for the stack's lock, held since")).count();
     assert!(named >= 2, "the two others waited, naming the holder: {all:#?}");
-    exactly_one_of_each_seed_resource(&stack).await;
-    let generations = lock_generations(&stack).await;
-    assert_eq!(generations.len(), 4, "one generation per holder, none deleted while fresh: {generations:?}");
+    exactly_one_of_each_seed_resource(stack).await;
+    let generations = lock_generations(stack).await;
+    assert_eq!(generations.len(), before + 3, "one generation per holder, none deleted while fresh: {generations:?}");
     project.command(&["plan", "--detailed-exitcode"]).run().expect_code(0);
     project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_runs_waiting_for_a_lease_from_another_machine_to_end_take_it_one_at_a_time() {
+    let stack = unique_stack("hlease");
+    let project = Project::new(&seed_stack(&stack));
+    // A holder on another machine (another boot): only its lease, ending in 4 s, can free the lock.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let tag = |key: &str, value: String| aws_sdk_iam::types::Tag::builder().key(key).value(value).build().unwrap();
+    emulator()
+        .iam()
+        .create_role()
+        .role_name(format!("authdemo-lock-{stack}.1"))
+        .path(format!("/authdemo-lock/{stack}/"))
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .tags(tag("authdemo:lock-holder", "ci@elsewhere pid 7".into()))
+        .tags(tag("authdemo:lock-host", "elsewhere".into()))
+        .tags(tag("authdemo:lock-pid", "7".into()))
+        .tags(tag("authdemo:lock-process", "another-boot/4026531836/7/99".into()))
+        .tags(tag("authdemo:lock-since", now.to_string()))
+        .tags(tag("authdemo:lock-lease-until", (now + 4).to_string()))
+        .send()
+        .await
+        .unwrap();
+    three_runs_at_once_exactly_one_applies(&project, &stack, None).await;
 }
 
 #[test]

@@ -26,7 +26,7 @@ impl Fence {
     }
 
     /// No more changes: `why` says what happened to the lock.
-    pub(super) fn close(&self, why: &'static str) {
+    pub(crate) fn close(&self, why: &'static str) {
         *self.guard() = Some(Err(why));
     }
 
