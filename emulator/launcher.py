@@ -51,6 +51,9 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       CreateFunction. Each in its service's shape: Cognito 500 InternalErrorException, API Gateway
       503 ServiceUnavailableException, IAM 500 ServiceFailure, Lambda 500 ServiceException.
   oN  The hosted UI's authorization codes issued to the run last N ms instead of 5 minutes.
+  sN  Lists and IAM's reads lag N ms (see lag.py): ListUserPools, ListIdentityPools, GetRestApis,
+      GetUsagePlans, GetApiKeys and ListRoles leave out what was created in the last N ms, and
+      GetRole answers what the role was N ms ago (absent if created since, its old tags).
 
 Percentages draw from a random.Random seeded with the app id, so retries eventually pass. The
 emulator times every role and function change whatever the profile; a window is measured with, and
@@ -90,7 +93,9 @@ from werkzeug.serving import make_server
 import cognito_authorizer
 import dataplane
 import hosted_ui
+import iam_details
 import iam_enforce
+import lag
 import srp
 from dataplane import DataPlane
 
@@ -119,10 +124,11 @@ class Faults:
     delay_ms: int = 0  # dN
     lost_create_percent: int = 0  # eN
     oauth_code_ms: int = 0  # oN
+    listing_lag_ms: int = 0  # sN
 
 
 FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
-                "d": "delay_ms", "e": "lost_create_percent", "o": "oauth_code_ms"}
+                "d": "delay_ms", "e": "lost_create_percent", "o": "oauth_code_ms", "s": "listing_lag_ms"}
 FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
@@ -1337,6 +1343,8 @@ def main():
     patch_iam()
     patch_awslambda()
     cognito_authorizer.patch()
+    lag.patch(lambda: faults().listing_lag_ms)
+    iam_details.patch(lambda: faults().listing_lag_ms)
 
     port = args.port or free_port()
     os.environ["MOTO_PORT"] = str(port)

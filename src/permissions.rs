@@ -55,7 +55,7 @@ impl Scope<'_> {
     }
 
     fn lock_role(&self) -> String {
-        format!("arn:{}:iam::*:role/authdemo-lock/authdemo-lock-{}", self.partition, self.stack)
+        format!("arn:{}:iam::*:role/authdemo-lock/{stack}/authdemo-lock-{stack}.*", self.partition, stack = self.stack)
     }
 
     fn functions(&self) -> String {

@@ -4,11 +4,12 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use anyhow::bail;
 
 use super::guards::{guard, refuse_blocked_runtimes, refuse_data_loss, refuse_unset_secrets};
-use super::lock::with_lock;
+use super::lock::{first_read, with_lock};
 use super::{connect, discover, discover_and_plan, load_stack, read_stack, require_approval_path};
 use crate::apply::{Pace, execute, steps};
 use crate::cli::{ApplyArgs, DestroyArgs, StackArgs};
@@ -33,14 +34,17 @@ pub(super) async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let (stack, text) = read_stack(&args.stack, &file, &vars)?;
     let hints = StackArgs { file, vars, permissions_boundary: args.stack.permissions_boundary.clone() };
     let (provider, desired) = connect(&args.aws, &stack).await?;
+    let observed = provider.observe_lock().await?;
+    let began = SystemTime::now();
     let first = discover_and_plan(&provider, &desired, &adopt).await?;
     if let Some(saved) = &saved {
         saved.check(&text, &first)?;
     }
     refuse_unsafe(&first, args, &desired, &hints)?;
     refuse_blocked_runtimes(&stack, &hints.file, Some(&first))?;
-    with_lock(provider, first.has_changes(), &args.lock, &hints, async |provider, locked| {
-        let plan = if locked { discover_and_plan(&provider, &desired, &adopt).await? } else { first };
+    let needed = first_read(began, observed, &first);
+    with_lock(provider, needed, &args.lock, &hints, async |provider, read_again| {
+        let plan = if read_again { discover_and_plan(&provider, &desired, &adopt).await? } else { first };
         if let Some(saved) = &saved {
             saved.check(&text, &plan)?;
         }
@@ -75,6 +79,8 @@ pub(super) async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
     }
     let stack = load_stack(&args.stack)?;
     let (provider, desired) = connect(&args.aws, &stack).await?;
+    let observed = provider.observe_lock().await?;
+    let began = SystemTime::now();
     let planned = plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?);
     if !planned.has_changes() && args.output.format == OutputFormat::Human {
         println!(
@@ -88,8 +94,10 @@ pub(super) async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     guard(&planned, &[], &args.stack)?;
-    with_lock(provider, planned.has_changes(), &args.lock, &args.stack, async |provider, locked| {
-        let plan = if locked { plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?) } else { planned };
+    let needed = first_read(began, observed, &planned);
+    with_lock(provider, needed, &args.lock, &args.stack, async |provider, read_again| {
+        let plan =
+            if read_again { plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?) } else { planned };
         print_plan(&plan, args.output.format);
         guard(&plan, &[], &args.stack)?;
         let applier = provider.applier(&desired);

@@ -1,35 +1,68 @@
 //! The stack's lock around `apply` and `destroy`, and `authdemo unlock`.
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::bail;
 
 use super::change::confirm;
 use super::{connect, load_stack, require_approval_path};
 use crate::cli::{LockArgs, StackArgs, UnlockArgs};
-use crate::provider::{AwsProvider, Holder, LockError, StackLock};
+use crate::plan::Plan;
+use crate::provider::{AwsProvider, FirstRead, Holder, LockError, Observed, StackLock};
 
-/// Runs `body` with `provider`, holding the stack's lock when `needed` (telling `body` whether
-/// it holds it), and releases the lock however `body` ends: `apply` and `destroy` plan again
-/// under it, so that a run that waited for another acts on what that one left.
+/// A run's first read of the account that found changes, with the stack's lock as the run saw
+/// it before that read began: the lock is taken from that sight.
+pub(super) struct BeforeLock {
+    read: FirstRead,
+    observed: Observed,
+}
+
+/// What [`with_lock`] needs of a first read that began at `began`, after the run `observed`
+/// the lock, and planned `plan`: nothing if the plan changes nothing (no lock is taken).
+pub(super) fn first_read(began: SystemTime, observed: Observed, plan: &Plan) -> Option<BeforeLock> {
+    let ids = plan.changes.iter().filter_map(|change| change.id.clone()).collect();
+    plan.has_changes().then_some(BeforeLock { read: FirstRead { began, ids }, observed })
+}
+
+/// Runs `body` with `provider`, holding the stack's lock when `first` is set (the run's first
+/// read found changes), and releases the lock however `body` ends. `body` is told whether to
+/// read the account again under the lock: when another run may have changed the stack since
+/// that first read (it held the lock after the read began, or let go too shortly before for AWS's
+/// lists to show what it created), so that a run that waited for another acts on what that one
+/// left; the read waits until those lists settled.
 pub(super) async fn with_lock<T>(
     provider: AwsProvider,
-    needed: bool,
+    first: Option<BeforeLock>,
     args: &LockArgs,
     stack: &StackArgs,
     body: impl AsyncFnOnce(AwsProvider, bool) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let lock = if needed { Some(take_lock(&provider, args, stack).await?) } else { None };
-    let result = body(provider, lock.is_some()).await;
+    let (lock, read_again) = match first {
+        Some(BeforeLock { read, observed }) => {
+            let lock = take_lock(&provider, args, stack, observed).await?;
+            let stale = lock.read_may_be_stale(&read);
+            if stale {
+                lock.settled().await;
+            }
+            (Some(lock), stale)
+        }
+        None => (None, false),
+    };
+    let result = body(provider, read_again).await;
     if let Some(lock) = lock {
         lock.release().await;
     }
     result
 }
 
-/// Takes the stack's lock, saying on stderr whom it waits for.
-async fn take_lock(provider: &AwsProvider, args: &LockArgs, stack: &StackArgs) -> anyhow::Result<StackLock> {
+/// Takes the stack's lock from what the run `observed`, saying on stderr whom it waits for.
+async fn take_lock(
+    provider: &AwsProvider,
+    args: &LockArgs,
+    stack: &StackArgs,
+    observed: Observed,
+) -> anyhow::Result<StackLock> {
     let waiting = |holder: &Holder| {
         eprintln!(
             "waiting for the stack's lock, held {} (up to --lock-timeout {} s)",
@@ -37,7 +70,8 @@ async fn take_lock(provider: &AwsProvider, args: &LockArgs, stack: &StackArgs) -
             args.lock_timeout
         );
     };
-    provider.lock(Duration::from_secs(args.lock_timeout), &waiting).await.map_err(|error| match error {
+    let taken = provider.lock(Duration::from_secs(args.lock_timeout), &waiting, Some(observed)).await;
+    taken.map_err(|error| match error {
         LockError::Held { .. } => anyhow::anyhow!(
             "{error}.\n  Wait for it, pass a longer --lock-timeout, or if that run is gone, run `{}`",
             stack.command_line("unlock", "")
@@ -51,7 +85,7 @@ pub(super) async fn unlock(args: &UnlockArgs) -> anyhow::Result<ExitCode> {
     require_approval_path(args.auto_approve, "unlock", &args.stack)?;
     let stack = load_stack(&args.stack)?;
     let (provider, _) = connect(&args.aws, &stack).await?;
-    let Some(holder) = provider.lock_holder().await? else {
+    let Some((generation, holder)) = provider.lock_holder().await? else {
         println!("stack {} is not locked", stack.name);
         return Ok(ExitCode::SUCCESS);
     };
@@ -59,7 +93,7 @@ pub(super) async fn unlock(args: &UnlockArgs) -> anyhow::Result<ExitCode> {
     if !args.auto_approve && !confirm("Break this lock? Do so only if that run is gone.").await? {
         bail!("unlock cancelled: the lock stays");
     }
-    provider.unlock().await?;
+    provider.unlock(generation).await?;
     println!("the lock of stack {} is broken", stack.name);
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use tokio::time::Instant;
 
+use super::lock::Fence;
 use super::pace::{self, Held, Pacer, Service};
 use crate::error::{ErrorClass, ProviderError};
 
@@ -53,12 +54,27 @@ pub(crate) struct Calls {
     policy: RetryPolicy,
     pacer: Arc<Pacer>,
     service: Option<Service>,
+    /// The stack lock's fence: no change goes out once the run may no longer hold the lock.
+    fence: Arc<Fence>,
+    /// Whether these calls pass the fence (the lock's own).
+    unfenced: bool,
 }
 
 impl Calls {
     /// Calls under `policy`, paced by one new [`Pacer`].
     pub(crate) fn new(policy: RetryPolicy) -> Self {
-        Self { policy, pacer: Arc::default(), service: None }
+        Self { policy, pacer: Arc::default(), service: None, fence: Arc::default(), unfenced: false }
+    }
+
+    /// The same calls, past the fence: the lock's own, which must reach AWS to renew or let go.
+    #[must_use]
+    pub(super) fn unfenced(&self) -> Self {
+        Self { unfenced: true, ..self.clone() }
+    }
+
+    /// The fence every fenced call of this run checks before each change it sends.
+    pub(super) fn fence(&self) -> Arc<Fence> {
+        Arc::clone(&self.fence)
     }
 
     /// The same calls, to `service`: they wait for its quotas.
@@ -136,6 +152,9 @@ impl Calls {
         self.retry(operation, budget, |deadline| {
             let sent = send();
             async move {
+                if !self.unfenced && !is_read(operation) {
+                    self.fence.check(operation)?;
+                }
                 if let Some(service) = self.service {
                     let taken = self.pacer.take(service, operation, deadline).await;
                     taken.map_err(|held| held_error(operation, &held))?;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
+use super::lock::LISTING_SETTLE;
 use crate::artifact::Artifact;
 use crate::error::{ErrorClass, ProviderError};
 use crate::plan::ResourceChange;
@@ -124,9 +125,12 @@ pub(super) async fn run_handler<S: Spec, H: Handler<S>>(
 /// How many times a create answered with a server error is sent, each resend only after its
 /// resource was looked for and not found.
 const SERVER_ERROR_CREATES: u32 = 3;
-/// The wait before looking for the resource of a create answered with a server error (doubled
-/// each time), so that AWS's lists have time to show it.
+/// The wait before looking for the resource of a create answered with a server error.
 const FIRST_LOOK_AFTER: Duration = Duration::from_secs(1);
+/// The wait after a create answered with a server error before its resource, not found at the
+/// first look, is looked for again and only then sent again: AWS's lists may miss a new resource
+/// for a while (the lock's listing settle, and its clock margin).
+const LAST_LOOK_AFTER: Duration = LISTING_SETTLE.saturating_add(Duration::from_secs(2));
 
 /// Creates the resource, or finds it when the create may have happened though it failed (a lost
 /// answer, "already exists", a server error): the id either way. A create answered with a
@@ -136,7 +140,6 @@ async fn create_or_find<S: Spec, H: Handler<S>>(
     cx: &StepContext<'_>,
     wanted: &S,
 ) -> Result<String, ProviderError> {
-    let mut wait = FIRST_LOOK_AFTER;
     let mut tries = 1;
     loop {
         let error = match handler.create(cx, wanted).await {
@@ -146,10 +149,14 @@ async fn create_or_find<S: Spec, H: Handler<S>>(
         };
         let server_error = error.class == ErrorClass::CreateServerError;
         if server_error {
-            tokio::time::sleep(wait).await;
-            wait *= 2;
+            tokio::time::sleep(FIRST_LOOK_AFTER).await;
         }
-        if let Some(id) = handler.find(cx, wanted).await? {
+        let mut found = handler.find(cx, wanted).await?;
+        if found.is_none() && server_error {
+            tokio::time::sleep(LAST_LOOK_AFTER.saturating_sub(FIRST_LOOK_AFTER)).await;
+            found = handler.find(cx, wanted).await?;
+        }
+        if let Some(id) = found {
             tracing::info!(address = %cx.address, %id, %error, "the create's resource exists; going on with it");
             return Ok(id);
         }
@@ -182,17 +189,19 @@ mod tests {
     }
 
     /// Fails each create with `class` (all of them, or only the first when `first_only`), and
-    /// finds the resource once a create succeeded or when `committed`; records the calls.
+    /// finds the resource once a create succeeded or when `committed` (from its second look on
+    /// when `listed_late`); records the calls.
     struct LosingHandler {
         class: ErrorClass,
         committed: bool,
         first_only: bool,
+        listed_late: bool,
         calls: Mutex<Vec<String>>,
     }
 
     impl LosingHandler {
         fn new(class: ErrorClass, committed: bool, first_only: bool) -> Self {
-            Self { class, committed, first_only, calls: Mutex::default() }
+            Self { class, committed, first_only, listed_late: false, calls: Mutex::default() }
         }
 
         fn calls(&self) -> Vec<String> {
@@ -221,8 +230,10 @@ mod tests {
         }
 
         async fn find(&self, _cx: &StepContext<'_>, _wanted: &Thing) -> Result<Option<String>, ProviderError> {
-            self.calls.lock().unwrap().push("find".into());
-            Ok(self.committed.then(|| "arn:role".into()))
+            let mut calls = self.calls.lock().unwrap();
+            let looked = calls.iter().any(|call| call == "find");
+            calls.push("find".into());
+            Ok((self.committed && (looked || !self.listed_late)).then(|| "arn:role".into()))
         }
     }
 
@@ -258,10 +269,17 @@ mod tests {
         assert_eq!(committed.calls(), ["create", "find", "finish arn:role p"]);
         let not_made = LosingHandler::new(ErrorClass::CreateServerError, false, true);
         assert_eq!(create_with(&not_made).await, Ok(Some("arn:role".to_string())));
-        assert_eq!(not_made.calls(), ["create", "find", "create", "finish arn:role p"]);
+        assert_eq!(not_made.calls(), ["create", "find", "find", "create", "finish arn:role p"]);
         let failing = LosingHandler::new(ErrorClass::CreateServerError, false, false);
         assert_eq!(create_with(&failing).await.unwrap_err().class, ErrorClass::CreateServerError);
-        assert_eq!(failing.calls(), ["create", "find", "create", "find", "create", "find"]);
+        let looked_twice = ["create", "find", "find"];
+        assert_eq!(failing.calls(), [looked_twice, looked_twice, looked_twice].concat());
+        let listed_late =
+            LosingHandler { listed_late: true, ..LosingHandler::new(ErrorClass::CreateServerError, true, false) };
+        let started = tokio::time::Instant::now();
+        assert_eq!(create_with(&listed_late).await, Ok(Some("arn:role".to_string())));
+        assert_eq!(listed_late.calls(), ["create", "find", "find", "finish arn:role p"], "found, not sent again");
+        assert!(started.elapsed() >= LISTING_SETTLE, "the second look waits for the lists to settle");
         let lost = LosingHandler::new(ErrorClass::Unanswered, false, true);
         assert_eq!(create_with(&lost).await.unwrap_err().class, ErrorClass::Unanswered, "no resend after a timeout");
         assert_eq!(lost.calls(), ["create", "find"]);

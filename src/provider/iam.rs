@@ -15,6 +15,8 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 
+use self::details::RoleFound;
+
 use super::call::Calls;
 use super::handler::{Handler, StepContext};
 use super::ownership::{claim, send_tags};
@@ -23,10 +25,12 @@ use crate::live::{ADDRESS_TAG, LiveResource, LiveState, check_ownership, ownersh
 use crate::provider::iam_actions::{On, Permission, Sent, needs};
 use crate::provider::kind::Kind;
 use crate::resource::policy_document::canonical_from_aws;
-use crate::resource::tags::{TagChanges, user_tags};
+use crate::resource::tags::TagChanges;
 use crate::resource::{Address, DesiredState, ResourceKind, Spec};
 use crate::spec;
 use region::role_region;
+
+mod details;
 
 spec! {
     /// An IAM role: who may assume it and what it may do.
@@ -80,28 +84,19 @@ impl Roles {
         format!("/authdemo/{}/", self.stack)
     }
 
-    /// Lists the stack's path and confirms each role by its tags; a wanted role found only by
-    /// name (outside the path or without the tags) is foreign.
+    /// Reads the account's roles (with their policies and tags, in one paged call) under the
+    /// stack's path or named like a wanted role, and confirms each by its tags; a wanted role
+    /// found only by name (outside the path or without the tags) is foreign.
     pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
-        let listed = self
-            .calls
-            .all_pages(
-                "ListRoles",
-                |marker| self.client.list_roles().path_prefix(self.path()).set_marker(marker).send(),
-                |out| (out.roles, out.marker),
-            )
-            .await?;
-        let mut names: Vec<String> = listed.into_iter().map(|role| role.role_name).collect();
-        let wanted = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::IamRole).map(|r| &r.address);
-        for address in wanted {
-            let name = self.role_name(address);
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        let roles = try_join_all(names.iter().map(|name| self.role_with_policies(name))).await?;
-        for (name, (role, spec)) in names.into_iter().zip(roles).filter_map(|(n, r)| Some((n, r?))) {
-            let tags = tags_of(&role);
+        let wanted: BTreeSet<String> = desired
+            .resources
+            .iter()
+            .filter(|r| r.address.kind == ResourceKind::IamRole)
+            .map(|r| self.role_name(&r.address))
+            .collect();
+        let path = self.path();
+        let roles = self.roles_found(|role_path, name| role_path == path || wanted.contains(name)).await?;
+        for RoleFound { name, arn, tags, spec } in roles {
             let claimed = tags.get(ADDRESS_TAG).and_then(|a| a.parse::<Address>().ok());
             let address = match claimed {
                 Some(a) if a.kind == ResourceKind::IamRole && self.role_name(&a) == name => a,
@@ -110,34 +105,23 @@ impl Roles {
                 }
             };
             let region = role_region(&tags, &spec);
-            let candidates = vec![(role.arn.clone(), tags, role)];
-            let Some(role) = claim(candidates, &self.stack, &address, live)? else { continue };
+            let candidates = vec![(arn.clone(), tags, name)];
+            let Some(name) = claim(candidates, &self.stack, &address, live)? else { continue };
             if let Some(region) = region.filter(|r| *r != self.region) {
                 return Err(ProviderError::new(
                     ErrorClass::Conflict,
                     "discovery",
                     format!(
-                        "stack `{}` already lives in region {region}: its IAM role {} serves that region, and IAM roles \
-                         are global. Nothing was changed. Give the stack in {} another name (e.g. --var env=…), \
+                        "stack `{}` already lives in region {region}: its IAM role {name} serves that region, and IAM \
+                         roles are global. Nothing was changed. Give the stack in {} another name (e.g. --var env=…), \
                          or run in --region {region}",
-                        self.stack, role.role_name, self.region
+                        self.stack, self.region
                     ),
                 ));
             }
-            live.insert(LiveResource::of(address, role.arn, &spec));
+            live.insert(LiveResource::of(address, arn, &spec));
         }
         Ok(())
-    }
-
-    /// A role and its settings, if it exists (all roles are read concurrently).
-    async fn role_with_policies(&self, name: &str) -> Result<Option<(Role, RoleSpec)>, ProviderError> {
-        let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(name).send()).await)?;
-        let Some(role) = got.and_then(|out| out.role) else { return Ok(None) };
-        let (policies, managed_policies) = tokio::try_join!(self.inline_policies(name), self.attached_policies(name))?;
-        let trust_policy = canonical_from_aws(role.assume_role_policy_document().unwrap_or_default());
-        let tags = user_tags(&tags_of(&role));
-        let permissions_boundary = role.permissions_boundary().and_then(|b| b.permissions_boundary_arn.clone());
-        Ok(Some((role, RoleSpec { trust_policy, policies, managed_policies, tags, permissions_boundary })))
     }
 
     /// The ARNs of the managed policies attached to the role.
@@ -328,6 +312,7 @@ fn tags_of(role: &Role) -> HashMap<String, String> {
 impl Kind for RoleSpec {
     const PERMISSIONS: &'static [Permission] = &[
         needs("ListRoles", "iam:ListRoles", On::Anything, Sent::Reading),
+        needs("GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails", On::Anything, Sent::Reading),
         needs("GetRole", "iam:GetRole", On::RolesAndLock, Sent::Reading),
         needs("ListRolePolicies", "iam:ListRolePolicies", On::RolesAndLock, Sent::Reading),
         needs("GetRolePolicy", "iam:GetRolePolicy", On::RolesAndLock, Sent::Reading),

@@ -2,20 +2,34 @@
 //! resources whose names AWS does not keep unique (user pool, identity pool, REST API, usage
 //! plan, API keys), so `apply` and `destroy` hold a lock that needs no store of the user's.
 //!
-//! The lock is an IAM role, `authdemo-lock-<stack>` under the path `/authdemo-lock/`, that
-//! nothing can assume. IAM role names are unique in an account, so CreateRole either creates it
-//! (the lock is ours) or answers EntityAlreadyExists (someone holds it). Its tags say who holds
-//! it, since when, from which host and process, and until when its lease runs; the holder
-//! renews the lease every 30 s, and deletes the role when it is done. A lock whose lease ran
-//! out, or whose holder was a process on this host that no longer runs, is stale: the next run
-//! deletes it and takes it. `authdemo unlock` deletes one by hand.
+//! The lock is a chain of generations, each an IAM role that nothing can assume:
+//! `authdemo-lock-<stack>.<N>` under the path `/authdemo-lock/<stack>/`. IAM role names are unique
+//! in an account and CreateRole is the one call that decides (its reads may lag, its uniqueness
+//! does not), so exactly one run creates generation N: the holder is whoever created the highest
+//! generation. A run takes the lock by creating the generation after the highest it sees, once
+//! that one's holder let go (its tag `authdemo:lock-released`), its lease ran out (90 s after
+//! its last renewal, on AWS's clock), or it was a process of this machine's process table that no
+//! longer runs. No run ever deletes a generation another run may still create or hold: a
+//! generation goes only once a later one has existed for [`KEEP_FOR`]. The holder renews its
+//! lease every 30 s, stops sending changes ([`Fence`]) when it could not renew in time or sees a
+//! later generation, and tags its generation released when it is done. The README ("Two runs
+//! on one stack") gives the safety argument.
 
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod clock;
+mod fence;
+mod holder;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::Tag;
+use tokio::time::Instant;
 
+pub(crate) use self::clock::AwsClock;
+use self::clock::DATE_RESOLUTION;
+pub(crate) use self::fence::Fence;
+pub(crate) use self::holder::Holder;
 use super::call::Calls;
 use crate::error::{ErrorClass, ProviderError, deleted, found};
 
@@ -25,85 +39,16 @@ const LEASE: Duration = Duration::from_secs(90);
 const RENEW_EVERY: Duration = Duration::from_secs(30);
 /// How often a waiting run looks again.
 const POLL_EVERY: Duration = Duration::from_secs(2);
-
-const HOLDER_TAG: &str = "authdemo:lock-holder";
-const HOST_TAG: &str = "authdemo:lock-host";
-const PID_TAG: &str = "authdemo:lock-pid";
-const SINCE_TAG: &str = "authdemo:lock-since";
-const LEASE_TAG: &str = "authdemo:lock-lease-until";
+/// How long after a change AWS's lists (ListUserPools, GetRestApis, ListIdentityPools,
+/// GetUsagePlans, GetApiKeys) may still miss it: a run reads the account again no sooner than
+/// this after the previous holder let go.
+pub(crate) const LISTING_SETTLE: Duration = Duration::from_secs(5);
+/// How long a generation of the lock stays after a later one was created (seconds): only a read
+/// older than this could miss every later generation and create this one again.
+const KEEP_FOR: u64 = 300;
 
 /// Nothing may assume the lock role: it only exists.
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
-/// Who holds a stack's lock, from its tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Holder {
-    /// `user@host pid N` (and the CI run, when there is one).
-    pub who: String,
-    /// The host it runs on.
-    pub host: String,
-    /// Its process id on that host.
-    pub pid: u32,
-    /// When it took the lock (seconds since the epoch).
-    pub since: u64,
-    /// When its lease runs out (seconds since the epoch).
-    pub lease_until: u64,
-}
-
-impl Holder {
-    /// This process, as it would hold a lock from now.
-    fn this_process(now: u64) -> Self {
-        let host = host_name();
-        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "someone".into());
-        let pid = std::process::id();
-        let mut who = format!("{user}@{host} pid {pid}");
-        if let (Ok(repository), Ok(run)) = (std::env::var("GITHUB_REPOSITORY"), std::env::var("GITHUB_RUN_ID")) {
-            who.push_str(&format!(" run {run} of {repository}"));
-        }
-        Self { who: tag_safe(&who), host, pid, since: now, lease_until: now + LEASE.as_secs() }
-    }
-
-    fn from_tags(tags: &HashMap<String, String>) -> Option<Self> {
-        let number = |key: &str| tags.get(key).and_then(|v| v.parse::<u64>().ok());
-        Some(Self {
-            who: tags.get(HOLDER_TAG)?.clone(),
-            host: tags.get(HOST_TAG).cloned().unwrap_or_default(),
-            pid: tags.get(PID_TAG).and_then(|v| v.parse().ok()).unwrap_or_default(),
-            since: number(SINCE_TAG).unwrap_or_default(),
-            lease_until: number(LEASE_TAG).unwrap_or_default(),
-        })
-    }
-
-    fn tags(&self) -> Result<Vec<Tag>, ProviderError> {
-        [
-            (HOLDER_TAG, self.who.clone()),
-            (HOST_TAG, self.host.clone()),
-            (PID_TAG, self.pid.to_string()),
-            (SINCE_TAG, self.since.to_string()),
-            (LEASE_TAG, self.lease_until.to_string()),
-        ]
-        .into_iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ProviderError::other("Tag", e.to_string()))
-    }
-
-    /// Whether the lock can be taken from this holder: its lease ran out, or it was a process
-    /// of this host that no longer runs.
-    pub(crate) fn is_stale(&self, now: u64) -> bool {
-        now > self.lease_until || (self.host == host_name() && !process_runs(self.pid))
-    }
-
-    /// Whether this process is the holder.
-    fn is_this_process(&self) -> bool {
-        self.host == host_name() && self.pid == std::process::id()
-    }
-
-    /// `since 2026-12-01 10:00:00 UTC, by …`.
-    pub(crate) fn describe(&self) -> String {
-        format!("since {}, by {}", utc(self.since), self.who)
-    }
-}
 
 /// Why a run could not take its stack's lock.
 #[derive(Debug, thiserror::Error)]
@@ -121,76 +66,196 @@ pub(crate) enum LockError {
     Aws(#[from] ProviderError),
 }
 
+/// A run's first read of the account, before it took the lock.
+pub(crate) struct FirstRead {
+    /// When it began (this machine's clock).
+    pub began: SystemTime,
+    /// The ids of every resource it found.
+    pub ids: BTreeSet<String>,
+}
+
+/// The lock as a run saw it before its first read of the account began.
+pub(crate) struct Observed {
+    /// The generations listed, with when each was created.
+    listed: Vec<(u64, u64)>,
+    /// The highest generation known.
+    top: u64,
+    /// What the run saw of it.
+    seen: Seen,
+}
+
+/// What the previous holder of the lock left.
+#[derive(Debug, Clone)]
+struct Previous {
+    /// Until when (AWS's time) it may have changed the stack.
+    done: u64,
+    /// The ids it created of the kinds AWS lists late, if it let go and said so.
+    created: Option<Vec<String>>,
+    /// Whether the run saw it done before its first read began, and took the next generation
+    /// from that sight (so that nobody held the lock in between).
+    before_read: bool,
+}
+
 /// The lock of one stack, held while it lives; [`StackLock::release`] gives it back.
 pub(crate) struct StackLock {
     locks: Locks,
+    generation: u64,
+    /// The previous holder; `None` when no run held the lock before.
+    previous: Option<Previous>,
+    /// Generations old enough to delete when this run lets go.
+    old: Vec<u64>,
     renewal: tokio::task::JoinHandle<()>,
 }
 
 impl StackLock {
-    /// Gives the lock back (deletes the lock role), unless another run has taken it meanwhile.
+    /// Whether `first_read` may miss what an earlier holder changed. It cannot when no run held
+    /// the lock before; when the previous holder was done, and AWS's lists had settled, before
+    /// the read began (AWS's clock); or when the run saw the previous holder let go before the
+    /// read began, took the next generation from that sight, and the read found every resource
+    /// that holder said it created of the kinds AWS lists late (no clock involved).
+    pub(crate) fn read_may_be_stale(&self, first_read: &FirstRead) -> bool {
+        let Some(previous) = &self.previous else { return false };
+        if previous.done + settle() <= self.locks.clock.at(first_read.began) {
+            return false;
+        }
+        let all_found = previous.created.as_ref().is_some_and(|ids| ids.iter().all(|id| first_read.ids.contains(id)));
+        !(previous.before_read && all_found)
+    }
+
+    /// Waits until what the previous holder changed shows in AWS's lists.
+    pub(crate) async fn settled(&self) {
+        let Some(previous) = &self.previous else { return };
+        let wait = self.locks.clock.until(previous.done + settle());
+        if !wait.is_zero() {
+            tracing::info!("waiting {wait:?} for AWS's lists to show what the previous run changed");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Gives the lock back: tags this run's generation released (the next run takes the
+    /// generation after it), then deletes generations old enough to go.
     pub(crate) async fn release(self) {
         self.renewal.abort();
+        self.locks.fence.close("it was let go");
         let released = async {
-            if self.locks.holder().await?.is_some_and(|holder| holder.is_this_process()) {
-                self.locks.delete().await?;
-            } else {
-                tracing::warn!("the stack lock was taken over by another run while this one held it");
-            }
-            Ok::<_, ProviderError>(())
+            let tags = Holder::released_tags(self.locks.clock.now(), Some(&self.locks.fence.created_ids()))?;
+            let name = self.locks.name(self.generation);
+            let client = &self.locks.client;
+            let tag = || client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send();
+            self.locks.calls.call("TagRole", tag).await
         };
         if let Err(error) = released.await {
             tracing::warn!(%error, "could not release the stack lock; its lease runs out by itself");
         }
+        for generation in self.old {
+            if let Err(error) = self.locks.delete(generation).await {
+                tracing::warn!(%error, "could not delete an old generation of the stack lock");
+            }
+        }
     }
 }
 
-/// The lock role of one stack.
+/// `LISTING_SETTLE` and the two clocks' uncertainty, in seconds.
+fn settle() -> u64 {
+    LISTING_SETTLE.as_secs() + 2 * DATE_RESOLUTION
+}
+
+/// The generations of `listed` (number, creation time) that the holder of `generation` deletes
+/// at `now`: below the previous one, and older than a generation created [`KEEP_FOR`] ago or
+/// more (which was created only after they were let go).
+fn old_generations(listed: &[(u64, u64)], generation: u64, now: u64) -> Vec<u64> {
+    let kept_long_enough = |g: u64| listed.iter().any(|(h, created)| *h > g && created + KEEP_FOR <= now);
+    listed.iter().map(|(g, _)| *g).filter(|g| *g + 2 <= generation && kept_long_enough(*g)).collect()
+}
+
+/// What a run sees of the highest generation it knows.
+enum Seen {
+    /// Nobody holds it; what its holder, if any, left.
+    Free(Option<Previous>),
+    /// Another run holds it.
+    Held(Holder),
+    /// This process holds it: its create took effect, though its answer was lost.
+    Mine,
+}
+
+/// The lock roles of one stack.
 #[derive(Clone)]
 pub(super) struct Locks {
     client: Client,
-    name: String,
+    stack: String,
     calls: Calls,
+    fence: Arc<Fence>,
+    clock: AwsClock,
 }
 
 impl Locks {
-    /// The lock of `stack` through `client`.
-    pub(super) fn new(client: Client, stack: &str, calls: Calls) -> Self {
-        Self { client, name: format!("authdemo-lock-{stack}"), calls }
+    /// The lock of `stack` through a client of `config`; `calls` are the run's (the lock's own
+    /// pass its fence).
+    pub(super) fn new(config: &aws_config::SdkConfig, stack: &str, calls: &Calls) -> Self {
+        let clock = AwsClock::default();
+        let client =
+            Client::from_conf(aws_sdk_iam::config::Builder::from(config).interceptor(clock.interceptor()).build());
+        Self { client, stack: stack.to_string(), calls: calls.unfenced(), fence: calls.fence(), clock }
     }
 
-    fn stack(&self) -> &str {
-        self.name.trim_start_matches("authdemo-lock-")
+    fn name(&self, generation: u64) -> String {
+        format!("authdemo-lock-{}.{generation}", self.stack)
     }
 
-    /// Takes the lock, waiting up to `timeout` for another holder; `waiting` is told who holds
-    /// it the first time the run has to wait.
-    pub(super) async fn acquire(&self, timeout: Duration, waiting: &dyn Fn(&Holder)) -> Result<StackLock, LockError> {
-        let started = std::time::Instant::now();
-        let mut told = false;
+    fn path(&self) -> String {
+        format!("/authdemo-lock/{}/", self.stack)
+    }
+
+    /// What the lock is now: its generations, the highest (at least `known`), and who holds it.
+    pub(super) async fn observe(&self, known: u64) -> Result<Observed, ProviderError> {
+        let listed = self.generations().await?;
+        let top = listed.iter().map(|(generation, _)| *generation).max().unwrap_or(0).max(known);
+        let seen = if top == 0 { Seen::Free(None) } else { self.seen(top).await? };
+        Ok(Observed { listed, top, seen })
+    }
+
+    /// Takes the lock, starting from what the run `observed` before its first read (if it
+    /// did), waiting up to `timeout` for another holder; `waiting` is told who holds it the
+    /// first time the run has to wait.
+    pub(super) async fn acquire(
+        &self,
+        timeout: Duration,
+        waiting: &dyn Fn(&Holder),
+        mut observed: Option<Observed>,
+    ) -> Result<StackLock, LockError> {
+        let started = Instant::now();
+        let (mut told, mut known) = (false, 0);
+        let mut tried: Option<(u64, Option<Previous>)> = None;
         loop {
-            let me = Holder::this_process(now());
-            match self.create(&me).await {
-                Ok(()) => return Ok(StackLock { locks: self.clone(), renewal: self.renew_in_background(me) }),
-                Err(error) if error.class != ErrorClass::AlreadyExists => return Err(error.into()),
-                Err(_) => {}
-            }
-            let Some(holder) = self.holder().await? else {
-                // Released between our create and our look: try again shortly.
-                tokio::time::sleep(POLL_EVERY / 10).await;
-                continue;
+            let before_read = observed.is_some();
+            let Observed { listed, top, seen } = match observed.take() {
+                Some(observed) => observed,
+                None => self.observe(known).await?,
             };
-            if holder.is_this_process() {
-                // Our create took effect but its answer was lost.
-                return Ok(StackLock { locks: self.clone(), renewal: self.renew_in_background(holder) });
-            }
-            if holder.is_stale(now()) {
-                tracing::info!(holder = %holder.describe(), "taking over a stale stack lock");
-                self.delete().await?;
-                continue;
-            }
+            let holder = match seen {
+                Seen::Free(previous) => {
+                    let previous = previous.map(|p| Previous { before_read, ..p });
+                    tried = Some((top + 1, previous.clone()));
+                    let sent = Instant::now();
+                    match self.create(top + 1).await {
+                        Ok(()) => return Ok(self.held(top + 1, previous, sent, &listed)),
+                        Err(error) if error.class == ErrorClass::AlreadyExists => {
+                            known = top + 1;
+                            continue;
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+                Seen::Mine => {
+                    // Its create's answer was lost: what it saw before it, or the worst case.
+                    let unknown = Some(Previous { done: self.clock.now(), created: None, before_read: false });
+                    let previous = tried.take().filter(|(generation, _)| *generation == top).map_or(unknown, |t| t.1);
+                    return Ok(self.held(top, previous, Instant::now(), &listed));
+                }
+                Seen::Held(holder) => holder,
+            };
             if started.elapsed() >= timeout {
-                return Err(LockError::Held { stack: self.stack().to_string(), holder: holder.describe() });
+                return Err(LockError::Held { stack: self.stack.clone(), holder: holder.describe() });
             }
             if !told {
                 waiting(&holder);
@@ -200,16 +265,71 @@ impl Locks {
         }
     }
 
-    async fn create(&self, me: &Holder) -> Result<(), ProviderError> {
-        let tags = me.tags()?;
+    /// What the run sees of `generation`, which exists.
+    async fn seen(&self, generation: u64) -> Result<Seen, ProviderError> {
+        let Some(holder) = self.holder_of(generation).await? else {
+            // It exists (it was listed, or CreateRole said so) but IAM's reads do not show it
+            // yet: a run took it a moment ago.
+            let now = self.clock.now();
+            let who = "a run that took it a moment ago".to_string();
+            let process = String::new();
+            let (host, pid, since, lease_until) = (String::new(), 0, now, now);
+            let holder = Holder { who, host, pid, process, since, lease_until, released: None, created: None };
+            return Ok(Seen::Held(holder));
+        };
+        if holder.is_this_process() && holder.released.is_none() {
+            return Ok(Seen::Mine);
+        }
+        Ok(match holder.done_by(self.clock.now()) {
+            Some(done) => {
+                tracing::info!(holder = %holder.describe(), "the stack lock is free");
+                let created = holder.created.filter(|_| holder.released.is_some());
+                Seen::Free(Some(Previous { done, created, before_read: false }))
+            }
+            None => Seen::Held(holder),
+        })
+    }
+
+    /// This run holds `generation` since `sent`: its fence opens, its lease is renewed, and
+    /// the generations `listed` that are old enough go when it lets go.
+    fn held(&self, generation: u64, previous: Option<Previous>, sent: Instant, listed: &[(u64, u64)]) -> StackLock {
+        self.fence.allow_until((sent + LEASE - fence::MARGIN).into_std());
+        let old = old_generations(listed, generation, self.clock.now());
+        StackLock { locks: self.clone(), generation, previous, old, renewal: self.renew_in_background(generation) }
+    }
+
+    /// The stack's lock generations AWS lists, with when each was created (AWS's time).
+    async fn generations(&self) -> Result<Vec<(u64, u64)>, ProviderError> {
+        let path = self.path();
+        let roles = self
+            .calls
+            .all_pages(
+                "ListRoles",
+                |marker| self.client.list_roles().path_prefix(&path).set_marker(marker).send(),
+                |page| (page.roles, page.marker),
+            )
+            .await?;
+        let prefix = format!("authdemo-lock-{}.", self.stack);
+        Ok(roles
+            .iter()
+            .filter_map(|role| {
+                let generation = role.role_name().strip_prefix(&prefix)?.parse().ok()?;
+                Some((generation, u64::try_from(role.create_date().secs()).unwrap_or_default()))
+            })
+            .collect())
+    }
+
+    async fn create(&self, generation: u64) -> Result<(), ProviderError> {
+        let tags = Holder::this_process(self.clock.now(), LEASE.as_secs()).tags()?;
+        let name = self.name(generation);
         self.calls
             .call("CreateRole", || {
                 self.client
                     .create_role()
-                    .role_name(&self.name)
-                    .path("/authdemo-lock/")
+                    .role_name(&name)
+                    .path(self.path())
                     .assume_role_policy_document(TRUST)
-                    .description(format!("authdemo: the lock of stack {}", self.stack()))
+                    .description(format!("authdemo: the lock of stack {}", self.stack))
                     .set_tags(Some(tags.clone()))
                     .send()
             })
@@ -217,103 +337,75 @@ impl Locks {
             .map(drop)
     }
 
-    /// Who holds the lock, if anyone.
-    pub(super) async fn holder(&self) -> Result<Option<Holder>, ProviderError> {
-        let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(&self.name).send()).await)?;
+    /// Who holds (or held) `generation`, if IAM's reads show it.
+    async fn holder_of(&self, generation: u64) -> Result<Option<Holder>, ProviderError> {
+        let name = self.name(generation);
+        let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(&name).send()).await)?;
         let Some(role) = got.and_then(|out| out.role) else { return Ok(None) };
-        let tags: HashMap<String, String> =
-            role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
-        Ok(Some(Holder::from_tags(&tags).unwrap_or(Holder {
-            who: "an unknown run".into(),
-            host: String::new(),
-            pid: 0,
-            since: 0,
-            lease_until: 0,
-        })))
+        let tags = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+        Ok(Some(Holder::from_tags(&tags)))
     }
 
-    /// Deletes the lock role (one already gone counts as deleted).
-    pub(super) async fn delete(&self) -> Result<(), ProviderError> {
-        deleted(self.calls.call("DeleteRole", || self.client.delete_role().role_name(&self.name).send()).await)
+    /// Who holds the lock now, if anyone (with the generation): the highest one listed, unless
+    /// it was let go or its holder is done.
+    pub(super) async fn holder(&self) -> Result<Option<(u64, Holder)>, ProviderError> {
+        let Some(top) = self.generations().await?.iter().map(|(g, _)| *g).max() else { return Ok(None) };
+        let holder = self.holder_of(top).await?.filter(|h| h.done_by(self.clock.now()).is_none());
+        Ok(holder.map(|holder| (top, holder)))
     }
 
-    /// Renews the lease of `me` every [`RENEW_EVERY`] until aborted.
-    fn renew_in_background(&self, mut me: Holder) -> tokio::task::JoinHandle<()> {
+    /// Breaks the lock: tags `generation` released (with nothing said of what its holder
+    /// created), so that the next run takes the one after.
+    pub(super) async fn break_lock(&self, generation: u64) -> Result<(), ProviderError> {
+        let tags = Holder::released_tags(self.clock.now(), None)?;
+        let name = self.name(generation);
+        let tag = || self.client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send();
+        self.calls.call("TagRole", tag).await.map(drop)
+    }
+
+    /// Notes that this run created `id`, of a kind AWS lists late.
+    pub(super) fn created(&self, id: &str) {
+        self.fence.created(id);
+    }
+
+    /// Deletes the role of `generation` (one already gone counts as deleted).
+    async fn delete(&self, generation: u64) -> Result<(), ProviderError> {
+        let name = self.name(generation);
+        deleted(self.calls.call("DeleteRole", || self.client.delete_role().role_name(&name).send()).await)
+    }
+
+    /// Renews this run's lease on `generation` every [`RENEW_EVERY`] until aborted, moving the
+    /// fence with each renewal, and closes the fence when a later generation shows.
+    fn renew_in_background(&self, generation: u64) -> tokio::task::JoinHandle<()> {
         let locks = self.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(RENEW_EVERY).await;
-                me.lease_until = now() + LEASE.as_secs();
-                match locks.holder().await {
-                    Ok(Some(holder)) if holder.is_this_process() => {}
-                    Ok(_) => {
-                        tracing::warn!("the stack lock was taken over by another run: no longer renewing it");
+                if let Err(error) = locks.renew(generation).await {
+                    tracing::warn!(%error, "could not renew the stack lock");
+                }
+                match locks.generations().await {
+                    Ok(listed) if listed.iter().any(|(g, _)| *g > generation) => {
+                        locks.fence.close("another run took it over");
+                        tracing::warn!("the stack lock was taken over by another run: this run sends no more changes");
                         return;
                     }
-                    Err(error) => {
-                        tracing::warn!(%error, "could not read the stack lock to renew it");
-                        continue;
-                    }
-                }
-                let Ok(tags) = me.tags() else { return };
-                let renewed = locks
-                    .calls
-                    .call("TagRole", || {
-                        locks.client.tag_role().role_name(&locks.name).set_tags(Some(tags.clone())).send()
-                    })
-                    .await;
-                if let Err(error) = renewed {
-                    tracing::warn!(%error, "could not renew the stack lock");
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not read the stack lock"),
                 }
             }
         })
     }
-}
 
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-/// This machine's host name.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| tag_safe(h.trim()))
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into())
-}
-
-/// Whether process `pid` of this host still runs (and is an authdemo); where that cannot be
-/// told (no `/proc`), it is taken to run, and the lease decides.
-fn process_runs(pid: u32) -> bool {
-    if !std::path::Path::new("/proc/self").exists() {
-        return true;
+    async fn renew(&self, generation: u64) -> Result<(), ProviderError> {
+        let sent = Instant::now();
+        let lease = Holder::lease_tag(self.clock.now() + LEASE.as_secs())?;
+        let name = self.name(generation);
+        let client = &self.client;
+        self.calls.call("TagRole", || client.tag_role().role_name(&name).tags(lease.clone()).send()).await?;
+        self.fence.allow_until((sent + LEASE - fence::MARGIN).into_std());
+        Ok(())
     }
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains("authdemo"))
-}
-
-/// `text` with only the characters IAM tag values allow.
-fn tag_safe(text: &str) -> String {
-    text.chars().map(|c| if c.is_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '-' }).take(256).collect()
-}
-
-/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc(seconds: u64) -> String {
-    let days = seconds / 86_400;
-    let (hour, minute, second) = (seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days.cast_signed() + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
 }
 
 #[cfg(test)]
@@ -321,22 +413,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lock_is_stale_once_its_lease_ran_out_or_its_local_holder_is_gone() {
-        let mut holder = Holder::this_process(1_000);
-        assert!(!holder.is_stale(1_000), "this very process holds it");
-        assert!(holder.is_stale(1_000 + LEASE.as_secs() + 1), "the lease ran out");
-        holder.pid = u32::MAX;
-        assert!(holder.is_stale(1_000), "a process of this host that does not run");
-        holder.host = "elsewhere".into();
-        assert!(!holder.is_stale(1_000), "elsewhere only the lease tells");
-    }
-
-    #[test]
-    fn holders_round_trip_through_their_tags_and_read_well() {
-        let holder = Holder { who: "ci@runner pid 7".into(), host: "runner".into(), pid: 7, since: 0, lease_until: 90 };
-        let tags = holder.tags().unwrap().into_iter().map(|t| (t.key, t.value)).collect();
-        assert_eq!(Holder::from_tags(&tags), Some(holder.clone()));
-        assert_eq!(holder.describe(), "since 1970-01-01 00:00:00 UTC, by ci@runner pid 7");
-        assert_eq!(utc(1_796_119_200), "2026-12-01 10:00:00 UTC");
+    fn a_generation_goes_only_once_a_later_one_has_existed_for_keep_for() {
+        let listed = [(3, 1_000), (4, 1_100), (5, 1_200)];
+        assert_eq!(old_generations(&listed, 6, 1_250), Vec::<u64>::new(), "every later one is fresh");
+        assert_eq!(old_generations(&listed, 6, 1_100 + KEEP_FOR), vec![3], "4 has stood for KEEP_FOR");
+        assert_eq!(old_generations(&listed, 6, 1_200 + KEEP_FOR), vec![3, 4], "5, the previous, stays");
+        assert_eq!(old_generations(&listed, 6, u64::MAX / 2), vec![3, 4]);
     }
 }

@@ -31,7 +31,7 @@ pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
 pub(crate) use config::{ClientEndpoints, ConnectOptions, sdk_config};
 pub(crate) use iam::RoleSpec;
 pub(crate) use lambda::FunctionSpec;
-pub(crate) use lock::{Holder, LockError, StackLock};
+pub(crate) use lock::{FirstRead, Holder, LockError, Observed, StackLock};
 use pace::Service;
 pub(crate) use registry::Applier;
 pub(crate) use sign_in::{IdentityCredentials, Login, PasswordFlow, UserTokens};
@@ -137,7 +137,7 @@ impl AwsProvider {
                 calls.to(Service::CognitoIdentity),
             ),
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls.to(Service::Iam)),
-            locks: lock::Locks::new(aws_sdk_iam::Client::new(config), stack, calls.to(Service::Iam)),
+            locks: lock::Locks::new(config, stack, &calls.to(Service::Iam)),
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls.to(Service::Lambda)),
             apis: apigateway::RestApis::new(
                 apigateway.clone(),
@@ -214,24 +214,32 @@ impl AwsProvider {
         self.sign_in.signed_in(identity_pool_id, &provider, &token).await
     }
 
-    /// Takes the stack's lock (see [`lock`]), waiting up to `timeout` for another run to let go;
-    /// `waiting` is told who holds it when the run has to wait.
+    /// Takes the stack's lock (see [`lock`]), from what the run `observed` before its first
+    /// read, waiting up to `timeout` for another run to let go; `waiting` is told who holds it
+    /// when the run has to wait.
     pub(crate) async fn lock(
         &self,
         timeout: std::time::Duration,
         waiting: &dyn Fn(&Holder),
+        observed: Option<Observed>,
     ) -> Result<StackLock, LockError> {
-        self.locks.acquire(timeout, waiting).await
+        self.locks.acquire(timeout, waiting, observed).await
     }
 
-    /// Who holds the stack's lock, if anyone.
-    pub(crate) async fn lock_holder(&self) -> Result<Option<Holder>, ProviderError> {
+    /// The stack's lock as it is now, for a run to take it later from this sight (see
+    /// [`StackLock::read_may_be_stale`]).
+    pub(crate) async fn observe_lock(&self) -> Result<Observed, ProviderError> {
+        self.locks.observe(0).await
+    }
+
+    /// Who holds the stack's lock, if anyone, with the generation held.
+    pub(crate) async fn lock_holder(&self) -> Result<Option<(u64, Holder)>, ProviderError> {
         self.locks.holder().await
     }
 
-    /// Breaks the stack's lock.
-    pub(crate) async fn unlock(&self) -> Result<(), ProviderError> {
-        self.locks.delete().await
+    /// Breaks the stack's lock: marks `generation` let go of.
+    pub(crate) async fn unlock(&self, generation: u64) -> Result<(), ProviderError> {
+        self.locks.break_lock(generation).await
     }
 
     /// The value of an API key (a secret: only for `output --show-sensitive`).

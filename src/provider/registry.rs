@@ -107,9 +107,25 @@ impl Runner for Applier {
         cx.adopt = change.adopt;
         cx.secret = self.secrets.get(&change.address);
         cx.artifact = self.artifacts.get(&change.address);
-        dispatch(&self.provider, step.operation, &change, &cx).await.map_err(|error| self.scrubbed(error))
+        let done =
+            dispatch(&self.provider, step.operation, &change, &cx).await.map_err(|error| self.scrubbed(error))?;
+        if let Some(id) = done.as_deref().filter(|_| LISTED_LATE.contains(&change.address.kind)) {
+            self.provider.locks.created(id);
+        }
+        Ok(done)
     }
 }
+
+/// The kinds whose names AWS does not keep unique and whose lists may miss a new one for a
+/// while: the stack's lock tells the next run which of them this run created.
+const LISTED_LATE: [ResourceKind; 6] = [
+    ResourceKind::UserPool,
+    ResourceKind::UserPoolClient,
+    ResourceKind::IdentityPool,
+    ResourceKind::RestApi,
+    ResourceKind::UsagePlan,
+    ResourceKind::ApiKey,
+];
 
 impl Applier {
     /// This applier, leaving the deletes of `addresses` to their containers' deletes.

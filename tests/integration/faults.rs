@@ -81,7 +81,7 @@ fn the_seed_and_a_larger_stack_survive_conflicts_windows_propagation_and_throttl
 
 /// How many of each kind the account holds for `stack`, by kind and name: user pools, their app
 /// clients, identity pools, REST APIs, usage plans, API keys, roles and functions.
-async fn census(stack: &str) -> BTreeMap<String, usize> {
+pub(crate) async fn census(stack: &str) -> BTreeMap<String, usize> {
     let mut count = BTreeMap::new();
     let mut add = |kind: &str, name: &str| *count.entry(format!("{kind} {name}")).or_insert(0) += 1;
     let cognito = emulator().cognito();

@@ -16,6 +16,7 @@ pub(crate) fn iam_action(operation: &str) -> String {
     let Some((method, path)) = operation.split_once(' ') else {
         let service = match operation {
             "GetCallerIdentity" => "sts",
+            "GetAccountAuthorizationDetails" => "iam",
             op if op.contains("IdentityPool") => "cognito-identity",
             op if op.contains("Role") || op.starts_with("GetPolicy") => "iam",
             _ => "cognito-idp",

@@ -76,11 +76,11 @@ pub(crate) fn is_read_only(operation: &str) -> bool {
 }
 
 /// The mutating calls of a run that changed something, without the two that take and give back
-/// the stack's lock (the run's first CreateRole and its last DeleteRole).
+/// the stack's lock (the run's first CreateRole and its last TagRole, which marks it let go).
 pub(crate) fn resource_changes(calls: Vec<String>) -> Vec<String> {
     let mut mutating: Vec<String> = calls.into_iter().filter(|op| !is_read_only(op)).collect();
     if mutating.first().map(String::as_str) == Some("CreateRole")
-        && mutating.last().map(String::as_str) == Some("DeleteRole")
+        && mutating.last().map(String::as_str) == Some("TagRole")
     {
         mutating.pop();
         mutating.remove(0);

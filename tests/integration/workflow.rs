@@ -377,8 +377,13 @@ async fn two_runs_of_one_stack_started_together_take_turns() {
     together("destroy");
     let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
     assert!(pools.user_pools().iter().all(|p| p.name() != Some(stack.as_str())));
-    let lock = emulator().iam().get_role().role_name(format!("authdemo-lock-{stack}")).send().await;
-    assert!(lock.is_err(), "the lock is given back");
+    let iam = emulator().iam();
+    let generations = iam.list_roles().path_prefix(format!("/authdemo-lock/{stack}/")).send().await.unwrap();
+    assert!(!generations.roles().is_empty());
+    for generation in generations.roles() {
+        let role = iam.get_role().role_name(generation.role_name()).send().await.unwrap().role.unwrap();
+        assert!(role.tags().iter().any(|t| t.key() == "authdemo:lock-released"), "the lock is given back: {role:?}");
+    }
 }
 
 #[tokio::test]
@@ -393,8 +398,8 @@ async fn a_held_lock_names_its_holder_and_unlock_breaks_it() {
     emulator()
         .iam()
         .create_role()
-        .role_name(format!("authdemo-lock-{stack}"))
-        .path("/authdemo-lock/")
+        .role_name(format!("authdemo-lock-{stack}.1"))
+        .path(format!("/authdemo-lock/{stack}/"))
         .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
         .tags(tag("authdemo:lock-holder", "ci@elsewhere pid 7"))
         .tags(tag("authdemo:lock-host", "elsewhere"))

@@ -154,3 +154,20 @@ async fn a_call_refused_while_a_role_propagates_is_tried_again_every_second() {
         .unwrap();
     assert_eq!(started.elapsed(), Duration::from_secs(8), "usable after 8 s, created at once then");
 }
+
+#[tokio::test]
+async fn once_the_locks_fence_closes_no_change_goes_out_but_reads_and_the_locks_own_calls_do() {
+    let calls = fast(1000);
+    let sent = AtomicUsize::new(0);
+    let send = || async {
+        sent.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, ProviderError>(())
+    };
+    calls.paced("CreateUserPool", None, send).await.unwrap();
+    calls.fence().close("another run took it over");
+    let refused = calls.paced("CreateUserPool", None, send).await.unwrap_err();
+    assert!(refused.message.contains("another run took it over"), "{}", refused.message);
+    calls.paced("ListUserPools", None, send).await.unwrap();
+    calls.unfenced().paced("TagRole", None, send).await.unwrap();
+    assert_eq!(sent.load(Ordering::SeqCst), 3, "the refused change was never sent");
+}

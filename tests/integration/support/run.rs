@@ -112,6 +112,12 @@ impl Authdemo {
         self.command.spawn().expect("start authdemo")
     }
 
+    /// Starts the run in the background, both streams piped; its app id beside it.
+    pub(crate) fn spawn_piped(mut self) -> (std::process::Child, String) {
+        self.command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        (self.command.spawn().expect("start authdemo"), self.app_id)
+    }
+
     /// Runs to completion.
     pub(crate) fn run(mut self) -> Run {
         let output = self.command.output().expect("run authdemo");

@@ -1,0 +1,140 @@
+"""The listing lag (fault `sN`): AWS's lists and IAM's reads are eventually consistent, moto's are not.
+
+For a request whose profile has `sN` (see launcher.py):
+- ListUserPools, ListIdentityPools, GetRestApis, GetUsagePlans, GetApiKeys and ListRoles leave out
+  what was created less than N ms ago (ListUserPools et al. are not read-after-write consistent);
+- GetRole answers what the role was N ms ago: NoSuchEntity for a role created since, the role for
+  one deleted since, and the tags it had then (IAM's reads may return the old value).
+Writes are never affected: CreateRole of a name in use is EntityAlreadyExists at once, as on AWS.
+
+`patch(lag_ms)` installs it; `lag_ms()` answers the current request's N.
+"""
+
+import copy
+import threading
+import time
+
+BORN = "_authdemo_born"
+ROLE_HISTORY = {}  # role name -> [(monotonic time, role object or None, its tags then)]
+HISTORY_LOCK = threading.Lock()
+
+
+def young(resource, lag_s):
+    """Whether `resource` was created less than `lag_s` ago."""
+    return time.monotonic() - getattr(resource, BORN, 0) < lag_s
+
+
+def stamp_births(cls):
+    """Makes every new instance of `cls` remember when it was created."""
+    original = cls.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        setattr(self, BORN, time.monotonic())
+
+    cls.__init__ = init
+
+
+def hide_young(cls, method, lag_ms, unpack=None):
+    """Wraps the list `method` of backend `cls` so that it leaves out young items when lagging."""
+    original = getattr(cls, method)
+
+    def listed(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        lag_s = lag_ms() / 1000
+        if not lag_s:
+            return result
+        if unpack:
+            return unpack(self, result, lag_s)
+        if isinstance(result, tuple):
+            items, rest = result[0], result[1:]
+            return ([item for item in items if not young(item, lag_s)], *rest)
+        return [item for item in result if not young(item, lag_s)]
+
+    setattr(cls, method, listed)
+
+
+def record_role(name, role):
+    with HISTORY_LOCK:
+        tags = copy.deepcopy(role.tags) if role is not None else None
+        ROLE_HISTORY.setdefault(name, []).append((time.monotonic(), role, tags))
+
+
+def role_then(name, lag_s):
+    """(changed since, role or None, tags) of role `name` as it was `lag_s` ago."""
+    with HISTORY_LOCK:
+        history = list(ROLE_HISTORY.get(name, []))
+    cutoff = time.monotonic() - lag_s
+    if not history or history[-1][0] <= cutoff:
+        return False, None, None
+    before = [entry for entry in history if entry[0] <= cutoff]
+    if not before:
+        return True, None, None
+    return True, before[-1][1], before[-1][2]
+
+
+def patch_iam(lag_ms):
+    from moto.iam import models, responses
+    from moto.iam.exceptions import NotFoundException
+
+    stamp_births(models.Role)
+    hide_young(models.IAMBackend, "list_roles", lag_ms)
+    for method in ("create_role", "tag_role", "untag_role", "delete_role"):
+        wrap_role_change(models.IAMBackend, method)
+    original_get_role = responses.IamResponse.get_role
+
+    def get_role(self):
+        changed, role, tags = role_then(self._get_param("RoleName"), lag_ms() / 1000)
+        if not changed:
+            return original_get_role(self)
+        if role is None:
+            raise NotFoundException(f"Role {self._get_param('RoleName')} not found")
+        then = copy.copy(role)
+        then.tags = tags
+        return responses.ActionResult({"Role": then})
+
+    responses.IamResponse.get_role = get_role
+
+
+def wrap_role_change(cls, method):
+    """Records the role's state after each change, for GetRole's lag."""
+    original = getattr(cls, method)
+
+    def changed(self, *args, **kwargs):
+        name = kwargs.get("role_name", args[0] if args else None)
+        result = original(self, *args, **kwargs)
+        record_role(name, find_role(self, name))
+        return result
+
+    setattr(cls, method, changed)
+
+
+def find_role(backend, name):
+    return next((role for role in backend.roles.values() if role.name == name), None)
+
+
+def patch(lag_ms):
+    """Installs the listing lag; `lag_ms()` is the current request's lag in ms (0: none)."""
+    from moto.apigateway import models as apigateway
+    from moto.cognitoidentity import models as cognitoidentity
+    from moto.cognitoidp import models as cognitoidp
+
+    for cls in (cognitoidp.CognitoIdpUserPool, cognitoidentity.CognitoIdentityPool, apigateway.RestAPI,
+                apigateway.UsagePlan, apigateway.ApiKey):
+        stamp_births(cls)
+    hide_young(cognitoidp.CognitoIdpBackend, "list_user_pools", lag_ms)
+    hide_young(apigateway.APIGatewayBackend, "list_apis", lag_ms)
+    hide_young(apigateway.APIGatewayBackend, "get_usage_plans", lag_ms)
+    hide_young(apigateway.APIGatewayBackend, "get_api_keys", lag_ms)
+    hide_young(cognitoidentity.CognitoIdentityBackend, "list_identity_pools", lag_ms, unpack=identity_pools_listed)
+    patch_iam(lag_ms)
+
+
+def identity_pools_listed(backend, listed, lag_s):
+    """ListIdentityPools' JSON without the pools created less than `lag_s` ago."""
+    import json
+
+    hidden = {pool.identity_pool_id for pool in backend.identity_pools.values() if young(pool, lag_s)}
+    body = json.loads(listed)
+    body["IdentityPools"] = [p for p in body["IdentityPools"] if p["IdentityPoolId"] not in hidden]
+    return json.dumps(body)
