@@ -84,6 +84,7 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.serving import make_server
 
 import dataplane
+import groups
 import srp
 from dataplane import DataPlane
 
@@ -516,6 +517,8 @@ def patch_cognito_identity():
         kinds[identity_id] = (pool_id, authenticated)
         kind = "authenticated" if authenticated else "unauthenticated"
         arn = getattr(pool, "roles", {}).get(kind)
+        if authenticated:
+            arn = groups.mapped_role(pool, logins, arn, self._get_param("CustomRoleArn"))
         if not arn:
             raise refuse("InvalidIdentityPoolConfigurationException",
                          "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
@@ -1321,6 +1324,7 @@ def main():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     patch_cognito_idp()
+    groups.patch()
     patch_cognito_identity()
     patch_apigateway()
     patch_apigateway_cors()

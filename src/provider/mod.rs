@@ -7,6 +7,7 @@ mod call;
 mod cognito_identity;
 mod cognito_idp;
 mod config;
+mod group_roles;
 mod handler;
 mod iam;
 pub(crate) mod iam_actions;
@@ -63,6 +64,7 @@ pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     if let Some(pool) = &stack.identity_pool {
         cognito_identity::desired(&mut state, pool, tags);
     }
+    group_roles::desired(&mut state, stack, tags);
     for (name, function) in &stack.functions {
         lambda::desired(&mut state, target, name, function, tags);
     }

@@ -30,6 +30,9 @@ pub(crate) struct Route {
     pub auth: Auth,
     /// Whether callers must send an API key.
     pub api_key: bool,
+    /// The user pool groups whose members may call it (`auth: iam` only); empty: every
+    /// signed-in user.
+    pub groups: Vec<String>,
 }
 
 impl Route {
@@ -51,7 +54,7 @@ pub(crate) struct Api {
 }
 
 pub(super) const FIELDS: &[&str] = &["stage", "routes", "cors"];
-pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key"];
+pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key", "groups"];
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads and validates `api`; `functions` are the names the file declares under `functions`,
@@ -123,11 +126,11 @@ fn read_routes(
             }
         }
         let target = read_target(r, value.field(), functions, has_usage_plan);
-        let (Ok((method, path)), Some((function, auth, api_key))) = (parsed, target) else {
+        let (Ok((method, path)), Some((function, auth, api_key, groups))) = (parsed, target) else {
             ok = false;
             continue;
         };
-        routes.push(Route { method, path, function, auth, api_key });
+        routes.push(Route { method, path, function, auth, api_key, groups });
     }
     routes.sort();
     ok.then_some(routes)
@@ -164,13 +167,14 @@ fn check_parameter_names(
     true
 }
 
-/// Reads one route's target: its function, `auth` and `api_key`, reporting a problem in each.
+/// Reads one route's target: its function, `auth`, `api_key` and `groups`, reporting a problem
+/// in each.
 fn read_target(
     r: &mut Reader<'_>,
     field: Field<'_>,
     functions: Option<&BTreeSet<String>>,
     has_usage_plan: bool,
-) -> Option<(String, Auth, bool)> {
+) -> Option<(String, Auth, bool, Vec<String>)> {
     let f = r.mapping(field, ROUTE_FIELDS)?;
     let function = if let Some(o) = f.get("function") {
         read_function_name(r, o.field(), functions)
@@ -183,7 +187,8 @@ fn read_target(
         None => Some(Auth::None),
     };
     let api_key = f.get("api_key").map_or(Some(false), |o| read_api_key(r, o.field(), has_usage_plan));
-    Some((function?, auth?, api_key?))
+    let groups = f.get("groups").map_or(Some(Vec::new()), |o| super::groups::read_names(r, o.field()));
+    Some((function?, auth?, api_key?, groups?))
 }
 
 /// Reads a route's `function`, which must be one of `functions` (when they can be told).
@@ -283,6 +288,7 @@ pub(super) fn schema() -> Value {
             ("function", text("A function under functions.")),
             ("auth", one_of(&["none", "iam"])),
             ("api_key", flag()),
+            ("groups", super::groups::names_schema()),
         ],
     );
     let methods = METHODS.join("|");

@@ -8,6 +8,7 @@ mod app_client;
 mod cors;
 mod diagnostic;
 mod functions;
+mod groups;
 mod iam;
 mod identity_pool;
 mod interpolate;
@@ -26,6 +27,7 @@ pub(crate) use api::{Api, Auth, Route};
 pub(crate) use cors::Cors;
 pub(crate) use diagnostic::{Diagnostic, Diagnostics, Location};
 pub(crate) use functions::Function;
+
 pub(crate) use iam::is_policy_arn;
 pub(crate) use identity_pool::IdentityPool;
 pub(crate) use runtime::{FunctionFate, check_runtimes, is_date};
@@ -133,6 +135,10 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
     let callback_origins = cors::origins_of(callback_urls);
     let api =
         top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan, &callback_origins));
+    if let Some(api) = top.get("api") {
+        let user_pool = top.get("user_pool");
+        groups::check_routes(r, api.field(), user_pool.as_ref().map(|f| f.field()), name.as_deref());
+    }
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     let permissions_boundary = top.get("iam").map(|f| iam::read(r, f.field()));
     Some(Stack {

@@ -15,6 +15,7 @@ mod cors;
 mod dataplane;
 mod demo;
 mod faults;
+mod groups;
 mod identity_pool;
 mod limits;
 mod pacing;

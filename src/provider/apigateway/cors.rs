@@ -340,6 +340,7 @@ mod tests {
             function: "api".into(),
             auth: crate::stack::Auth::None,
             api_key: false,
+            groups: Vec::new(),
         }
     }
 
