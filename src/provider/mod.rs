@@ -27,7 +27,7 @@ pub(crate) use apigateway::serving;
 pub(crate) use apigateway::{RouteSpec, StageSpec};
 pub(crate) use call::{Calls, RetryPolicy};
 pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
-pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
+pub(crate) use cognito_idp::{ClientSpec, GroupSpec, UserPoolSpec};
 pub(crate) use config::{ClientEndpoints, ConnectOptions, sdk_config};
 pub(crate) use iam::RoleSpec;
 pub(crate) use lock::{Holder, LockError, StackLock};

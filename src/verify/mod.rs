@@ -120,10 +120,11 @@ pub(crate) async fn run(
     for access in &expected.routes {
         let Some(route) = deployment.routes.iter().find(|r| r.key() == access.route) else { continue };
         let live_route = live.routes.iter().find(|r| r.route == access.route);
-        for &caller in expected.callers.iter().filter(|c| **c != Caller::Anyone) {
-            let expected = access.callers[&caller];
+        for caller in expected.callers.iter().filter(|c| **c != Caller::Anyone) {
+            let expected = access.callers[caller];
             let (observed, outcome) = settled_call(&calling, route, caller, expected, settle).await;
-            let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
+            let live = live_route.map_or(Verdict::Deny, |r| r.callers.get(caller).copied().unwrap_or(Verdict::Deny));
+            let caller = caller.clone();
             checks.push(Check { route: access.route.clone(), caller, expected, live, observed, outcome });
         }
     }
@@ -148,7 +149,7 @@ fn region_of(deployment: &Deployment) -> String {
 async fn settled_call(
     calling: &Calling<'_>,
     route: &LiveRoute,
-    caller: Caller,
+    caller: &Caller,
     expected: Verdict,
     settle: Duration,
 ) -> (Observed, Outcome) {
@@ -168,17 +169,18 @@ async fn settled_call(
 }
 
 /// Calls `route` once as `caller`.
-async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Observed {
+async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: &Caller) -> Observed {
     let Calling { http, url, region, callers, secrets } = calling;
     let region = region.as_str();
     let method = if route.method == "ANY" { "GET" } else { route.method.as_str() };
     let url = format!("{url}{}", sample_path(&route.path));
-    let wants_key = caller == Caller::ApiKey || (caller != Caller::Public && route.api_key_required);
+    let wants_key = *caller == Caller::ApiKey || (*caller != Caller::Public && route.api_key_required);
     let mut headers = Vec::new();
     let credentials = match caller {
         Caller::Public | Caller::ApiKey => None,
         Caller::Guest => Some(&callers.guest),
         Caller::SignedIn | Caller::Anyone => Some(&callers.signed_in),
+        Caller::Group(group) => Some(callers.member(group)),
     };
     if let Some(credentials) = credentials {
         let credentials = match credentials {
@@ -193,7 +195,7 @@ async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Obser
     if wants_key {
         match &callers.api_key {
             Ok(key) => headers.push(("x-api-key".to_string(), key.expose().to_string())),
-            Err(observed) if caller == Caller::ApiKey => return observed.clone(),
+            Err(observed) if *caller == Caller::ApiKey => return observed.clone(),
             Err(_) => {}
         }
     }
@@ -340,7 +342,7 @@ pub(crate) fn json(report: &Report) -> String {
         .iter()
         .map(|c| JsonCheck {
             route: &c.route,
-            caller: c.caller,
+            caller: c.caller.clone(),
             expected: c.expected,
             access: c.live,
             observed: c.observed.as_str(),

@@ -144,3 +144,75 @@ async fn groups_roles_and_memberships_are_applied_and_a_membership_by_hand_is_dr
     assert!(applied.groups_of("demouser").await.is_empty());
     applied.project.command(&["plan", "--detailed-exitcode"]).run().expect_code(0);
 }
+
+/// `(route, caller) → verdict` of `access --format json`.
+fn verdicts(project: &Project) -> Vec<(String, String, String)> {
+    let run = project.command(&["access", "--format", "json"]).run().expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let mut verdicts = Vec::new();
+    for route in report["routes"].as_array().unwrap() {
+        for (caller, verdict) in route["callers"].as_object().unwrap() {
+            let route = route["route"].as_str().unwrap().to_string();
+            verdicts.push((route, caller.clone(), verdict.as_str().unwrap().to_string()));
+        }
+    }
+    verdicts
+}
+
+/// `(route, caller, observed, result)` of `verify --format json` run with `args`, expecting `code`.
+fn verified(project: &Project, args: &[&str], code: i32) -> Vec<(String, String, String, String)> {
+    let mut all = vec!["verify", "--format", "json", "--settle", "3"];
+    all.extend(args);
+    let run = project.command(&all).run().expect_code(code);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let field = |call: &Value, name: &str| call[name].as_str().unwrap_or_default().to_string();
+    let calls = report["calls"].as_array().unwrap();
+    calls.iter().map(|c| (field(c, "route"), field(c, "caller"), field(c, "observed"), field(c, "result"))).collect()
+}
+
+#[test]
+fn access_and_verify_judge_each_group_and_a_member_taken_out_loses_the_group_route() {
+    let applied = Applied::new("groups-av");
+    let expected = [
+        ("DELETE /items/{id}", ["deny", "deny", "deny", "deny", "allow", "deny"]),
+        ("GET /items", ["deny", "deny", "deny", "allow", "allow", "allow"]),
+        ("GET /open", ["allow", "allow", "allow", "allow", "allow", "allow"]),
+    ];
+    let callers = ["public", "api_key", "guest", "signed_in", "group:admins", "group:readers"];
+    let mut wanted = Vec::new();
+    for (route, verdicts) in expected {
+        for (caller, verdict) in callers.iter().zip(verdicts) {
+            wanted.push((route.to_string(), (*caller).to_string(), verdict.to_string()));
+        }
+    }
+    let mut got = verdicts(&applied.project);
+    got.sort();
+    wanted.sort();
+    assert_eq!(got, wanted);
+    let human = applied.project.command(&["access"]).run().expect_code(0);
+    assert!(
+        human.stdout.contains(&format!(
+            "the identity pool's role mapping (Token) gives members of admins the group's role {}-group-admins",
+            applied.stack
+        )),
+        "{}",
+        human.stdout
+    );
+
+    let calls = verified(&applied.project, &[], 0);
+    let result = |calls: &[(String, String, String, String)], route: &str, caller: &str| {
+        calls.iter().find(|c| c.0 == route && c.1 == caller).map(|c| (c.2.clone(), c.3.clone())).unwrap()
+    };
+    let pair = |observed: &str, outcome: &str| (observed.to_string(), outcome.to_string());
+    assert_eq!(result(&calls, "DELETE /items/{id}", "group:admins"), pair("allowed", "agree"));
+    assert_eq!(result(&calls, "DELETE /items/{id}", "signed_in"), pair("denied", "agree"));
+    assert_eq!(result(&calls, "GET /items", "group:admins"), pair("allowed", "agree"));
+    assert_eq!(result(&calls, "GET /items", "group:readers").1, "skipped", "no user of the file ranks readers first");
+
+    applied.project.rewrite(&stack_text(&applied.stack, "[]"));
+    applied.project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let calls = verified(&applied.project, &["--user", "adminuser"], 0);
+    assert_eq!(result(&calls, "DELETE /items/{id}", "signed_in"), pair("denied", "agree"));
+    assert_eq!(result(&calls, "GET /items", "signed_in"), pair("allowed", "agree"));
+    assert_eq!(result(&calls, "DELETE /items/{id}", "group:admins").1, "skipped", "admins has no member left");
+}

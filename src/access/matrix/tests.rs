@@ -34,6 +34,8 @@ fn demo() -> Deployment {
         guests_allowed: true,
         guest_role: Some(Role { name: "demo-unauthenticated".into(), policies: Vec::new() }),
         signed_in_role: Some(Role { name: "demo-authenticated".into(), policies: vec![signed_in] }),
+        groups: Vec::new(),
+        token_mapping: None,
         self_sign_up: false,
         classic_flow: false,
     }
