@@ -7,7 +7,8 @@ Among them: the tag operations of user pools, identity pools, REST APIs, usage p
 AWS's tag rules on every tag call (see `tag_problem`), and its size limits on policies: a role's
 inline policies together at most 10,240 characters without whitespace (PutRolePolicy: 409
 LimitExceeded), a function's resource policy at most 20,480 bytes (AddPermission: 400
-PolicyLengthExceededException).
+PolicyLengthExceededException). User pool groups in tokens and the identity pool's role mappings
+are in groups.py.
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
