@@ -89,9 +89,16 @@ pub(super) fn check_members(r: &mut Reader<'_>, user_pool: Field<'_>) {
 }
 
 /// Checks the `groups` of every route of `api`: only `auth: iam` routes take them (a group is
-/// told by the role its members' credentials carry), each must be a group of the user pool, and
-/// its role `<stack>-group-<name>` must fit IAM's 64 characters.
-pub(super) fn check_routes(r: &mut Reader<'_>, api: Field<'_>, user_pool: Option<Field<'_>>, stack: Option<&str>) {
+/// told by the role its members' credentials carry, which only an identity pool hands out), each
+/// must be a group of the user pool, and its role `<stack>-group-<name>` must fit IAM's 64
+/// characters.
+pub(super) fn check_routes(
+    r: &mut Reader<'_>,
+    api: Field<'_>,
+    user_pool: Option<Field<'_>>,
+    stack: Option<&str>,
+    has_identity_pool: bool,
+) {
     let declared = user_pool.and_then(|pool| pool.names_under("groups")).unwrap_or_default();
     let Some(routes) = api.child("routes") else { return };
     for (key, route) in routes.field().children() {
@@ -104,6 +111,15 @@ pub(super) fn check_routes(r: &mut Reader<'_>, api: Field<'_>, user_pool: Option
                 groups.path(),
                 format!("`groups` needs `auth: iam` (this route has `auth: {auth}`)"),
                 Some("members of a group are told by the IAM role their signed requests carry: use `auth: iam`".into()),
+            );
+            continue;
+        }
+        if !has_identity_pool && !groups.field().items().is_empty() {
+            r.error(
+                groups.field().location(),
+                groups.path(),
+                "`groups` needs an `identity_pool`: its role mapping gives members their group's role",
+                Some("add `identity_pool: { clients: [...] }` trusting the user pool's app client".into()),
             );
             continue;
         }

@@ -137,7 +137,8 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         top.get("api").map(|f| api::read(r, f.field(), function_names.as_ref(), has_usage_plan, &callback_origins));
     if let Some(api) = top.get("api") {
         let user_pool = top.get("user_pool");
-        groups::check_routes(r, api.field(), user_pool.as_ref().map(|f| f.field()), name.as_deref());
+        let has_identity_pool = top.get("identity_pool").is_some();
+        groups::check_routes(r, api.field(), user_pool.as_ref().map(|f| f.field()), name.as_deref(), has_identity_pool);
     }
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     let permissions_boundary = top.get("iam").map(|f| iam::read(r, f.field()));

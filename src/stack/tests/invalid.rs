@@ -339,8 +339,14 @@ pub(super) const INVALID: &[(&str, &str, &str, &str)] = &[
         "`groups` needs `auth: iam`",
     ),
     (
-        "stack: demo\nuser_pool:\n  groups: { admins: {} }\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: iam, groups: [admin] }\n",
-        "12:50",
+        "stack: demo\nuser_pool:\n  groups: { admins: {} }\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: iam, groups: [admins] }\n",
+        "12:49",
+        "api.routes.GET /a.groups",
+        "`groups` needs an `identity_pool`",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  groups: { admins: {} }\n  clients: { web: {} }\nidentity_pool: { clients: [web] }\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: iam, groups: [admin] }\n",
+        "14:50",
         "api.routes.GET /a.groups[0]",
         "`admin` is not a group of the user pool",
     ),
