@@ -10,8 +10,9 @@ use serde_json::Value;
 use crate::api::Project;
 use crate::support::{emulator, unique_stack};
 
-/// A stack with two groups (`readers` named by no route, so without a role), an admin, a
-/// reader and a user in no group, and routes for everyone, for signed-in users and for admins.
+/// A stack with three groups (`readers` ranked before `admins`, `auditors` named by no route, so
+/// without a role), an admin, a member of both (ranked as a reader, as Cognito ranks), a user in
+/// no group, and routes for everyone, for signed-in users, for admins and for readers.
 fn stack_text(stack: &str, admin_groups: &str) -> String {
     format!(
         "stack: {stack}
@@ -19,7 +20,8 @@ user_pool:
   password_policy: {{ require_symbols: false }}
   groups:
     admins: {{ precedence: 1, description: may delete }}
-    readers: {{ precedence: 5 }}
+    readers: {{ precedence: 0 }}
+    auditors: {{ precedence: 5 }}
   clients:
     web: {{ auth_flows: [ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH] }}
   users:
@@ -27,6 +29,10 @@ user_pool:
       attributes: {{ email: admin@example.com }}
       password: ${{env:DEMO_USER_PASSWORD}}
       groups: {admin_groups}
+    bothuser:
+      attributes: {{ email: both@example.com }}
+      password: ${{env:DEMO_USER_PASSWORD}}
+      groups: [admins, readers]
     demouser:
       attributes: {{ email: demo@example.com }}
       password: ${{env:DEMO_USER_PASSWORD}}
@@ -44,6 +50,7 @@ api:
     GET /open:           {{ function: api, auth: none }}
     GET /items:          {{ function: api, auth: iam }}
     DELETE /items/{{id}}: {{ function: api, auth: iam, groups: [admins] }}
+    GET /reports:        {{ function: api, auth: iam, groups: [readers] }}
 "
     )
 }
@@ -106,14 +113,19 @@ async fn groups_roles_and_memberships_are_applied_and_a_membership_by_hand_is_dr
     assert_eq!((admins.precedence(), admins.description()), (Some(1), Some("may delete")));
     let role_arn = admins.role_arn().expect("a group a route names has a role");
     assert!(role_arn.ends_with(&format!(":role/authdemo/{0}/{0}-group-admins", applied.stack)), "{role_arn}");
-    assert_eq!((group("readers").precedence(), group("readers").role_arn()), (Some(5), None));
+    assert_eq!((group("auditors").precedence(), group("auditors").role_arn()), (Some(5), None));
+    assert!(group("readers").role_arn().is_some_and(|arn| arn.ends_with("-group-readers")));
     assert_eq!(applied.groups_of("adminuser").await, ["admins"]);
+    let mut both = applied.groups_of("bothuser").await;
+    both.sort();
+    assert_eq!(both, ["admins", "readers"]);
     assert!(applied.groups_of("demouser").await.is_empty());
 
     let group_invoke = applied.role_policy("group-admins", "authdemo-invoke").await;
     assert!(group_invoke.contains("/latest/DELETE/items/*") && group_invoke.contains("/latest/GET/items"));
     let everyone_invoke = applied.role_policy("authenticated", "authdemo-invoke").await;
     assert!(everyone_invoke.contains("/latest/GET/items") && !everyone_invoke.contains("DELETE"), "{everyone_invoke}");
+    assert!(!everyone_invoke.contains("reports") && !group_invoke.contains("reports"), "{group_invoke}");
     let trust = emulator().iam().get_role().role_name(format!("{}-group-admins", applied.stack)).send().await.unwrap();
     let trust = percent_encoding::percent_decode_str(trust.role().unwrap().assume_role_policy_document().unwrap())
         .decode_utf8_lossy()
@@ -174,11 +186,12 @@ fn verified(project: &Project, args: &[&str], code: i32) -> Vec<(String, String,
 fn access_and_verify_judge_each_group_and_a_member_taken_out_loses_the_group_route() {
     let applied = Applied::new("groups-av");
     let expected = [
-        ("DELETE /items/{id}", ["deny", "deny", "deny", "deny", "allow", "deny"]),
-        ("GET /items", ["deny", "deny", "deny", "allow", "allow", "allow"]),
-        ("GET /open", ["allow", "allow", "allow", "allow", "allow", "allow"]),
+        ("DELETE /items/{id}", ["deny", "deny", "deny", "deny", "deny", "allow", "deny"]),
+        ("GET /items", ["deny", "deny", "deny", "allow", "allow", "allow", "allow"]),
+        ("GET /open", ["allow", "allow", "allow", "allow", "allow", "allow", "allow"]),
+        ("GET /reports", ["deny", "deny", "deny", "deny", "deny", "deny", "allow"]),
     ];
-    let callers = ["public", "api_key", "guest", "signed_in", "group:admins", "group:readers"];
+    let callers = ["public", "api_key", "guest", "signed_in", "group:auditors", "group:admins", "group:readers"];
     let mut wanted = Vec::new();
     for (route, verdicts) in expected {
         for (caller, verdict) in callers.iter().zip(verdicts) {
@@ -207,7 +220,10 @@ fn access_and_verify_judge_each_group_and_a_member_taken_out_loses_the_group_rou
     assert_eq!(result(&calls, "DELETE /items/{id}", "group:admins"), pair("allowed", "agree"));
     assert_eq!(result(&calls, "DELETE /items/{id}", "signed_in"), pair("denied", "agree"));
     assert_eq!(result(&calls, "GET /items", "group:admins"), pair("allowed", "agree"));
-    assert_eq!(result(&calls, "GET /items", "group:readers").1, "skipped", "no user of the file ranks readers first");
+    assert_eq!(result(&calls, "GET /items", "group:auditors").1, "skipped", "no user of the file ranks auditors first");
+    // bothuser is in admins and readers: Cognito gives it the role of readers (precedence 0).
+    assert_eq!(result(&calls, "GET /reports", "group:readers"), pair("allowed", "agree"));
+    assert_eq!(result(&calls, "DELETE /items/{id}", "group:readers"), pair("denied", "agree"));
 
     applied.project.rewrite(&stack_text(&applied.stack, "[]"));
     applied.project.command(&["apply", "--auto-approve"]).run().expect_code(0);
