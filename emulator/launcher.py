@@ -7,7 +7,8 @@ Among them: the tag operations of user pools, identity pools, REST APIs, usage p
 AWS's tag rules on every tag call (see `tag_problem`), and its size limits on policies: a role's
 inline policies together at most 10,240 characters without whitespace (PutRolePolicy: 409
 LimitExceeded), a function's resource policy at most 20,480 bytes (AddPermission: 400
-PolicyLengthExceededException).
+PolicyLengthExceededException). User pool groups in tokens and the identity pool's role mappings
+are in groups.py.
 
 It also records every request it serves, keyed by the SDK user agent's app id
 (`AWS_SDK_UA_APP_ID`), so a test can ask which operations one run of the tool called:
@@ -92,6 +93,7 @@ from werkzeug.serving import make_server
 
 import cognito_authorizer
 import dataplane
+import groups
 import hosted_ui
 import iam_details
 import iam_enforce
@@ -530,6 +532,8 @@ def patch_cognito_identity():
         kinds[identity_id] = (pool_id, authenticated)
         kind = "authenticated" if authenticated else "unauthenticated"
         arn = getattr(pool, "roles", {}).get(kind)
+        if authenticated:
+            arn = groups.mapped_role(pool, logins, arn, self._get_param("CustomRoleArn"))
         if not arn:
             raise refuse("InvalidIdentityPoolConfigurationException",
                          "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
@@ -1337,6 +1341,7 @@ def main():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     patch_cognito_idp()
+    groups.patch()
     patch_cognito_identity()
     patch_apigateway()
     patch_apigateway_cors()

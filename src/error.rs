@@ -103,7 +103,7 @@ impl ErrorClass {
             | "ServiceUnavailableException"
             | "ServiceFailure" => Self::ServerError,
             // Not UsernameExistsException: a user of that name may have signed up by themselves.
-            "EntityAlreadyExists" | "ConflictException" => Self::AlreadyExists,
+            "EntityAlreadyExists" | "ConflictException" | "GroupExistsException" => Self::AlreadyExists,
             _ => Self::Other,
         }
     }

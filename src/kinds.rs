@@ -31,6 +31,9 @@ macro_rules! with_kinds {
             /// A user of the user pool.
             UserPoolUser: "user_pool_user", cognito_idp::UserSpec, user_pools, parent: Some(UserPool),
                 referenced: false, adopt: true, holds_data: false;
+            /// A group of the user pool.
+            UserPoolGroup: "user_pool_group", cognito_idp::GroupSpec, user_pools, parent: Some(UserPool),
+                referenced: false, adopt: false, holds_data: false;
             /// The Cognito identity pool.
             IdentityPool: "identity_pool", cognito_identity::IdentityPoolSpec, identity_pools, parent: None,
                 referenced: true, adopt: true, holds_data: false;

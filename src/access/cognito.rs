@@ -115,7 +115,7 @@ pub(crate) fn tokens(route: &CognitoRoute) -> BTreeMap<TokenKind, TokenAccess> {
 /// The verdict of `caller` on a COGNITO_USER_POOLS method: callers without a user's tokens get
 /// 401; a signed-in user passes with one of its tokens if one passes. `key` is how the caller
 /// passes the method's API key requirement, or why it cannot.
-pub(crate) fn judge(route: &CognitoRoute, caller: Caller, key: Result<String, String>) -> (Verdict, String) {
+pub(crate) fn judge(route: &CognitoRoute, caller: &Caller, key: Result<String, String>) -> (Verdict, String) {
     let name = route.authorizer.as_ref().map_or("(none)", |a| a.name.as_str());
     if matches!(caller, Caller::Public | Caller::ApiKey | Caller::Guest) {
         return (

@@ -6,13 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cognito::{self, CognitoRoute};
-use super::matrix::{Deployment, LiveRoute, Role};
+use super::matrix::{Deployment, Group, LiveRoute, Role};
 use super::policy::NamedPolicy;
 use crate::error::ProviderError;
 use crate::live::LiveState;
 use crate::provider::{
-    ApiKeySpec, AuthorizerSpec, AwsProvider, ClientSpec, IdentityPoolRolesSpec, IdentityPoolSpec, RoleSpec, RouteSpec,
-    StageSpec, UsagePlanKeySpec, UsagePlanSpec, UserPoolSpec, serving,
+    ApiKeySpec, AuthorizerSpec, AwsProvider, ClientSpec, GroupSpec, IdentityPoolRolesSpec, IdentityPoolSpec, RoleSpec,
+    RouteSpec, StageSpec, UsagePlanKeySpec, UsagePlanSpec, UserPoolSpec, serving,
 };
 use crate::resource::{Address, ResourceKind, identity_pool_address, rest_api_address, user_pool_address};
 
@@ -55,7 +55,9 @@ pub(crate) async fn read(
 ) -> Result<Deployment, AccessError> {
     let view = View::of(live);
     let mut roles: BTreeMap<String, RolePolicies> = BTreeMap::new();
-    for arn in [view.pool_role("unauthenticated"), view.pool_role("authenticated")].into_iter().flatten() {
+    let pool_roles = [view.pool_role("unauthenticated"), view.pool_role("authenticated")];
+    let group_roles = live.each::<GroupSpec>().filter_map(|(_, group)| group.role_arn);
+    for arn in pool_roles.into_iter().flatten().chain(group_roles) {
         let policies = match view.stack_role(&arn) {
             Some(policies) => Some(policies),
             None => provider.role_policies(role_name(&arn)).await?,
@@ -123,9 +125,37 @@ impl<'a> View<'a> {
             guests_allowed: self.live.spec::<IdentityPoolSpec>(&pool).is_some_and(|p| p.allow_unauthenticated),
             guest_role: role("unauthenticated")?,
             signed_in_role: role("authenticated")?,
+            groups: self.groups(roles, documents)?,
+            token_mapping: self.token_mapping(),
             self_sign_up: self.live.spec::<UserPoolSpec>(&user_pool_address()).is_some_and(|p| p.self_sign_up),
             classic_flow: false,
         })
+    }
+
+    /// The user pool's groups with their roles, by precedence (none last), then name.
+    fn groups(
+        &self,
+        roles: &BTreeMap<String, RolePolicies>,
+        documents: &BTreeMap<String, String>,
+    ) -> Result<Vec<Group>, AccessError> {
+        let mut groups = Vec::new();
+        for (resource, spec) in self.live.each::<GroupSpec>() {
+            let role = match spec.role_arn.as_ref().and_then(|arn| roles.get(arn).map(|p| (arn, p))) {
+                Some((arn, policies)) => Some(parsed_role(arn, policies, documents)?),
+                None => None,
+            };
+            let name = resource.address.name.clone();
+            groups.push(Group { name, precedence: spec.precedence, role_arn: spec.role_arn, role });
+        }
+        groups.sort_by_key(|g| (g.precedence.is_none(), g.precedence, g.name.clone()));
+        Ok(groups)
+    }
+
+    /// The identity pool's role mapping for the stack's user pool (`TYPE:RESOLUTION`), as set live.
+    fn token_mapping(&self) -> Option<String> {
+        let attachment = Address::new(ResourceKind::IdentityPoolRoles, identity_pool_address().name);
+        let mappings = self.live.spec::<IdentityPoolRolesSpec>(&attachment)?.role_mappings?;
+        mappings.into_iter().find_map(|entry| entry.split_once(' ').map(|(_, mapping)| mapping.to_string()))
     }
 
     /// The API's methods, each compared with what the stage's deployment `served`.

@@ -2,11 +2,15 @@
 //! reason, and warnings for grants wider than the routes need. Pure: it reads a [`Deployment`]
 //! (what the live configuration says) and evaluates the roles' policies with [`super::policy`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
+mod groups;
 mod warnings;
+
+pub(crate) use self::groups::Group;
 
 use self::warnings::{open_routes, strangers_routes, wide_grants};
 use super::cognito::{self, CognitoRoute, TokenAccess, TokenKind};
@@ -25,8 +29,7 @@ const AWS_IAM: &str = "AWS_IAM";
 const NONE: &str = "NONE";
 
 /// Who calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Caller {
     /// No credentials, no API key.
     Public,
@@ -34,26 +37,36 @@ pub(crate) enum Caller {
     ApiKey,
     /// Signed with the identity pool's unauthenticated role (plus a key where required).
     Guest,
-    /// Signed with the authenticated role (plus a key where required).
+    /// Signed with the authenticated role (plus a key where required): a user in no group.
     SignedIn,
+    /// A member of the user pool group (whose highest-ranked group it is), signed with the role
+    /// the identity pool gives it (see [`groups`]).
+    Group(String),
     /// A stranger who signed themselves up (self sign-up on): a signed-in user like the file's.
     Anyone,
 }
 
 impl Caller {
-    /// Every caller, in report order.
-    pub(crate) const ALL: [Caller; 5] =
-        [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn, Caller::Anyone];
+    /// The callers every deployment has, in report order (the groups' come after them).
+    pub(crate) const ALL: [Caller; 4] = [Caller::Public, Caller::ApiKey, Caller::Guest, Caller::SignedIn];
 
-    /// The caller's name in reports.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
+    /// The caller's name in reports (`group:NAME` for a group's members).
+    pub(crate) fn as_str(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
             Caller::Public => "public",
             Caller::ApiKey => "api_key",
             Caller::Guest => "guest",
             Caller::SignedIn => "signed_in",
+            Caller::Group(name) => return Cow::Owned(format!("group:{name}")),
             Caller::Anyone => "anyone",
-        }
+        })
+    }
+}
+
+/// A caller is written by its name, in JSON keys too.
+impl Serialize for Caller {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.as_str())
     }
 }
 
@@ -132,6 +145,11 @@ pub(crate) struct Deployment {
     pub guest_role: Option<Role>,
     /// The identity pool's authenticated role, as set on the pool.
     pub signed_in_role: Option<Role>,
+    /// The user pool's groups, by precedence.
+    pub groups: Vec<Group>,
+    /// The identity pool's role mapping for the stack's user pool (`Token:AuthenticatedRole`),
+    /// if it has one.
+    pub token_mapping: Option<String>,
     /// Whether anyone may sign up to the user pool (`AllowAdminCreateUserOnly` off).
     pub self_sign_up: bool,
     /// Whether the identity pool allows the basic (classic) flow, which Cognito's guest session
@@ -198,8 +216,11 @@ pub(crate) struct Report {
 pub(crate) fn report(deployment: &Deployment) -> Report {
     let mut routes: Vec<&LiveRoute> = deployment.routes.iter().collect();
     routes.sort_by_key(|r| (r.path.clone(), r.method.clone()));
-    let callers: Vec<Caller> =
-        Caller::ALL.into_iter().filter(|c| *c != Caller::Anyone || deployment.self_sign_up).collect();
+    let mut callers: Vec<Caller> = Caller::ALL.to_vec();
+    callers.extend(deployment.groups.iter().map(|g| Caller::Group(g.name.clone())));
+    if deployment.self_sign_up {
+        callers.push(Caller::Anyone);
+    }
     let routes: Vec<RouteAccess> = routes.into_iter().map(|route| route_access(deployment, route, &callers)).collect();
     let mut warnings = Vec::new();
     for (label, role) in [("unauthenticated", &deployment.guest_role), ("authenticated", &deployment.signed_in_role)] {
@@ -232,26 +253,26 @@ pub(crate) fn report(deployment: &Deployment) -> Report {
 fn route_access(deployment: &Deployment, route: &LiveRoute, judged: &[Caller]) -> RouteAccess {
     let mut callers = BTreeMap::new();
     let mut reasons = BTreeMap::new();
-    for &caller in judged {
+    for caller in judged {
         let (verdict, reason) = match &route.cognito {
             Some(cognito) => cognito::judge(cognito, caller, key_check(route, &deployment.linked_keys)),
             None => caller_access(deployment, route, caller),
         };
-        callers.insert(caller, verdict);
-        reasons.insert(caller, reason);
+        callers.insert(caller.clone(), verdict);
+        reasons.insert(caller.clone(), reason);
     }
     let tokens = route.cognito.as_ref().map(cognito::tokens).unwrap_or_default();
     RouteAccess { route: route.key(), callers, reasons, tokens }
 }
 
 /// The verdict of `caller` on a method that is not COGNITO_USER_POOLS.
-fn caller_access(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdict, String) {
+fn caller_access(deployment: &Deployment, route: &LiveRoute, caller: &Caller) -> (Verdict, String) {
     match caller {
         Caller::Public => unsigned(route, None),
         Caller::ApiKey => unsigned(route, Some(&deployment.linked_keys)),
-        Caller::Guest | Caller::SignedIn => signed(deployment, route, caller),
+        Caller::Guest | Caller::SignedIn | Caller::Group(_) => signed(deployment, route, caller),
         Caller::Anyone => {
-            let (verdict, reason) = signed(deployment, route, Caller::SignedIn);
+            let (verdict, reason) = signed(deployment, route, &Caller::SignedIn);
             (verdict, format!("signs up (self sign-up is on), then as a signed-in user: {reason}"))
         }
     }
@@ -274,20 +295,20 @@ fn unsigned(route: &LiveRoute, keys: Option<&[String]>) -> (Verdict, String) {
 }
 
 /// A call signed with the role the identity pool gives `caller`.
-fn signed(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdict, String) {
+fn signed(deployment: &Deployment, route: &LiveRoute, caller: &Caller) -> (Verdict, String) {
     let key = match key_check(route, &deployment.linked_keys) {
         Ok(with_key) => with_key,
         Err(missing) => return deny(missing),
     };
     match route.authorization.as_str() {
         NONE => allow(format!("no authorization (the signature is not checked); {key}")),
-        AWS_IAM => match role_of(deployment, caller) {
+        AWS_IAM => match groups::signer(deployment, caller) {
             Err(missing) => deny(missing),
-            Ok(role) => {
+            Ok((role, how)) => {
                 let arn = deployment.method_arn(route);
-                match evaluate(&role.policies, INVOKE, &arn) {
+                let (verdict, reason) = match evaluate(&role.policies, INVOKE, &arn) {
                     Decision::Allow(grant)
-                        if caller == Caller::Guest && !deployment.classic_flow && !guest_session_allows(&arn) =>
+                        if *caller == Caller::Guest && !deployment.classic_flow && !guest_session_allows(&arn) =>
                     {
                         deny(format!(
                             "role {} allows {INVOKE} ({grant}), but Cognito limits guest credentials to the \
@@ -303,7 +324,14 @@ fn signed(deployment: &Deployment, route: &LiveRoute, caller: Caller) -> (Verdic
                         deny(format!("depends on {} (role {}, {grant})", keys.join(", "), role.name))
                     }
                     Decision::ImplicitDeny => deny(format!("no policy of role {} allows {INVOKE} on {arn}", role.name)),
-                }
+                };
+                (
+                    verdict,
+                    match how {
+                        Some(how) => format!("{how}; {reason}"),
+                        None => reason,
+                    },
+                )
             }
         },
         _ => deny(authorizer_needed(route)),
@@ -355,17 +383,6 @@ fn guest_session_allows(arn: &str) -> bool {
     evaluate(&[policy], INVOKE, arn).allows()
 }
 
-/// The role a signed `caller` gets, or why it gets none.
-fn role_of(deployment: &Deployment, caller: Caller) -> Result<&Role, String> {
-    if caller == Caller::Guest {
-        if !deployment.guests_allowed {
-            return Err("the identity pool gives guests no credentials (unauthenticated identities are off)".into());
-        }
-        return deployment.guest_role.as_ref().ok_or_else(|| "the identity pool has no unauthenticated role".into());
-    }
-    deployment.signed_in_role.as_ref().ok_or_else(|| "the identity pool has no authenticated role".into())
-}
-
 /// What the key requirement of `route` says with the stack's `keys`: how the call passes it,
 /// or why it cannot.
 fn key_check(route: &LiveRoute, keys: &[String]) -> Result<String, String> {
@@ -412,12 +429,12 @@ pub(crate) fn human(report: &Report) -> String {
     }
     for route in &report.routes {
         out.push_str(&format!("\n{}\n", route.route));
-        for &caller in &report.callers {
+        for caller in &report.callers {
             out.push_str(&format!(
                 "  {:9}  {:5}  {}\n",
                 caller.as_str(),
-                route.callers[&caller].as_str(),
-                route.reasons[&caller]
+                route.callers[caller].as_str(),
+                route.reasons[caller]
             ));
         }
         for (kind, access) in &route.tokens {

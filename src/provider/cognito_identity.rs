@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
-use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
+use aws_sdk_cognitoidentity::types::{
+    AmbiguousRoleResolutionType, CognitoIdentityProvider, RoleMapping, RoleMappingType,
+};
 use serde_json::json;
 
 use super::call::Calls;
@@ -46,6 +48,10 @@ spec! {
     pub(crate) struct IdentityPoolRolesSpec for IdentityPoolRoles {
         /// Role ARN by `authenticated` / `unauthenticated`.
         roles: BTreeMap<String, String>,
+        /// The role mappings of the stack's user pool, one per app client: `CLIENT
+        /// TYPE:AMBIGUOUS_ROLE_RESOLUTION`, e.g. `${user_pool_client.web.id}
+        /// Token:AuthenticatedRole`; absent: none (the authenticated role for everyone signed in).
+        role_mappings: Option<BTreeSet<String>>,
     }
 }
 
@@ -87,7 +93,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool, tags: &BTre
         attachment.insert(kind.to_string(), reference(&role));
         role_addresses.push(role);
     }
-    let attachment = IdentityPoolRolesSpec { roles: attachment };
+    let attachment = IdentityPoolRolesSpec { roles: attachment, role_mappings: None };
     state.resources.push(DesiredResource::of(
         Address::new(ResourceKind::IdentityPoolRoles, "main"),
         &attachment,
@@ -96,7 +102,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &IdentityPool, tags: &BTre
 }
 
 /// Trust for Cognito identities of `pool`, `amr` being `authenticated` or `unauthenticated`.
-fn identity_trust_policy(pool: &Address, amr: &str) -> String {
+pub(super) fn identity_trust_policy(pool: &Address, amr: &str) -> String {
     document(vec![json!({
         "Effect": "Allow",
         "Principal": { "Federated": "cognito-identity.amazonaws.com" },
@@ -187,15 +193,14 @@ impl IdentityPools {
             .calls
             .call("GetIdentityPoolRoles", || self.client.get_identity_pool_roles().identity_pool_id(&pool_id).send())
             .await;
-        let attached: BTreeMap<String, String> = found(roles)?
-            .and_then(|r| r.roles)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, arn)| !arn.is_empty())
-            .collect();
-        if !attached.is_empty() {
+        let roles = found(roles)?;
+        let mappings = own_mappings(roles.as_ref().and_then(|r| r.role_mappings.as_ref()), own_user_pool.as_deref());
+        let attached: BTreeMap<String, String> =
+            roles.and_then(|r| r.roles).unwrap_or_default().into_iter().filter(|(_, arn)| !arn.is_empty()).collect();
+        if !attached.is_empty() || mappings.is_some() {
             let address = Address::new(ResourceKind::IdentityPoolRoles, "main");
-            live.insert(LiveResource::of(address, pool_id, &IdentityPoolRolesSpec { roles: attached }));
+            let spec = IdentityPoolRolesSpec { roles: attached, role_mappings: mappings };
+            live.insert(LiveResource::of(address, pool_id, &spec));
         }
         Ok(())
     }
@@ -322,14 +327,36 @@ impl IdentityPools {
 }
 
 impl IdentityPools {
-    /// Sets the role attachment; SetIdentityPoolRoles replaces the role mappings too, so the
-    /// live ones (which the file does not manage) are read first and sent back.
-    async fn set_roles(&self, pool_id: &str, roles: HashMap<String, String>) -> Result<(), ProviderError> {
+    /// Sets the role attachment with the role mappings of `wanted` for the stack's user pool
+    /// (`user_pool_id`); SetIdentityPoolRoles replaces every role mapping, so the live ones the
+    /// file does not manage (other providers', and all of them when `wanted` has none) are read
+    /// first and sent back.
+    async fn set_roles(
+        &self,
+        pool_id: &str,
+        user_pool_id: Option<&str>,
+        wanted: &IdentityPoolRolesSpec,
+    ) -> Result<(), ProviderError> {
+        let roles: HashMap<String, String> = wanted.roles.clone().into_iter().collect();
         let live = self
             .calls
             .call("GetIdentityPoolRoles", || self.client.get_identity_pool_roles().identity_pool_id(pool_id).send())
             .await;
-        let mappings = found(live)?.and_then(|live| live.role_mappings);
+        let own =
+            user_pool_id.filter(|_| wanted.role_mappings.is_some()).map(|id| format!("{}:", self.provider_name(id)));
+        let mut mappings: HashMap<String, RoleMapping> = found(live)?
+            .and_then(|live| live.role_mappings)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(provider, _)| own.as_ref().is_none_or(|own| !provider.starts_with(own)))
+            .collect();
+        if let (Some(own), Some(wanted)) = (&own, &wanted.role_mappings) {
+            for entry in wanted {
+                let (client_id, mapping) = entry.split_once(' ').unwrap_or((entry, ""));
+                mappings.insert(format!("{own}{client_id}"), role_mapping(mapping)?);
+            }
+        }
+        let mappings = (!mappings.is_empty()).then_some(mappings);
         self.calls
             .call("SetIdentityPoolRoles", || {
                 self.client
@@ -357,29 +384,54 @@ impl Handler<IdentityPoolRolesSpec> for IdentityPools {
     /// classifier makes that transient). The id is the pool's.
     async fn create(&self, cx: &StepContext<'_>, wanted: &IdentityPoolRolesSpec) -> Result<String, ProviderError> {
         let pool_id = cx.id_of(&identity_pool_address())?;
-        self.set_roles(pool_id, wanted.roles.clone().into_iter().collect()).await?;
+        self.set_roles(pool_id, cx.id_of(&user_pool_address()).ok(), wanted).await?;
         Ok(pool_id.to_string())
     }
 
     async fn update(
         &self,
-        _cx: &StepContext<'_>,
+        cx: &StepContext<'_>,
         id: &str,
         _live: &IdentityPoolRolesSpec,
         wanted: &IdentityPoolRolesSpec,
     ) -> Result<(), ProviderError> {
-        self.set_roles(id, wanted.roles.clone().into_iter().collect()).await
+        self.set_roles(id, cx.id_of(&user_pool_address()).ok(), wanted).await
     }
 
-    /// Detaches every role.
-    async fn delete(
-        &self,
-        _cx: &StepContext<'_>,
-        id: &str,
-        _live: &IdentityPoolRolesSpec,
-    ) -> Result<(), ProviderError> {
-        deleted(self.set_roles(id, HashMap::new()).await)
+    /// Detaches every role, and drops the stack's user pool's role mappings.
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &IdentityPoolRolesSpec) -> Result<(), ProviderError> {
+        let none = IdentityPoolRolesSpec { roles: BTreeMap::new(), role_mappings: Some(BTreeSet::new()) };
+        deleted(self.set_roles(id, cx.id_of(&user_pool_address()).ok(), &none).await)
     }
+}
+
+/// The role mappings of the stack's user pool (provider `own_user_pool`), as
+/// [`IdentityPoolRolesSpec::role_mappings`] writes them; `None` when it has none.
+fn own_mappings(
+    mappings: Option<&HashMap<String, RoleMapping>>,
+    own_user_pool: Option<&str>,
+) -> Option<BTreeSet<String>> {
+    let own = format!("{}:", own_user_pool?);
+    let found: BTreeSet<String> = mappings?
+        .iter()
+        .filter_map(|(provider, mapping)| {
+            let client_id = provider.strip_prefix(&own)?;
+            let resolution = mapping.ambiguous_role_resolution().map_or("", |r| r.as_str());
+            Some(format!("{client_id} {}:{resolution}", mapping.r#type().as_str()))
+        })
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+/// The role mapping `TYPE:AMBIGUOUS_ROLE_RESOLUTION` stands for (a `Token` mapping; the file
+/// makes no `Rules` mapping).
+fn role_mapping(mapping: &str) -> Result<RoleMapping, ProviderError> {
+    let (kind, resolution) = mapping.split_once(':').unwrap_or((mapping, ""));
+    RoleMapping::builder()
+        .r#type(RoleMappingType::from(kind))
+        .set_ambiguous_role_resolution((!resolution.is_empty()).then(|| AmbiguousRoleResolutionType::from(resolution)))
+        .build()
+        .map_err(|e| ProviderError::other("RoleMapping", e.to_string()))
 }
 
 /// The pool's settings; providers of the stack's own user pool are listed by client id (which

@@ -7,6 +7,7 @@ mod call;
 mod cognito_identity;
 mod cognito_idp;
 mod config;
+mod group_roles;
 mod handler;
 mod iam;
 pub(crate) mod iam_actions;
@@ -27,7 +28,7 @@ pub(crate) use apigateway::serving;
 pub(crate) use apigateway::{AuthorizerSpec, RouteSpec, StageSpec};
 pub(crate) use call::{Calls, RetryPolicy};
 pub(crate) use cognito_identity::{IdentityPoolRolesSpec, IdentityPoolSpec};
-pub(crate) use cognito_idp::{ClientSpec, UserPoolSpec};
+pub(crate) use cognito_idp::{ClientSpec, GroupSpec, UserPoolSpec};
 pub(crate) use config::{ClientEndpoints, ConnectOptions, sdk_config};
 pub(crate) use iam::RoleSpec;
 pub(crate) use lambda::FunctionSpec;
@@ -66,6 +67,7 @@ pub(crate) fn desired_state(stack: &Stack, target: &Target) -> DesiredState {
     if let Some(pool) = &stack.identity_pool {
         cognito_identity::desired(&mut state, pool, tags);
     }
+    group_roles::desired(&mut state, stack, tags);
     for (name, function) in &stack.functions {
         lambda::desired(&mut state, target, name, function, tags);
     }

@@ -36,6 +36,9 @@ pub(crate) struct Route {
     /// With `auth: cognito`, the OAuth scopes of which an access token must carry one; none: an
     /// ID token passes.
     pub scopes: Vec<String>,
+    /// The user pool groups whose members may call it (`auth: iam` only); empty: every
+    /// signed-in user.
+    pub groups: Vec<String>,
 }
 
 impl Route {
@@ -57,7 +60,7 @@ pub(crate) struct Api {
 }
 
 pub(super) const FIELDS: &[&str] = &["stage", "routes", "cors"];
-pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key", "scopes"];
+pub(super) const ROUTE_FIELDS: &[&str] = &["function", "auth", "api_key", "scopes", "groups"];
 /// The values of a route's `auth`.
 const AUTHS: &[&str] = &["none", "iam", "cognito"];
 
@@ -72,8 +75,8 @@ pub(super) struct RouteContext<'a> {
     pub pool: Pool<'a>,
 }
 
-/// A route's target: function, authentication, API key and scopes.
-type Target = (String, Auth, bool, Vec<String>);
+/// A route's target: function, authentication, API key, scopes and groups.
+type Target = (String, Auth, bool, Vec<String>, Vec<String>);
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 
 /// Reads and validates `api`; routes are checked against `context`, and `callback_origins` are
@@ -138,11 +141,11 @@ fn read_routes(r: &mut Reader<'_>, f: &Fields<'_>, context: &RouteContext<'_>) -
             }
         }
         let target = read_target(r, value.field(), context);
-        let (Ok((method, path)), Some((function, auth, api_key, scopes))) = (parsed, target) else {
+        let (Ok((method, path)), Some((function, auth, api_key, scopes, groups))) = (parsed, target) else {
             ok = false;
             continue;
         };
-        routes.push(Route { method, path, function, auth, api_key, scopes });
+        routes.push(Route { method, path, function, auth, api_key, scopes, groups });
     }
     routes.sort();
     ok.then_some(routes)
@@ -179,7 +182,7 @@ fn check_parameter_names(
     true
 }
 
-/// Reads one route's target: its function, `auth`, `api_key` and `scopes`, reporting a problem
+/// Reads one route's target: its function, `auth`, `api_key`, `scopes` and `groups`, reporting a problem
 /// in each.
 fn read_target(r: &mut Reader<'_>, field: Field<'_>, context: &RouteContext<'_>) -> Option<Target> {
     let f = r.mapping(field, ROUTE_FIELDS)?;
@@ -201,7 +204,8 @@ fn read_target(r: &mut Reader<'_>, field: Field<'_>, context: &RouteContext<'_>)
     let cognito = auth == Some(Auth::Cognito);
     let scopes = cognito_route::read_scopes(r, &f, cognito, context.pool);
     let checked = cognito_route::check(r, &f, cognito, context.pool);
-    Some((function?, auth?, api_key?, scopes.filter(|_| checked)?))
+    let groups = f.get("groups").map_or(Some(Vec::new()), |o| super::groups::read_names(r, o.field()));
+    Some((function?, auth?, api_key?, scopes.filter(|_| checked)?, groups?))
 }
 
 /// Reads a route's `function`, which must be one of `functions` (when they can be told).
@@ -307,6 +311,7 @@ pub(super) fn schema() -> Value {
                     "An OAuth scope (IDENTIFIER/SCOPE of a resource server, or a standard one); with auth: cognito, an access token must carry one of them.",
                 )),
             ),
+            ("groups", super::groups::names_schema()),
         ],
     );
     let methods = METHODS.join("|");

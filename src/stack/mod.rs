@@ -9,6 +9,7 @@ mod cognito_route;
 mod cors;
 mod diagnostic;
 mod functions;
+mod groups;
 mod iam;
 mod identity_pool;
 mod interpolate;
@@ -28,6 +29,7 @@ pub(crate) use api::{Api, Auth, Route};
 pub(crate) use cors::{Cors, origins_of};
 pub(crate) use diagnostic::{Diagnostic, Diagnostics, Location};
 pub(crate) use functions::Function;
+
 pub(crate) use iam::is_policy_arn;
 pub(crate) use identity_pool::IdentityPool;
 pub(crate) use runtime::{FunctionFate, check_runtimes, is_date};
@@ -144,6 +146,11 @@ fn read_stack(r: &mut Reader<'_>, file: &Path, root: Field<'_>) -> Option<Stack>
         pool: cognito_route::Pool { exists: user_pool.is_some(), custom_scopes: custom_scopes.as_ref() },
     };
     let api = top.get("api").map(|f| api::read(r, f.field(), &routes, &callback_origins));
+    if let Some(api) = top.get("api") {
+        let user_pool = top.get("user_pool");
+        let has_identity_pool = top.get("identity_pool").is_some();
+        groups::check_routes(r, api.field(), user_pool.as_ref().map(|f| f.field()), name.as_deref(), has_identity_pool);
+    }
     let usage_plan = top.get("usage_plan").map(|f| usage_plan::read(r, f.field(), top.get("api").is_some()));
     let permissions_boundary = top.get("iam").map(|f| iam::read(r, f.field()));
     Some(Stack {

@@ -88,6 +88,38 @@ impl<'n> Field<'n> {
     fn is_null(&self) -> bool {
         matches!(self.node, Node::Scalar(s) if matches!(s.as_str(), "" | "~" | "null"))
     }
+
+    /// The value under `key` of this mapping, read without reporting anything: for checks
+    /// across sections, whose own reader reports the shape.
+    pub(super) fn child(&self, key: &str) -> Option<OwnedField<'n>> {
+        let Node::Mapping(m) = self.node else { return None };
+        m.get_node(key).map(|node| OwnedField { node, path: join(self.path, key) })
+    }
+
+    /// The entries of this mapping (none if it is not one), read without reporting anything.
+    pub(super) fn children(&self) -> Vec<(Located<String>, OwnedField<'n>)> {
+        let Node::Mapping(m) = self.node else { return Vec::new() };
+        m.iter()
+            .map(|(key, node)| {
+                let name = Located { value: key.as_str().to_string(), location: location_of(key.span()) };
+                (name, OwnedField { node, path: join(self.path, key.as_str()) })
+            })
+            .collect()
+    }
+
+    /// The items of this list (none if it is not one), read without reporting anything.
+    pub(super) fn items(&self) -> Vec<OwnedField<'n>> {
+        let Node::Sequence(items) = self.node else { return Vec::new() };
+        items.iter().enumerate().map(|(i, node)| OwnedField { node, path: format!("{}[{i}]", self.path) }).collect()
+    }
+
+    /// The text of this scalar as written (before `${…}` expansion), read without reporting.
+    pub(super) fn text(&self) -> Option<&'n str> {
+        match self.node {
+            Node::Scalar(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
 }
 
 /// The keys of one mapping, checked against the fields it may have.

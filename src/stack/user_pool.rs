@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::app_client::{self, Client, is_client_name, read_client};
+use super::groups::{self, Group};
 use super::reader::{Field, Located, Reader, opt};
 use super::resource_server::{self, ResourceServer, custom_scopes};
 use super::schema::{flag, int, list, object, one_of, scalar, text};
@@ -79,6 +80,8 @@ pub(crate) struct UserPool {
     pub resource_servers: BTreeMap<String, ResourceServer>,
     /// Users by username.
     pub users: BTreeMap<String, User>,
+    /// Groups by name.
+    pub groups: BTreeMap<String, Group>,
 }
 
 /// A user the stack creates.
@@ -88,6 +91,8 @@ pub(crate) struct User {
     pub attributes: BTreeMap<String, String>,
     /// Permanent password, set when the user is created.
     pub password: Option<SecretRef>,
+    /// The groups it is a member of (managed: apply adds and removes memberships).
+    pub groups: Vec<String>,
 }
 
 pub(super) const POOL_FIELDS: &[&str] = &[
@@ -101,6 +106,7 @@ pub(super) const POOL_FIELDS: &[&str] = &[
     "clients",
     "resource_servers",
     "users",
+    "groups",
 ];
 pub(super) const PASSWORD_FIELDS: &[&str] = &[
     "min_length",
@@ -110,7 +116,7 @@ pub(super) const PASSWORD_FIELDS: &[&str] = &[
     "require_symbols",
     "temporary_password_validity_days",
 ];
-pub(super) const USER_FIELDS: &[&str] = &["attributes", "password"];
+pub(super) const USER_FIELDS: &[&str] = &["attributes", "password", "groups"];
 pub(super) const SIGN_IN: &[&str] = &["username", "email", "phone_number"];
 pub(super) const ATTRIBUTE_TYPES: &[&str] = &["string", "number", "boolean", "datetime"];
 pub(super) const VERIFIABLE: &[&str] = &["email", "phone_number"];
@@ -179,6 +185,8 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
     if let (Some(sign_in), Some(users_field)) = (sign_in, f.get("users")) {
         check_usernames(r, sign_in, users_field.field());
     }
+    let groups = opt(&f, "groups", |field| groups::read(r, field));
+    groups::check_members(r, field);
     Some(UserPool {
         sign_in: sign_in?,
         custom_attributes: custom_attributes.unwrap_or(Some(BTreeMap::new()))?,
@@ -190,6 +198,7 @@ pub(super) fn read(r: &mut Reader<'_>, field: Field<'_>) -> Option<UserPool> {
         clients: clients.unwrap_or(Some(BTreeMap::new()))?,
         resource_servers: resource_servers?,
         users: users.unwrap_or(Some(BTreeMap::new()))?,
+        groups: groups.unwrap_or(Some(BTreeMap::new()))?,
     })
 }
 
@@ -330,7 +339,8 @@ fn read_user(
     })
     .unwrap_or(Some(None));
     let password = password?;
-    ok.then_some(User { attributes, password })
+    let groups = opt(&f, "groups", |field| groups::read_names(r, field)).unwrap_or(Some(Vec::new()));
+    ok.then_some(User { attributes, password, groups: groups? })
 }
 
 /// What `password` lacks under `policy`, in words that never include the password.
@@ -396,6 +406,7 @@ pub(super) fn schema() -> Value {
         vec![
             ("attributes", json!({ "type": "object", "additionalProperties": scalar() })),
             ("password", text("Exactly one ${env:NAME} reference; set when the user is created.")),
+            ("groups", groups::names_schema()),
         ],
     );
     object(
@@ -415,6 +426,7 @@ pub(super) fn schema() -> Value {
                 json!({ "type": "object", "description": "Identifier → resource server.", "additionalProperties": resource_server::schema() }),
             ),
             ("users", json!({ "type": "object", "additionalProperties": user })),
+            ("groups", groups::schema()),
         ],
     )
 }

@@ -1,6 +1,10 @@
-//! The four callers of `verify`, made real: the stack's API key, a guest's credentials, and a
-//! user of the file signed in. Each is what it sends, or the observation every call of that
-//! caller gets when it cannot be had (no key, no credentials from Cognito, no user to sign in as).
+//! The callers of `verify`, made real: the stack's API key, a guest's credentials, a user of the
+//! file in no group signed in, and for each group of the file one of its members (one whose
+//! highest-ranked group it is, as Cognito ranks them). Each is what it sends, or the observation
+//! every call of that caller gets when it cannot be had (no key, no credentials from Cognito, no
+//! user to sign in as).
+
+use std::collections::BTreeMap;
 
 use anyhow::bail;
 
@@ -27,7 +31,11 @@ pub(crate) struct Callers {
     pub guest: Result<IdentityCredentials, Observed>,
     /// The signed-in user's credentials.
     pub signed_in: Result<IdentityCredentials, Observed>,
-    /// Who signed in, and how (`demouser (SRP)`).
+    /// A member's credentials, by group.
+    pub members: BTreeMap<String, Result<IdentityCredentials, Observed>>,
+    /// What a group without a member in the file observes.
+    no_member: Result<IdentityCredentials, Observed>,
+    /// Who signed in, and how (`demouser (SRP)`; then `adminuser for group:admins (SRP)`).
     pub user: Option<String>,
     /// The signed-in user's tokens, for cognito routes.
     pub tokens: Result<UserTokens, Observed>,
@@ -37,13 +45,18 @@ impl Callers {
     /// Every secret the callers hold, to keep out of messages.
     pub(crate) fn secrets(&self) -> Vec<&str> {
         let mut secrets: Vec<&str> = self.api_key.iter().map(Secret::expose).collect();
-        for credentials in [&self.guest, &self.signed_in].into_iter().flatten() {
+        for credentials in [&self.guest, &self.signed_in].into_iter().chain(self.members.values()).flatten() {
             secrets.extend([credentials.secret_key.expose(), credentials.session_token.expose()]);
         }
         if let Ok(tokens) = &self.tokens {
             secrets.extend([tokens.id_token.expose(), tokens.access_token.expose()]);
         }
         secrets
+    }
+
+    /// What a member of `group` signs with.
+    pub(crate) fn member(&self, group: &str) -> &Result<IdentityCredentials, Observed> {
+        self.members.get(group).unwrap_or(&self.no_member)
     }
 }
 
@@ -70,25 +83,61 @@ pub(crate) async fn callers(
         let none =
             || Observed::Denied { status: None, message: "the stack has no identity pool: no credentials".into() };
         let user = chosen.map(|(name, _)| name.to_string());
-        return Ok(Callers { api_key, guest: Err(none()), signed_in: Err(none()), user, tokens });
+        let (members, no_member) = (BTreeMap::new(), Err(none()));
+        return Ok(Callers { api_key, guest: Err(none()), signed_in: Err(none()), members, no_member, user, tokens });
     };
     let guest = provider.guest_credentials(&identity_pool).await.map_err(refusal);
-    let (signed_in, user) = match chosen {
+    let (signed_in, mut user) = match chosen {
         None => (Err(skipped("the stack file names no user to sign in as")), None),
         Some((name, user)) => {
             let signed_in = sign_in(provider, stack, live, (name, user), &identity_pool).await;
             (signed_in.0, Some(format!("{name} ({})", signed_in.1)))
         }
     };
-    Ok(Callers { api_key, guest, signed_in, user, tokens })
+    let mut members = BTreeMap::new();
+    for (group, member) in members_by_group(stack) {
+        let Some((name, member)) = member else {
+            let why = format!("no user of the file has {group} as its highest-ranked group");
+            members.insert(group, Err(skipped(&why)));
+            continue;
+        };
+        let (credentials, flow) = sign_in(provider, stack, live, (name, member), &identity_pool).await;
+        let signed = format!("{name} for group:{group} ({flow})");
+        user = Some(user.map_or(signed.clone(), |user| format!("{user}, {signed}")));
+        members.insert(group, credentials);
+    }
+    let no_member = Err(skipped("the stack file has no such group"));
+    Ok(Callers { api_key, guest, signed_in, members, no_member, user, tokens })
 }
 
-/// The user `wanted`, else the file's first; `None` when the file has none.
+/// For each group of the file, its first user whose highest-ranked group it is (lowest
+/// precedence, none last, then name), as Cognito picks the role of a member of several.
+fn members_by_group(stack: &Stack) -> BTreeMap<String, Option<(&str, &User)>> {
+    let Some(pool) = &stack.user_pool else { return BTreeMap::new() };
+    let rank = |group: &&String| {
+        let precedence = pool.groups.get(*group).and_then(|g| g.precedence);
+        (precedence.is_none(), precedence, (*group).clone())
+    };
+    let mut members: BTreeMap<String, Option<(&str, &User)>> =
+        pool.groups.keys().map(|group| (group.clone(), None)).collect();
+    for (name, user) in &pool.users {
+        if let Some(first) = user.groups.iter().min_by_key(rank)
+            && let Some(slot @ None) = members.get_mut(first)
+        {
+            *slot = Some((name.as_str(), user));
+        }
+    }
+    members
+}
+
+/// The user `wanted`, else the file's first in no group (else its first); `None` when the
+/// file has none.
 fn chosen_user<'a>(stack: &'a Stack, wanted: Option<&str>) -> anyhow::Result<Option<(&'a str, &'a User)>> {
     let users = stack.user_pool.as_ref().map(|p| &p.users);
     let mut all = users.into_iter().flatten().map(|(name, user)| (name.as_str(), user));
+    let in_no_group = users.into_iter().flatten().find(|(_, user)| user.groups.is_empty());
     match wanted {
-        None => Ok(all.next()),
+        None => Ok(in_no_group.map(|(name, user)| (name.as_str(), user)).or_else(|| all.next())),
         Some(wanted) => match all.find(|(name, _)| *name == wanted) {
             Some(found) => Ok(Some(found)),
             None => bail!("--user {wanted}: the stack file has no such user under user_pool.users"),

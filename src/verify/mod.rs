@@ -15,6 +15,7 @@ pub(crate) mod outcome;
 pub(crate) mod sign_up;
 mod tokens;
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -131,10 +132,11 @@ pub(crate) async fn run(
         // On a cognito route a signed-in user calls with its tokens, each kind checked below.
         let tokenless =
             |c: &Caller| route.cognito.is_none() || matches!(c, Caller::Public | Caller::ApiKey | Caller::Guest);
-        for &caller in expected.callers.iter().filter(|c| **c != Caller::Anyone && tokenless(c)) {
-            let expected = access.callers[&caller];
+        for caller in expected.callers.iter().filter(|c| **c != Caller::Anyone && tokenless(c)) {
+            let expected = access.callers[caller];
             let (observed, outcome) = settled_call(&calling, route, caller, expected, settle).await;
-            let live = live_route.map_or(Verdict::Deny, |r| r.callers[&caller]);
+            let live = live_route.map_or(Verdict::Deny, |r| r.callers.get(caller).copied().unwrap_or(Verdict::Deny));
+            let caller = caller.clone();
             checks.push(Check { route: access.route.clone(), caller, token: None, expected, live, observed, outcome });
         }
         if route.cognito.is_some() {
@@ -163,7 +165,7 @@ fn region_of(deployment: &Deployment) -> String {
 async fn settled_call(
     calling: &Calling<'_>,
     route: &LiveRoute,
-    caller: Caller,
+    caller: &Caller,
     expected: Verdict,
     settle: Duration,
 ) -> (Observed, Outcome) {
@@ -183,17 +185,18 @@ async fn settled_call(
 }
 
 /// Calls `route` once as `caller`.
-async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Observed {
+async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: &Caller) -> Observed {
     let Calling { http, url, region, callers, secrets } = calling;
     let region = region.as_str();
     let method = if route.method == "ANY" { "GET" } else { route.method.as_str() };
     let url = format!("{url}{}", sample_path(&route.path));
-    let wants_key = caller == Caller::ApiKey || (caller != Caller::Public && route.api_key_required);
+    let wants_key = *caller == Caller::ApiKey || (*caller != Caller::Public && route.api_key_required);
     let mut headers = Vec::new();
     let credentials = match caller {
         Caller::Public | Caller::ApiKey => None,
         Caller::Guest => Some(&callers.guest),
         Caller::SignedIn | Caller::Anyone => Some(&callers.signed_in),
+        Caller::Group(group) => Some(callers.member(group)),
     };
     if let Some(credentials) = credentials {
         let credentials = match credentials {
@@ -208,7 +211,7 @@ async fn call(calling: &Calling<'_>, route: &LiveRoute, caller: Caller) -> Obser
     if wants_key {
         match &callers.api_key {
             Ok(key) => headers.push(("x-api-key".to_string(), key.expose().to_string())),
-            Err(observed) if caller == Caller::ApiKey => return observed.clone(),
+            Err(observed) if *caller == Caller::ApiKey => return observed.clone(),
             Err(_) => {}
         }
     }
@@ -269,8 +272,8 @@ pub(crate) fn human(report: &Report) -> String {
 }
 
 /// Who called, as the table shows it: the caller, or on a cognito route the token sent.
-fn caller_label(check: &Check) -> &'static str {
-    check.token.map_or(check.caller.as_str(), TokenKind::as_str)
+fn caller_label(check: &Check) -> Cow<'_, str> {
+    check.token.map_or_else(|| check.caller.as_str(), |token| Cow::Borrowed(token.as_str()))
 }
 
 /// The mismatches, the calls that verified nothing, the callers not called, and the verdict.
@@ -367,7 +370,7 @@ pub(crate) fn json(report: &Report) -> String {
         .iter()
         .map(|c| JsonCheck {
             route: &c.route,
-            caller: c.caller,
+            caller: c.caller.clone(),
             token: c.token,
             expected: c.expected,
             access: c.live,

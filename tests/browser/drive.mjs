@@ -1,15 +1,17 @@
 // Drives the web example at URL in headless Chromium as a person would: as a guest, calls
 // GET /noauth and GET /auth; signs in as USER (password from $AUTHDEMO_TEST_PASSWORD, never
 // on the command line); calls GET /auth again. Prints what the page showed after each step, as
-// JSON on stdout. Then signs out, signs in again as USER through the hosted UI (the app's button,
-// the sign-in page the user pool's domain serves, back to the app), calls GET /auth, and signs out
-// (through the domain's /logout). Usage: node drive.mjs URL USER
+// JSON on stdout. Without ADMIN: then signs out, signs in again as USER through the hosted UI
+// (the app's button, the sign-in page the user pool's domain serves, back to the app), calls
+// GET /auth, and signs out (through the domain's /logout). With ADMIN (a member of the group
+// `admins`, same password; a stack without a hosted UI): USER also calls DELETE /items/test, then
+// signs out, and ADMIN signs in and calls it. Usage: node drive.mjs URL USER [ADMIN]
 import { chromium } from "playwright-core";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [url, user] = process.argv.slice(2);
+const [url, user, admin] = process.argv.slice(2);
 const password = process.env.AUTHDEMO_TEST_PASSWORD;
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "authdemo-chromium-")), {
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -70,7 +72,18 @@ try {
   await page.click("#sign-in-button");
   await page.waitForFunction((u) => document.getElementById("who").textContent === u, user, { timeout: 20000 });
   seen.signed_in_auth = await callShows("#call-auth", "GET /auth: ");
-  await hostedUi();
+  if (!admin) {
+    await hostedUi();
+  } else {
+    seen.signed_in_admin = await callShows("#call-admin", "DELETE /items/test: ");
+    await page.click("#sign-out-button");
+    await page.waitForFunction(() => document.getElementById("who").textContent === "guest", null, { timeout: 20000 });
+    await page.fill("#username", admin);
+    await page.fill("#password", password);
+    await page.click("#sign-in-button");
+    await page.waitForFunction((u) => document.getElementById("who").textContent === u, admin, { timeout: 20000 });
+    seen.admin_admin = await callShows("#call-admin", "DELETE /items/test: ");
+  }
 } catch (error) {
   seen.error = `${error.message}\npage: ${await result().catch(() => "")}`;
 } finally {

@@ -101,3 +101,49 @@ fn the_web_example_refuses_a_guest_on_auth_and_serves_the_signed_in_user() {
     }
     project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
 }
+
+/// `stacks/groups.yaml` for a run of the tests: named `stack`, with the test's code, both users'
+/// password from `${env:DEMO_USER_PASSWORD}`, and the web app served on `port`.
+fn groups_stack(stack: &str, port: u16) -> String {
+    let text = std::fs::read_to_string(root().join("stacks/groups.yaml")).unwrap();
+    text.replace("auth-api-groups-${var.env}", stack)
+        .replace("../examples/api", "code")
+        .replace("region: us-west-2\n", "")
+        .replace("ADMIN_USER_PASSWORD", "DEMO_USER_PASSWORD")
+        .replace("http://localhost:3000/", &format!("http://localhost:{port}/"))
+}
+
+#[test]
+fn the_web_example_lets_the_admin_delete_and_refuses_demouser() {
+    succeed("scripts/browser-setup", &[]);
+    succeed("npm", &["--prefix", "examples/web", "run", "build", "--silent"]);
+    let port = free_port();
+    let project = Project::new(&groups_stack(&unique_stack("web-admin"), port));
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let config = project.command(&["output", "--format", "amplify", "--show-sensitive"]).run().expect_code(0).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("amplify_outputs.json");
+    std::fs::write(&config_file, config).unwrap();
+
+    let server = WebServer::start(port, &config_file);
+    let driven = Command::new("node")
+        .arg(root().join("tests/browser/drive.mjs"))
+        .args([format!("http://localhost:{port}/"), "demouser".to_string(), "adminuser".to_string()])
+        .env("AUTHDEMO_TEST_PASSWORD", crate::api::PASSWORD)
+        .output()
+        .expect("run node");
+    drop(server);
+    let seen: serde_json::Value = serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| {
+        panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr))
+    });
+    let shown = |step: &str| seen[step].as_str().unwrap_or_else(|| panic!("no {step}: {seen:#}")).to_string();
+    assert!(shown("signed_in_auth").starts_with("GET /auth: 200"), "{seen:#}");
+    assert!(shown("signed_in_admin").starts_with("DELETE /items/test: 403"), "{seen:#}");
+    assert!(
+        shown("signed_in_admin").contains("-authenticated/CognitoIdentityCredentials is not authorized"),
+        "{seen:#}"
+    );
+    assert!(shown("admin_admin").starts_with("DELETE /items/test: 200"), "{seen:#}");
+    assert!(shown("admin_admin").contains("\"authenticated\": true"), "{seen:#}");
+    project.command(&["destroy", "--auto-approve"]).run().expect_code(0);
+}

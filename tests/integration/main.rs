@@ -17,6 +17,7 @@ mod cors;
 mod dataplane;
 mod demo;
 mod faults;
+mod groups;
 mod handover;
 mod hosted_ui;
 mod identity_pool;

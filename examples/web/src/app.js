@@ -1,12 +1,14 @@
 // The seed's web client: Amplify v6 configured from `authdemo output --format amplify
 // --show-sensitive` (public/amplify_outputs.json). Guests call GET /noauth with the API key;
 // GET /auth is AWS_IAM: Amplify signs it (SigV4) with the identity pool's credentials, which
-// only a signed-in user's role may use for it. Users sign in with the form (USER_PASSWORD_AUTH) or
-// through Cognito's hosted UI (the code flow with PKCE, `signInWithRedirect`): Amplify exchanges
-// the code when the browser comes back to the callback URL, and signs out through `/logout`.
+// only a signed-in user's role may use for it. DELETE /items/{id} (stacks/groups.yaml) is for
+// members of the user pool group `admins`: their credentials carry the group's role. Users sign in
+// with the form (USER_PASSWORD_AUTH) or through Cognito's hosted UI (the code flow with PKCE,
+// `signInWithRedirect`): Amplify exchanges the code when the browser comes back to the callback
+// URL, and signs out through `/logout`.
 import { Amplify } from "aws-amplify";
 import { fetchAuthSession, getCurrentUser, signIn, signInWithRedirect, signOut } from "aws-amplify/auth";
-import { get } from "aws-amplify/api";
+import { del, get } from "aws-amplify/api";
 import { Hub } from "aws-amplify/utils";
 
 const config = await (await fetch("amplify_outputs.json")).json();
@@ -29,19 +31,21 @@ async function refreshWho() {
   }
 }
 
-async function call(path) {
-  show(`calling GET ${path}…`);
+async function call(path, method = "GET") {
+  show(`calling ${method} ${path}…`);
   try {
-    const { body, statusCode } = await get({
+    const send = method === "DELETE" ? del : get;
+    const { body, statusCode } = await send({
       apiName,
       path,
       options: { headers: apiKey ? { "x-api-key": apiKey } : {} },
     }).response;
-    show(`GET ${path}: ${statusCode}\n${JSON.stringify(await body.json(), null, 2)}`);
+    const text = body ? JSON.stringify(await body.json(), null, 2) : "";
+    show(`${method} ${path}: ${statusCode}\n${text}`);
   } catch (error) {
     const status = error.response?.statusCode ?? "failed";
     const body = error.response?.body ?? error.message;
-    show(`GET ${path}: ${status}\n${body}`);
+    show(`${method} ${path}: ${status}\n${body}`);
   }
 }
 
@@ -88,5 +92,6 @@ Hub.listen("auth", async ({ payload }) => {
 
 $("call-noauth").addEventListener("click", () => call("/noauth"));
 $("call-auth").addEventListener("click", () => call("/auth"));
+$("call-admin").addEventListener("click", () => call("/items/test", "DELETE"));
 
 await refreshWho();

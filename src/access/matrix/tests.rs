@@ -35,6 +35,8 @@ fn demo() -> Deployment {
         guests_allowed: true,
         guest_role: Some(Role { name: "demo-unauthenticated".into(), policies: Vec::new() }),
         signed_in_role: Some(Role { name: "demo-authenticated".into(), policies: vec![signed_in] }),
+        groups: Vec::new(),
+        token_mapping: None,
         self_sign_up: false,
         classic_flow: false,
     }
@@ -229,4 +231,54 @@ fn with_the_classic_flow_guests_are_judged_by_their_role_alone() {
     let classic = report(&Deployment { guest_role, classic_flow: true, ..demo() });
     assert_eq!(verdicts(&classic, "GET /auth")[2], "allow");
     assert!(classic.warnings.iter().any(|w| w.contains("basic (classic) flow")), "{:?}", classic.warnings);
+}
+
+/// The demo stack with the admin route `DELETE /items/{id}`, the groups `admins` (with a role
+/// allowing it) and `readers` (no role), and the identity pool's role mapping `mapping`.
+fn with_groups(mapping: Option<&str>) -> Deployment {
+    let mut deployment = demo();
+    deployment.routes.push(route("DELETE /items/{id}", "AWS_IAM", false));
+    let resources = format!(r#"["{PREFIX}abc123/latest/GET/auth","{PREFIX}abc123/latest/DELETE/items/*"]"#);
+    let role =
+        Role { name: "demo-group-admins".into(), policies: vec![policy("authdemo-invoke", &invoke_on(&resources))] };
+    let admins = Group { name: "admins".into(), precedence: Some(1), role_arn: Some("arn".into()), role: Some(role) };
+    let readers = Group { name: "readers".into(), precedence: None, role_arn: None, role: None };
+    deployment.groups = vec![admins, readers];
+    deployment.token_mapping = mapping.map(str::to_string);
+    deployment
+}
+
+fn group(name: &str) -> Caller {
+    Caller::Group(name.into())
+}
+
+#[test]
+fn a_group_is_judged_by_the_role_the_token_mapping_gives_its_members() {
+    let report = report(&with_groups(Some("Token:AuthenticatedRole")));
+    let callers: Vec<String> = report.callers.iter().map(|c| c.as_str().into_owned()).collect();
+    assert_eq!(callers, ["public", "api_key", "guest", "signed_in", "group:admins", "group:readers"]);
+    let delete = report.routes.iter().find(|r| r.route == "DELETE /items/{id}").unwrap();
+    assert_eq!(delete.callers[&Caller::SignedIn], Verdict::Deny);
+    assert_eq!(delete.callers[&group("admins")], Verdict::Allow);
+    assert_eq!(delete.callers[&group("readers")], Verdict::Deny);
+    let admins = &delete.reasons[&group("admins")];
+    assert!(
+        admins.contains("role mapping (Token) gives members of admins the group's role demo-group-admins"),
+        "{admins}"
+    );
+    let readers = reason(&report, "GET /auth", group("readers"));
+    assert!(readers.contains("ambiguous: AuthenticatedRole") && readers.contains("demo-authenticated"), "{readers}");
+    let json = json(&report);
+    assert!(json.contains(r#""group:admins": "allow""#), "{json}");
+}
+
+#[test]
+fn without_a_role_mapping_members_get_the_authenticated_role_and_deny_resolution_gives_none() {
+    let report = report(&with_groups(None));
+    let delete = report.routes.iter().find(|r| r.route == "DELETE /items/{id}").unwrap();
+    assert_eq!(delete.callers[&group("admins")], Verdict::Deny);
+    assert!(delete.reasons[&group("admins")].contains("no role mapping"));
+    let report = super::report(&with_groups(Some("Token:Deny")));
+    assert!(reason(&report, "GET /auth", group("readers")).contains("gives none"));
+    assert!(reason(&report, "GET /auth", group("admins")).starts_with("the identity pool's role mapping"));
 }

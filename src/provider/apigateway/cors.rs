@@ -354,6 +354,7 @@ mod tests {
             auth: crate::stack::Auth::None,
             api_key: false,
             scopes: Vec::new(),
+            groups: Vec::new(),
         }
     }
 

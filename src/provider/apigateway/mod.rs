@@ -33,7 +33,7 @@ use crate::resource::{
     Address, DesiredResource, DesiredState, INVOKE_POLICY, ResourceKind, Spec, Target, function_name, permission_sid,
     reference, rest_api_address,
 };
-use crate::stack::{Api, Auth};
+use crate::stack::{Api, Auth, Route};
 
 pub(crate) use authorizer::{AuthorizerSpec, authorization_type};
 pub(crate) use budget::check as check_budgets;
@@ -125,12 +125,24 @@ fn permissions(state: &mut DesiredState, target: &Target, api: &Api) {
     }
 }
 
-/// Lets the authenticated role invoke exactly the methods of the `auth: iam` routes: their
-/// ARNs, or wildcards matching exactly those routes when the ARNs would not fit the role.
+/// Lets each role of signed-in users invoke exactly the methods of the `auth: iam` routes its
+/// callers may call: the authenticated role those without `groups`, a group's role those and
+/// the routes naming its group (see `provider::group_roles`).
 fn grant_invoke(state: &mut DesiredState, target: &Target, api: &Api) {
-    let authenticated = RoleSpec::address("authenticated");
-    let Some(role) = state.resources.iter_mut().find(|r| r.address == authenticated) else { return };
-    let (iam, others): (Vec<_>, Vec<_>) = api.routes.iter().partition(|r| r.auth == Auth::Iam);
+    let everyone = |route: &Route| route.auth == Auth::Iam && route.groups.is_empty();
+    grant_role(state, target, api, &RoleSpec::address("authenticated"), &everyone);
+    let groups: BTreeSet<&String> = api.routes.iter().filter(|r| r.auth == Auth::Iam).flat_map(|r| &r.groups).collect();
+    for group in groups {
+        let member = |route: &Route| everyone(route) || (route.auth == Auth::Iam && route.groups.contains(group));
+        grant_role(state, target, api, &super::group_roles::group_role(group), &member);
+    }
+}
+
+/// Lets `role` invoke exactly the methods of the routes `allowed` takes: their ARNs, or
+/// wildcards matching exactly those routes when the ARNs would not fit the role.
+fn grant_role(state: &mut DesiredState, target: &Target, api: &Api, role: &Address, allowed: &dyn Fn(&Route) -> bool) {
+    let Some(role) = state.resources.iter_mut().find(|r| r.address == *role) else { return };
+    let (iam, others): (Vec<_>, Vec<_>) = api.routes.iter().partition(|r| allowed(r));
     if iam.is_empty() {
         return;
     }

@@ -7,6 +7,8 @@
 
 mod client;
 mod domain;
+mod group;
+mod membership;
 mod resource_server;
 mod user;
 mod user_pool;
@@ -18,6 +20,7 @@ use futures::future::try_join_all;
 
 pub(crate) use client::ClientSpec;
 pub(in crate::provider) use domain::DomainSpec;
+pub(crate) use group::GroupSpec;
 pub(crate) use resource_server::ResourceServerSpec;
 pub(in crate::provider) use user::UserSpec;
 pub(crate) use user_pool::UserPoolSpec;
@@ -83,15 +86,23 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         let address = ClientSpec::address(name);
         state.resources.push(DesiredResource::of(address, &spec, client_dependencies(pool, &client.oauth_scopes)));
     }
+    for (name, group) in &pool.groups {
+        let spec = GroupSpec { description: group.description.clone(), precedence: group.precedence, role_arn: None };
+        let address = Address::new(ResourceKind::UserPoolGroup, name);
+        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+    }
     for (name, user) in &pool.users {
         let address = Address::new(ResourceKind::UserPoolUser, name);
         let spec = UserSpec {
             attributes: user.attributes.clone(),
             password: user.password.as_ref().map(|_| Sensitive),
             password_status: user.password.as_ref().map(|_| PASSWORD_SET.to_string()),
+            groups: (!pool.groups.is_empty()).then(|| user.groups.iter().cloned().collect()),
         };
         state.add_secret(&address, user.password.as_ref());
-        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+        let mut depends_on = vec![pool_address.clone()];
+        depends_on.extend(user.groups.iter().map(|g| Address::new(ResourceKind::UserPoolGroup, g)));
+        state.resources.push(DesiredResource::of(address, &spec, depends_on));
     }
 }
 
@@ -175,11 +186,11 @@ impl UserPools {
             live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
         }
         let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
-        let (clients, servers, users) = tokio::try_join!(
-            self.clients(&pool_id),
-            self.resource_servers(&pool_id),
-            try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes)))
-        )?;
+        let (clients, servers, groups) =
+            tokio::try_join!(self.clients(&pool_id), self.resource_servers(&pool_id), self.groups(&pool_id))?;
+        let has_groups = !groups.is_empty();
+        let users =
+            try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes, has_groups))).await?;
         let pre_mark = !live_spec.marks_users && !live_spec.self_sign_up;
         let users: Vec<LiveResource> =
             users.into_iter().flatten().filter_map(|user| owned_user(user, pre_mark, live)).collect();
@@ -192,7 +203,7 @@ impl UserPools {
             ));
         }
         live.insert(pool_resource);
-        for resource in clients.into_iter().chain(servers).chain(users) {
+        for resource in clients.into_iter().chain(servers).chain(groups).chain(users) {
             live.insert(resource);
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! The users the stack file names, looked up by those names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserStatusType};
 
@@ -22,6 +22,8 @@ spec! {
         password: Option<Sensitive> => WriteOnly,
         /// `permanent` once the password is set for good (an interrupted create leaves it temporary).
         password_status: Option<String>,
+        /// The groups it is a member of; absent when the pool has no groups (none to manage).
+        groups: Option<BTreeSet<String>>,
     }
 }
 
@@ -32,13 +34,15 @@ pub(super) const MARK: &str = "dev:custom:authdemo";
 
 impl UserPools {
     /// Reads the user at `address`, keeping the attributes the stack manages: everything but
-    /// `sub`, the `*_verified` flags (unless the stack file sets them) and the mark; and says
-    /// whether the mark names this stack.
+    /// `sub`, the `*_verified` flags (unless the stack file sets them) and the mark, and its
+    /// groups when the pool has any (`pool_has_groups`); and says whether the mark names this
+    /// stack.
     pub(super) async fn user(
         &self,
         pool_id: &str,
         address: &Address,
         desired: &crate::resource::Attributes,
+        pool_has_groups: bool,
     ) -> Result<Option<(LiveResource, bool)>, ProviderError> {
         let declared = UserSpec::from_attributes(desired).map(|s| s.attributes).unwrap_or_default();
         let out = self
@@ -60,7 +64,8 @@ impl UserPools {
             Some(other) => other.as_str().to_lowercase(),
             None => "unknown".to_string(),
         };
-        let spec = UserSpec { attributes, password: None, password_status: Some(status) };
+        let groups = if pool_has_groups { Some(self.groups_of(pool_id, &address.name).await?) } else { None };
+        let spec = UserSpec { attributes, password: None, password_status: Some(status), groups };
         Ok(Some((LiveResource::of(address.clone(), address.name.clone(), &spec), marked)))
     }
 
@@ -92,6 +97,9 @@ impl Kind for UserSpec {
         needs("AdminUpdateUserAttributes", "cognito-idp:AdminUpdateUserAttributes", On::UserPools, Sent::Changing),
         needs("AdminDeleteUserAttributes", "cognito-idp:AdminDeleteUserAttributes", On::UserPools, Sent::Changing),
         needs("AdminDeleteUser", "cognito-idp:AdminDeleteUser", On::UserPools, Sent::Deleting),
+        needs("AdminListGroupsForUser", "cognito-idp:AdminListGroupsForUser", On::UserPools, Sent::Reading),
+        needs("AdminAddUserToGroup", "cognito-idp:AdminAddUserToGroup", On::UserPools, Sent::Changing),
+        needs("AdminRemoveUserFromGroup", "cognito-idp:AdminRemoveUserFromGroup", On::UserPools, Sent::Changing),
     ];
 }
 
@@ -119,12 +127,13 @@ impl Handler<UserSpec> for UserPools {
         Ok(cx.address.name.clone())
     }
 
-    /// Makes the password permanent.
-    async fn finish(&self, cx: &StepContext<'_>, _id: &str, wanted: &UserSpec) -> Result<(), ProviderError> {
-        if wanted.password.is_none() {
-            return Ok(());
+    /// Makes the password permanent and adds the user to its groups.
+    async fn finish(&self, cx: &StepContext<'_>, id: &str, wanted: &UserSpec) -> Result<(), ProviderError> {
+        let pool_id = cx.id_of(&user_pool_address())?;
+        if wanted.password.is_some() {
+            self.set_permanent_password(cx, pool_id).await?;
         }
-        self.set_permanent_password(cx, cx.id_of(&user_pool_address())?).await
+        self.set_groups(pool_id, id, None, wanted.groups.as_ref()).await
     }
 
     /// Updates a user's attributes (set changed ones, delete removed ones; an adopted user gets
@@ -176,7 +185,7 @@ impl Handler<UserSpec> for UserPools {
         if wanted.password_status.is_some() && live.password_status != wanted.password_status {
             self.set_permanent_password(cx, pool_id).await?;
         }
-        Ok(())
+        self.set_groups(pool_id, id, live.groups.as_ref(), wanted.groups.as_ref()).await
     }
 
     async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &UserSpec) -> Result<(), ProviderError> {

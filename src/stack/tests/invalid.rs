@@ -319,4 +319,35 @@ pub(super) const INVALID: &[(&str, &str, &str, &str)] = &[
     ("- a\n- b\n", "1:1", "", "must be a mapping"),
     ("base: &b\n  x: 1\nstack: demo\n", "2:4", "", "anchors and aliases"),
     ("stack: demo\nvars:\n  env: dev\n", "3:3", "--var envv", "does not declare"),
+    ("stack: demo\nuser_pool:\n  groups:\n    \"a b\": {}\n", "4:5", "user_pool.groups.a b", "not a valid group name"),
+    (
+        "stack: demo\nuser_pool:\n  groups:\n    admins: { precedence: -1 }\n",
+        "4:27",
+        "user_pool.groups.admins.precedence",
+        "out of range",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  groups: { admins: {} }\n  users:\n    bob: { groups: [admin] }\n",
+        "5:21",
+        "user_pool.users.bob.groups[0]",
+        "`admin` is not a group of the user pool",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  groups: { admins: {} }\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, groups: [admins] }\n",
+        "12:38",
+        "api.routes.GET /a.groups",
+        "`groups` needs `auth: iam`",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  groups: { admins: {} }\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: iam, groups: [admins] }\n",
+        "12:49",
+        "api.routes.GET /a.groups",
+        "`groups` needs an `identity_pool`",
+    ),
+    (
+        "stack: demo\nuser_pool:\n  groups: { admins: {} }\n  clients: { web: {} }\nidentity_pool: { clients: [web] }\nfunctions:\n  api:\n    runtime: nodejs24.x\n    handler: api.handler\n    code: examples/api\napi:\n  stage: v1\n  routes:\n    GET /a: { function: api, auth: iam, groups: [admin] }\n",
+        "14:50",
+        "api.routes.GET /a.groups[0]",
+        "`admin` is not a group of the user pool",
+    ),
 ];
