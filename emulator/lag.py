@@ -55,8 +55,10 @@ def hide_young(cls, method, lag_ms, unpack=None):
 
 
 def record_role(name, role):
+    # Snapshots in one step each (list() of a dict runs under the GIL): other threads serve
+    # other requests, and iterating a dict another thread grows fails.
+    tags = copy.deepcopy(copy.copy(role.tags)) if role is not None else None
     with HISTORY_LOCK:
-        tags = copy.deepcopy(role.tags) if role is not None else None
         ROLE_HISTORY.setdefault(name, []).append((time.monotonic(), role, tags))
 
 
@@ -103,14 +105,14 @@ def wrap_role_change(cls, method):
     def changed(self, *args, **kwargs):
         name = kwargs.get("role_name", args[0] if args else None)
         result = original(self, *args, **kwargs)
-        record_role(name, find_role(self, name))
+        record_role(name, result if method == "create_role" else find_role(self, name))
         return result
 
     setattr(cls, method, changed)
 
 
 def find_role(backend, name):
-    return next((role for role in backend.roles.values() if role.name == name), None)
+    return next((role for role in list(backend.roles.values()) if role.name == name), None)
 
 
 def patch(lag_ms):
