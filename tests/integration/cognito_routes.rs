@@ -44,6 +44,10 @@ api:
     )
 }
 
+/// A function answering with the claims API Gateway's Cognito authorizer hands it.
+const CLAIMS_HANDLER: &str = "exports.handler = async (event) => ({ statusCode: 200, \
+    body: JSON.stringify(((event.requestContext || {}).authorizer || {}).claims || null) });\n";
+
 /// The stack applied, destroyed when dropped.
 struct Applied {
     project: Project,
@@ -59,6 +63,7 @@ impl Drop for Applied {
 impl Applied {
     fn new(prefix: &str) -> Self {
         let project = Project::new(&scopes_stack(&unique_stack(prefix)));
+        std::fs::write(project.dir().join("code/api.js"), CLAIMS_HANDLER).unwrap();
         project.command(&["apply", "--auto-approve"]).run().expect_code(0);
         let shown = project.command(&["output", "--format", "json"]).run().expect_code(0);
         Self { project, outputs: serde_json::from_str(&shown.stdout).expect("output is JSON") }
@@ -278,7 +283,14 @@ async fn a_scoped_route_lets_through_only_an_access_token_carrying_its_scope() {
     assert_eq!(call(&applied, "POST", "/items", None), unauthorized);
     assert_eq!(call(&applied, "POST", "/items", Some(id)), unauthorized, "an ID token on a scoped route");
     assert_eq!(call(&applied, "POST", "/items", Some(access)), unauthorized, "an access token without the scope");
-    assert_eq!(call(&applied, "POST", "/items", Some(&scoped)).0, 200, "an access token with items/write");
+    let (status, claims) = call(&applied, "POST", "/items", Some(&scoped));
+    assert_eq!(status, 200, "an access token with items/write");
+    let claims: Value = serde_json::from_str(&claims).unwrap();
+    assert_eq!(
+        (claims["token_use"].as_str(), claims["scope"].as_str()),
+        (Some("access"), Some("items/write")),
+        "{claims}"
+    );
     assert_eq!(call(&applied, "POST", "/items", Some("not.a.token")), unauthorized);
 
     assert_eq!(call(&applied, "GET", "/me", Some(id)).0, 200, "an ID token on a route without scopes");
