@@ -145,6 +145,7 @@ class Request:
     names: dict  # lower-case name -> the name as the client wrote it (title case under WSGI)
     body: bytes
     source_ip: str
+    claims: dict = None  # a COGNITO_USER_POOLS method's: the token's claims
 
     def header(self, name):
         """The value of header `name` (any case), or None."""
@@ -704,6 +705,9 @@ def proxy_event(deployed, request, route, params, identity):
             "requestTimeEpoch": int(now * 1000),
             "domainName": f"{deployed.api_id}.execute-api.{deployed.region}.amazonaws.com",
             "identity": identity,
+            # API Gateway hands a Cognito authorizer's claims to the function, as strings.
+            **({"authorizer": {"claims": {k: v if isinstance(v, str) else json.dumps(v)
+                                          for k, v in request.claims.items()}}} if request.claims else {}),
         },
         "body": body,
         "isBase64Encoded": encoded,
@@ -796,7 +800,7 @@ class DataPlane:
             signer = authenticate(request, deployed.region)
             authorize(deployed, signer[1], request)
         elif authorization == "COGNITO_USER_POOLS":
-            __import__("cognito_authorizer").authorize(deployed, method, request)
+            request.claims = __import__("cognito_authorizer").authorize(deployed, method, request)
         elif authorization != "NONE":
             raise GatewayError("AUTHORIZER_CONFIGURATION_ERROR", 500, {"message": "The emulator serves NONE, AWS_IAM "
                                f"and COGNITO_USER_POOLS authorization, not {authorization}"},

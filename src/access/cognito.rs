@@ -204,3 +204,76 @@ fn authorizer_of(route: &CognitoRoute) -> Result<String, String> {
     }
     Ok(name.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POOL: &str = "arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_abc";
+
+    fn route(scopes: &[&str]) -> CognitoRoute {
+        CognitoRoute {
+            authorizer: Some(Authorizer {
+                name: "cognito".into(),
+                kind: COGNITO_USER_POOLS.into(),
+                provider_arns: vec![POOL.into()],
+                identity_source: AUTHORIZATION_HEADER.into(),
+            }),
+            scopes: scopes.iter().map(ToString::to_string).collect(),
+            pool_arn: Some(POOL.into()),
+            clients: vec![Client {
+                name: "web".into(),
+                oauth: true,
+                scopes: vec!["openid".into(), "items/write".into()],
+            }],
+        }
+    }
+
+    fn verdicts(route: &CognitoRoute) -> [Verdict; 3] {
+        let tokens = tokens(route);
+        TokenKind::ALL.map(|kind| tokens[&kind].verdict)
+    }
+
+    #[test]
+    fn an_id_token_passes_without_scopes_and_an_access_token_with_one_of_them() {
+        use Verdict::{Allow, Deny};
+        assert_eq!(verdicts(&route(&[])), [Allow, Deny, Deny]);
+        assert_eq!(verdicts(&route(&["items/write"])), [Deny, Deny, Allow]);
+        assert_eq!(verdicts(&route(&["items/read"])), [Deny, Deny, Deny]);
+        assert_eq!(verdicts(&route(&[SIGN_IN_SCOPE])), [Deny, Allow, Deny]);
+        let no_oauth = CognitoRoute {
+            clients: vec![Client { oauth: false, ..route(&[]).clients[0].clone() }],
+            ..route(&["items/write"])
+        };
+        assert_eq!(verdicts(&no_oauth), [Deny, Deny, Deny]);
+    }
+
+    #[test]
+    fn callers_without_a_token_are_refused_and_a_signed_in_user_passes_with_its_best_token() {
+        let scoped = route(&["items/write"]);
+        for caller in [Caller::Public, Caller::ApiKey, Caller::Guest] {
+            let (verdict, reason) = judge(&scoped, caller, Ok(String::new()));
+            assert_eq!(verdict, Verdict::Deny);
+            assert!(reason.contains("authorizer cognito") && reason.contains("401"), "{reason}");
+        }
+        let (verdict, reason) = judge(&scoped, Caller::SignedIn, Ok("no API key required".into()));
+        assert_eq!(verdict, Verdict::Allow);
+        assert!(reason.starts_with("with its oauth_access_token") && reason.contains("items/write"), "{reason}");
+        let (verdict, reason) = judge(&scoped, Caller::SignedIn, Err("no key".into()));
+        assert_eq!((verdict, reason.as_str()), (Verdict::Deny, "no key"));
+    }
+
+    #[test]
+    fn an_authorizer_changed_by_hand_lets_no_token_through_and_says_why() {
+        let mut moved = route(&[]);
+        let authorizer = moved.authorizer.as_mut().unwrap();
+        authorizer.identity_source = "method.request.header.X-Token".into();
+        let reason = &tokens(&moved)[&TokenKind::Id].reason;
+        assert!(reason.contains("X-Token"), "{reason}");
+        let mut other_pool = route(&[]);
+        other_pool.authorizer.as_mut().unwrap().provider_arns =
+            vec!["arn:aws:cognito-idp:us-west-2:1:userpool/x".into()];
+        assert_eq!(verdicts(&other_pool), [Verdict::Deny; 3]);
+        assert_eq!(verdicts(&CognitoRoute { authorizer: None, ..route(&[]) }), [Verdict::Deny; 3]);
+    }
+}

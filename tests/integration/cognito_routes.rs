@@ -44,6 +44,10 @@ api:
     )
 }
 
+/// A function answering with the claims API Gateway's Cognito authorizer hands it.
+const CLAIMS_HANDLER: &str = "exports.handler = async (event) => ({ statusCode: 200, \
+    body: JSON.stringify(((event.requestContext || {}).authorizer || {}).claims || null) });\n";
+
 /// The stack applied, destroyed when dropped.
 struct Applied {
     project: Project,
@@ -59,6 +63,7 @@ impl Drop for Applied {
 impl Applied {
     fn new(prefix: &str) -> Self {
         let project = Project::new(&scopes_stack(&unique_stack(prefix)));
+        std::fs::write(project.dir().join("code/api.js"), CLAIMS_HANDLER).unwrap();
         project.command(&["apply", "--auto-approve"]).run().expect_code(0);
         let shown = project.command(&["output", "--format", "json"]).run().expect_code(0);
         Self { project, outputs: serde_json::from_str(&shown.stdout).expect("output is JSON") }
@@ -152,6 +157,26 @@ async fn access_and_verify_judge_each_token_and_hand_changes_are_drift_apply_fix
         .send()
         .await
         .unwrap();
+    // Deployed by hand too, with the description apply gave (its fingerprint): the stage serves
+    // the moved authorizer until apply redeploys it.
+    let stage = gateway.get_stage().rest_api_id(&api_id).stage_name("latest").send().await.unwrap();
+    let served = stage.deployment_id().unwrap();
+    let served = gateway.get_deployment().rest_api_id(&api_id).deployment_id(served).send().await.unwrap();
+    let deployment = gateway
+        .create_deployment()
+        .rest_api_id(&api_id)
+        .set_description(served.description().map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+    let to_it = aws_sdk_apigateway::types::PatchOperation::builder()
+        .op(aws_sdk_apigateway::types::Op::Replace)
+        .path("/deploymentId")
+        .value(deployment.id().unwrap())
+        .build();
+    gateway.update_stage().rest_api_id(&api_id).stage_name("latest").patch_operations(to_it).send().await.unwrap();
+    let id_token = sign_in(&applied).await.0;
+    assert_eq!(call(&applied, "GET", "/me", Some(&id_token)).0, 401, "the token is not where the authorizer reads it");
     let items_path = gateway.get_resources().rest_api_id(&api_id).send().await.unwrap();
     let resource = items_path.items().iter().find(|r| r.path() == Some("/items")).unwrap().id().unwrap().to_string();
     let scope = aws_sdk_apigateway::types::PatchOperation::builder()
@@ -186,6 +211,23 @@ async fn access_and_verify_judge_each_token_and_hand_changes_are_drift_apply_fix
     let authorizers = gateway.get_authorizers().rest_api_id(&api_id).send().await.unwrap();
     assert_eq!(authorizers.items()[0].identity_source(), Some("method.request.header.Authorization"));
     assert_eq!(verdicts(&access(&applied)), rows(&EXPECTED));
+    assert_eq!(call(&applied, "GET", "/me", Some(&id_token)).0, 200, "apply redeployed the authorizer");
+}
+
+/// `demouser` signed in through the client `web` with its password: its ID and access tokens.
+async fn sign_in(applied: &Applied) -> (String, String) {
+    let signed_in = emulator()
+        .cognito()
+        .initiate_auth()
+        .client_id(applied.output("/user_pool_clients/web"))
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "demouser")
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    let tokens = signed_in.authentication_result().unwrap();
+    (tokens.id_token().unwrap().to_string(), tokens.access_token().unwrap().to_string())
 }
 
 /// `method` (GET or POST) on the stage's `path` with `token` in the Authorization header: status
@@ -232,18 +274,8 @@ fn oauth_token(applied: &Applied, client: &str, scope: &str) -> Result<String, S
 async fn a_scoped_route_lets_through_only_an_access_token_carrying_its_scope() {
     let applied = Applied::new("scoped");
     let client = applied.output("/user_pool_clients/web");
-    let signed_in = emulator()
-        .cognito()
-        .initiate_auth()
-        .client_id(&client)
-        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", "demouser")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .unwrap();
-    let tokens = signed_in.authentication_result().unwrap();
-    let (id, access) = (tokens.id_token().unwrap(), tokens.access_token().unwrap());
+    let (id, access) = sign_in(&applied).await;
+    let (id, access) = (id.as_str(), access.as_str());
     let scoped = oauth_token(&applied, &client, "items/write").unwrap();
     assert!(oauth_token(&applied, &client, "items/delete").unwrap_err().contains("invalid_scope"));
     let unauthorized = (401, r#"{"message":"Unauthorized"}"#.to_string());
@@ -251,7 +283,14 @@ async fn a_scoped_route_lets_through_only_an_access_token_carrying_its_scope() {
     assert_eq!(call(&applied, "POST", "/items", None), unauthorized);
     assert_eq!(call(&applied, "POST", "/items", Some(id)), unauthorized, "an ID token on a scoped route");
     assert_eq!(call(&applied, "POST", "/items", Some(access)), unauthorized, "an access token without the scope");
-    assert_eq!(call(&applied, "POST", "/items", Some(&scoped)).0, 200, "an access token with items/write");
+    let (status, claims) = call(&applied, "POST", "/items", Some(&scoped));
+    assert_eq!(status, 200, "an access token with items/write");
+    let claims: Value = serde_json::from_str(&claims).unwrap();
+    assert_eq!(
+        (claims["token_use"].as_str(), claims["scope"].as_str()),
+        (Some("access"), Some("items/write")),
+        "{claims}"
+    );
     assert_eq!(call(&applied, "POST", "/items", Some("not.a.token")), unauthorized);
 
     assert_eq!(call(&applied, "GET", "/me", Some(id)).0, 200, "an ID token on a route without scopes");

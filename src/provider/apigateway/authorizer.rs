@@ -142,7 +142,8 @@ impl Handler<AuthorizerSpec> for RestApis {
         out.id.ok_or_else(|| ProviderError::missing("CreateAuthorizer", "authorizer id"))
     }
 
-    /// Puts back the identity source and the user pools; the stage's next deployment serves it.
+    /// Puts back the identity source and the user pools, then redeploys the stages: a change
+    /// to an authorizer takes effect only in a new deployment.
     async fn update(
         &self,
         cx: &StepContext<'_>,
@@ -162,7 +163,7 @@ impl Handler<AuthorizerSpec> for RestApis {
                     .send()
             })
             .await?;
-        Ok(())
+        self.redeploy_stages(api_id).await
     }
 
     async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &AuthorizerSpec) -> Result<(), ProviderError> {

@@ -97,11 +97,41 @@ impl RestApis {
     }
 
     async fn deploy(&self, api_id: &str, wanted: &StageSpec) -> Result<String, ProviderError> {
-        let description = format!("{FINGERPRINT_PREFIX}{}", wanted.routes_fingerprint);
+        self.deploy_described(api_id, &format!("{FINGERPRINT_PREFIX}{}", wanted.routes_fingerprint)).await
+    }
+
+    /// Moves every stage of the API to a new deployment of the API as it is now, with the
+    /// description (so the fingerprint) of the one it served: what a change that takes effect
+    /// only once deployed (an authorizer's) needs.
+    pub(super) async fn redeploy_stages(&self, api_id: &str) -> Result<(), ProviderError> {
+        let stages = self.calls.call("GetStages", || self.client.get_stages().rest_api_id(api_id).send()).await?;
+        for stage in stages.item() {
+            let (Some(name), Some(old)) = (stage.stage_name(), stage.deployment_id()) else { continue };
+            let served = self
+                .calls
+                .call("GetDeployment", || self.client.get_deployment().rest_api_id(api_id).deployment_id(old).send())
+                .await?;
+            let deployment = self.deploy_described(api_id, served.description().unwrap_or_default()).await?;
+            self.calls
+                .call("UpdateStage", || {
+                    self.client
+                        .update_stage()
+                        .rest_api_id(api_id)
+                        .stage_name(name)
+                        .patch_operations(replace("/deploymentId", &deployment))
+                        .send()
+                })
+                .await?;
+            self.delete_deployment(api_id, old).await?;
+        }
+        Ok(())
+    }
+
+    async fn deploy_described(&self, api_id: &str, description: &str) -> Result<String, ProviderError> {
         let out = self
             .calls
             .call_alone("CreateDeployment", &self.serial, || {
-                self.client.create_deployment().rest_api_id(api_id).description(&description).send()
+                self.client.create_deployment().rest_api_id(api_id).description(description).send()
             })
             .await?;
         out.id.ok_or_else(|| ProviderError::missing("CreateDeployment", "deployment id"))
