@@ -286,9 +286,9 @@ class HostedUi:
     def login(self, site, request):
         params = request.form.to_dict()
         asked = Authorization(site, params)
-        user = self.signed_in(site.pool, params.get("username") or "", params.get("password") or "")
-        if user is None:
-            return sign_in_page(site, params, "Incorrect username or password.")
+        user, problem = self.signed_in(site.pool, params.get("username") or "", params.get("password") or "")
+        if problem:
+            return sign_in_page(site, params, problem)
         client_id = asked.client.id
         if asked.response_type == "token":
             tokens = issue_tokens(site.pool, client_id, user.username, asked.scopes, nonce=params.get("nonce"))
@@ -306,13 +306,20 @@ class HostedUi:
 
     @staticmethod
     def signed_in(pool, username, password):
+        """The user whose password this is, or what the page says instead."""
+        wrong = (None, "Incorrect username or password.")
         try:
             user = pool._get_user(username)
         except Exception:  # moto raises its own not-found errors
-            return None
-        if user is None or not user.enabled or user.password != password or user.status != "CONFIRMED":
-            return None
-        return user
+            return wrong
+        if user is None or user.password != password:
+            return wrong
+        if not user.enabled:
+            return None, "User is disabled."
+        if user.status != "CONFIRMED":
+            # Cognito would ask for a new password here; the emulator serves no such form.
+            return None, f"The user's status is {user.status}: set a permanent password (AdminSetUserPassword)."
+        return user, None
 
     def token(self, site, request):
         if not request.content_type.startswith("application/x-www-form-urlencoded"):
