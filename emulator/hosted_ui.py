@@ -31,7 +31,7 @@ A domain still CREATING (or DELETING, or unknown) answers 404, as its DNS name w
   client or redirect URI, or whose verifier does not match; an unknown or revoked refresh token).
   Tokens are moto's own (the same RS256 key, issuer and stores), so GetUser, the identity pool's
   GetId and GetCredentialsForIdentity accept them; the access token carries the granted scopes,
-  the ID token comes only with `openid`.
+  the ID token comes only with `openid` (with the authorize request's `nonce`, if any).
 - GET `/logout`: `logout_uri` must be one of the client's sign-out URLs (else the error page),
   then 302 to it; with `redirect_uri` and `response_type` instead, back to the sign-in form.
 - GET/POST `/oauth2/userInfo`: the user's claims for an access token with `openid` (401
@@ -185,7 +185,21 @@ def access_token(pool, client_id, username, origin_jti, scopes):
     return token, expires_in
 
 
-def issue_tokens(pool, client_id, username, scopes, refresh_token=None):
+def id_token(pool, client_id, username, origin_jti, nonce=None):
+    """An ID token as moto's create_id_token makes it, carrying the authorize request's nonce."""
+    if not nonce:
+        return pool.create_id_token(client_id, username, origin_jti)[0]
+    user = pool._get_user(username)
+    extra = {**pool.get_user_extra_data_by_client_id(client_id, username), "origin_jti": origin_jti, "nonce": nonce}
+    extra.update({a["Name"]: a["Value"] for a in user.attributes if a["Name"].startswith("custom:")})
+    if user.groups:
+        extra["cognito:groups"] = [group.group_name for group in user.groups]
+    token, _ = pool.create_jwt(client_id, username, "id", extra_data=extra)
+    pool.id_tokens[token] = (client_id, username)
+    return token
+
+
+def issue_tokens(pool, client_id, username, scopes, refresh_token=None, nonce=None):
     """Tokens for `username`: a new refresh token unless one is being used."""
     result = {"token_type": "Bearer"}
     if refresh_token is None:
@@ -195,7 +209,7 @@ def issue_tokens(pool, client_id, username, scopes, refresh_token=None):
         origin_jti = pool.refresh_tokens[refresh_token][2]
     result["access_token"], result["expires_in"] = access_token(pool, client_id, username, origin_jti, scopes)
     if "openid" in scopes:
-        result["id_token"] = pool.create_id_token(client_id, username, origin_jti)[0]
+        result["id_token"] = id_token(pool, client_id, username, origin_jti, nonce)
     return result
 
 
@@ -272,12 +286,12 @@ class HostedUi:
     def login(self, site, request):
         params = request.form.to_dict()
         asked = Authorization(site, params)
-        user = self.signed_in(site.pool, params.get("username") or "", params.get("password") or "")
-        if user is None:
-            return sign_in_page(site, params, "Incorrect username or password.")
+        user, problem = self.signed_in(site.pool, params.get("username") or "", params.get("password") or "")
+        if problem:
+            return sign_in_page(site, params, problem)
         client_id = asked.client.id
         if asked.response_type == "token":
-            tokens = issue_tokens(site.pool, client_id, user.username, asked.scopes)
+            tokens = issue_tokens(site.pool, client_id, user.username, asked.scopes, nonce=params.get("nonce"))
             tokens.pop("refresh_token")
             return redirect(with_query(asked.redirect_uri, {**tokens, "state": asked.state}, fragment=True))
         code = secrets.token_urlsafe(24)
@@ -285,19 +299,27 @@ class HostedUi:
             self.codes[code] = {
                 "pool": site.pool, "client_id": client_id, "username": user.username,
                 "redirect_uri": asked.redirect_uri, "scopes": asked.scopes, "challenge": asked.challenge,
+                "nonce": params.get("nonce"),
                 "expires_at": time.time() + self.code_lifetime_ms() / 1000,
             }
         return redirect(with_query(asked.redirect_uri, {"code": code, "state": asked.state}))
 
     @staticmethod
     def signed_in(pool, username, password):
+        """The user whose password this is, or what the page says instead."""
+        wrong = (None, "Incorrect username or password.")
         try:
             user = pool._get_user(username)
         except Exception:  # moto raises its own not-found errors
-            return None
-        if user is None or not user.enabled or user.password != password or user.status != "CONFIRMED":
-            return None
-        return user
+            return wrong
+        if user is None or user.password != password:
+            return wrong
+        if not user.enabled:
+            return None, "User is disabled."
+        if user.status != "CONFIRMED":
+            # Cognito would ask for a new password here; the emulator serves no such form.
+            return None, f"The user's status is {user.status}: set a permanent password (AdminSetUserPassword)."
+        return user, None
 
     def token(self, site, request):
         if not request.content_type.startswith("application/x-www-form-urlencoded"):
@@ -352,7 +374,7 @@ class HostedUi:
                 raise oauth_error("invalid_request")
             if not secrets.compare_digest(s256(verifier), issued["challenge"]):
                 raise oauth_error("invalid_grant")
-        tokens = issue_tokens(issued["pool"], client.id, issued["username"], issued["scopes"])
+        tokens = issue_tokens(issued["pool"], client.id, issued["username"], issued["scopes"], nonce=issued["nonce"])
         with self.lock:
             self.refresh_scopes[tokens["refresh_token"]] = issued["scopes"]
         return tokens

@@ -81,6 +81,7 @@ impl Applied {
             ("response_type", "code"),
             ("scope", "openid email"),
             ("state", "xyz"),
+            ("nonce", "n-0S6_WzA2Mj"),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
         ]
@@ -189,6 +190,12 @@ async fn the_code_flow_with_pkce_signs_in_and_its_tokens_are_cognitos() {
     assert_eq!(user.username(), "demouser");
     let provider = format!("cognito-idp.us-west-2.amazonaws.com/{}", applied.output("/user_pool_id"));
     let id_token = tokens["id_token"].as_str().unwrap();
+    let claims = id_token.split('.').nth(1).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+    let issuer = format!("https://cognito-idp.us-west-2.amazonaws.com/{}", applied.output("/user_pool_id"));
+    assert_eq!((&claims["iss"], &claims["aud"]), (&Value::from(issuer), &Value::from(applied.client_id())));
+    assert_eq!((&claims["nonce"], &claims["token_use"]), (&Value::from("n-0S6_WzA2Mj"), &Value::from("id")));
     let identity = emulator().identity();
     let pool = applied.output("/identity_pool_id");
     let id = identity.get_id().identity_pool_id(pool).logins(&provider, id_token).send().await.unwrap();
