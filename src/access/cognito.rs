@@ -252,14 +252,16 @@ mod tests {
     fn callers_without_a_token_are_refused_and_a_signed_in_user_passes_with_its_best_token() {
         let scoped = route(&["items/write"]);
         for caller in [Caller::Public, Caller::ApiKey, Caller::Guest] {
-            let (verdict, reason) = judge(&scoped, caller, Ok(String::new()));
+            let (verdict, reason) = judge(&scoped, &caller, Ok(String::new()));
             assert_eq!(verdict, Verdict::Deny);
             assert!(reason.contains("authorizer cognito") && reason.contains("401"), "{reason}");
         }
-        let (verdict, reason) = judge(&scoped, Caller::SignedIn, Ok("no API key required".into()));
-        assert_eq!(verdict, Verdict::Allow);
-        assert!(reason.starts_with("with its oauth_access_token") && reason.contains("items/write"), "{reason}");
-        let (verdict, reason) = judge(&scoped, Caller::SignedIn, Err("no key".into()));
+        for caller in [Caller::SignedIn, Caller::Group("admins".into())] {
+            let (verdict, reason) = judge(&scoped, &caller, Ok("no API key required".into()));
+            assert_eq!(verdict, Verdict::Allow);
+            assert!(reason.starts_with("with its oauth_access_token") && reason.contains("items/write"), "{reason}");
+        }
+        let (verdict, reason) = judge(&scoped, &Caller::SignedIn, Err("no key".into()));
         assert_eq!((verdict, reason.as_str()), (Verdict::Deny, "no key"));
     }
 

@@ -2,14 +2,16 @@
 //! (the stack name) and owned by its tags; it trusts the stack's user pool clients as identity
 //! providers.
 
+mod mappings;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
-use aws_sdk_cognitoidentity::types::{
-    AmbiguousRoleResolutionType, CognitoIdentityProvider, RoleMapping, RoleMappingType,
-};
+use aws_sdk_cognitoidentity::types::{CognitoIdentityProvider, RoleMapping};
 use serde_json::json;
+
+use self::mappings::{own_mappings, role_mapping};
 
 use super::call::Calls;
 use super::cognito_idp::ClientSpec;
@@ -403,35 +405,6 @@ impl Handler<IdentityPoolRolesSpec> for IdentityPools {
         let none = IdentityPoolRolesSpec { roles: BTreeMap::new(), role_mappings: Some(BTreeSet::new()) };
         deleted(self.set_roles(id, cx.id_of(&user_pool_address()).ok(), &none).await)
     }
-}
-
-/// The role mappings of the stack's user pool (provider `own_user_pool`), as
-/// [`IdentityPoolRolesSpec::role_mappings`] writes them; `None` when it has none.
-fn own_mappings(
-    mappings: Option<&HashMap<String, RoleMapping>>,
-    own_user_pool: Option<&str>,
-) -> Option<BTreeSet<String>> {
-    let own = format!("{}:", own_user_pool?);
-    let found: BTreeSet<String> = mappings?
-        .iter()
-        .filter_map(|(provider, mapping)| {
-            let client_id = provider.strip_prefix(&own)?;
-            let resolution = mapping.ambiguous_role_resolution().map_or("", |r| r.as_str());
-            Some(format!("{client_id} {}:{resolution}", mapping.r#type().as_str()))
-        })
-        .collect();
-    (!found.is_empty()).then_some(found)
-}
-
-/// The role mapping `TYPE:AMBIGUOUS_ROLE_RESOLUTION` stands for (a `Token` mapping; the file
-/// makes no `Rules` mapping).
-fn role_mapping(mapping: &str) -> Result<RoleMapping, ProviderError> {
-    let (kind, resolution) = mapping.split_once(':').unwrap_or((mapping, ""));
-    RoleMapping::builder()
-        .r#type(RoleMappingType::from(kind))
-        .set_ambiguous_role_resolution((!resolution.is_empty()).then(|| AmbiguousRoleResolutionType::from(resolution)))
-        .build()
-        .map_err(|e| ProviderError::other("RoleMapping", e.to_string()))
 }
 
 /// The pool's settings; providers of the stack's own user pool are listed by client id (which

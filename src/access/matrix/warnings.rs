@@ -1,7 +1,8 @@
 //! The warnings of the report: grants wider than the routes need, routes open to guests or
 //! strangers, and routes their stage serves differently.
 
-use super::{AWS_IAM, Caller, Deployment, GUEST_SESSION_POLICY_NAME, INVOKE, LiveRoute, Role, RouteAccess, Verdict};
+use super::guest_session::GUEST_SESSION_POLICY_NAME;
+use super::{AWS_IAM, Caller, Deployment, INVOKE, LiveRoute, Role, RouteAccess, Verdict};
 use crate::access::policy::{Effect, OneOrMany, Statement, applicable, wildcard_match};
 
 /// The warning naming the routes a stranger can call after signing themselves up, beyond
