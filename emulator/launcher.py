@@ -21,8 +21,13 @@ one emulator, so each run asks for its faults in its app id: after the marker `-
 tokens, e.g. `t123r4-Fc30.l400.i8.t10` or `t123r4-Fr.d50`. An app id without `-F` gets none; an
 unknown token is an error (HTTP 500, traceback in the emulator's log).
 
-  cN  API Gateway refuses N% of the mutating calls (PUT/POST/PATCH/DELETE) on a REST API's
-      resources, methods, integrations, deployments and stages: 409 ConflictException.
+  cN  Concurrent modification, by real overlap: a change to a REST API (PATCH or DELETE of the
+      API, or PUT/POST/PATCH/DELETE of any of its children: resources, methods, integrations,
+      authorizers, gateway responses, deployments, stages) while another change to the same API
+      is being served or less than N ms after it was answered is 409 ConflictException; so is a
+      CreateRole or DeleteRole of a role name while another one of that name is being served or
+      less than N ms after it (IAM's 409 ConcurrentModification). Every change is timed, whatever
+      its profile; only a request whose own profile has `c` is refused.
   lN  Lambda's windows last N ms: after CreateFunction the function reports `State: Pending`, after
       UpdateFunctionCode / UpdateFunctionConfiguration `LastUpdateStatus: InProgress`. Meanwhile
       UpdateFunctionCode, UpdateFunctionConfiguration, AddPermission, RemovePermission and
@@ -118,7 +123,7 @@ def app_id_of(environ):
 class Faults:
     """A fault profile (see the module doc); 0 turns a fault off."""
 
-    conflict_percent: int = 0  # cN
+    conflict_window_ms: int = 0  # cN
     lambda_window_ms: int = 0  # lN
     role_delay_s: int = 0  # iN
     throttle_percent: int = 0  # tN
@@ -129,14 +134,14 @@ class Faults:
     listing_lag_ms: int = 0  # sN
 
 
-FAULT_TOKENS = {"c": "conflict_percent", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
+FAULT_TOKENS = {"c": "conflict_window_ms", "l": "lambda_window_ms", "i": "role_delay_s", "t": "throttle_percent",
                 "d": "delay_ms", "e": "lost_create_percent", "o": "oauth_code_ms", "s": "listing_lag_ms"}
 FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
 def parse_faults(app_id):
-    """The profile after `-F` in an app id: `t1r2-Fc30.l400.r` is 30% conflicts, 400 ms windows and
-    the rate limits."""
+    """The profile after `-F` in an app id: `t1r2-Fc30.l400.r` is conflicts within 30 ms of another
+    change, 400 ms Lambda windows and the rate limits."""
     _, marker, spec = app_id.partition("-F")
     fields = {}
     for token in spec.split(".") if marker else []:
@@ -1181,7 +1186,7 @@ class FaultInjector:
     delays (`dN`), throttles (`r`, `tN`; marking the request THROTTLED) and refuses API Gateway
     changes (`cN`) itself, and leaves the profile in REQUEST for the patches of the other faults."""
 
-    API_SUBRESOURCE = re.compile(r"/restapis/[^/]+/(resources|deployments|stages)(/|$)")
+    API_CHANGE = re.compile(r"/restapis/([^/]+)(/|$)")
     SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
     COGNITO_TARGETS = {"AWSCognitoIdentityProviderService.": "cognito-idp",
                        "AWSCognitoIdentityService.": "cognito-identity"}
@@ -1191,6 +1196,7 @@ class FaultInjector:
         self.lock = threading.Lock()
         self.randoms = {}
         self.buckets = TokenBuckets()
+        self.changes = Overlaps()
 
     def __call__(self, environ, start_response):
         app_id = app_id_of(environ)
@@ -1201,8 +1207,17 @@ class FaultInjector:
         if service and (self.over_limit(service, environ, profile) or self.draw(app_id, profile.throttle_percent)):
             environ[THROTTLED] = True
             return self.throttled(service)(environ, start_response)
-        if self.changes_api_subresource(environ) and self.draw(app_id, profile.conflict_percent):
-            return self.conflict()(environ, start_response)
+        changed = self.changed_thing(service, environ)
+        if changed is None:
+            return self.serve(environ, start_response, service, app_id, profile)
+        if not self.changes.begin(changed, profile.conflict_window_ms):
+            return self.conflict(service)(environ, start_response)
+        try:
+            return [b"".join(self.serve(environ, start_response, service, app_id, profile))]
+        finally:
+            self.changes.end(changed)
+
+    def serve(self, environ, start_response, service, app_id, profile):
         if profile.lost_create_percent and self.is_create(service, environ):
             return self.create_then_fail(environ, start_response, service, app_id, profile)
         return self.app(environ, start_response)
@@ -1301,15 +1316,56 @@ class FaultInjector:
         )
 
     @classmethod
-    def changes_api_subresource(cls, environ):
-        return (environ.get("REQUEST_METHOD") in ("PUT", "POST", "PATCH", "DELETE")
-                and cls.API_SUBRESOURCE.match(environ.get("PATH_INFO", "")) is not None)
+    def changed_thing(cls, service, environ):
+        """What a change overlaps on (`cN`): ("api", ID) for a change to REST API ID or a child of
+        it, ("role", NAME) for a CreateRole or DeleteRole; None for anything else."""
+        if service == "apigateway" and environ.get("REQUEST_METHOD") in ("PUT", "POST", "PATCH", "DELETE"):
+            match = cls.API_CHANGE.match(environ.get("PATH_INFO", ""))
+            return ("api", match.group(1)) if match else None
+        if service == "iam" and RequestRecorder.operation(environ) in ("CreateRole", "DeleteRole"):
+            name = parse_qs(request_body(environ).decode()).get("RoleName")
+            return ("role", name[0]) if name else None
+        return None
 
     @staticmethod
-    def conflict():
+    def conflict(service):
+        if service == "iam":
+            return aws_error(
+                409, "ConcurrentModification",
+                "<ErrorResponse><Error><Type>Sender</Type><Code>ConcurrentModification</Code><Message>"
+                "Rate exceeded for operation on the same entity</Message></Error>"
+                f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>",
+                "text/xml",
+            )
         return aws_error(409, "ConflictException", {
             "message": "Unable to complete operation due to concurrent modification. Please try again later."
         })
+
+
+class Overlaps:
+    """The changes being served, and when the last one of each thing was answered (`cN`)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.serving = {}  # thing -> how many changes to it are being served
+        self.answered = {}  # thing -> time.monotonic() of the last answer to a change of it
+
+    def begin(self, thing, window_ms):
+        """Starts serving a change of `thing`, unless the caller's window (`window_ms`, 0: none)
+        finds another one being served or answered less than that long ago: then False."""
+        with self.lock:
+            if window_ms:
+                busy = self.serving.get(thing, 0) > 0
+                recent = time.monotonic() - self.answered.get(thing, float("-inf")) < window_ms / 1000
+                if busy or recent:
+                    return False
+            self.serving[thing] = self.serving.get(thing, 0) + 1
+            return True
+
+    def end(self, thing):
+        with self.lock:
+            self.serving[thing] -= 1
+            self.answered[thing] = time.monotonic()
 
 
 def free_port():

@@ -58,12 +58,22 @@ pub(crate) struct Calls {
     fence: Arc<Fence>,
     /// Whether these calls pass the fence (the lock's own).
     unfenced: bool,
+    /// Held during each try of a change (not a read): for a resource AWS changes one call at a time.
+    one_change: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Calls {
     /// Calls under `policy`, paced by one new [`Pacer`].
     pub(crate) fn new(policy: RetryPolicy) -> Self {
-        Self { policy, pacer: Arc::default(), service: None, fence: Arc::default(), unfenced: false }
+        Self { policy, pacer: Arc::default(), service: None, fence: Arc::default(), unfenced: false, one_change: None }
+    }
+
+    /// The same calls, sending their changes one at a time: API Gateway refuses a change to a
+    /// REST API while another change to it is under way (409 ConflictException, "concurrent
+    /// modification"), so a run that sent them together would spend its time retrying.
+    #[must_use]
+    pub(super) fn changes_one_at_a_time(&self) -> Self {
+        Self { one_change: Some(Arc::default()), ..self.clone() }
     }
 
     /// The same calls, past the fence: the lock's own, which must reach AWS to renew or let go.
@@ -159,6 +169,10 @@ impl Calls {
                     let taken = self.pacer.take(service, operation, deadline).await;
                     taken.map_err(|held| held_error(operation, &held))?;
                 }
+                let _one_change = match &self.one_change {
+                    Some(lock) if !is_read(operation) => Some(lock.lock().await),
+                    _ => None,
+                };
                 let _alone = match alone {
                     Some(lock) => Some(lock.lock().await),
                     None => None,

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
+use aws_sdk_cognitoidentity::operation::get_identity_pool_roles::GetIdentityPoolRolesOutput;
 use aws_sdk_cognitoidentity::types::{CognitoIdentityProvider, RoleMapping};
 use serde_json::json;
 
@@ -55,6 +56,12 @@ spec! {
         /// Token:AuthenticatedRole`; absent: none (the authenticated role for everyone signed in).
         role_mappings: Option<BTreeSet<String>>,
     }
+}
+
+/// The stack's identity pool and its role attachment as AWS answered them.
+pub(super) struct ReadPool {
+    pool: DescribeIdentityPoolOutput,
+    roles: Option<GetIdentityPoolRolesOutput>,
 }
 
 /// Adds the identity pool, its two roles (trusting exactly this pool) and the role attachment.
@@ -183,19 +190,33 @@ impl IdentityPools {
         Ok(found(described)?.and_then(|pool| pool.allow_classic_flow).unwrap_or(false))
     }
 
-    /// Finds the stack's identity pool and its role attachment; `user_pools` holds the
-    /// discovered user pool, whose clients the providers name.
-    pub(super) async fn discover(&self, user_pools: &LiveState, live: &mut LiveState) -> Result<(), ProviderError> {
-        let address = identity_pool_address();
-        let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
-        let own_user_pool = user_pools.resources.get(&user_pool_address()).map(|p| self.provider_name(&p.id));
-        let pool_id = pool.identity_pool_id().to_string();
-        live.insert(LiveResource::of(address, pool_id.clone(), &pool_spec(&pool, own_user_pool.as_deref())));
+    /// Reads the stack's identity pool and its role attachment as AWS has them (claiming the
+    /// pool in `live`), before the user pool is known; [`IdentityPools::record`] files them.
+    pub(super) async fn read(&self, live: &mut LiveState) -> Result<Option<ReadPool>, ProviderError> {
+        let Some(pool) = claim(self.candidates().await?, &self.stack, &identity_pool_address(), live)? else {
+            return Ok(None);
+        };
         let roles = self
             .calls
-            .call("GetIdentityPoolRoles", || self.client.get_identity_pool_roles().identity_pool_id(&pool_id).send())
+            .call("GetIdentityPoolRoles", || {
+                self.client.get_identity_pool_roles().identity_pool_id(pool.identity_pool_id()).send()
+            })
             .await;
         let roles = found(roles)?;
+        Ok(Some(ReadPool { pool, roles }))
+    }
+
+    /// Files what [`IdentityPools::read`] found into `live`; `user_pools` holds the discovered
+    /// user pool, whose clients the providers name.
+    pub(super) fn record(&self, read: Option<ReadPool>, user_pools: &LiveState, live: &mut LiveState) {
+        let Some(ReadPool { pool, roles }) = read else { return };
+        let own_user_pool = user_pools.resources.get(&user_pool_address()).map(|p| self.provider_name(&p.id));
+        let pool_id = pool.identity_pool_id().to_string();
+        live.insert(LiveResource::of(
+            identity_pool_address(),
+            pool_id.clone(),
+            &pool_spec(&pool, own_user_pool.as_deref()),
+        ));
         let mappings = own_mappings(roles.as_ref().and_then(|r| r.role_mappings.as_ref()), own_user_pool.as_deref());
         let attached: BTreeMap<String, String> =
             roles.and_then(|r| r.roles).unwrap_or_default().into_iter().filter(|(_, arn)| !arn.is_empty()).collect();
@@ -204,7 +225,6 @@ impl IdentityPools {
             let spec = IdentityPoolRolesSpec { roles: attached, role_mappings: mappings };
             live.insert(LiveResource::of(address, pool_id, &spec));
         }
-        Ok(())
     }
 
     fn providers(

@@ -146,7 +146,7 @@ impl AwsProvider {
                 stack,
                 &target,
                 serial.clone(),
-                calls.to(Service::ApiGateway),
+                calls.to(Service::ApiGateway).changes_one_at_a_time(),
             ),
             usage_plans: usage_plans::UsagePlans::new(
                 apigateway,
@@ -286,12 +286,13 @@ impl AwsProvider {
         let mut live = LiveState { target: self.target.clone(), ..LiveState::adopting(adopt) };
         let mut parts: [LiveState; 5] = std::array::from_fn(|_| LiveState::adopting(adopt));
         let [pools, roles, functions, apis, plans] = &mut parts;
-        // The identity pool names the user pool's clients, so it is read after the user pool;
-        // everything else is read concurrently with both.
+        // The identity pool names the user pool's clients: it is read concurrently with the user
+        // pool and filed once that is known; everything else is read concurrently with both.
         let cognito = async {
-            self.user_pools.discover(desired, pools).await?;
             let mut identity = LiveState::adopting(adopt);
-            self.identity_pools.discover(pools, &mut identity).await?;
+            let ((), read) =
+                tokio::try_join!(self.user_pools.discover(desired, pools), self.identity_pools.read(&mut identity))?;
+            self.identity_pools.record(read, pools, &mut identity);
             pools.merge(identity);
             Ok::<_, ProviderError>(())
         };

@@ -1,5 +1,5 @@
 //! AWS as it behaves under load, from the emulator's fault profiles: concurrent-modification
-//! conflicts on the REST API, Lambda's Pending and InProgress windows, new IAM roles unusable for
+//! conflicts on the REST API and on roles, Lambda's Pending and InProgress windows, new IAM roles unusable for
 //! 8 s, and 10% of all calls throttled, all at once. The tool must still apply, update in place,
 //! re-plan to nothing and destroy, because it retries each failed call on its own.
 
@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use crate::api::{Project, shop_stack};
 use crate::support::{emulator, unique_stack};
 
-/// Every fault at once: 30% REST API conflicts, 400 ms Lambda windows, roles unusable for 8 s,
-/// 10% throttling.
-const EVERY_FAULT: &str = "c30.l400.i8.t10";
+/// Every fault at once: a change to the REST API or a role refused within 10 ms of another
+/// (calls answered at once follow each other closer than that), 400 ms Lambda windows, roles
+/// unusable for 8 s, 10% throttling.
+const EVERY_FAULT: &str = "c10.l400.i8.t10";
 
 /// The seed application (`stacks/demo.yaml`) under `stack`, its code beside it.
 pub(crate) fn seed_stack(stack: &str) -> String {
@@ -67,6 +68,29 @@ fn apply_replan_destroy(stack: &str, text: &str) {
     let functions = runtime.block_on(emulator().lambda().list_functions().send()).unwrap();
     let prefix = format!("{stack}-");
     assert!(functions.functions().iter().all(|f| !f.function_name().unwrap_or_default().starts_with(&prefix)));
+}
+
+/// API Gateway refuses a change to a REST API while another change to it is under way or a few
+/// ms after (`c10`; `d20` puts AWS's round trip between two calls in sequence): the tool sends
+/// them one at a time, so none is refused, in a create, an update or a destroy.
+#[test]
+fn the_changes_to_the_rest_api_go_one_at_a_time() {
+    let stack = unique_stack("fserial");
+    let text = seed_stack(&stack);
+    let project = Project::new(&text);
+    let run = |args: &[&str]| {
+        let mut verbose = vec!["-v"];
+        verbose.extend_from_slice(args);
+        let run = project.command(&verbose).faults("c10.d20").run().expect_code(0);
+        assert!(!run.stderr.contains("ConflictException"), "{}", run.stderr);
+        assert!(run.stderr.contains("PutMethod: ok") || args[0] != "apply", "{}", run.stderr);
+    };
+    run(&["apply", "--auto-approve"]);
+    let get = "    GET /auth:   { function: api, auth: iam,  api_key: true }\n";
+    assert!(text.contains(get), "{text}");
+    project.rewrite(&text.replace(get, &format!("{get}    POST /auth: {{ function: api, auth: iam }}\n")));
+    run(&["apply", "--auto-approve"]);
+    run(&["destroy", "--auto-approve"]);
 }
 
 #[test]

@@ -101,7 +101,8 @@ async fn three_runs_waiting_for_a_lease_from_another_machine_to_end_take_it_one_
         .send()
         .await
         .unwrap();
-    three_runs_at_once_exactly_one_applies(&project, &stack, None).await;
+    // Their CreateRole of the next generation meet: IAM answers 409 ConcurrentModification (`c10`).
+    three_runs_at_once_exactly_one_applies(&project, &stack, Some("c10")).await;
 }
 
 #[test]

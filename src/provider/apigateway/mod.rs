@@ -167,7 +167,8 @@ fn grant_role(state: &mut DesiredState, target: &Target, api: &Api, role: &Addre
     role.depends_on.push(rest_api_address());
 }
 
-/// The API Gateway side of the provider.
+/// The API Gateway side of the provider. A stack has one REST API, and its `calls` send the
+/// changes to it one at a time (see [`Calls::changes_one_at_a_time`]).
 pub(super) struct RestApis {
     client: Client,
     stack: String,
