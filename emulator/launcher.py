@@ -44,12 +44,13 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       serves: shared by every request whose profile has `r`, whatever its run, and drawn on by no
       other. A call over a limit gets the throttling answer of `tN`. API Gateway: 10/s with a
       burst of 40 for all calls, and per operation CreateDeployment 1 per 5 s, UpdateUsagePlan 1
-      per 20 s, CreateRestApi 1 per 3 s, DeleteRestApi 1 per 30 s, CreateResource, DeleteResource
-      and CreateApiKey 5/s, GetResources 5 per 2 s. Lambda: 15/s for all calls but GetFunction
-      (100/s) and GetPolicy (15/s), which have their own. Cognito user pools: 15/s for all calls,
-      and 5/s per operation and user pool for a call naming a pool. Cognito identity, IAM and
-      STS publish no such limits and get none. (A bucket of N/s holds N tokens; one of 1 per 5 s
-      holds 1, refilled in 5 s.)
+      per 20 s, CreateRestApi 1 per 3 s, DeleteRestApi 1 per 30 s, CreateResource, DeleteResource,
+      CreateApiKey and DeleteApiKey 5/s, GetResources 5 per 2 s. Lambda: 15/s for all calls but
+      GetFunction (100/s) and GetPolicy (15/s), which have their own. Cognito user pools: per
+      category of operations (COGNITO_CATEGORIES: UserPoolRead 15/s, UserPoolClientUpdate 15/s
+      and 5/s per user pool, UserRead 120/s, UserCreation 50/s, ...). Cognito identity: GetId
+      25/s and TagResource 5/s. IAM and STS publish no such limits and get none. (A bucket of N/s
+      holds N tokens; one of 1 per 5 s holds 1, refilled in 5 s.)
   dN  Every request waits N ms before it is served, as the network to AWS makes it.
   eN  N% of the creates that succeed are answered with a server error all the same, their resource
       kept (a 5xx after the write happened): CreateUserPool, CreateUserPoolClient,
@@ -1085,6 +1086,7 @@ APIGATEWAY_OPERATIONS = [  # (request line, operation, its own limit besides the
     (re.compile(r"POST /restapis/[^/]+/resources/[^/]+"), "CreateResource", per_second(5)),
     (re.compile(r"DELETE /restapis/[^/]+/resources/[^/]+"), "DeleteResource", per_second(5)),
     (re.compile(r"POST /apikeys"), "CreateApiKey", per_second(5)),
+    (re.compile(r"DELETE /apikeys/[^/]+"), "DeleteApiKey", per_second(5)),
     (re.compile(r"GET /restapis/[^/]+/resources"), "GetResources", Limit(5, 5 / 2)),
 ]
 LAMBDA_OPERATIONS = [  # (request line, operation with a bucket of its own instead of the service's)
@@ -1110,13 +1112,52 @@ def lambda_limits(environ):
     return {"lambda": per_second(15)}
 
 
+# Cognito user pools' request-rate categories (developer guide, "Amazon Cognito user pools API
+# operation categories and request rate quotas"): category -> (its operations, requests per second
+# per account, whether it also has 5 per second per user pool). An operation not listed draws on a
+# bucket of 15 per second of its own.
+COGNITO_CATEGORIES = {
+    "UserPoolRead": (("ListUserPools", "DescribeUserPool", "DescribeUserPoolDomain", "ListTagsForResource",
+                      "GetUserPoolMfaConfig"), 15, False),
+    "UserPoolUpdate": (("CreateUserPool", "UpdateUserPool", "DeleteUserPool", "CreateUserPoolDomain",
+                        "UpdateUserPoolDomain", "DeleteUserPoolDomain", "TagResource", "UntagResource",
+                        "AddCustomAttributes", "SetUserPoolMfaConfig"), 15, False),
+    "UserPoolClientRead": (("DescribeUserPoolClient", "ListUserPoolClients"), 15, True),
+    "UserPoolClientUpdate": (("CreateUserPoolClient", "UpdateUserPoolClient", "DeleteUserPoolClient"), 15, True),
+    "UserPoolResourceRead": (("ListGroups", "GetGroup", "ListResourceServers", "DescribeResourceServer",
+                              "ListIdentityProviders", "DescribeIdentityProvider"), 20, True),
+    "UserPoolResourceUpdate": (("CreateGroup", "UpdateGroup", "DeleteGroup", "CreateResourceServer",
+                                "UpdateResourceServer", "DeleteResourceServer"), 15, True),
+    "UserCreation": (("AdminCreateUser", "SignUp", "ConfirmSignUp", "AdminConfirmSignUp"), 50, False),
+    "UserRead": (("AdminGetUser", "GetUser"), 120, False),
+    "UserUpdate": (("AdminSetUserPassword", "AdminUpdateUserAttributes", "AdminDeleteUserAttributes",
+                    "AdminDeleteUser", "AdminDisableUser", "AdminEnableUser"), 25, False),
+    "UserResourceRead": (("AdminListGroupsForUser",), 50, False),
+    "UserResourceUpdate": (("AdminAddUserToGroup", "AdminRemoveUserFromGroup"), 25, False),
+    "UserList": (("ListUsers", "ListUsersInGroup"), 30, False),
+    "UserAuthentication": (("InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge",
+                            "AdminRespondToAuthChallenge"), 120, False),
+}
+COGNITO_CATEGORY_OF = {op: category for category, (ops, _, _) in COGNITO_CATEGORIES.items() for op in ops}
+
+
 def cognito_idp_limits(environ):
     operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+    category = COGNITO_CATEGORY_OF.get(operation)
+    if category is None:
+        return {f"cognito-idp {operation}": per_second(15)}
+    _, rate, per_pool = COGNITO_CATEGORIES[category]
+    limits = {f"cognito-idp {category}": per_second(rate)}
     pool = json.loads(request_body(environ) or b"{}").get("UserPoolId")
-    limits = {"cognito-idp": per_second(15)}
-    if pool:
-        limits[f"cognito-idp {operation} {pool}"] = per_second(5)
+    if per_pool and pool:
+        limits[f"cognito-idp {category} {pool}"] = per_second(5)
     return limits
+
+
+def cognito_identity_limits(environ):
+    operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+    rate = {"GetId": 25, "TagResource": 5}.get(operation)
+    return {f"cognito-identity {operation}": per_second(rate)} if rate else {}
 
 
 def account_limits(service, environ):
@@ -1127,6 +1168,8 @@ def account_limits(service, environ):
         return lambda_limits(environ)
     if service == "cognito-idp":
         return cognito_idp_limits(environ)
+    if service == "cognito-identity":
+        return cognito_identity_limits(environ)
     return {}
 
 

@@ -5,8 +5,10 @@
 //! quota's rate. A throttling answer says another run shares the account: the quota it concerns
 //! (the call's bucket nearest to empty) switches to paced mode, where it holds one token at a
 //! time and, for a fast quota, refills at half the speed per answer (recovering on successes).
-//! The other quotas of the service keep their pace. Services without published limits (IAM,
-//! STS, identity pools) are not paced until they throttle; then a guessed quota paces them.
+//! The other quotas of the service keep their pace. Cognito user pools' quotas are per category
+//! of operations (UserRead 120/s, UserCreation 50/s, ...). Services and operations without
+//! published limits (IAM, STS, most of identity pools') are not paced until they throttle; then a
+//! guessed quota paces them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -73,7 +75,7 @@ fn quotas(service: Service, operation: &'static str) -> Vec<(&'static str, Quota
                 "UpdateUsagePlan" => Some(quota(1.0, 1.0 / 20.0)),
                 "CreateRestApi" => Some(quota(1.0, 1.0 / 3.0)),
                 "DeleteRestApi" => Some(quota(1.0, 1.0 / 30.0)),
-                "CreateResource" | "DeleteResource" | "CreateApiKey" => Some(quota(5.0, 5.0)),
+                "CreateResource" | "DeleteResource" | "CreateApiKey" | "DeleteApiKey" => Some(quota(5.0, 5.0)),
                 "GetResources" => Some(quota(5.0, 2.5)),
                 _ => None,
             };
@@ -87,14 +89,68 @@ fn quotas(service: Service, operation: &'static str) -> Vec<(&'static str, Quota
             _ => vec![("*", quota(15.0, 15.0))],
         },
         Service::CognitoIdp => {
-            let mut quotas = vec![("*", quota(15.0, 15.0))];
-            // 5/s per operation and user pool, for the calls that name a pool.
-            if !matches!(operation, "ListUserPools" | "CreateUserPool") {
-                quotas.push((operation, quota(5.0, 5.0)));
-            }
+            let (category, per_second, per_pool) = cognito_category(operation);
+            let mut quotas = vec![(category, quota(per_second, per_second))];
+            // A stack has one user pool: the category's bucket per user pool is that pool's.
+            quotas.extend(per_pool.map(|bucket| (bucket, quota(5.0, 5.0))));
             quotas
         }
-        Service::CognitoIdentity | Service::Iam | Service::Sts => vec![("*", UNPUBLISHED)],
+        Service::CognitoIdentity => {
+            let own = match operation {
+                "GetId" => Some(quota(25.0, 25.0)),
+                "TagResource" => Some(quota(5.0, 5.0)),
+                _ => None,
+            };
+            let mut quotas = vec![("*", UNPUBLISHED)];
+            quotas.extend(own.map(|q| (operation, q)));
+            quotas
+        }
+        Service::Iam | Service::Sts => vec![("*", UNPUBLISHED)],
+    }
+}
+
+/// The request-rate category of a Cognito user pools `operation` (developer guide, "Amazon
+/// Cognito user pools API operation categories and request rate quotas"): its name, its quota per
+/// account, and the name of its bucket per user pool (5/s) for the four categories that have one.
+/// An operation not listed gets a bucket of 15/s of its own.
+fn cognito_category(operation: &'static str) -> (&'static str, f64, Option<&'static str>) {
+    match operation {
+        "ListUserPools" | "DescribeUserPool" | "DescribeUserPoolDomain" | "ListTagsForResource" => {
+            ("UserPoolRead", 15.0, None)
+        }
+        "CreateUserPool"
+        | "UpdateUserPool"
+        | "DeleteUserPool"
+        | "CreateUserPoolDomain"
+        | "UpdateUserPoolDomain"
+        | "DeleteUserPoolDomain"
+        | "TagResource"
+        | "UntagResource"
+        | "AddCustomAttributes" => ("UserPoolUpdate", 15.0, None),
+        "DescribeUserPoolClient" | "ListUserPoolClients" => {
+            ("UserPoolClientRead", 15.0, Some("UserPoolClientRead per user pool"))
+        }
+        "CreateUserPoolClient" | "UpdateUserPoolClient" | "DeleteUserPoolClient" => {
+            ("UserPoolClientUpdate", 15.0, Some("UserPoolClientUpdate per user pool"))
+        }
+        "ListGroups" | "GetGroup" | "ListResourceServers" | "DescribeResourceServer" => {
+            ("UserPoolResourceRead", 20.0, Some("UserPoolResourceRead per user pool"))
+        }
+        "CreateGroup"
+        | "UpdateGroup"
+        | "DeleteGroup"
+        | "CreateResourceServer"
+        | "UpdateResourceServer"
+        | "DeleteResourceServer" => ("UserPoolResourceUpdate", 15.0, Some("UserPoolResourceUpdate per user pool")),
+        "AdminCreateUser" | "SignUp" => ("UserCreation", 50.0, None),
+        "AdminGetUser" | "GetUser" => ("UserRead", 120.0, None),
+        "AdminSetUserPassword" | "AdminUpdateUserAttributes" | "AdminDeleteUserAttributes" | "AdminDeleteUser" => {
+            ("UserUpdate", 25.0, None)
+        }
+        "AdminListGroupsForUser" => ("UserResourceRead", 50.0, None),
+        "AdminAddUserToGroup" | "AdminRemoveUserFromGroup" => ("UserResourceUpdate", 25.0, None),
+        "InitiateAuth" | "RespondToAuthChallenge" => ("UserAuthentication", 120.0, None),
+        _ => (operation, 15.0, None),
     }
 }
 

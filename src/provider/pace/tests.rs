@@ -84,3 +84,25 @@ fn slow_quotas_give_their_calls_more_patience() {
     assert!(patience(Service::ApiGateway, "DeleteRestApi") > Duration::from_mins(4));
     assert!(patience(Service::ApiGateway, "GetRestApis") < Duration::from_secs(1));
 }
+
+#[test]
+fn cognito_user_pools_pace_each_category_of_operations_apart() {
+    let pacer = Pacer::default();
+    let start = Instant::now();
+    for _ in 0..120 {
+        assert!(pacer.try_take(Service::CognitoIdp, "AdminGetUser", start).is_none(), "UserRead holds 120");
+    }
+    let held = pacer.try_take(Service::CognitoIdp, "AdminGetUser", start).expect("UserRead's burst is spent");
+    assert_eq!(held.quota, "UserRead (120/s)");
+    assert!(pacer.try_take(Service::CognitoIdp, "DescribeUserPool", start).is_none(), "UserPoolRead is apart");
+    for _ in 0..5 {
+        assert!(pacer.try_take(Service::CognitoIdp, "CreateUserPoolClient", start).is_none());
+    }
+    let held = pacer.try_take(Service::CognitoIdp, "UpdateUserPoolClient", start).expect("one category, one pool");
+    assert_eq!(held.quota, "UserPoolClientUpdate per user pool (5/s)");
+    for _ in 0..5 {
+        assert!(pacer.try_take(Service::CognitoIdentity, "TagResource", start).is_none());
+    }
+    let held = pacer.try_take(Service::CognitoIdentity, "TagResource", start).expect("identity pools' TagResource");
+    assert_eq!(held.quota, "TagResource (5/s)");
+}
