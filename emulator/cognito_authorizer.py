@@ -12,13 +12,9 @@ Patched into moto by `patch()` (launcher.py):
   API (400 BadRequestException); an authorizer a method uses cannot be deleted (409
   ConflictException); a deployment snapshots the API's authorizers with its methods.
 
-`TokenEndpoint` stands in for the hosted UI's OAuth token endpoint, which the emulator does not
-serve: `POST /_authdemo/oauth2/token` with `user_pool_id`, `client_id`, `username` and `scope`
-(space-separated) mints the access token an authorization-code exchange would give that user
-through that client: refused unless the client has an OAuth flow and allows every scope asked
-for. Cognito's own InitiateAuth access tokens carry only `aws.cognito.signin.user.admin` (custom
-scopes come only from the OAuth endpoints, AWS knowledge center "api-calls-access-tokens-custom-
-scopes"), and moto keeps that.
+Custom scopes reach an access token only through the OAuth endpoints of the pool's domain
+(hosted_ui.py): Cognito's own InitiateAuth access tokens carry only `aws.cognito.signin.user.admin`
+(AWS knowledge center "api-calls-access-tokens-custom-scopes"), and moto keeps that.
 
 `authorize(deployed, method, request)` is the data plane's COGNITO_USER_POOLS check, as API Gateway
 makes it: the `Authorization` header's JWT, signed by the key of a user pool the authorizer names
@@ -32,12 +28,10 @@ wrong-kind or wrong-scope token (AWS knowledge center "api-gateway-cognito-401-u
 import json
 import re
 import time
-from urllib.parse import parse_qs
 
 from dataplane import GatewayError
 
 COGNITO = "COGNITO_USER_POOLS"
-TOKEN_PATH = "/_authdemo/oauth2/token"
 MAX_SCOPES = 100
 MAX_RESOURCE_SERVERS = 25
 STANDARD_SCOPES = {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
@@ -184,25 +178,7 @@ def patch():
     patch_apigateway()
 
 
-# --- The token endpoint -------------------------------------------------------------------------
-
-class TokenEndpoint:
-    """WSGI middleware answering `POST /_authdemo/oauth2/token` (see the module doc); every other
-    request goes on to `app`."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != TOKEN_PATH or environ.get("REQUEST_METHOD") != "POST":
-            return self.app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        form = {k: v[-1] for k, v in parse_qs(environ["wsgi.input"].read(length).decode()).items()}
-        status, body = mint(environ.get("HTTP_X_MOTO_ACCOUNT_ID") or "123456789012", form)
-        data = json.dumps(body).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-        return [data]
-
+# --- The data plane's check ---------------------------------------------------------------------
 
 def find_pool(account, pool_id):
     from moto.cognitoidp.models import cognitoidp_backends
@@ -213,29 +189,6 @@ def find_pool(account, pool_id):
             return pool
     return None
 
-
-def mint(account, form):
-    """The answer to a token request `form`: (status line, JSON body)."""
-    pool = find_pool(account, form.get("user_pool_id"))
-    client = pool.clients.get(form.get("client_id") or "") if pool else None
-    if client is None:
-        return "400 Bad Request", {"error": "invalid_client"}
-    config = client.extended_config
-    if not config.get("AllowedOAuthFlowsUserPoolClient") or not config.get("AllowedOAuthFlows"):
-        return "400 Bad Request", {"error": "unauthorized_client"}
-    asked = (form.get("scope") or "").split()
-    allowed = set(config.get("AllowedOAuthScopes") or [])
-    if not asked or any(scope not in allowed for scope in asked):
-        return "400 Bad Request", {"error": "invalid_scope"}
-    if pool.users.get(form.get("username") or "") is None:
-        return "400 Bad Request", {"error": "invalid_grant"}
-    token, expires_in = pool.create_jwt(client.id, form["username"], "access",
-                                        extra_data={"scope": " ".join(asked)})
-    pool.access_tokens[token] = (client.id, form["username"])
-    return "200 OK", {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
-
-
-# --- The data plane's check ---------------------------------------------------------------------
 
 def claims_of(token, pools):
     """The verified claims of `token` if a pool of `pools` (pool id -> moto user pool) signed it."""

@@ -1455,7 +1455,7 @@ def main():
     moto_app = hosted_ui.HostedUi(DomainDispatcherApplication(create_backend_app),
                                   lambda: faults().oauth_code_ms or hosted_ui.CODE_LIFETIME_MS)
     control_plane = iam_enforce.Enforcer(FaultInjector(moto_app))
-    app = RequestRecorder(DataPlane(cognito_authorizer.TokenEndpoint(control_plane)), args.latency_ms)
+    app = RequestRecorder(DataPlane(control_plane), args.latency_ms)
     server = make_server("127.0.0.1", port, app, threaded=True)
     hosted_ui.accept_tls(server)
     if args.parent_pid:

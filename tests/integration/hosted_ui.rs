@@ -7,13 +7,12 @@
 
 use base64::Engine;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::api::{PASSWORD, Project};
+use crate::support::oauth::{Answer, VERIFIER, challenge, pairs, send};
 use crate::support::{emulator, unique_stack};
 
 const CALLBACK: &str = "http://localhost:3000/";
-const VERIFIER: &str = "a-pkce-code-verifier-of-at-least-forty-three-characters-0123";
 
 fn stack_text(stack: &str) -> String {
     format!(
@@ -74,7 +73,7 @@ impl Applied {
 
     /// The authorize request's query, with `changes` made to it.
     fn authorize_query(&self, changes: &[(&str, &str)]) -> Vec<(String, String)> {
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER));
+        let challenge = challenge(VERIFIER);
         let mut query: Vec<(String, String)> = [
             ("client_id", self.client_id().as_str()),
             ("redirect_uri", CALLBACK),
@@ -118,48 +117,6 @@ impl Applied {
         ];
         send(app, "POST", &self.url("/oauth2/token"), &pairs(&form))
     }
-}
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
-}
-
-/// An HTTP answer.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    location: Option<String>,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> String {
-        self.location.clone().unwrap_or_else(|| panic!("no Location: {self:?}"))
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
-    }
-}
-
-/// A request that follows no redirect: GET with `params` as the query, POST with them as a form.
-/// `app` goes in the user agent as the SDK's app id does (the emulator's fault profiles).
-fn send(app: &str, method: &str, url: &str, params: &[(String, String)]) -> Answer {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .user_agent(format!("hosted-ui-test app/{app}"))
-        .build()
-        .into();
-    let answer = if method == "GET" {
-        agent.get(url).query_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))).call()
-    } else {
-        agent.post(url).send_form(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    };
-    let mut answer = answer.expect("the emulator answers");
-    let location = answer.headers().get("location").map(|v| v.to_str().unwrap().to_string());
-    Answer { status: answer.status().as_u16(), location, body: answer.body_mut().read_to_string().unwrap() }
 }
 
 fn authorize(applied: &Applied, changes: &[(&str, &str)]) -> Answer {

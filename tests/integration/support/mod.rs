@@ -1,7 +1,8 @@
-//! Test support: the emulator, a fluent runner for the `authdemo` binary, and SDK clients for
-//! reading AWS back.
+//! Test support: the emulator, a fluent runner for the `authdemo` binary, SDK clients for
+//! reading AWS back, and the hosted UI's OAuth endpoints as a browser calls them.
 
 mod emulator;
+pub(crate) mod oauth;
 mod run;
 
 pub(crate) use emulator::emulator;
