@@ -439,16 +439,6 @@ def evaluate(documents, action, resource):
     return iam_enforce.evaluate(documents, action, resource, {})
 
 
-def parse_document(document):
-    """A policy document as IAM stores it: JSON text (perhaps URL-encoded) or already parsed."""
-    if isinstance(document, dict):
-        return document
-    try:
-        return json.loads(document)
-    except ValueError:
-        return json.loads(unquote(document))
-
-
 def role_of(account, role_arn):
     """The moto IAM role at `role_arn`, or None if it is gone."""
     from moto.iam.models import iam_backends
@@ -463,9 +453,9 @@ def role_documents(role):
     """The role's inline policies and the default versions of its attached managed policies."""
     if role is None:
         return []
-    documents = [parse_document(document) for document in role.policies.values()]
+    documents = [iam_enforce.parse_document(document) for document in role.policies.values()]
     for policy in role.managed_policies.values():
-        documents += [parse_document(v.document) for v in policy.versions if v.version_id == policy.default_version_id]
+        documents += iam_enforce.default_version(policy)
     return documents
 
 

@@ -144,6 +144,7 @@ def evaluate(documents, action, resource, context):
 # --- who signed -------------------------------------------------------------------------------
 
 def parse_document(document):
+    """A policy document as IAM stores it: JSON text (perhaps URL-encoded) or already parsed."""
     if isinstance(document, dict):
         return document
     try:
@@ -153,6 +154,7 @@ def parse_document(document):
 
 
 def default_version(policy):
+    """The default version of a managed policy, parsed (in a list: none if it has none)."""
     return [parse_document(v.document) for v in policy.versions if v.version_id == policy.default_version_id]
 
 

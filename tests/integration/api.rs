@@ -53,6 +53,41 @@ impl Project {
     }
 }
 
+/// A project applied, with what `authdemo output` said of it right after; destroyed when
+/// dropped, passed or failed, so the shared emulator keeps nothing of it.
+pub(crate) struct Applied {
+    pub(crate) project: Project,
+    pub(crate) outputs: Value,
+}
+
+impl Applied {
+    /// Applies `project` and reads `output --format json` with `output_args` (e.g.
+    /// `--show-sensitive`).
+    pub(crate) fn new(project: Project, output_args: &[&str]) -> Self {
+        project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+        let mut args = vec!["output", "--format", "json"];
+        args.extend_from_slice(output_args);
+        let shown = project.command(&args).run().expect_code(0);
+        Self { project, outputs: serde_json::from_str(&shown.stdout).expect("output is JSON") }
+    }
+
+    /// The string at the JSON `pointer` of the outputs.
+    pub(crate) fn output(&self, pointer: &str) -> String {
+        self.outputs.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in output")).into()
+    }
+
+    /// The stack's name.
+    pub(crate) fn stack(&self) -> String {
+        self.output("/stack")
+    }
+}
+
+impl Drop for Applied {
+    fn drop(&mut self) {
+        let _ = self.project.command(&["destroy", "--auto-approve"]).run();
+    }
+}
+
 fn seed_stack(stack: &str) -> String {
     format!(
         "stack: {stack}

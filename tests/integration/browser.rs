@@ -59,6 +59,29 @@ impl Drop for WebServer {
     }
 }
 
+/// Applies `project`, serves the built web example on `port` with its `output --format amplify`,
+/// and drives it in Chromium (`tests/browser/drive.mjs`) as `users` (the first signs in, the
+/// second, if any, is the admin): what each step showed, as drive.mjs reports it.
+fn drive_web_example(project: &Project, port: u16, users: &[&str]) -> serde_json::Value {
+    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
+    let config = project.command(&["output", "--format", "amplify", "--show-sensitive"]).run().expect_code(0).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("amplify_outputs.json");
+    std::fs::write(&config_file, config).unwrap();
+    let server = WebServer::start(port, &config_file);
+    let driven = Command::new("node")
+        .arg(root().join("tests/browser/drive.mjs"))
+        .arg(format!("http://localhost:{port}/"))
+        .args(users)
+        .env("AUTHDEMO_TEST_PASSWORD", crate::api::PASSWORD)
+        .output()
+        .expect("run node");
+    drop(server);
+    serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| {
+        panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr))
+    })
+}
+
 #[test]
 fn the_web_example_refuses_a_guest_on_auth_and_serves_the_signed_in_user() {
     succeed("scripts/browser-setup", &[]);
@@ -67,23 +90,7 @@ fn the_web_example_refuses_a_guest_on_auth_and_serves_the_signed_in_user() {
     let stack = unique_stack("web");
     let text = seed_stack(&stack).replace("http://localhost:3000/", &format!("http://localhost:{port}/"));
     let project = Project::new(&text);
-    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
-    let config = project.command(&["output", "--format", "amplify", "--show-sensitive"]).run().expect_code(0).stdout;
-    let dir = tempfile::tempdir().unwrap();
-    let config_file = dir.path().join("amplify_outputs.json");
-    std::fs::write(&config_file, config).unwrap();
-
-    let server = WebServer::start(port, &config_file);
-    let driven = Command::new("node")
-        .arg(root().join("tests/browser/drive.mjs"))
-        .args([format!("http://localhost:{port}/"), "demouser".to_string()])
-        .env("AUTHDEMO_TEST_PASSWORD", crate::api::PASSWORD)
-        .output()
-        .expect("run node");
-    drop(server);
-    let seen: serde_json::Value = serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| {
-        panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr))
-    });
+    let seen = drive_web_example(&project, port, &["demouser"]);
     let shown = |step: &str| seen[step].as_str().unwrap_or_else(|| panic!("no {step}: {seen:#}")).to_string();
     assert!(shown("guest_noauth").starts_with("GET /noauth: 200"), "{seen:#}");
     assert!(shown("guest_noauth").contains("hello from /noauth"), "{seen:#}");
@@ -119,23 +126,7 @@ fn the_web_example_lets_the_admin_delete_and_refuses_demouser() {
     succeed("npm", &["--prefix", "examples/web", "run", "build", "--silent"]);
     let port = free_port();
     let project = Project::new(&groups_stack(&unique_stack("web-admin"), port));
-    project.command(&["apply", "--auto-approve"]).run().expect_code(0);
-    let config = project.command(&["output", "--format", "amplify", "--show-sensitive"]).run().expect_code(0).stdout;
-    let dir = tempfile::tempdir().unwrap();
-    let config_file = dir.path().join("amplify_outputs.json");
-    std::fs::write(&config_file, config).unwrap();
-
-    let server = WebServer::start(port, &config_file);
-    let driven = Command::new("node")
-        .arg(root().join("tests/browser/drive.mjs"))
-        .args([format!("http://localhost:{port}/"), "demouser".to_string(), "adminuser".to_string()])
-        .env("AUTHDEMO_TEST_PASSWORD", crate::api::PASSWORD)
-        .output()
-        .expect("run node");
-    drop(server);
-    let seen: serde_json::Value = serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| {
-        panic!("{}{}", String::from_utf8_lossy(&driven.stdout), String::from_utf8_lossy(&driven.stderr))
-    });
+    let seen = drive_web_example(&project, port, &["demouser", "adminuser"]);
     let shown = |step: &str| seen[step].as_str().unwrap_or_else(|| panic!("no {step}: {seen:#}")).to_string();
     assert!(shown("signed_in_auth").starts_with("GET /auth: 200"), "{seen:#}");
     assert!(shown("signed_in_admin").starts_with("DELETE /items/test: 403"), "{seen:#}");

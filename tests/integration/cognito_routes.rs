@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::api::{PASSWORD, Project};
+use crate::api::{Applied, PASSWORD, Project};
 use crate::support::oauth::code_flow;
 use crate::support::{emulator, unique_stack};
 
@@ -52,31 +52,20 @@ api:
 const CLAIMS_HANDLER: &str = "exports.handler = async (event) => ({ statusCode: 200, \
     body: JSON.stringify(((event.requestContext || {}).authorizer || {}).claims || null) });\n";
 
-/// The stack applied, destroyed when dropped.
-struct Applied {
-    project: Project,
-    outputs: Value,
+/// `scopes_stack` applied under a new name from `prefix`, its function answering with the
+/// authorizer's claims.
+fn applied(prefix: &str) -> Applied {
+    let project = Project::new(&scopes_stack(&unique_stack(prefix)));
+    std::fs::write(project.dir().join("code/api.js"), CLAIMS_HANDLER).unwrap();
+    Applied::new(project, &[])
 }
 
-impl Drop for Applied {
-    fn drop(&mut self) {
-        let _ = self.project.command(&["destroy", "--auto-approve"]).run();
-    }
+/// The applied stack's REST API.
+trait Api {
+    fn api_id(&self) -> String;
 }
 
-impl Applied {
-    fn new(prefix: &str) -> Self {
-        let project = Project::new(&scopes_stack(&unique_stack(prefix)));
-        std::fs::write(project.dir().join("code/api.js"), CLAIMS_HANDLER).unwrap();
-        project.command(&["apply", "--auto-approve"]).run().expect_code(0);
-        let shown = project.command(&["output", "--format", "json"]).run().expect_code(0);
-        Self { project, outputs: serde_json::from_str(&shown.stdout).expect("output is JSON") }
-    }
-
-    fn output(&self, pointer: &str) -> String {
-        self.outputs.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in output")).into()
-    }
-
+impl Api for Applied {
     fn api_id(&self) -> String {
         self.output("/api_url").split('/').nth(4).expect("the API id in the URL").to_string()
     }
@@ -119,7 +108,7 @@ fn access(applied: &Applied) -> Value {
 
 #[tokio::test]
 async fn access_and_verify_judge_each_token_and_hand_changes_are_drift_apply_fixes() {
-    let applied = Applied::new("cognito");
+    let applied = applied("cognito");
     let report = access(&applied);
     assert_eq!(verdicts(&report), rows(&EXPECTED));
     let items = report["routes"].as_array().unwrap().iter().find(|r| r["route"] == "POST /items").unwrap();
@@ -266,7 +255,7 @@ fn oauth_token(applied: &Applied, client: &str, scope: &str) -> Result<String, S
 
 #[tokio::test]
 async fn a_scoped_route_lets_through_only_an_access_token_carrying_its_scope() {
-    let applied = Applied::new("scoped");
+    let applied = applied("scoped");
     let client = applied.output("/user_pool_clients/web");
     let (id, access) = sign_in(&applied).await;
     let (id, access) = (id.as_str(), access.as_str());

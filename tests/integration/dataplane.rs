@@ -12,7 +12,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use serde_json::Value;
 
-use crate::api::Project;
+use crate::api::{Applied, Project};
 use crate::support::{emulator, unique_stack};
 
 const PASSWORD: &str = "Api-Passw0rd";
@@ -50,33 +50,20 @@ usage_plan:
     )
 }
 
-/// An applied stack, as `authdemo output` describes it.
-struct Applied {
-    project: Project,
-    outputs: Value,
+/// `stack_text` applied under a new name from `prefix`, with its keys' values in the outputs.
+fn applied(prefix: &str, quota: u32) -> Applied {
+    Applied::new(Project::new(&stack_text(&unique_stack(prefix), quota)), &["--show-sensitive"])
 }
 
-/// The stack is destroyed when the test ends, passed or failed, so the shared emulator keeps
-/// nothing of it.
-impl Drop for Applied {
-    fn drop(&mut self) {
-        let _ = self.project.command(&["destroy", "--auto-approve"]).run();
-    }
+/// What the tests call the applied stack with.
+trait Deployed {
+    fn url(&self, path: &str) -> String;
+    fn api_key(&self) -> String;
+    async fn guest(&self) -> Credentials;
+    async fn signed_in(&self) -> (String, Credentials);
 }
 
-impl Applied {
-    fn new(prefix: &str, quota: u32) -> Self {
-        let project = Project::new(&stack_text(&unique_stack(prefix), quota));
-        project.command(&["apply", "--auto-approve"]).run().expect_code(0);
-        let shown = project.command(&["output", "--format", "json", "--show-sensitive"]).run().expect_code(0);
-        let outputs = serde_json::from_str(&shown.stdout).expect("output is JSON");
-        Self { project, outputs }
-    }
-
-    fn output(&self, pointer: &str) -> String {
-        self.outputs.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in output")).into()
-    }
-
+impl Deployed for Applied {
     /// The emulator's URL of `path` on the stage: `output` gives the stage's URL through the
     /// endpoint override, `<endpoint>/restapis/<api>/<stage>/_user_request_`.
     fn url(&self, path: &str) -> String {
@@ -176,7 +163,7 @@ fn body_json(body: &str) -> Value {
 
 #[test]
 fn the_public_route_needs_the_stacks_api_key() {
-    let applied = Applied::new("dp-key", 1000);
+    let applied = applied("dp-key", 1000);
     let url = applied.url("/noauth");
     assert_eq!(get(&url, &[]), (403, r#"{"message":"Forbidden"}"#.to_string()));
     let wrong = [("x-api-key".to_string(), "not-a-key-of-this-stack-at-all".to_string())];
@@ -192,7 +179,7 @@ fn the_public_route_needs_the_stacks_api_key() {
 
 #[tokio::test]
 async fn the_iam_route_serves_signed_in_users_only() {
-    let applied = Applied::new("dp-iam", 1000);
+    let applied = applied("dp-iam", 1000);
     let url = applied.url("/auth");
     let key = key_header(&applied);
     assert_eq!(get(&url, &key), (403, r#"{"message":"Missing Authentication Token"}"#.to_string()));
@@ -219,7 +206,7 @@ async fn the_iam_route_serves_signed_in_users_only() {
 
 #[tokio::test]
 async fn a_bad_signature_is_refused() {
-    let applied = Applied::new("dp-sig", 1000);
+    let applied = applied("dp-sig", 1000);
     let url = applied.url("/auth");
     let (_, user) = applied.signed_in().await;
     let wrong_secret =
@@ -241,7 +228,7 @@ async fn a_bad_signature_is_refused() {
 
 #[test]
 fn calls_past_the_quota_get_429() {
-    let applied = Applied::new("dp-quota", 2);
+    let applied = applied("dp-quota", 2);
     let url = applied.url("/noauth");
     let key = key_header(&applied);
     let statuses: Vec<u16> = (0..2).map(|_| get(&url, &key).0).collect();

@@ -7,7 +7,7 @@
 use aws_sdk_cognitoidentity::types::{AmbiguousRoleResolutionType, RoleMappingType};
 use serde_json::Value;
 
-use crate::api::Project;
+use crate::api::{Applied, Project};
 use crate::support::{emulator, unique_stack};
 
 /// A stack with three groups (`readers` ranked before `admins`, `auditors` named by no route, so
@@ -55,32 +55,18 @@ api:
     )
 }
 
-/// The stack is destroyed when the test ends, passed or failed.
-struct Applied {
-    project: Project,
-    stack: String,
+/// `stack_text` applied under a new name from `prefix`, adminuser in `admins`.
+fn applied(prefix: &str) -> Applied {
+    Applied::new(Project::new(&stack_text(&unique_stack(prefix), "[admins]")), &[])
 }
 
-impl Drop for Applied {
-    fn drop(&mut self) {
-        let _ = self.project.command(&["destroy", "--auto-approve"]).run();
-    }
+/// What the tests read of the applied stack.
+trait Members {
+    async fn groups_of(&self, user: &str) -> Vec<String>;
+    async fn role_policy(&self, role: &str, name: &str) -> String;
 }
 
-impl Applied {
-    fn new(prefix: &str) -> Self {
-        let stack = unique_stack(prefix);
-        let project = Project::new(&stack_text(&stack, "[admins]"));
-        project.command(&["apply", "--auto-approve"]).run().expect_code(0);
-        Self { project, stack }
-    }
-
-    fn output(&self, pointer: &str) -> String {
-        let shown = self.project.command(&["output", "--format", "json"]).run().expect_code(0);
-        let outputs: Value = serde_json::from_str(&shown.stdout).unwrap();
-        outputs.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer}")).to_string()
-    }
-
+impl Members for Applied {
     /// The names of the groups of `user`.
     async fn groups_of(&self, user: &str) -> Vec<String> {
         let listed = emulator()
@@ -96,7 +82,7 @@ impl Applied {
 
     /// The role's inline policy `name`, URL-decoded.
     async fn role_policy(&self, role: &str, name: &str) -> String {
-        let role = format!("{}-{role}", self.stack);
+        let role = format!("{}-{role}", self.stack());
         let got = emulator().iam().get_role_policy().role_name(&role).policy_name(name).send().await.unwrap();
         percent_encoding::percent_decode_str(got.policy_document()).decode_utf8_lossy().into_owned()
     }
@@ -104,7 +90,7 @@ impl Applied {
 
 #[tokio::test]
 async fn groups_roles_and_memberships_are_applied_and_a_membership_by_hand_is_drift() {
-    let applied = Applied::new("groups");
+    let applied = applied("groups");
     let pool = applied.output("/user_pool_id");
     let cognito = emulator().cognito();
     let listed = cognito.list_groups().user_pool_id(&pool).send().await.unwrap();
@@ -112,7 +98,7 @@ async fn groups_roles_and_memberships_are_applied_and_a_membership_by_hand_is_dr
     let admins = group("admins");
     assert_eq!((admins.precedence(), admins.description()), (Some(1), Some("may delete")));
     let role_arn = admins.role_arn().expect("a group a route names has a role");
-    assert!(role_arn.ends_with(&format!(":role/authdemo/{0}/{0}-group-admins", applied.stack)), "{role_arn}");
+    assert!(role_arn.ends_with(&format!(":role/authdemo/{0}/{0}-group-admins", applied.stack())), "{role_arn}");
     assert_eq!((group("auditors").precedence(), group("auditors").role_arn()), (Some(5), None));
     assert!(group("readers").role_arn().is_some_and(|arn| arn.ends_with("-group-readers")));
     assert_eq!(applied.groups_of("adminuser").await, ["admins"]);
@@ -126,7 +112,8 @@ async fn groups_roles_and_memberships_are_applied_and_a_membership_by_hand_is_dr
     let everyone_invoke = applied.role_policy("authenticated", "authdemo-invoke").await;
     assert!(everyone_invoke.contains("/latest/GET/items") && !everyone_invoke.contains("DELETE"), "{everyone_invoke}");
     assert!(!everyone_invoke.contains("reports") && !group_invoke.contains("reports"), "{group_invoke}");
-    let trust = emulator().iam().get_role().role_name(format!("{}-group-admins", applied.stack)).send().await.unwrap();
+    let trust =
+        emulator().iam().get_role().role_name(format!("{}-group-admins", applied.stack())).send().await.unwrap();
     let trust = percent_encoding::percent_decode_str(trust.role().unwrap().assume_role_policy_document().unwrap())
         .decode_utf8_lossy()
         .into_owned();
@@ -184,7 +171,7 @@ fn verified(project: &Project, args: &[&str], code: i32) -> Vec<(String, String,
 
 #[test]
 fn access_and_verify_judge_each_group_and_a_member_taken_out_loses_the_group_route() {
-    let applied = Applied::new("groups-av");
+    let applied = applied("groups-av");
     let expected = [
         ("DELETE /items/{id}", ["deny", "deny", "deny", "deny", "deny", "allow", "deny"]),
         ("GET /items", ["deny", "deny", "deny", "allow", "allow", "allow", "allow"]),
@@ -206,7 +193,7 @@ fn access_and_verify_judge_each_group_and_a_member_taken_out_loses_the_group_rou
     assert!(
         human.stdout.contains(&format!(
             "the identity pool's role mapping (Token) gives members of admins the group's role {}-group-admins",
-            applied.stack
+            applied.stack()
         )),
         "{}",
         human.stdout
@@ -225,7 +212,7 @@ fn access_and_verify_judge_each_group_and_a_member_taken_out_loses_the_group_rou
     assert_eq!(result(&calls, "GET /reports", "group:readers"), pair("allowed", "agree"));
     assert_eq!(result(&calls, "DELETE /items/{id}", "group:readers"), pair("denied", "agree"));
 
-    applied.project.rewrite(&stack_text(&applied.stack, "[]"));
+    applied.project.rewrite(&stack_text(&applied.stack(), "[]"));
     applied.project.command(&["apply", "--auto-approve"]).run().expect_code(0);
     let calls = verified(&applied.project, &["--user", "adminuser"], 0);
     assert_eq!(result(&calls, "DELETE /items/{id}", "signed_in"), pair("denied", "agree"));

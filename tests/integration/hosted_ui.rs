@@ -8,7 +8,7 @@
 use base64::Engine;
 use serde_json::Value;
 
-use crate::api::{PASSWORD, Project};
+use crate::api::{Applied, PASSWORD, Project};
 use crate::support::oauth::{Answer, VERIFIER, challenge, pairs, send};
 use crate::support::{emulator, unique_stack};
 
@@ -36,30 +36,21 @@ identity_pool:
     )
 }
 
-/// An applied stack and what `authdemo output` says of it; destroyed when dropped.
-struct Applied {
-    project: Project,
-    outputs: Value,
+/// `stack_text` applied under a new name.
+fn applied() -> Applied {
+    Applied::new(Project::new(&stack_text(&unique_stack("hui"))), &[])
 }
 
-impl Drop for Applied {
-    fn drop(&mut self) {
-        let _ = self.project.command(&["destroy", "--auto-approve"]).run();
-    }
+/// The applied stack's hosted UI, as the tests call it.
+trait HostedUi {
+    fn client_id(&self) -> String;
+    fn url(&self, path: &str) -> String;
+    fn authorize_query(&self, changes: &[(&str, &str)]) -> Vec<(String, String)>;
+    fn code(&self, app: &str) -> String;
+    fn exchange(&self, app: &str, code: &str, verifier: &str) -> Answer;
 }
 
-impl Applied {
-    fn new() -> Self {
-        let project = Project::new(&stack_text(&unique_stack("hui")));
-        project.command(&["apply", "--auto-approve"]).run().expect_code(0);
-        let shown = project.command(&["output", "--format", "json"]).run().expect_code(0);
-        Self { project, outputs: serde_json::from_str(&shown.stdout).expect("output is JSON") }
-    }
-
-    fn output(&self, pointer: &str) -> String {
-        self.outputs.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in output")).into()
-    }
-
+impl HostedUi for Applied {
     fn client_id(&self) -> String {
         self.output("/user_pool_clients/web")
     }
@@ -125,7 +116,7 @@ fn authorize(applied: &Applied, changes: &[(&str, &str)]) -> Answer {
 
 #[tokio::test]
 async fn the_code_flow_with_pkce_signs_in_and_its_tokens_are_cognitos() {
-    let applied = Applied::new();
+    let applied = applied();
     let authorized = authorize(&applied, &[]);
     assert_eq!(authorized.status, 302, "{authorized:?}");
     assert!(authorized.location().starts_with(&applied.url("/login?")), "{authorized:?}");
@@ -185,7 +176,7 @@ fn send_bearer(url: &str, token: &str) -> Value {
 
 #[test]
 fn refusals_are_cognitos_error_page_error_redirects_and_oauth_errors() {
-    let applied = Applied::new();
+    let applied = applied();
     let error_page = |client: &str| applied.url(&format!("/error?error=redirect_mismatch&client_id={client}"));
     let client = applied.client_id();
     let elsewhere = authorize(&applied, &[("redirect_uri", "http://localhost:3001/")]);

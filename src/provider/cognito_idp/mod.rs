@@ -36,9 +36,8 @@ use crate::resource::{
 };
 use crate::stack::{SignIn, UserPool};
 
-/// Adds the user pool, its domain, clients and users to `state`.
-pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap<String, String>) {
-    let pool_address = user_pool_address();
+/// The user pool's settings as the stack file gives them.
+fn wanted_pool_spec(pool: &UserPool, tags: &BTreeMap<String, String>) -> UserPoolSpec {
     let policy = &pool.password_policy;
     let sign_in = match pool.sign_in {
         SignIn::Username => vec!["username"],
@@ -46,7 +45,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         SignIn::PhoneNumber => vec!["phone_number"],
         SignIn::EmailOrPhoneNumber => vec!["email", "phone_number"],
     };
-    let spec = UserPoolSpec {
+    UserPoolSpec {
         sign_in: sign_in.into_iter().map(str::to_string).collect(),
         custom_attributes: pool.custom_attributes.clone(),
         min_length: policy.min_length,
@@ -60,18 +59,19 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         self_sign_up: pool.self_sign_up,
         marks_users: true,
         tags: tags.clone(),
-    };
-    state.resources.push(DesiredResource::of(pool_address.clone(), &spec, Vec::new()));
+    }
+}
+
+/// Adds the user pool, its domain, clients and users to `state`.
+pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap<String, String>) {
+    let pool_address = user_pool_address();
+    state.resources.push(DesiredResource::of(pool_address.clone(), &wanted_pool_spec(pool, tags), Vec::new()));
     if let Some(domain) = &pool.domain {
-        let address = Address::new(ResourceKind::UserPoolDomain, "main");
-        state.resources.push(DesiredResource::of(
-            address,
-            &DomainSpec { domain: domain.clone() },
-            vec![pool_address.clone()],
-        ));
+        let spec = DomainSpec { domain: domain.clone() };
+        state.resources.push(DesiredResource::of(DomainSpec::address("main"), &spec, vec![pool_address.clone()]));
     }
     for (identifier, server) in &pool.resource_servers {
-        let address = Address::new(ResourceKind::UserPoolResourceServer, identifier);
+        let address = ResourceServerSpec::address(identifier);
         let spec = ResourceServerSpec { name: server.name.clone(), scopes: server.scopes.clone() };
         state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
     }
@@ -88,11 +88,10 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
     }
     for (name, group) in &pool.groups {
         let spec = GroupSpec { description: group.description.clone(), precedence: group.precedence, role_arn: None };
-        let address = Address::new(ResourceKind::UserPoolGroup, name);
-        state.resources.push(DesiredResource::of(address, &spec, vec![pool_address.clone()]));
+        state.resources.push(DesiredResource::of(GroupSpec::address(name), &spec, vec![pool_address.clone()]));
     }
     for (name, user) in &pool.users {
-        let address = Address::new(ResourceKind::UserPoolUser, name);
+        let address = UserSpec::address(name);
         let spec = UserSpec {
             attributes: user.attributes.clone(),
             password: user.password.as_ref().map(|_| Sensitive),
@@ -101,7 +100,7 @@ pub(super) fn desired(state: &mut DesiredState, pool: &UserPool, tags: &BTreeMap
         };
         state.add_secret(&address, user.password.as_ref());
         let mut depends_on = vec![pool_address.clone()];
-        depends_on.extend(user.groups.iter().map(|g| Address::new(ResourceKind::UserPoolGroup, g)));
+        depends_on.extend(user.groups.iter().map(GroupSpec::address));
         state.resources.push(DesiredResource::of(address, &spec, depends_on));
     }
 }
