@@ -18,7 +18,7 @@ number: how many of them got a throttling answer (from `r` or `tN` below).
 
 Fault profiles. AWS fails transiently where moto never does, and the tool must retry. Tests share
 one emulator, so each run asks for its faults in its app id: after the marker `-F`, dot-separated
-tokens, e.g. `t123r4-Fc30.l400.i8.t10` or `t123r4-Fr.d50`. An app id without `-F` gets none; an
+tokens, e.g. `t123r4-Fc10.l400.i8.t10` or `t123r4-Fr.d50`. An app id without `-F` gets none; an
 unknown token is an error (HTTP 500, traceback in the emulator's log).
 
   cN  Concurrent modification, by real overlap: a change to a REST API (PATCH or DELETE of the
@@ -108,7 +108,8 @@ import srp
 from dataplane import DataPlane
 
 PINNED_MOTO = "5.2.5"
-# How long a hosted-UI domain stays CREATING after its create and DELETING after its delete.
+# How long a hosted-UI domain stays CREATING after its create and DELETING after its delete
+# (scripts/bench-aws-like counts the same in its bound: SETTLE).
 DOMAIN_SETTLE_S = 0.4
 
 APP_ID = re.compile(r"\bapp/([^\s]+)")
@@ -141,7 +142,7 @@ FLAG_TOKENS = {"r": "rate_limits"}  # tokens without a number
 
 
 def parse_faults(app_id):
-    """The profile after `-F` in an app id: `t1r2-Fc30.l400.r` is conflicts within 30 ms of another
+    """The profile after `-F` in an app id: `t1r2-Fc10.l400.r` is conflicts within 10 ms of another
     change, 400 ms Lambda windows and the rate limits."""
     _, marker, spec = app_id.partition("-F")
     fields = {}
@@ -1226,8 +1227,9 @@ class RequestRecorder:
 
 class FaultInjector:
     """WSGI middleware applying the fault profile of the caller's app id (see the module doc): it
-    delays (`dN`), throttles (`r`, `tN`; marking the request THROTTLED) and refuses API Gateway
-    changes (`cN`) itself, and leaves the profile in REQUEST for the patches of the other faults."""
+    delays (`dN`), throttles (`r`, `tN`; marking the request THROTTLED), refuses overlapping
+    changes to a REST API or a role name (`cN`) and fails creates after the fact (`eN`) itself,
+    and leaves the profile in REQUEST for the patches of the other faults."""
 
     API_CHANGE = re.compile(r"/restapis/([^/]+)(/|$)")
     SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -1255,9 +1257,13 @@ class FaultInjector:
             return self.serve(environ, start_response, service, app_id, profile)
         if not self.changes.begin(changed, profile.conflict_window_ms):
             return self.conflict(service)(environ, start_response)
+        answer = None
         try:
-            return [b"".join(self.serve(environ, start_response, service, app_id, profile))]
+            answer = self.serve(environ, start_response, service, app_id, profile)
+            return [b"".join(answer)]
         finally:
+            if hasattr(answer, "close"):
+                answer.close()
             self.changes.end(changed)
 
     def serve(self, environ, start_response, service, app_id, profile):

@@ -162,9 +162,6 @@ impl Calls {
         self.retry(operation, budget, |deadline| {
             let sent = send();
             async move {
-                if !self.unfenced && !is_read(operation) {
-                    self.fence.check(operation)?;
-                }
                 if let Some(service) = self.service {
                     let taken = self.pacer.take(service, operation, deadline).await;
                     taken.map_err(|held| held_error(operation, &held))?;
@@ -177,6 +174,11 @@ impl Calls {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
+                // Last, after every wait: a change held up by the pacer or the locks past the
+                // lock's lease does not go out.
+                if !self.unfenced && !is_read(operation) {
+                    self.fence.check(operation)?;
+                }
                 let result = sent.await;
                 if let Some(service) = self.service {
                     match &result {

@@ -1,6 +1,7 @@
 //! Client-side pacing: AWS's control-plane limits are per account and cannot be raised, so
 //! every call takes a token from the buckets of the quotas it counts against (one per service,
-//! and one per operation where AWS sets one), waiting when a bucket is empty. A bucket starts
+//! or per category of operations for Cognito user pools, and one per operation where AWS sets
+//! one), waiting when a bucket is empty. A bucket starts
 //! full, as an idle account has it, so one run alone sends its burst at once and then at the
 //! quota's rate. A throttling answer says another run shares the account: the quota it concerns
 //! (the call's bucket nearest to empty) switches to paced mode, where it holds one token at a

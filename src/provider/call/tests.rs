@@ -171,3 +171,33 @@ async fn once_the_locks_fence_closes_no_change_goes_out_but_reads_and_the_locks_
     calls.unfenced().paced("TagRole", None, send).await.unwrap();
     assert_eq!(sent.load(Ordering::SeqCst), 3, "the refused change was never sent");
 }
+
+#[tokio::test]
+async fn a_change_that_waited_for_its_turn_while_the_fence_closed_is_not_sent() {
+    let calls = fast(1000).changes_one_at_a_time();
+    let sent = AtomicUsize::new(0);
+    let (entered, release) = (tokio::sync::Notify::new(), tokio::sync::Notify::new());
+    let first = calls.paced("PutMethod", None, || async {
+        entered.notify_one();
+        release.notified().await;
+        sent.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, ProviderError>(())
+    });
+    let second = async {
+        entered.notified().await;
+        let waiting = calls.paced("PutIntegration", None, || async {
+            sent.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, ProviderError>(())
+        });
+        let close = async {
+            tokio::task::yield_now().await;
+            calls.fence().close("its lease could not be renewed in time");
+            release.notify_one();
+        };
+        tokio::join!(waiting, close).0
+    };
+    let (first, second) = tokio::join!(first, second);
+    first.unwrap();
+    assert!(second.unwrap_err().message.contains("not sent"), "refused once its turn came");
+    assert_eq!(sent.load(Ordering::SeqCst), 1, "only the change sent before the fence closed");
+}

@@ -93,7 +93,7 @@ impl Authdemo {
     }
 
     /// Turns on the emulator's AWS behaviours of `profile` for this run (see the fault profiles
-    /// in `emulator/launcher.py`), e.g. `c30.l400.i8.t10`; they travel in the SDK app id.
+    /// in `emulator/launcher.py`), e.g. `c10.l400.i8.t10`; they travel in the SDK app id.
     pub(crate) fn faults(mut self, profile: &str) -> Self {
         self.app_id = format!("{}-F{profile}", self.app_id);
         self.command.env("AWS_SDK_UA_APP_ID", &self.app_id);
