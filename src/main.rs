@@ -1,5 +1,6 @@
 //! The `authdemo` command: everything lives in the library, see [`authdemo::run`].
 
 fn main() -> std::process::ExitCode {
+    sigpipe::reset();
     authdemo::run()
 }

@@ -186,3 +186,18 @@ fn every_command_has_an_example_and_only_aws_commands_take_aws_options() {
         }
     }
 }
+
+/// `authdemo schema | head -c 1`: a reader that goes away ends the command as it ends `cat`
+/// (SIGPIPE), without a panic's "failed printing to stdout" on stderr.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let (mut child, _) = authdemo(&["schema"]).spawn_piped();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.signal(), Some(13), "ended by SIGPIPE: {:?} {stderr}", output.status);
+}
