@@ -53,6 +53,25 @@ impl Project {
     }
 }
 
+/// `demouser` signed in to the app client `client_id` with USER_PASSWORD_AUTH and `password`:
+/// its tokens, or the refusal.
+pub(crate) async fn sign_in_demouser(
+    client_id: &str,
+    password: &str,
+) -> Result<aws_sdk_cognitoidentityprovider::types::AuthenticationResultType, String> {
+    let signed_in = emulator()
+        .cognito()
+        .initiate_auth()
+        .client_id(client_id)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "demouser")
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    signed_in.authentication_result.ok_or_else(|| "no tokens: a challenge".to_string())
+}
+
 /// A project applied, with what `authdemo output` said of it right after; destroyed when
 /// dropped, passed or failed, so the shared emulator keeps nothing of it.
 pub(crate) struct Applied {

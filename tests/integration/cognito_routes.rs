@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::api::{Applied, PASSWORD, Project};
+use crate::api::{Applied, PASSWORD, Project, sign_in_demouser};
 use crate::support::oauth::code_flow;
 use crate::support::{emulator, unique_stack};
 
@@ -209,17 +209,7 @@ async fn access_and_verify_judge_each_token_and_hand_changes_are_drift_apply_fix
 
 /// `demouser` signed in through the client `web` with its password: its ID and access tokens.
 async fn sign_in(applied: &Applied) -> (String, String) {
-    let signed_in = emulator()
-        .cognito()
-        .initiate_auth()
-        .client_id(applied.output("/user_pool_clients/web"))
-        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", "demouser")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .unwrap();
-    let tokens = signed_in.authentication_result().unwrap();
+    let tokens = sign_in_demouser(&applied.output("/user_pool_clients/web"), PASSWORD).await.unwrap();
     (tokens.id_token().unwrap().to_string(), tokens.access_token().unwrap().to_string())
 }
 

@@ -7,12 +7,11 @@ use std::time::SystemTime;
 
 use aws_sdk_cognitoidentity::types::Credentials as IdentityCredentials;
 use aws_sdk_cognitoidentityprovider::config::Credentials;
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use serde_json::Value;
 
-use crate::api::{Applied, Project};
+use crate::api::{Applied, Project, sign_in_demouser};
 use crate::support::{emulator, unique_stack};
 
 const PASSWORD: &str = "Api-Passw0rd";
@@ -86,17 +85,8 @@ impl Deployed for Applied {
 
     /// The identity id and credentials of `demouser`, signed in with USER_PASSWORD_AUTH.
     async fn signed_in(&self) -> (String, Credentials) {
-        let signed_in = emulator()
-            .cognito()
-            .initiate_auth()
-            .client_id(self.output("/user_pool_clients/web"))
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", "demouser")
-            .auth_parameters("PASSWORD", PASSWORD)
-            .send()
-            .await
-            .unwrap();
-        let token = signed_in.authentication_result().unwrap().id_token().unwrap().to_string();
+        let signed_in = sign_in_demouser(&self.output("/user_pool_clients/web"), PASSWORD).await.unwrap();
+        let token = signed_in.id_token().unwrap().to_string();
         let provider = format!("cognito-idp.us-west-2.amazonaws.com/{}", self.output("/user_pool_id"));
         let identity = emulator().identity();
         let pool = self.output("/identity_pool_id");

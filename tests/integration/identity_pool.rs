@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use serde_json::{Value, json};
 
 use crate::support::{StackFile, authdemo, emulator, unique_stack};
@@ -89,17 +88,7 @@ fn expected_trust(identity_pool: &str, amr: &str) -> Value {
 
 /// Signs in with `client` and exchanges the ID token for credentials through the identity pool.
 async fn credentials_for(ids: &Ids, client: &str) -> Result<String, String> {
-    let signed_in = emulator()
-        .cognito()
-        .initiate_auth()
-        .client_id(client)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", "demouser")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let token = signed_in.authentication_result().and_then(|r| r.id_token()).unwrap().to_string();
+    let token = crate::api::sign_in_demouser(client, PASSWORD).await?.id_token().unwrap().to_string();
     let identity = emulator().identity();
     let provider = format!("cognito-idp.us-west-2.amazonaws.com/{}", ids.user_pool);
     let id = identity

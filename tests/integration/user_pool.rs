@@ -138,16 +138,8 @@ async fn core_scenario_plan_apply_update_replace_delete_destroy() {
         user.user_attributes().iter().map(|a| (a.name(), a.value().unwrap_or_default())).collect();
     assert_eq!(attributes.get("email"), Some(&"demo@example.com"));
     // The password works: sign in with it.
-    let signed_in = cognito
-        .initiate_auth()
-        .client_id(web_id)
-        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", "demouser")
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.authentication_result().and_then(|r| r.id_token()).is_some());
+    let tokens = crate::api::sign_in_demouser(web_id, PASSWORD).await.unwrap();
+    assert!(tokens.id_token().is_some());
 
     let replanned = run(&["plan", "--detailed-exitcode"]).run().expect_code(0);
     assert!(replanned.stdout.contains("No changes"), "{}", replanned.stdout);
