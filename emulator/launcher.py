@@ -88,6 +88,7 @@ import socket
 import sys
 import threading
 import time
+import types
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -394,6 +395,25 @@ def patch_cognito_idp():
     backend.update_user_pool = update_user_pool
     backend.update_user_pool_client = update_user_pool_client
     patch_refresh_tokens()
+    parse_the_signing_key_once(models)
+
+
+def parse_the_signing_key_once(models):
+    """moto parses the same private JWK for every new user pool, recovering its RSA primes in
+    Python: 0.1-0.6 s holding the GIL, which stalls every call the emulator serves meanwhile (AWS's
+    CreateUserPool delays no other call). The key is parsed once and shared, as moto shares it."""
+    original = models.jwk.RSAKey.import_key
+    parsed = {}
+
+    def import_key(data, *args, **kwargs):
+        if args or kwargs or not isinstance(data, dict):
+            return original(data, *args, **kwargs)
+        text = json.dumps(data, sort_keys=True)
+        if text not in parsed:
+            parsed[text] = original(data)
+        return parsed[text]
+
+    models.jwk = types.SimpleNamespace(RSAKey=types.SimpleNamespace(import_key=import_key))
 
 
 def patch_refresh_tokens():
