@@ -45,8 +45,8 @@ pub(super) use rest_api::RestApiSpec;
 pub(crate) use route::RouteSpec;
 use route::arn_route;
 pub(crate) use stage::StageSpec;
-use stage::routes_fingerprint;
 pub(crate) use stage::serving;
+use stage::{routes_fingerprint, stages_serve_routes};
 
 /// Adds the REST API to `state`: every path as a resource, every route as a method with its
 /// Lambda proxy integration and invoke permission, the stage, and the invoke policy of
@@ -226,7 +226,8 @@ impl RestApis {
         (known.roots.get(api_id).cloned(), known.created.contains(api_id))
     }
 
-    /// Finds the stack's API, then its paths, routes and stages.
+    /// Finds the stack's API, then reads its authorizers, paths and routes, gateway responses
+    /// and stages at once.
     pub(super) async fn discover(&self, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = rest_api_address();
         let Some((api_id, api, tags)) = claim(
@@ -249,10 +250,19 @@ impl RestApis {
             .unwrap_or_default();
         let spec = RestApiSpec { endpoint_type: endpoint.to_string(), tags };
         live.insert(LiveResource::of(address, api_id.clone(), &spec));
-        self.discover_authorizers(&api_id, live).await?;
-        self.discover_paths(&api_id, live).await?;
-        self.discover_gateway_responses(&api_id, live).await?;
-        self.discover_stages(&api_id, live).await
+        let mut parts: [LiveState; 4] = Default::default();
+        let [authorizers, paths, responses, stages] = &mut parts;
+        tokio::try_join!(
+            self.discover_authorizers(&api_id, authorizers),
+            self.discover_paths(&api_id, paths),
+            self.discover_gateway_responses(&api_id, responses),
+            self.discover_stages(&api_id, stages),
+        )?;
+        for part in parts {
+            live.merge(part);
+        }
+        stages_serve_routes(live);
+        Ok(())
     }
 
     async fn discover_paths(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {

@@ -52,6 +52,16 @@ pub(super) fn routes_fingerprint(api: &Api) -> String {
     hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Makes each stage of `live` depend on the API's routes and preflights: a stage serves them, so
+/// it goes before them when the stack is torn down.
+pub(super) fn stages_serve_routes(live: &mut LiveState) {
+    let methods = [ResourceKind::ApiRoute, ResourceKind::ApiPreflight];
+    let routes: Vec<Address> = live.resources.keys().filter(|a| methods.contains(&a.kind)).cloned().collect();
+    for stage in live.resources.values_mut().filter(|r| r.address.kind == ResourceKind::ApiStage) {
+        stage.depends_on.extend(routes.iter().cloned());
+    }
+}
+
 /// How a deployment serves one route, as [`StageSpec::served`] writes it.
 pub(crate) fn serving(authorization: &str, api_key_required: bool) -> String {
     if api_key_required { format!("{authorization} + API key") } else { authorization.to_string() }
@@ -60,8 +70,6 @@ pub(crate) fn serving(authorization: &str, api_key_required: bool) -> String {
 impl RestApis {
     pub(super) async fn discover_stages(&self, api_id: &str, live: &mut LiveState) -> Result<(), ProviderError> {
         let stages = self.calls.call("GetStages", || self.client.get_stages().rest_api_id(api_id).send()).await?;
-        let methods = [ResourceKind::ApiRoute, ResourceKind::ApiPreflight];
-        let routes: Vec<Address> = live.resources.keys().filter(|a| methods.contains(&a.kind)).cloned().collect();
         for stage in stages.item() {
             let Some(name) = stage.stage_name() else { continue };
             let deployment_id = stage.deployment_id().map(str::to_string);
@@ -88,10 +96,7 @@ impl RestApis {
                 deployment_id,
                 tags: user_tags(stage.tags().into_iter().flatten()),
             };
-            // The stage serves the routes: it goes before them when the stack is torn down.
-            let mut resource = LiveResource::of(Address::new(ResourceKind::ApiStage, name), name.to_string(), &spec);
-            resource.depends_on.extend(routes.iter().cloned());
-            live.insert(resource);
+            live.insert(LiveResource::of(Address::new(ResourceKind::ApiStage, name), name.to_string(), &spec));
         }
         Ok(())
     }

@@ -169,10 +169,11 @@ impl UserPools {
         send_tags(&self.calls, changes, ("UntagResource", untag), ("TagResource", tag)).await
     }
 
-    /// Finds the stack's pool by name, confirms it by tags, then reads its children.
+    /// Finds the stack's pool by name and reads its children meanwhile, then confirms it by tags.
     pub(super) async fn discover(&self, desired: &DesiredState, live: &mut LiveState) -> Result<(), ProviderError> {
         let address = user_pool_address();
-        let Some(pool) = claim(self.candidates().await?, &self.stack, &address, live)? else { return Ok(()) };
+        let candidates = self.candidates_with(|pool_id| async move { self.children(&pool_id, desired).await }).await?;
+        let Some((pool, children)) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
         let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
         let estimated_users = pool.estimated_number_of_users();
         let live_spec = pool_spec(&pool);
@@ -184,15 +185,15 @@ impl UserPools {
             let address = Address::new(ResourceKind::UserPoolDomain, "main");
             live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
         }
-        let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
-        let (clients, servers, groups) =
-            tokio::try_join!(self.clients(&pool_id), self.resource_servers(&pool_id), self.groups(&pool_id))?;
+        let PoolChildren { clients, servers, groups, users } = children;
         let has_groups = !groups.is_empty();
-        let users =
-            try_join_all(wanted_users.map(|r| self.user(&pool_id, &r.address, &r.attributes, has_groups))).await?;
+        let pool_id = pool_id.as_str();
+        let users = try_join_all(users.into_iter().map(|(address, spec, marked)| async move {
+            Ok::<_, ProviderError>((self.with_groups(pool_id, address, spec, has_groups).await?, marked))
+        }))
+        .await?;
         let pre_mark = !live_spec.marks_users && !live_spec.self_sign_up;
-        let users: Vec<LiveResource> =
-            users.into_iter().flatten().filter_map(|user| owned_user(user, pre_mark, live)).collect();
+        let users: Vec<LiveResource> = users.into_iter().filter_map(|user| owned_user(user, pre_mark, live)).collect();
         let others = i64::from(estimated_users) - i64::try_from(users.len()).unwrap_or(i64::MAX);
         if others > 0 {
             pool_resource.notes.push(format!(
@@ -207,4 +208,26 @@ impl UserPools {
         }
         Ok(())
     }
+
+    /// Reads the children of pool `pool_id` at once: its clients, resource servers, groups,
+    /// and the users the stack file names (without their groups).
+    async fn children(&self, pool_id: &str, desired: &DesiredState) -> Result<PoolChildren, ProviderError> {
+        let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
+        let users = try_join_all(wanted_users.map(|r| async move {
+            let user = self.user(pool_id, &r.address, &r.attributes).await?;
+            Ok::<_, ProviderError>(user.map(|(spec, marked)| (r.address.clone(), spec, marked)))
+        }));
+        let (clients, servers, groups, users) =
+            tokio::try_join!(self.clients(pool_id), self.resource_servers(pool_id), self.groups(pool_id), users)?;
+        Ok(PoolChildren { clients, servers, groups, users: users.into_iter().flatten().collect() })
+    }
+}
+
+/// What is read of a user pool while it is described: its clients, resource servers, groups,
+/// and the stack file's users (address, settings, whether they carry this stack's mark).
+struct PoolChildren {
+    clients: Vec<LiveResource>,
+    servers: Vec<LiveResource>,
+    groups: Vec<LiveResource>,
+    users: Vec<(Address, UserSpec, bool)>,
 }

@@ -34,16 +34,15 @@ pub(super) const MARK: &str = "dev:custom:authdemo";
 
 impl UserPools {
     /// Reads the user at `address`, keeping the attributes the stack manages: everything but
-    /// `sub`, the `*_verified` flags (unless the stack file sets them) and the mark, and its
-    /// groups when the pool has any (`pool_has_groups`); and says whether the mark names this
-    /// stack.
+    /// `sub`, the `*_verified` flags (unless the stack file sets them) and the mark; and says
+    /// whether the mark names this stack. Its groups are read by [`UserPools::with_groups`],
+    /// once the pool is known to have any.
     pub(super) async fn user(
         &self,
         pool_id: &str,
         address: &Address,
         desired: &crate::resource::Attributes,
-        pool_has_groups: bool,
-    ) -> Result<Option<(LiveResource, bool)>, ProviderError> {
+    ) -> Result<Option<(UserSpec, bool)>, ProviderError> {
         let declared = UserSpec::from_attributes(desired).map(|s| s.attributes).unwrap_or_default();
         let out = self
             .calls
@@ -64,9 +63,23 @@ impl UserPools {
             Some(other) => other.as_str().to_lowercase(),
             None => "unknown".to_string(),
         };
-        let groups = if pool_has_groups { Some(self.groups_of(pool_id, &address.name).await?) } else { None };
-        let spec = UserSpec { attributes, password: None, password_status: Some(status), groups };
-        Ok(Some((LiveResource::of(address.clone(), address.name.clone(), &spec), marked)))
+        Ok(Some((UserSpec { attributes, password: None, password_status: Some(status), groups: None }, marked)))
+    }
+
+    /// The user `name` of `spec` as a live resource, with its groups when the pool has any
+    /// (`pool_has_groups`).
+    pub(super) async fn with_groups(
+        &self,
+        pool_id: &str,
+        address: Address,
+        mut spec: UserSpec,
+        pool_has_groups: bool,
+    ) -> Result<LiveResource, ProviderError> {
+        if pool_has_groups {
+            spec.groups = Some(self.groups_of(pool_id, &address.name).await?);
+        }
+        let id = address.name.clone();
+        Ok(LiveResource::of(address, id, &spec))
     }
 
     async fn set_permanent_password(&self, cx: &StepContext<'_>, pool_id: &str) -> Result<(), ProviderError> {
