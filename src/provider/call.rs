@@ -25,9 +25,12 @@ pub(crate) struct RetryPolicy {
     pub first_delay: Duration,
     /// Longest wait between two tries of a throttled or busy call.
     pub max_delay: Duration,
-    /// The fixed period of polls for a state to settle (a function Pending, a domain CREATING:
-    /// the time it takes is AWS's, not a rate that backing off would help).
-    pub poll: Duration,
+    /// The fixed period of polls for a function to leave Pending or InProgress (the time it
+    /// takes is AWS's, not a rate that backing off would help).
+    pub function_poll: Duration,
+    /// The fixed period of polls for a hosted-UI domain to leave CREATING or DELETING (a prefix
+    /// domain takes a few seconds on AWS; each poll is a UserPoolRead, 15/s per account).
+    pub domain_poll: Duration,
     /// The fixed period of retries of a call refused while a change propagates (a role Lambda
     /// or Cognito cannot use yet: IAM takes seconds, typically under ten).
     pub propagation_poll: Duration,
@@ -41,10 +44,34 @@ impl Default for RetryPolicy {
         Self {
             first_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
-            poll: Duration::from_millis(500),
+            function_poll: Duration::from_millis(500),
+            domain_poll: Duration::from_millis(DOMAIN_POLL_MS),
             propagation_poll: Duration::from_secs(1),
             budget: Duration::from_mins(2),
         }
+    }
+}
+
+/// The domain's poll period in milliseconds: a tenth of the second or few that AWS takes for
+/// a prefix domain, so that a run goes on within a round trip or so of the change. Each poll is
+/// a UserPoolRead (15/s per account, paced like every call).
+const DOMAIN_POLL_MS: u64 = 100;
+
+/// A state that AWS reaches by itself after a change, and that a run waits for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Settling {
+    /// A function leaving Pending or InProgress.
+    Function,
+    /// A hosted-UI domain leaving CREATING or DELETING.
+    Domain,
+}
+
+impl Settling {
+    /// Whether the state may already hold when the wait begins: a function may be settled
+    /// before a change; a domain is never settled the moment its create or delete is answered
+    /// (AWS does both asynchronously), so its first look waits one period.
+    fn may_hold_at_once(self) -> bool {
+        matches!(self, Self::Function)
     }
 }
 
@@ -272,29 +299,37 @@ impl Calls {
         }
     }
 
-    /// Polls `check` at the fixed poll period until it yields a value; `what` names the
-    /// awaited condition in the error when the budget runs out.
+    /// Polls `check` at the fixed poll period of `settling` until it yields a value; `what`
+    /// names the awaited condition in the error when the budget runs out.
     pub(crate) async fn wait_until<T, Fut>(
         &self,
         what: &str,
+        settling: Settling,
         mut check: impl FnMut() -> Fut,
     ) -> Result<T, ProviderError>
     where
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
+        let period = match settling {
+            Settling::Function => self.policy.function_poll,
+            Settling::Domain => self.policy.domain_poll,
+        };
         let started = Instant::now();
+        if !settling.may_hold_at_once() {
+            tokio::time::sleep(period).await;
+        }
         loop {
             if let Some(value) = check().await? {
                 return Ok(value);
             }
-            if started.elapsed() + self.policy.poll > self.policy.budget {
+            if started.elapsed() + period > self.policy.budget {
                 return Err(ProviderError::other(
                     "wait",
                     format!("gave up waiting for {what} after {:.0?}", started.elapsed()),
                 ));
             }
-            tracing::debug!("waiting {} for {what}", millis(self.policy.poll));
-            tokio::time::sleep(self.policy.poll).await;
+            tracing::debug!("waiting {} for {what}", millis(period));
+            tokio::time::sleep(period).await;
         }
     }
 

@@ -12,7 +12,7 @@ use aws_sdk_lambda::types::{Environment, FunctionCode, LastUpdateStatus, Runtime
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::call::Calls;
+use super::call::{Calls, Settling};
 use super::handler::{Handler, StepContext};
 use super::iam::RoleSpec;
 use super::ownership::{claim, send_tags};
@@ -202,14 +202,16 @@ impl Functions {
         Ok(())
     }
 
-    /// A function and its resource policy, if it exists (all functions are read concurrently).
+    /// A function and its resource policy, if it exists, read at once (as all functions are).
     async fn function_with_policy(
         &self,
         name: &str,
     ) -> Result<Option<(GetFunctionOutput, Option<String>)>, ProviderError> {
-        let function = self.calls.call("GetFunction", || self.client.get_function().function_name(name).send()).await;
+        let (function, policy) = tokio::join!(
+            self.calls.call("GetFunction", || self.client.get_function().function_name(name).send()),
+            self.calls.call("GetPolicy", || self.client.get_policy().function_name(name).send()),
+        );
         let Some(function) = found(function)? else { return Ok(None) };
-        let policy = self.calls.call("GetPolicy", || self.client.get_policy().function_name(name).send()).await;
         Ok(Some((function, found(policy)?.and_then(|p| p.policy))))
     }
 
@@ -218,7 +220,7 @@ impl Functions {
     /// what the change is about to repair, so only a busy function is waited for.
     async fn settle(&self, name: &str, after_change: bool) -> Result<(), ProviderError> {
         self.calls
-            .wait_until(&format!("function {name} to finish updating"), || async {
+            .wait_until(&format!("function {name} to finish updating"), Settling::Function, || async {
                 let out = self
                     .calls
                     .call("GetFunctionConfiguration", || {

@@ -8,7 +8,8 @@ fn fast(budget_ms: u64) -> Calls {
     Calls::new(RetryPolicy {
         first_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(2),
-        poll: Duration::from_millis(1),
+        function_poll: Duration::from_millis(1),
+        domain_poll: Duration::from_millis(1),
         propagation_poll: Duration::from_millis(1),
         budget: Duration::from_millis(budget_ms),
     })
@@ -56,12 +57,13 @@ async fn fails_at_once_on_permanent_errors() {
 async fn waits_until_the_condition_holds() {
     let count = AtomicUsize::new(0);
     let value = fast(1000)
-        .wait_until("a function to settle", || async {
+        .wait_until("a function to settle", Settling::Function, || async {
             Ok((count.fetch_add(1, Ordering::SeqCst) == 2).then_some("Active"))
         })
         .await;
     assert_eq!(value.unwrap(), "Active");
-    let never: Result<(), _> = fast(10).wait_until("a function to settle", || async { Ok(None) }).await;
+    let never: Result<(), _> =
+        fast(10).wait_until("a function to settle", Settling::Function, || async { Ok(None) }).await;
     assert!(never.unwrap_err().to_string().contains("gave up waiting for a function to settle"));
 }
 

@@ -4,6 +4,7 @@ use aws_sdk_cognitoidentityprovider::types::DomainStatusType;
 
 use super::UserPools;
 use crate::error::{ProviderError, deleted};
+use crate::provider::call::Settling;
 use crate::provider::handler::{Handler, StepContext};
 use crate::provider::iam_actions::{On, Permission, Sent, needs};
 use crate::provider::kind::Kind;
@@ -81,7 +82,7 @@ impl UserPools {
         done: impl Fn(Option<&DomainStatusType>) -> Result<bool, String>,
     ) -> Result<(), ProviderError> {
         self.calls
-            .wait_until(&format!("hosted-UI domain {domain} to settle"), || async {
+            .wait_until(&format!("hosted-UI domain {domain} to settle"), Settling::Domain, || async {
                 let out = self
                     .calls
                     .call("DescribeUserPoolDomain", || self.client.describe_user_pool_domain().domain(domain).send())
