@@ -59,8 +59,9 @@ const MIN_SPEED: f64 = 0.125;
 
 /// The share of its period after which a throttled slow quota (under one call a second) is
 /// tried again: when another run took the account's token is unknown (up to a period ago), and
-/// a try costs one call, while waiting a whole period from the answer costs up to a period.
-const SLOW_RETRY: f64 = 0.25;
+/// a try costs one call, while each try's lateness costs up to this share of a period (3.5 s
+/// of DeleteRestApi's 30, at most ten refused tries per token).
+const SLOW_RETRY: f64 = 0.1;
 
 /// How many of a slow quota's periods a call waiting for it may spend: a run that shares the
 /// account with a few others gets its turn within them.

@@ -61,8 +61,8 @@ async fn a_throttled_slow_operation_paces_its_own_quota_not_the_service() {
     pacer.throttled(Service::ApiGateway, "DeleteRestApi");
     let held = pacer.try_take(Service::ApiGateway, "DeleteRestApi", start).unwrap();
     assert_eq!(held.quota, "DeleteRestApi (1 per 30 s)");
-    let quarter = Duration::from_secs_f64(SLOW_RETRY * 30.0 / MARGIN);
-    assert!(held.wait.abs_diff(quarter) < Duration::from_millis(1), "tried again within the period: {held:?}");
+    let retry = Duration::from_secs_f64(SLOW_RETRY * 30.0 / MARGIN);
+    assert!(held.wait.abs_diff(retry) < Duration::from_millis(1), "tried again within the period: {held:?}");
     for _ in 0..30 {
         assert!(pacer.try_take(Service::ApiGateway, "GetRestApis", start).is_none(), "the service keeps its burst");
     }
