@@ -9,12 +9,12 @@ use std::time::SystemTime;
 use anyhow::bail;
 
 use super::guards::{guard, refuse_blocked_runtimes, refuse_data_loss, refuse_unset_secrets};
-use super::lock::{first_read, with_lock};
-use super::{connect, discover, discover_and_plan, load_stack, read_stack, require_approval_path};
+use super::lock::{first_read, holding, take_lock, with_lock};
+use super::{connect_observing_lock, discover, discover_and_plan, load_stack, read_stack, require_approval_path};
 use crate::apply::{Pace, execute, steps};
 use crate::cli::{ApplyArgs, DestroyArgs, StackArgs};
 use crate::plan::{Plan, plan_destroy};
-use crate::provider::Applier;
+use crate::provider::{Applier, AwsProvider, FirstRead};
 use crate::render::{OutputFormat, human, json, progress::Progress};
 use crate::resource::DesiredState;
 use crate::saved_plan::SavedPlan;
@@ -33,8 +33,7 @@ pub(super) async fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let (stack, text) = read_stack(&args.stack, &file, &vars)?;
     let hints = StackArgs { file, vars, permissions_boundary: args.stack.permissions_boundary.clone() };
-    let (provider, desired) = connect(&args.aws, &stack).await?;
-    let observed = provider.observe_lock().await?;
+    let (provider, desired, observed) = connect_observing_lock(&args.aws, &stack).await?;
     let began = SystemTime::now();
     let first = discover_and_plan(&provider, &desired, &adopt).await?;
     if let Some(saved) = &saved {
@@ -72,21 +71,50 @@ fn refuse_unsafe(plan: &Plan, args: &ApplyArgs, desired: &DesiredState, stack: &
 }
 
 /// `authdemo destroy`: deletes everything the stack owns, children first, under the stack's
-/// lock when there is anything to delete.
+/// lock when there is anything to delete. When the lock is free and a run held it before (the
+/// stack was applied), it is taken while the account is read, a round trip sooner.
 pub(super) async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
     if !args.dry_run {
         require_approval_path(args.auto_approve, "destroy", &args.stack)?;
     }
     let stack = load_stack(&args.stack)?;
-    let (provider, desired) = connect(&args.aws, &stack).await?;
-    let observed = provider.observe_lock().await?;
+    let (provider, desired, observed) = connect_observing_lock(&args.aws, &stack).await?;
     let began = SystemTime::now();
-    let planned = plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?);
+    let read = async |provider: &AwsProvider| Ok(plan_destroy(&stack.name, &discover(provider, &desired, &[]).await?));
+    let destroy = async |provider: AwsProvider, read_again: bool, planned: Plan| {
+        let plan = if read_again { read(&provider).await? } else { planned };
+        if !plan.has_changes() && args.output.format == OutputFormat::Human {
+            say_nothing_to_destroy(&plan, &stack.name);
+            return Ok(ExitCode::SUCCESS);
+        }
+        print_plan(&plan, args.output.format);
+        guard(&plan, &[], &args.stack)?;
+        let run = Execution {
+            command: "destroy",
+            again: args.stack.command_line("destroy", "--auto-approve"),
+            auto_approve: args.auto_approve,
+            parallelism: args.parallelism,
+            format: args.output.format,
+        };
+        execute_plan(provider.applier(&desired), plan, run).await
+    };
+    if !args.dry_run && observed.free_after_a_holder() {
+        let (planned, lock) = tokio::join!(read(&provider), take_lock(&provider, &args.lock, &args.stack, observed));
+        let lock = lock?;
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(error) => {
+                lock.release().await;
+                return Err(error);
+            }
+        };
+        let first = FirstRead { began, ids: planned.ids() };
+        return holding(provider, Some((lock, first)), async |provider, again| destroy(provider, again, planned).await)
+            .await;
+    }
+    let planned = read(&provider).await?;
     if !planned.has_changes() && args.output.format == OutputFormat::Human {
-        println!(
-            "Nothing to destroy: stack `{}` owns no resources in account {} ({}).",
-            stack.name, planned.account, planned.region
-        );
+        say_nothing_to_destroy(&planned, &stack.name);
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
@@ -95,22 +123,15 @@ pub(super) async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
     }
     guard(&planned, &[], &args.stack)?;
     let needed = first_read(began, observed, &planned);
-    with_lock(provider, needed, &args.lock, &args.stack, async |provider, read_again| {
-        let plan =
-            if read_again { plan_destroy(&stack.name, &discover(&provider, &desired, &[]).await?) } else { planned };
-        print_plan(&plan, args.output.format);
-        guard(&plan, &[], &args.stack)?;
-        let applier = provider.applier(&desired);
-        let run = Execution {
-            command: "destroy",
-            again: args.stack.command_line("destroy", "--auto-approve"),
-            auto_approve: args.auto_approve,
-            parallelism: args.parallelism,
-            format: args.output.format,
-        };
-        execute_plan(applier, plan, run).await
+    with_lock(provider, needed, &args.lock, &args.stack, async |provider, again| {
+        destroy(provider, again, planned).await
     })
     .await
+}
+
+/// Says that a destroy found nothing of stack `name` in the plan's account.
+fn say_nothing_to_destroy(plan: &Plan, name: &str) {
+    println!("Nothing to destroy: stack `{name}` owns no resources in account {} ({}).", plan.account, plan.region);
 }
 
 /// Shows the plan before apply/destroy: as text, or as the first line of the JSON progress stream.

@@ -21,16 +21,11 @@ pub(super) struct BeforeLock {
 /// What [`with_lock`] needs of a first read that began at `began`, after the run `observed`
 /// the lock, and planned `plan`: nothing if the plan changes nothing (no lock is taken).
 pub(super) fn first_read(began: SystemTime, observed: Observed, plan: &Plan) -> Option<BeforeLock> {
-    let ids = plan.changes.iter().filter_map(|change| change.id.clone()).collect();
-    plan.has_changes().then_some(BeforeLock { read: FirstRead { began, ids }, observed })
+    plan.has_changes().then_some(BeforeLock { read: FirstRead { began, ids: plan.ids() }, observed })
 }
 
 /// Runs `body` with `provider`, holding the stack's lock when `first` is set (the run's first
-/// read found changes), and releases the lock however `body` ends. `body` is told whether to
-/// read the account again under the lock: when another run may have changed the stack since
-/// that first read (it held the lock after the read began, or let go too shortly before for AWS's
-/// lists to show what it created), so that a run that waited for another acts on what that one
-/// left; the read waits until those lists settled.
+/// read found changes), and releases the lock however `body` ends (see [`holding`]).
 pub(super) async fn with_lock<T>(
     provider: AwsProvider,
     first: Option<BeforeLock>,
@@ -38,9 +33,26 @@ pub(super) async fn with_lock<T>(
     stack: &StackArgs,
     body: impl AsyncFnOnce(AwsProvider, bool) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let (lock, read_again) = match first {
-        Some(BeforeLock { read, observed }) => {
-            let lock = take_lock(&provider, args, stack, observed).await?;
+    let held = match first {
+        Some(BeforeLock { read, observed }) => Some((take_lock(&provider, args, stack, observed).await?, read)),
+        None => None,
+    };
+    holding(provider, held, body).await
+}
+
+/// Runs `body` with `provider` while the run holds `held` (the lock, with the run's first
+/// read), and releases it however `body` ends. `body` is told whether to read the account
+/// again under the lock: when another run may have changed the stack since that first read (it
+/// held the lock after the read began, or let go too shortly before for AWS's lists to show
+/// what it created), so that a run that waited for another acts on what that one left; the
+/// read waits until those lists settled.
+pub(super) async fn holding<T>(
+    provider: AwsProvider,
+    held: Option<(StackLock, FirstRead)>,
+    body: impl AsyncFnOnce(AwsProvider, bool) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let (lock, read_again) = match held {
+        Some((lock, read)) => {
             let stale = lock.read_may_be_stale(&read);
             if stale {
                 lock.settled().await;
@@ -57,7 +69,7 @@ pub(super) async fn with_lock<T>(
 }
 
 /// Takes the stack's lock from what the run `observed`, saying on stderr whom it waits for.
-async fn take_lock(
+pub(super) async fn take_lock(
     provider: &AwsProvider,
     args: &LockArgs,
     stack: &StackArgs,

@@ -21,7 +21,7 @@ use clap::CommandFactory;
 use crate::cli::{AwsArgs, Cli, Command, StackArgs};
 use crate::live::LiveState;
 use crate::plan::Plan;
-use crate::provider::{AwsProvider, ConnectOptions, desired_state, offline_desired_state, sdk_config};
+use crate::provider::{AwsProvider, ConnectOptions, Observed, desired_state, offline_desired_state, sdk_config};
 use crate::render::graph;
 use crate::resource::{Address, DesiredState};
 use crate::stack::Stack;
@@ -87,20 +87,33 @@ fn require_approval_path(auto_approve: bool, command: &str, stack: &StackArgs) -
     )
 }
 
-/// Connects to AWS, learns the account, and derives the desired state for it.
-async fn connect(aws: &AwsArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
-    let options = ConnectOptions {
+/// How to reach AWS for `stack`, from the command line.
+fn aws_options(aws: &AwsArgs, stack: &Stack) -> ConnectOptions {
+    ConnectOptions {
         region: aws.region.clone().or_else(|| stack.region.clone()),
         profile: aws.profile.clone(),
         endpoint_url: aws.endpoint_url.clone(),
         attempt_timeout: std::time::Duration::from_secs(aws.call_timeout),
-    };
-    let config = sdk_config(&options).await?;
+    }
+}
+
+/// Connects to AWS, learns the account, and derives the desired state for it.
+async fn connect(aws: &AwsArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState)> {
+    let config = sdk_config(&aws_options(aws, stack)).await?;
     let provider = AwsProvider::connect(&config, &stack.name)
         .await
         .context("cannot identify the AWS account of these credentials")?;
     let desired = desired_state(stack, provider.target());
     Ok((provider, desired))
+}
+
+/// Like [`connect`], and sees the stack's lock meanwhile: `apply` and `destroy` take it from
+/// that sight.
+async fn connect_observing_lock(aws: &AwsArgs, stack: &Stack) -> anyhow::Result<(AwsProvider, DesiredState, Observed)> {
+    let config = sdk_config(&aws_options(aws, stack)).await?;
+    let (provider, observed) = AwsProvider::connect_observing_lock(&config, &stack.name).await?;
+    let desired = desired_state(stack, provider.target());
+    Ok((provider, desired, observed))
 }
 
 async fn discover(provider: &AwsProvider, desired: &DesiredState, adopt: &[Address]) -> anyhow::Result<LiveState> {

@@ -177,6 +177,11 @@ impl Plan {
         summary
     }
 
+    /// The ids of every live resource the plan found.
+    pub(crate) fn ids(&self) -> std::collections::BTreeSet<String> {
+        self.changes.iter().filter_map(|change| change.id.clone()).collect()
+    }
+
     /// Whether applying the plan would change anything.
     pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)

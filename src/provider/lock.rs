@@ -84,6 +84,14 @@ pub(crate) struct Observed {
     seen: Seen,
 }
 
+impl Observed {
+    /// Whether a run held the lock before and let go (or is done): a run that has something
+    /// to change takes the next generation at once.
+    pub(crate) fn free_after_a_holder(&self) -> bool {
+        self.top > 0 && matches!(self.seen, Seen::Free(_))
+    }
+}
+
 /// What the previous holder of the lock left.
 #[derive(Debug, Clone)]
 struct Previous {

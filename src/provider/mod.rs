@@ -99,6 +99,26 @@ pub(crate) fn check_budgets(stack: &Stack) -> Result<(), String> {
     apigateway::check_budgets(&desired_state(stack, &target), &target)
 }
 
+/// The partition, region and account of the credentials of `config`, from STS.
+async fn identify(config: &aws_config::SdkConfig, calls: &Calls) -> Result<Target, ProviderError> {
+    let region = config.region().map(ToString::to_string).unwrap_or_default();
+    let sts = aws_sdk_sts::Client::new(config);
+    let identity = calls.to(Service::Sts).call("GetCallerIdentity", || sts.get_caller_identity().send()).await?;
+    let account = identity.account.ok_or_else(|| ProviderError::missing("GetCallerIdentity", "account"))?;
+    Ok(Target::of_caller(identity.arn.as_deref().unwrap_or_default(), &region, &account))
+}
+
+/// Why [`AwsProvider::connect_observing_lock`] failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    /// STS did not say whose the credentials are.
+    #[error("cannot identify the AWS account of these credentials: {0}")]
+    Identity(ProviderError),
+    /// The stack's lock could not be read.
+    #[error("cannot read the stack's lock: {0}")]
+    Lock(ProviderError),
+}
+
 /// The stack's view of one AWS account and region.
 pub(crate) struct AwsProvider {
     user_pools: cognito_idp::UserPools,
@@ -117,15 +137,38 @@ impl AwsProvider {
     /// A provider for `stack` over `config`: asks STS who the credentials are, so that every
     /// ARN and host name names their partition, region and account.
     pub(crate) async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
-        let region = config.region().map(ToString::to_string).unwrap_or_default();
         let calls = Calls::new(RetryPolicy::default());
-        let sts = aws_sdk_sts::Client::new(config);
-        let identity = calls.to(Service::Sts).call("GetCallerIdentity", || sts.get_caller_identity().send()).await?;
-        let account = identity.account.ok_or_else(|| ProviderError::missing("GetCallerIdentity", "account"))?;
-        let target = Target::of_caller(identity.arn.as_deref().unwrap_or_default(), &region, &account);
+        let locks = lock::Locks::new(config, stack, &calls.to(Service::Iam));
+        let target = identify(config, &calls).await?;
+        Ok(Self::assemble(config, stack, &calls, target, locks))
+    }
+
+    /// Like [`AwsProvider::connect`], and observes the stack's lock while STS answers (the lock
+    /// names no account): `apply` and `destroy` see the lock before their first read.
+    pub(crate) async fn connect_observing_lock(
+        config: &aws_config::SdkConfig,
+        stack: &str,
+    ) -> Result<(Self, Observed), ConnectError> {
+        let calls = Calls::new(RetryPolicy::default());
+        let locks = lock::Locks::new(config, stack, &calls.to(Service::Iam));
+        let (target, observed) = tokio::join!(identify(config, &calls), locks.observe(0));
+        let target = target.map_err(ConnectError::Identity)?;
+        let observed = observed.map_err(ConnectError::Lock)?;
+        Ok((Self::assemble(config, stack, &calls, target, locks), observed))
+    }
+
+    /// The provider of `stack` in `target`, its calls made under `calls`.
+    fn assemble(
+        config: &aws_config::SdkConfig,
+        stack: &str,
+        calls: &Calls,
+        target: Target,
+        locks: lock::Locks,
+    ) -> Self {
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
         let serial = Serial::default();
         let apigateway = aws_sdk_apigateway::Client::new(config);
-        Ok(Self {
+        Self {
             user_pools: cognito_idp::UserPools::new(
                 aws_sdk_cognitoidentityprovider::Client::new(config),
                 stack,
@@ -139,7 +182,7 @@ impl AwsProvider {
                 calls.to(Service::CognitoIdentity),
             ),
             roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls.to(Service::Iam)),
-            locks: lock::Locks::new(config, stack, &calls.to(Service::Iam)),
+            locks,
             functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls.to(Service::Lambda)),
             apis: apigateway::RestApis::new(
                 apigateway.clone(),
@@ -163,7 +206,7 @@ impl AwsProvider {
             ),
             target,
             client_endpoints: ClientEndpoints::of(config),
-        })
+        }
     }
 
     /// The partition, region and account the credentials point at.
@@ -226,12 +269,6 @@ impl AwsProvider {
         observed: Option<Observed>,
     ) -> Result<StackLock, LockError> {
         self.locks.acquire(timeout, waiting, observed).await
-    }
-
-    /// The stack's lock as it is now, for a run to take it later from this sight (see
-    /// [`StackLock::read_may_be_stale`]).
-    pub(crate) async fn observe_lock(&self) -> Result<Observed, ProviderError> {
-        self.locks.observe(0).await
     }
 
     /// Who holds the stack's lock, if anyone, with the generation held.
