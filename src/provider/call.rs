@@ -299,8 +299,9 @@ impl Calls {
         }
     }
 
-    /// Polls `check` at the fixed poll period of `settling` until it yields a value; `what`
-    /// names the awaited condition in the error when the budget runs out.
+    /// Polls `check` at the fixed poll period of `settling` (from one look's start to the next)
+    /// until it yields a value; `what` names the awaited condition in the error when the budget
+    /// runs out.
     pub(crate) async fn wait_until<T, Fut>(
         &self,
         what: &str,
@@ -315,10 +316,9 @@ impl Calls {
             Settling::Domain => self.policy.domain_poll,
         };
         let started = Instant::now();
-        if !settling.may_hold_at_once() {
-            tokio::time::sleep(period).await;
-        }
+        let mut look = if settling.may_hold_at_once() { started } else { started + period };
         loop {
+            tokio::time::sleep_until(look).await;
             if let Some(value) = check().await? {
                 return Ok(value);
             }
@@ -328,8 +328,10 @@ impl Calls {
                     format!("gave up waiting for {what} after {:.0?}", started.elapsed()),
                 ));
             }
-            tracing::debug!("waiting {} for {what}", millis(period));
-            tokio::time::sleep(period).await;
+            // One period from the start of the last look, not from its answer: the period
+            // paces the looks, and the answer's round trip is not added to each.
+            look = (look + period).max(Instant::now());
+            tracing::debug!("next look for {what} in {}", millis(look - Instant::now()));
         }
     }
 

@@ -67,6 +67,28 @@ async fn waits_until_the_condition_holds() {
     assert!(never.unwrap_err().to_string().contains("gave up waiting for a function to settle"));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_function_is_looked_at_at_once_and_a_domain_one_period_after_its_change() {
+    let calls = Calls::new(RetryPolicy::default());
+    for (settling, first_look, period) in [
+        (Settling::Function, Duration::ZERO, calls.policy.function_poll),
+        (Settling::Domain, calls.policy.domain_poll, calls.policy.domain_poll),
+    ] {
+        let started = Instant::now();
+        let looks = std::sync::Mutex::new(Vec::new());
+        calls
+            .wait_until("a state", settling, || async {
+                let mut looks = looks.lock().unwrap();
+                looks.push(started.elapsed());
+                Ok((looks.len() == 3).then_some(()))
+            })
+            .await
+            .unwrap();
+        let expected = vec![first_look, first_look + period, first_look + 2 * period];
+        assert_eq!(looks.into_inner().unwrap(), expected, "{settling:?}");
+    }
+}
+
 #[tokio::test]
 async fn gives_up_with_a_clear_error_when_the_budget_is_spent() {
     let result: Result<(), _> = fast(20)
