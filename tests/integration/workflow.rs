@@ -365,16 +365,24 @@ async fn two_runs_of_one_stack_started_together_take_turns() {
     let together = |command: &str| {
         let runs: Vec<_> =
             (0..2).map(|_| authdemo(&[command, "--auto-approve"]).file(&file.path()).emulated().spawn()).collect();
-        for child in runs {
-            let output = child.wait_with_output().unwrap();
-            assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stdout));
-        }
+        runs.into_iter()
+            .map(|child| {
+                let output = child.wait_with_output().unwrap();
+                let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+                assert!(output.status.success(), "{command}: {stdout}");
+                stdout
+            })
+            .collect::<Vec<String>>()
     };
     together("apply");
     exactly_one_of_each(&stack).await;
     run(&file, &["apply", "--auto-approve"]).expect_code(0);
     run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
-    together("destroy");
+    // Both destroys see the lock free and take it while they read: one wins it and deletes, the
+    // other waits, reads again and finds nothing left.
+    let destroys = together("destroy");
+    let idle = destroys.iter().filter(|out| out.contains("Nothing to destroy")).count();
+    assert_eq!(idle, 1, "exactly one of the two destroys deletes: {destroys:#?}");
     let pools = emulator().cognito().list_user_pools().max_results(60).send().await.unwrap();
     assert!(pools.user_pools().iter().all(|p| p.name() != Some(stack.as_str())));
     let iam = emulator().iam();
