@@ -174,6 +174,7 @@ impl UserPools {
         let address = user_pool_address();
         let candidates = self.candidates_with(|pool_id| async move { self.children(&pool_id, desired).await }).await?;
         let Some((pool, children)) = claim(candidates, &self.stack, &address, live)? else { return Ok(()) };
+        let PoolChildren { clients, servers, groups, users } = children?;
         let pool_id = pool.id().ok_or_else(|| ProviderError::missing("DescribeUserPool", "pool id"))?.to_string();
         let estimated_users = pool.estimated_number_of_users();
         let live_spec = pool_spec(&pool);
@@ -185,13 +186,6 @@ impl UserPools {
             let address = Address::new(ResourceKind::UserPoolDomain, "main");
             live.insert(LiveResource::of(address, domain.to_string(), &DomainSpec { domain: domain.to_string() }));
         }
-        let PoolChildren { clients, servers, groups, users } = children;
-        let has_groups = !groups.is_empty();
-        let pool_id = pool_id.as_str();
-        let users = try_join_all(users.into_iter().map(|(address, spec, marked)| async move {
-            Ok::<_, ProviderError>((self.with_groups(pool_id, address, spec, has_groups).await?, marked))
-        }))
-        .await?;
         let pre_mark = !live_spec.marks_users && !live_spec.self_sign_up;
         let users: Vec<LiveResource> = users.into_iter().filter_map(|user| owned_user(user, pre_mark, live)).collect();
         let others = i64::from(estimated_users) - i64::try_from(users.len()).unwrap_or(i64::MAX);
@@ -210,24 +204,34 @@ impl UserPools {
     }
 
     /// Reads the children of pool `pool_id` at once: its clients, resource servers, groups,
-    /// and the users the stack file names (without their groups).
+    /// and the users the stack file names, each with its groups once the pool's are listed and
+    /// there are any.
     async fn children(&self, pool_id: &str, desired: &DesiredState) -> Result<PoolChildren, ProviderError> {
         let wanted_users = desired.resources.iter().filter(|r| r.address.kind == ResourceKind::UserPoolUser);
         let users = try_join_all(wanted_users.map(|r| async move {
             let user = self.user(pool_id, &r.address, &r.attributes).await?;
             Ok::<_, ProviderError>(user.map(|(spec, marked)| (r.address.clone(), spec, marked)))
         }));
-        let (clients, servers, groups, users) =
-            tokio::try_join!(self.clients(pool_id), self.resource_servers(pool_id), self.groups(pool_id), users)?;
-        Ok(PoolChildren { clients, servers, groups, users: users.into_iter().flatten().collect() })
+        let groups_and_users = async {
+            let (groups, users) = tokio::try_join!(self.groups(pool_id), users)?;
+            let has_groups = !groups.is_empty();
+            let users = try_join_all(users.into_iter().flatten().map(|(address, spec, marked)| async move {
+                Ok::<_, ProviderError>((self.with_groups(pool_id, address, spec, has_groups).await?, marked))
+            }))
+            .await?;
+            Ok((groups, users))
+        };
+        let (clients, servers, (groups, users)) =
+            tokio::try_join!(self.clients(pool_id), self.resource_servers(pool_id), groups_and_users)?;
+        Ok(PoolChildren { clients, servers, groups, users })
     }
 }
 
 /// What is read of a user pool while it is described: its clients, resource servers, groups,
-/// and the stack file's users (address, settings, whether they carry this stack's mark).
+/// and the stack file's users (each with whether it carries this stack's mark).
 struct PoolChildren {
     clients: Vec<LiveResource>,
     servers: Vec<LiveResource>,
     groups: Vec<LiveResource>,
-    users: Vec<(Address, UserSpec, bool)>,
+    users: Vec<(LiveResource, bool)>,
 }

@@ -66,8 +66,8 @@ impl UserPools {
         Ok(Some((UserSpec { attributes, password: None, password_status: Some(status), groups: None }, marked)))
     }
 
-    /// The user `name` of `spec` as a live resource, with its groups when the pool has any
-    /// (`pool_has_groups`).
+    /// The user at `address`, as [`UserPools::user`] read it (`spec`), as a live resource, with
+    /// its groups when the pool has any (`pool_has_groups`).
     pub(super) async fn with_groups(
         &self,
         pool_id: &str,

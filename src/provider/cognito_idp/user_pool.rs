@@ -55,15 +55,17 @@ impl UserPools {
     /// The pools named after the stack: id, tags and description of each.
     pub(super) async fn candidates(&self) -> Result<Vec<Candidate<UserPoolType>>, ProviderError> {
         let found = self.candidates_with(|_| async { Ok(()) }).await?;
-        Ok(found.into_iter().map(|(id, tags, (pool, ()))| (id, tags, pool)).collect())
+        Ok(found.into_iter().map(|(id, tags, (pool, _))| (id, tags, pool)).collect())
     }
 
     /// The pools named after the stack, each described while `also` reads more of it by its id
-    /// (its children: one round trip instead of two, before the tags say whose it is).
+    /// (its children: one round trip instead of two, before the tags say whose it is). What
+    /// `also` read is kept with its error, if any: only the pool that turns out to be the
+    /// stack's may fail the run, not one of someone else's.
     pub(super) async fn candidates_with<T, Also>(
         &self,
         also: impl Fn(String) -> Also,
-    ) -> Result<Vec<Candidate<(UserPoolType, T)>>, ProviderError>
+    ) -> Result<Vec<Candidate<(UserPoolType, Result<T, ProviderError>)>>, ProviderError>
     where
         Also: Future<Output = Result<T, ProviderError>>,
     {
@@ -87,7 +89,7 @@ impl UserPools {
                 let (described, more) = tokio::join!(describe, also(id.clone()));
                 // A pool gone since the listing: what was read of it does not matter.
                 let Some(pool) = found(described)?.and_then(|d| d.user_pool) else { return Ok(None) };
-                Ok(Some((id, pool.user_pool_tags().cloned().unwrap_or_default(), (pool, more?))))
+                Ok(Some((id, pool.user_pool_tags().cloned().unwrap_or_default(), (pool, more))))
             },
         )
         .await
