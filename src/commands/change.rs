@@ -100,13 +100,14 @@ pub(super) async fn destroy(args: &DestroyArgs) -> anyhow::Result<ExitCode> {
     };
     if !args.dry_run && observed.free_after_a_holder() {
         let (planned, lock) = tokio::join!(read(&provider), take_lock(&provider, &args.lock, &args.stack, observed));
-        let lock = lock?;
-        let planned = match planned {
-            Ok(planned) => planned,
-            Err(error) => {
+        let (planned, lock) = match (planned, lock) {
+            (Ok(planned), Ok(lock)) => (planned, lock),
+            // The read's error is the run's, whatever became of the lock, which goes back.
+            (Err(error), Ok(lock)) => {
                 lock.release().await;
                 return Err(error);
             }
+            (Err(error), Err(_)) | (Ok(_), Err(error)) => return Err(error),
         };
         let first = FirstRead { began, ids: planned.ids() };
         return holding(provider, Some((lock, first)), async |provider, again| destroy(provider, again, planned).await)

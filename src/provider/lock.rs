@@ -85,8 +85,8 @@ pub(crate) struct Observed {
 }
 
 impl Observed {
-    /// Whether a run held the lock before and let go (or is done): a run that has something
-    /// to change takes the next generation at once.
+    /// Whether a run held the lock before and let go (or is done): a `destroy` then takes the
+    /// next generation while it reads, before it knows whether anything is left to delete.
     pub(crate) fn free_after_a_holder(&self) -> bool {
         self.top > 0 && matches!(self.seen, Seen::Free(_))
     }
