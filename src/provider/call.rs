@@ -3,8 +3,8 @@
 //! THAT call (never the step around it) within a time budget that the waits for tokens count
 //! against: throttled or busy with jittered exponential backoff, refused while a change
 //! propagates at a fixed poll period, and each call is logged with its duration and outcome.
-//! Polling for a state (a function settling) at that period and listing every page of a
-//! paginated operation are built on it.
+//! Polling for a state (a function or a domain settling, see [`Settling`]) and listing every
+//! page of a paginated operation are built on it.
 
 use std::fmt;
 use std::future::Future;
@@ -28,8 +28,9 @@ pub(crate) struct RetryPolicy {
     /// The fixed period of polls for a function to leave Pending or InProgress (the time it
     /// takes is AWS's, not a rate that backing off would help).
     pub function_poll: Duration,
-    /// The fixed period of polls for a hosted-UI domain to leave CREATING or DELETING (a prefix
-    /// domain takes a few seconds on AWS; each poll is a UserPoolRead, 15/s per account).
+    /// The period of polls for a hosted-UI domain to leave CREATING or DELETING during the
+    /// first [`DOMAIN_FAST_FOR`] of the wait (a prefix domain takes a second or a few on AWS);
+    /// after that the function's period, sparing the account's UserPoolRead quota (15/s).
     pub domain_poll: Duration,
     /// The fixed period of retries of a call refused while a change propagates (a role Lambda
     /// or Cognito cannot use yet: IAM takes seconds, typically under ten).
@@ -52,10 +53,13 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The domain's poll period in milliseconds: a tenth of the second or few that AWS takes for
-/// a prefix domain, so that a run goes on within a round trip or so of the change. Each poll is
-/// a UserPoolRead (15/s per account, paced like every call).
+/// The domain's first poll period in milliseconds: a tenth of the second or few that AWS takes
+/// for a prefix domain, so that a run goes on within a round trip or so of the change. Each poll
+/// is a UserPoolRead (15/s per account, paced like every call).
 const DOMAIN_POLL_MS: u64 = 100;
+
+/// How long a domain is looked at every [`DOMAIN_POLL_MS`]: then every function period.
+const DOMAIN_FAST_FOR: Duration = Duration::from_secs(1);
 
 /// A state that AWS reaches by itself after a change, and that a run waits for.
 #[derive(Debug, Clone, Copy)]
@@ -67,11 +71,19 @@ pub(crate) enum Settling {
 }
 
 impl Settling {
-    /// Whether the state may already hold when the wait begins: a function may be settled
-    /// before a change; a domain is never settled the moment its create or delete is answered
-    /// (AWS does both asynchronously), so its first look waits one period.
+    /// Whether the state may well hold when the wait begins: a function may be settled before
+    /// a change; a domain is rarely settled the moment its create or delete is answered (AWS
+    /// does both asynchronously), so its first look waits one period.
     fn may_hold_at_once(self) -> bool {
         matches!(self, Self::Function)
+    }
+
+    /// The period between looks `waited` into the wait, under `policy`.
+    fn period(self, policy: &RetryPolicy, waited: Duration) -> Duration {
+        match self {
+            Self::Domain if waited < DOMAIN_FAST_FOR => policy.domain_poll,
+            Self::Domain | Self::Function => policy.function_poll,
+        }
     }
 }
 
@@ -311,17 +323,16 @@ impl Calls {
     where
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
-        let period = match settling {
-            Settling::Function => self.policy.function_poll,
-            Settling::Domain => self.policy.domain_poll,
-        };
         let started = Instant::now();
-        let mut look = if settling.may_hold_at_once() { started } else { started + period };
+        let first =
+            if settling.may_hold_at_once() { Duration::ZERO } else { settling.period(&self.policy, Duration::ZERO) };
+        let mut look = started + first;
         loop {
             tokio::time::sleep_until(look).await;
             if let Some(value) = check().await? {
                 return Ok(value);
             }
+            let period = settling.period(&self.policy, look - started);
             if started.elapsed() + period > self.policy.budget {
                 return Err(ProviderError::other(
                     "wait",

@@ -68,25 +68,31 @@ async fn waits_until_the_condition_holds() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_function_is_looked_at_at_once_and_a_domain_one_period_after_its_change() {
+async fn a_function_is_looked_at_at_once_and_a_domain_one_period_after_its_change_then_less_often() {
     let calls = Calls::new(RetryPolicy::default());
-    for (settling, first_look, period) in [
-        (Settling::Function, Duration::ZERO, calls.policy.function_poll),
-        (Settling::Domain, calls.policy.domain_poll, calls.policy.domain_poll),
-    ] {
-        let started = Instant::now();
-        let looks = std::sync::Mutex::new(Vec::new());
-        calls
-            .wait_until("a state", settling, || async {
-                let mut looks = looks.lock().unwrap();
-                looks.push(started.elapsed());
-                Ok((looks.len() == 3).then_some(()))
-            })
-            .await
-            .unwrap();
-        let expected = vec![first_look, first_look + period, first_look + 2 * period];
-        assert_eq!(looks.into_inner().unwrap(), expected, "{settling:?}");
-    }
+    let looks_until = |settling, wanted: usize| {
+        let calls = calls.clone();
+        async move {
+            let started = Instant::now();
+            let looks = std::sync::Mutex::new(Vec::new());
+            calls
+                .wait_until("a state", settling, || async {
+                    let mut looks = looks.lock().unwrap();
+                    looks.push(started.elapsed().as_millis());
+                    Ok((looks.len() == wanted).then_some(()))
+                })
+                .await
+                .unwrap();
+            looks.into_inner().unwrap()
+        }
+    };
+    assert_eq!(looks_until(Settling::Function, 3).await, [0, 500, 1000]);
+    let domain = looks_until(Settling::Domain, 13).await;
+    assert_eq!(
+        domain,
+        [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1500, 2000, 2500],
+        "100 ms for a second, then 500 ms"
+    );
 }
 
 #[tokio::test]
