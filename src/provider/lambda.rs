@@ -208,11 +208,16 @@ impl Functions {
         name: &str,
     ) -> Result<Option<(GetFunctionOutput, Option<String>)>, ProviderError> {
         let (function, policy) = tokio::join!(
-            self.calls.call("GetFunction", || self.client.get_function().function_name(name).send()),
+            self.function(name),
             self.calls.call("GetPolicy", || self.client.get_policy().function_name(name).send()),
         );
-        let Some(function) = found(function)? else { return Ok(None) };
+        let Some(function) = function? else { return Ok(None) };
         Ok(Some((function, found(policy)?.and_then(|p| p.policy))))
+    }
+
+    /// The function `name`, if it exists.
+    async fn function(&self, name: &str) -> Result<Option<GetFunctionOutput>, ProviderError> {
+        found(self.calls.call("GetFunction", || self.client.get_function().function_name(name).send()).await)
     }
 
     /// Waits until the function is neither being created nor updated. After a change of ours
@@ -358,7 +363,7 @@ impl Handler<FunctionSpec> for Functions {
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &FunctionSpec) -> Result<Option<String>, ProviderError> {
-        let Some((out, _)) = self.function_with_policy(&self.name(cx.address)).await? else { return Ok(None) };
+        let Some(out) = self.function(&self.name(cx.address)).await? else { return Ok(None) };
         let tags = out.tags().cloned().unwrap_or_default();
         if crate::live::check_ownership(&tags, &self.stack, cx.address).is_err() {
             return Ok(None);

@@ -250,7 +250,7 @@ impl RestApis {
             .unwrap_or_default();
         let spec = RestApiSpec { endpoint_type: endpoint.to_string(), tags };
         live.insert(LiveResource::of(address, api_id.clone(), &spec));
-        let mut parts: [LiveState; 4] = Default::default();
+        let mut parts: [LiveState; 4] = std::array::from_fn(|_| LiveState::adopting(&live.adoptable));
         let [authorizers, paths, responses, stages] = &mut parts;
         tokio::try_join!(
             self.discover_authorizers(&api_id, authorizers),
