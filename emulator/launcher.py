@@ -399,21 +399,37 @@ def patch_cognito_idp():
 
 
 def parse_the_signing_key_once(models):
-    """moto parses the same private JWK for every new user pool, recovering its RSA primes in
+    """moto parses the same private JWK file for every new user pool, recovering its RSA primes in
     Python: 0.1-0.6 s holding the GIL, which stalls every call the emulator serves meanwhile (AWS's
-    CreateUserPool delays no other call). The key is parsed once and shared, as moto shares it."""
-    original = models.jwk.RSAKey.import_key
+    CreateUserPool delays no other call). Each parsed key is kept, and every pool signs with the
+    one object, as every pool signs with the one key file."""
+    real = models.jwk
     parsed = {}
 
-    def import_key(data, *args, **kwargs):
-        if args or kwargs or not isinstance(data, dict):
-            return original(data, *args, **kwargs)
-        text = json.dumps(data, sort_keys=True)
-        if text not in parsed:
-            parsed[text] = original(data)
-        return parsed[text]
+    class CachedRSAKey:
+        """joserfc's RSAKey, whose import_key answers a key it parsed before from memory."""
 
-    models.jwk = types.SimpleNamespace(RSAKey=types.SimpleNamespace(import_key=import_key))
+        @staticmethod
+        def import_key(data, *args, **kwargs):
+            if args or kwargs or not isinstance(data, dict):
+                return real.RSAKey.import_key(data, *args, **kwargs)
+            text = json.dumps(data, sort_keys=True)
+            if text not in parsed:
+                parsed[text] = real.RSAKey.import_key(data)
+            return parsed[text]
+
+        def __getattr__(self, name):
+            return getattr(real.RSAKey, name)
+
+    class Jwk:
+        """joserfc's jwk module, but for RSAKey."""
+
+        RSAKey = CachedRSAKey()
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    models.jwk = Jwk()
 
 
 def patch_refresh_tokens():
