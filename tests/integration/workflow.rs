@@ -378,8 +378,8 @@ async fn two_runs_of_one_stack_started_together_take_turns() {
     exactly_one_of_each(&stack).await;
     run(&file, &["apply", "--auto-approve"]).expect_code(0);
     run(&file, &["plan", "--detailed-exitcode"]).expect_code(0);
-    // Both destroys see the lock free and take it while they read: one wins it and deletes, the
-    // other waits, reads again and finds nothing left.
+    // Each destroy takes the lock, while it reads when it sees the lock free: the one that gets
+    // it first deletes; the other waits for it, reads again and finds nothing left.
     let destroys = together("destroy");
     let idle = destroys.iter().filter(|out| out.contains("Nothing to destroy")).count();
     assert_eq!(idle, 1, "exactly one of the two destroys deletes: {destroys:#?}");
