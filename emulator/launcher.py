@@ -432,6 +432,25 @@ def parse_the_signing_key_once(models):
     models.jwk = Jwk()
 
 
+def route_each_host_once():
+    """moto's dispatcher finds each request's backend by listing the ~200 module directories of
+    its package and matching hundreds of URL patterns, under one lock: about 2 ms of Python per
+    call that no other call can overlap, so eight calls at once queued behind each other (AWS
+    serves concurrent calls concurrently). A host's backend never changes: it is found once."""
+    from moto.moto_server import werkzeug_app
+
+    dispatcher = werkzeug_app.DomainDispatcherApplication
+    original = dispatcher.get_backend_for_host
+    found = {}
+
+    def get_backend_for_host(self, host):
+        if host not in found:
+            found[host] = original(self, host)
+        return found[host]
+
+    dispatcher.get_backend_for_host = get_backend_for_host
+
+
 def patch_refresh_tokens():
     """GetTokensFromRefreshToken (AWS, 2025), which moto 5.2.5 lacks and Amplify v6 calls to
     refresh a session: new tokens from a refresh token, as InitiateAuth's REFRESH_TOKEN_AUTH
@@ -1481,6 +1500,7 @@ def main():
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    route_each_host_once()
     patch_cognito_idp()
     groups.patch()
     patch_cognito_identity()
