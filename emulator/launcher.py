@@ -51,7 +51,12 @@ unknown token is an error (HTTP 500, traceback in the emulator's log).
       and 5/s per user pool, UserRead 120/s, UserCreation 50/s, ...). Cognito identity: GetId
       25/s and TagResource 5/s. IAM and STS publish no such limits and get none. (A bucket of N/s
       holds N tokens; one of 1 per 5 s holds 1, refilled in 5 s.)
-  dN  Every request waits N ms before it is served, as the network to AWS makes it.
+  dN  Every request is answered N ms after it arrived, as the round trip to AWS makes it: it is
+      served on arrival, the emulator's own work inside those N ms when it fits. AWS serves a
+      client's concurrent calls side by side; the emulator's Python, one request at a time under
+      the GIL, would otherwise add each call's work to the next one's latency. (Serving on
+      arrival rather than halfway moves every effect by the same N/2, so no chain of calls and
+      waits is shorter for it: a wait for a state still begins when the change is served.)
   eN  N% of the creates that succeed are answered with a server error all the same, their resource
       kept (a 5xx after the write happened): CreateUserPool, CreateUserPoolClient,
       CreateIdentityPool, CreateRestApi, CreateUsagePlan, CreateApiKey, CreateRole and
@@ -1301,8 +1306,20 @@ class FaultInjector:
     def __call__(self, environ, start_response):
         app_id = app_id_of(environ)
         REQUEST.faults = profile = parse_faults(app_id)
-        if profile.delay_ms:
-            time.sleep(profile.delay_ms / 1000)
+        if not profile.delay_ms:
+            return self.answer(environ, start_response, app_id, profile)
+        arrived = time.monotonic()
+        answer = self.answer(environ, start_response, app_id, profile)
+        try:
+            body = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        time.sleep(max(0.0, arrived + profile.delay_ms / 1000 - time.monotonic()))
+        return [body]
+
+    def answer(self, environ, start_response, app_id, profile):
+        """The answer to a request under `profile`, without its delay."""
         service = self.service(environ)
         if service and (self.over_limit(service, environ, profile) or self.draw(app_id, profile.throttle_percent)):
             environ[THROTTLED] = True
