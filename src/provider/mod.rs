@@ -133,14 +133,41 @@ pub(crate) struct AwsProvider {
     client_endpoints: ClientEndpoints,
 }
 
+/// The SDK client of each service the stack uses.
+struct ServiceClients {
+    apigateway: aws_sdk_apigateway::Client,
+    cognito_idp: aws_sdk_cognitoidentityprovider::Client,
+    cognito_identity: aws_sdk_cognitoidentity::Client,
+    iam: aws_sdk_iam::Client,
+    lambda: aws_sdk_lambda::Client,
+}
+
+impl ServiceClients {
+    /// The clients of `config`, built on a blocking thread while `first` (the run's first calls)
+    /// is awaited: each service's first client loads its endpoint rules and partitions, some
+    /// milliseconds of CPU that would otherwise hold up the calls after `first`.
+    async fn built_while<T>(config: &aws_config::SdkConfig, first: impl Future<Output = T>) -> (Self, T) {
+        let config = config.clone();
+        let clients = tokio::task::spawn_blocking(move || Self {
+            apigateway: aws_sdk_apigateway::Client::new(&config),
+            cognito_idp: aws_sdk_cognitoidentityprovider::Client::new(&config),
+            cognito_identity: aws_sdk_cognitoidentity::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+        });
+        let answer = first.await;
+        (clients.await.expect("building SDK clients does not panic"), answer)
+    }
+}
+
 impl AwsProvider {
     /// A provider for `stack` over `config`: asks STS who the credentials are, so that every
     /// ARN and host name names their partition, region and account.
     pub(crate) async fn connect(config: &aws_config::SdkConfig, stack: &str) -> Result<Self, ProviderError> {
         let calls = Calls::new(RetryPolicy::default());
         let locks = lock::Locks::new(config, stack, &calls.to(Service::Iam));
-        let target = identify(config, &calls).await?;
-        Ok(Self::assemble(config, stack, &calls, target, locks))
+        let (clients, target) = ServiceClients::built_while(config, identify(config, &calls)).await;
+        Ok(Self::assemble(config, stack, &calls, clients, target?, locks))
     }
 
     /// Like [`AwsProvider::connect`], and observes the stack's lock while STS answers (the lock
@@ -151,39 +178,36 @@ impl AwsProvider {
     ) -> Result<(Self, Observed), ConnectError> {
         let calls = Calls::new(RetryPolicy::default());
         let locks = lock::Locks::new(config, stack, &calls.to(Service::Iam));
-        let (target, observed) = tokio::join!(identify(config, &calls), locks.observe(0));
+        let first = async { tokio::join!(identify(config, &calls), locks.observe(0)) };
+        let (clients, (target, observed)) = ServiceClients::built_while(config, first).await;
         let target = target.map_err(ConnectError::Identity)?;
         let observed = observed.map_err(ConnectError::Lock)?;
-        Ok((Self::assemble(config, stack, &calls, target, locks), observed))
+        Ok((Self::assemble(config, stack, &calls, clients, target, locks), observed))
     }
 
-    /// The provider of `stack` in `target`, its calls made under `calls`.
+    /// The provider of `stack` in `target`, its calls made under `calls` through `clients`.
     fn assemble(
         config: &aws_config::SdkConfig,
         stack: &str,
         calls: &Calls,
+        clients: ServiceClients,
         target: Target,
         locks: lock::Locks,
     ) -> Self {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let serial = Serial::default();
-        let apigateway = aws_sdk_apigateway::Client::new(config);
+        let ServiceClients { apigateway, cognito_idp, cognito_identity, iam, lambda } = clients;
         Self {
-            user_pools: cognito_idp::UserPools::new(
-                aws_sdk_cognitoidentityprovider::Client::new(config),
-                stack,
-                &target,
-                calls.to(Service::CognitoIdp),
-            ),
+            user_pools: cognito_idp::UserPools::new(cognito_idp.clone(), stack, &target, calls.to(Service::CognitoIdp)),
             identity_pools: cognito_identity::IdentityPools::new(
-                aws_sdk_cognitoidentity::Client::new(config),
+                cognito_identity.clone(),
                 stack,
                 &target,
                 calls.to(Service::CognitoIdentity),
             ),
-            roles: iam::Roles::new(aws_sdk_iam::Client::new(config), stack, &region, calls.to(Service::Iam)),
+            roles: iam::Roles::new(iam, stack, &region, calls.to(Service::Iam)),
             locks,
-            functions: lambda::Functions::new(aws_sdk_lambda::Client::new(config), stack, calls.to(Service::Lambda)),
+            functions: lambda::Functions::new(lambda, stack, calls.to(Service::Lambda)),
             apis: apigateway::RestApis::new(
                 apigateway.clone(),
                 stack,
@@ -199,8 +223,8 @@ impl AwsProvider {
                 calls.to(Service::ApiGateway),
             ),
             sign_in: sign_in::SignIn::new(
-                aws_sdk_cognitoidentityprovider::Client::new(config),
-                aws_sdk_cognitoidentity::Client::new(config),
+                cognito_idp,
+                cognito_identity,
                 calls.to(Service::CognitoIdp),
                 calls.to(Service::CognitoIdentity),
             ),
