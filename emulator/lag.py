@@ -4,7 +4,8 @@ For a request whose profile has `sN` (see launcher.py):
 - ListUserPools, ListIdentityPools, GetRestApis, GetUsagePlans, GetApiKeys and ListRoles leave out
   what was created less than N ms ago (ListUserPools et al. are not read-after-write consistent);
 - GetRole answers what the role was N ms ago: NoSuchEntity for a role created since, the role for
-  one deleted since, and the tags it had then (IAM's reads may return the old value).
+  one deleted since, and the tags and Description it had then (IAM's reads may return the old
+  value); ListRoles shows each role it lists with its Description of then.
 Writes are never affected: CreateRole of a name in use is EntityAlreadyExists at once, as on AWS.
 
 `patch(lag_ms)` installs it; `lag_ms()` answers the current request's N.
@@ -58,21 +59,22 @@ def record_role(name, role):
     # Snapshots in one step each (list() of a dict runs under the GIL): other threads serve
     # other requests, and iterating a dict another thread grows fails.
     tags = copy.deepcopy(copy.copy(role.tags)) if role is not None else None
+    description = role.description if role is not None else None
     with HISTORY_LOCK:
-        ROLE_HISTORY.setdefault(name, []).append((time.monotonic(), role, tags))
+        ROLE_HISTORY.setdefault(name, []).append((time.monotonic(), role, tags, description))
 
 
 def role_then(name, lag_s):
-    """(changed since, role or None, tags) of role `name` as it was `lag_s` ago."""
+    """(changed since, role or None, tags, Description) of role `name` as it was `lag_s` ago."""
     with HISTORY_LOCK:
         history = list(ROLE_HISTORY.get(name, []))
     cutoff = time.monotonic() - lag_s
     if not history or history[-1][0] <= cutoff:
-        return False, None, None
+        return False, None, None, None
     before = [entry for entry in history if entry[0] <= cutoff]
     if not before:
-        return True, None, None
-    return True, before[-1][1], before[-1][2]
+        return True, None, None, None
+    return True, *before[-1][1:]
 
 
 def patch_iam(lag_ms):
@@ -81,21 +83,37 @@ def patch_iam(lag_ms):
 
     stamp_births(models.Role)
     hide_young(models.IAMBackend, "list_roles", lag_ms)
-    for method in ("create_role", "tag_role", "untag_role", "delete_role"):
+    for method in ("create_role", "tag_role", "untag_role", "update_role", "update_role_description", "delete_role"):
         wrap_role_change(models.IAMBackend, method)
     original_get_role = responses.IamResponse.get_role
+    original_list_roles = models.IAMBackend.list_roles
 
     def get_role(self):
-        changed, role, tags = role_then(self._get_param("RoleName"), lag_ms() / 1000)
+        changed, role, tags, description = role_then(self._get_param("RoleName"), lag_ms() / 1000)
         if not changed:
             return original_get_role(self)
         if role is None:
             raise NotFoundException(f"Role {self._get_param('RoleName')} not found")
         then = copy.copy(role)
-        then.tags = tags
+        then.tags, then.description = tags, description
         return responses.ActionResult({"Role": then})
 
+    def list_roles(self, *args, **kwargs):
+        roles, *rest = original_list_roles(self, *args, **kwargs)
+        return ([described_then(role, lag_ms() / 1000) for role in roles], *rest)
+
     responses.IamResponse.get_role = get_role
+    models.IAMBackend.list_roles = list_roles
+
+
+def described_then(role, lag_s):
+    """`role` as ListRoles shows it `lag_s` after: with the Description it had then."""
+    changed, then, _, description = role_then(role.name, lag_s)
+    if not changed or then is None:
+        return role
+    listed = copy.copy(role)
+    listed.description = description
+    return listed
 
 
 def wrap_role_change(cls, method):

@@ -374,7 +374,7 @@ mod tests {
         for command in [ForCommand::Apply, ForCommand::Destroy] {
             let policy = policy(&scope, command);
             let statements = policy["Statement"].as_array().unwrap();
-            // The lock role gets no policy (CreateRole, TagRole, DeleteRole only): it needs no boundary.
+            // The lock role gets no policy (CreateRole, TagRole, UpdateRole, DeleteRole only): it needs no boundary.
             let on_stack_roles =
                 |s: &&Value| s["Effect"] == "Allow" && !s["Resource"].to_string().contains("authdemo-lock");
             for statement in statements.iter().filter(on_stack_roles) {

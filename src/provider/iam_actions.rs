@@ -80,6 +80,7 @@ pub(super) const SHARED: &[Permission] = &[
     needs("CreateRole", "iam:CreateRole", On::LockRole, Sent::Locking),
     needs("DeleteRole", "iam:DeleteRole", On::LockRole, Sent::Locking),
     needs("TagRole", "iam:TagRole", On::LockRole, Sent::Locking),
+    needs("UpdateRole", "iam:UpdateRole", On::LockRole, Sent::Locking),
 ];
 
 /// Every call's IAM action(s): the shared ones, then each kind's in the order of

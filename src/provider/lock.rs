@@ -7,7 +7,8 @@
 //! in an account and CreateRole is the one call that decides (its reads may lag, its uniqueness
 //! does not), so exactly one run creates generation N: the holder is whoever created the highest
 //! generation. A run takes the lock by creating the generation after the highest it sees, once
-//! that one's holder let go (its tag `authdemo:lock-released`), its lease ran out (90 s after
+//! that one's holder let go (its tag `authdemo:lock-released`, and its Description, which
+//! ListRoles shows without a GetRole), its lease ran out (90 s after
 //! its last renewal, on AWS's clock), or it was a process of this machine's process table that no
 //! longer runs. No run ever deletes a generation another run may still create or hold: a
 //! generation goes only once a later one has existed for [`KEEP_FOR`]. The holder renews its
@@ -19,7 +20,7 @@ mod clock;
 mod fence;
 mod holder;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -108,6 +109,8 @@ struct Previous {
 pub(crate) struct StackLock {
     locks: Locks,
     generation: u64,
+    /// This run, as it holds the generation.
+    holder: Holder,
     /// The previous holder; `None` when no run held the lock before.
     previous: Option<Previous>,
     /// Generations old enough to delete when this run lets go.
@@ -140,20 +143,32 @@ impl StackLock {
         }
     }
 
-    /// Gives the lock back: tags this run's generation released (the next run takes the
-    /// generation after it), then deletes generations old enough to go.
+    /// Gives the lock back: tags this run's generation released and says so in its
+    /// Description, at once (the next run takes the generation after it), then deletes
+    /// generations old enough to go.
     pub(crate) async fn release(self) {
         self.renewal.abort();
         self.locks.fence.close("it was let go");
-        let released = async {
-            let tags = Holder::released_tags(self.locks.clock.now(), Some(&self.locks.fence.created_ids()))?;
-            let name = self.locks.name(self.generation);
-            let client = &self.locks.client;
+        let (now, created) = (self.locks.clock.now(), self.locks.fence.created_ids());
+        let name = self.locks.name(self.generation);
+        let client = &self.locks.client;
+        let tagged = async {
+            let tags = Holder::released_tags(now, Some(&created))?;
             let tag = || client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send();
-            self.locks.calls.call("TagRole", tag).await
+            self.locks.calls.call("TagRole", tag).await.map(drop)
         };
-        if let Err(error) = released.await {
+        let let_go = Holder { released: Some(now), created: Some(created.clone()), ..self.holder.clone() };
+        let description = let_go.let_go_description();
+        let described = async {
+            let describe = || client.update_role().role_name(&name).description(&description).send();
+            self.locks.calls.call("UpdateRole", describe).await.map(drop)
+        };
+        let (tagged, described) = tokio::join!(tagged, described);
+        if let Err(error) = tagged {
             tracing::warn!(%error, "could not release the stack lock; its lease runs out by itself");
+        }
+        if let Err(error) = described {
+            tracing::warn!(%error, "could not describe the stack lock as let go; the next run reads its tags");
         }
         for generation in self.old {
             if let Err(error) = self.locks.delete(generation).await {
@@ -174,6 +189,14 @@ fn settle() -> u64 {
 fn old_generations(listed: &[(u64, u64)], generation: u64, now: u64) -> Vec<u64> {
     let kept_long_enough = |g: u64| listed.iter().any(|(h, created)| *h > g && created + KEEP_FOR <= now);
     listed.iter().map(|(g, _)| *g).filter(|g| *g + 2 <= generation && kept_long_enough(*g)).collect()
+}
+
+/// The stack's lock generations as ListRoles shows them.
+struct Listing {
+    /// Each generation with when it was created (AWS's time).
+    generations: Vec<(u64, u64)>,
+    /// The holders whose generation's Description says they let go.
+    let_go: BTreeMap<u64, Holder>,
 }
 
 /// What a run sees of the highest generation it knows.
@@ -214,11 +237,16 @@ impl Locks {
         format!("/authdemo-lock/{}/", self.stack)
     }
 
-    /// What the lock is now: its generations, the highest (at least `known`), and who holds it.
+    /// What the lock is now: its generations, the highest (at least `known`), and who holds it
+    /// (from the listing when its holder let go, else from GetRole).
     pub(super) async fn observe(&self, known: u64) -> Result<Observed, ProviderError> {
-        let listed = self.generations().await?;
+        let Listing { generations: listed, mut let_go } = self.listing().await?;
         let top = listed.iter().map(|(generation, _)| *generation).max().unwrap_or(0).max(known);
-        let seen = if top == 0 { Seen::Free(None) } else { self.seen(top).await? };
+        let seen = match let_go.remove(&top) {
+            _ if top == 0 => Seen::Free(None),
+            Some(holder) => self.judge(holder),
+            None => self.seen(top).await?,
+        };
         Ok(Observed { listed, top, seen })
     }
 
@@ -246,7 +274,7 @@ impl Locks {
                     tried = Some((top + 1, previous.clone()));
                     let sent = Instant::now();
                     match self.create(top + 1).await {
-                        Ok(()) => return Ok(self.held(top + 1, previous, sent, &listed)),
+                        Ok(holder) => return Ok(self.held(top + 1, holder, previous, sent, &listed)),
                         Err(error) if error.class == ErrorClass::AlreadyExists => {
                             known = top + 1;
                             continue;
@@ -258,7 +286,8 @@ impl Locks {
                     // Its create's answer was lost: what it saw before it, or the worst case.
                     let unknown = Some(Previous { done: self.clock.now(), created: None, before_read: false });
                     let previous = tried.take().filter(|(generation, _)| *generation == top).map_or(unknown, |t| t.1);
-                    return Ok(self.held(top, previous, Instant::now(), &listed));
+                    let holder = Holder::this_process(self.clock.now(), LEASE.as_secs());
+                    return Ok(self.held(top, holder, previous, Instant::now(), &listed));
                 }
                 Seen::Held(holder) => holder,
             };
@@ -285,29 +314,43 @@ impl Locks {
             let holder = Holder { who, host, pid, process, since, lease_until, released: None, created: None };
             return Ok(Seen::Held(holder));
         };
+        Ok(self.judge(holder))
+    }
+
+    /// What the run sees of a generation that `holder` holds or held.
+    fn judge(&self, holder: Holder) -> Seen {
         if holder.is_this_process() && holder.released.is_none() {
-            return Ok(Seen::Mine);
+            return Seen::Mine;
         }
-        Ok(match holder.done_by(self.clock.now()) {
+        match holder.done_by(self.clock.now()) {
             Some(done) => {
                 tracing::info!(holder = %holder.describe(), "the stack lock is free");
                 let created = holder.created.filter(|_| holder.released.is_some());
                 Seen::Free(Some(Previous { done, created, before_read: false }))
             }
             None => Seen::Held(holder),
-        })
+        }
     }
 
-    /// This run holds `generation` since `sent`: its fence opens, its lease is renewed, and
-    /// the generations `listed` that are old enough go when it lets go.
-    fn held(&self, generation: u64, previous: Option<Previous>, sent: Instant, listed: &[(u64, u64)]) -> StackLock {
+    /// This run, as `holder`, holds `generation` since `sent`: its fence opens, its lease is
+    /// renewed, and the generations `listed` that are old enough go when it lets go.
+    fn held(
+        &self,
+        generation: u64,
+        holder: Holder,
+        previous: Option<Previous>,
+        sent: Instant,
+        listed: &[(u64, u64)],
+    ) -> StackLock {
         self.fence.allow_until((sent + LEASE - fence::MARGIN).into_std());
         let old = old_generations(listed, generation, self.clock.now());
-        StackLock { locks: self.clone(), generation, previous, old, renewal: self.renew_in_background(generation) }
+        let renewal = self.renew_in_background(generation);
+        StackLock { locks: self.clone(), generation, holder, previous, old, renewal }
     }
 
-    /// The stack's lock generations AWS lists, with when each was created (AWS's time).
-    async fn generations(&self) -> Result<Vec<(u64, u64)>, ProviderError> {
+    /// The stack's lock generations AWS lists, with when each was created (AWS's time) and, for
+    /// those whose Description says their holder let go, that holder.
+    async fn listing(&self) -> Result<Listing, ProviderError> {
         let path = self.path();
         let roles = self
             .calls
@@ -318,17 +361,23 @@ impl Locks {
             )
             .await?;
         let prefix = format!("authdemo-lock-{}.", self.stack);
-        Ok(roles
-            .iter()
-            .filter_map(|role| {
-                let generation = role.role_name().strip_prefix(&prefix)?.parse().ok()?;
-                Some((generation, u64::try_from(role.create_date().secs()).unwrap_or_default()))
-            })
-            .collect())
+        let mut listing = Listing { generations: Vec::new(), let_go: BTreeMap::new() };
+        for role in &roles {
+            let Some(generation) = role.role_name().strip_prefix(&prefix).and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            listing.generations.push((generation, u64::try_from(role.create_date().secs()).unwrap_or_default()));
+            if let Some(holder) = role.description().and_then(Holder::let_go_from) {
+                listing.let_go.insert(generation, holder);
+            }
+        }
+        Ok(listing)
     }
 
-    async fn create(&self, generation: u64) -> Result<(), ProviderError> {
-        let tags = Holder::this_process(self.clock.now(), LEASE.as_secs()).tags()?;
+    /// Creates `generation`, held by this process: the holder it wrote.
+    async fn create(&self, generation: u64) -> Result<Holder, ProviderError> {
+        let holder = Holder::this_process(self.clock.now(), LEASE.as_secs());
+        let tags = holder.tags()?;
         let name = self.name(generation);
         self.calls
             .call("CreateRole", || {
@@ -341,8 +390,8 @@ impl Locks {
                     .set_tags(Some(tags.clone()))
                     .send()
             })
-            .await
-            .map(drop)
+            .await?;
+        Ok(holder)
     }
 
     /// Who holds (or held) `generation`, if IAM's reads show it.
@@ -357,7 +406,11 @@ impl Locks {
     /// Who holds the lock now, if anyone (with the generation): the highest one listed, unless
     /// it was let go or its holder is done.
     pub(super) async fn holder(&self) -> Result<Option<(u64, Holder)>, ProviderError> {
-        let Some(top) = self.generations().await?.iter().map(|(g, _)| *g).max() else { return Ok(None) };
+        let listing = self.listing().await?;
+        let Some(top) = listing.generations.iter().map(|(g, _)| *g).max() else { return Ok(None) };
+        if listing.let_go.contains_key(&top) {
+            return Ok(None);
+        }
         let holder = self.holder_of(top).await?.filter(|h| h.done_by(self.clock.now()).is_none());
         Ok(holder.map(|holder| (top, holder)))
     }
@@ -392,8 +445,8 @@ impl Locks {
                 if let Err(error) = locks.renew(generation).await {
                     tracing::warn!(%error, "could not renew the stack lock");
                 }
-                match locks.generations().await {
-                    Ok(listed) if listed.iter().any(|(g, _)| *g > generation) => {
+                match locks.listing().await {
+                    Ok(listing) if listing.generations.iter().any(|(g, _)| *g > generation) => {
                         locks.fence.close("another run took it over");
                         tracing::warn!("the stack lock was taken over by another run: this run sends no more changes");
                         return;

@@ -155,7 +155,9 @@ async fn the_apply_policy_runs_the_stack_and_touches_nothing_else() {
     let apply_policy = printed(&a, &[&["--for", "apply"][..], &bounded].concat());
     let user = CiUser::new(&format!("{a_stack}-apply"), &apply_policy).await;
     let with = |args: &[&'static str]| -> Vec<&str> { [args, &bounded[..]].concat() };
-    user.run(&a, &with(&["apply", "--auto-approve"])).expect_code(0);
+    let applied = user.run(&a, &with(&["apply", "--auto-approve"])).expect_code(0);
+    // The lock's release (TagRole, UpdateRole) only warns when refused: the policy allows it.
+    assert!(!applied.stderr.contains("could not"), "{}", applied.stderr);
     assert_eq!(boundary_of(&format!("{a_stack}-authenticated")).await.as_deref(), Some(boundary.as_str()));
     a.rewrite(&a_text.replace("GREETING: hello", "GREETING: hi"));
     user.run(&a, &with(&["apply", "--auto-approve"])).expect_code(0);
@@ -183,5 +185,6 @@ async fn the_apply_policy_runs_the_stack_and_touches_nothing_else() {
     intact(&b_live).await;
     let destroy_policy = printed(&b, &[&["--for", "destroy"][..], &bounded].concat());
     let destroyer = CiUser::new(&format!("{b_stack}-destroy"), &destroy_policy).await;
-    destroyer.run(&b, &with(&["destroy", "--auto-approve"])).expect_code(0);
+    let destroyed = destroyer.run(&b, &with(&["destroy", "--auto-approve"])).expect_code(0);
+    assert!(!destroyed.stderr.contains("could not"), "{}", destroyed.stderr);
 }

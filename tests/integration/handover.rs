@@ -138,4 +138,7 @@ fn the_seeds_create_plan_and_destroy_stay_within_their_call_counts() {
     let reads = |calls: &[String]| calls.iter().filter(|op| *op == "GetAccountAuthorizationDetails").count();
     assert_eq!(reads(&created.calls()), 1, "{:?}", created.calls());
     assert_eq!(reads(&destroyed.calls()), 1, "{:?}", destroyed.calls());
+    // The create said in its lock role's Description, which ListRoles shows, that it let go:
+    // the destroy saw the lock free without a GetRole.
+    assert!(!destroyed.calls().iter().any(|op| op == "GetRole"), "{:?}", destroyed.calls());
 }

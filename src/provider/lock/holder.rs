@@ -1,6 +1,8 @@
 //! Who holds a generation of a stack's lock, as its tags say: the run, its process (told apart
 //! from every other process that ever ran, so that a dead holder on this machine is known dead),
-//! its lease, and when it let go.
+//! its lease, and when it let go. A holder that lets go also says so in the role's Description,
+//! which ListRoles returns (tags only GetRole does): the next run sees the lock free from its
+//! listing alone.
 
 use std::collections::HashMap;
 
@@ -18,9 +20,13 @@ const RELEASED_TAG: &str = "authdemo:lock-released";
 const CREATED_TAG: &str = "authdemo:lock-created";
 /// The longest value IAM allows a tag.
 const TAG_VALUE_MAX: usize = 256;
+/// What starts the Description of a generation whose holder let go; the holder follows as JSON.
+const LET_GO: &str = "authdemo lock, let go: ";
+/// The longest Description IAM allows a role.
+const DESCRIPTION_MAX: usize = 1000;
 
 /// Who holds (or held) one generation of a stack's lock, from its tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Holder {
     /// `user@host pid N` (and the CI run, when there is one).
     pub who: String,
@@ -101,6 +107,27 @@ impl Holder {
             tags.push(tag(CREATED_TAG, created)?);
         }
         Ok(tags)
+    }
+
+    /// The Description that says this holder let go (at `released`, having created `created`),
+    /// in IAM's characters; `created` is left out when it would not fit.
+    pub(super) fn let_go_description(&self) -> String {
+        let described = |holder: &Self| {
+            let json = serde_json::to_string(holder).expect("a holder serializes");
+            // Other characters can only stand inside JSON strings, where '-' keeps it valid.
+            format!("{LET_GO}{json}").chars().map(|c| if c.is_ascii() { c } else { '-' }).collect::<String>()
+        };
+        let description = described(self);
+        if description.len() <= DESCRIPTION_MAX {
+            return description;
+        }
+        described(&Self { created: None, ..self.clone() })
+    }
+
+    /// The holder that `description` says let go, if it says so.
+    pub(super) fn let_go_from(description: &str) -> Option<Self> {
+        let holder: Self = serde_json::from_str(description.strip_prefix(LET_GO)?).ok()?;
+        holder.released.is_some().then_some(holder)
     }
 
     /// The tag that moves a holder's lease to `until` (AWS's time).
@@ -231,6 +258,18 @@ mod tests {
         };
         let tags = holder.tags().unwrap().into_iter().map(|t| (t.key, t.value)).collect();
         assert_eq!(Holder::from_tags(&tags), holder);
+        assert_eq!(Holder::let_go_from(&holder.let_go_description()), Some(holder.clone()));
+        let holding = Holder { released: None, ..holder.clone() };
+        assert_eq!(Holder::let_go_from(&holding.let_go_description()), None, "a holder that did not let go");
+        assert_eq!(Holder::let_go_from("authdemo: the lock of stack demo"), None, "as CreateRole describes it");
+        let many = Holder { created: Some(vec!["x".repeat(40); 30]), ..holder.clone() };
+        let description = many.let_go_description();
+        assert!(description.len() <= DESCRIPTION_MAX, "{}", description.len());
+        assert_eq!(Holder::let_go_from(&description), Some(Holder { created: None, ..many }), "too many to say");
+        let abroad = Holder { who: "jürgen@host pid 7".into(), ..holder.clone() };
+        let description = abroad.let_go_description();
+        assert!(description.is_ascii(), "IAM allows only some characters: {description}");
+        assert_eq!(Holder::let_go_from(&description).unwrap().who, "j-rgen@host pid 7");
         assert_eq!(holder.describe(), "since 1970-01-01 00:00:00 UTC, by ci@runner pid 7");
         assert_eq!(utc(1_796_119_200), "2026-12-01 10:00:00 UTC");
     }
