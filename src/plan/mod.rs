@@ -192,12 +192,12 @@ impl Plan {
         self.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace))
     }
 
-    /// The deletions that need no call of their own: resources whose container the plan deletes
-    /// too and which AWS deletes along with it.
-    pub(crate) fn taken_along(&self) -> BTreeSet<Address> {
+    /// The deletions whose container the plan deletes too (a pool's clients and domain when the
+    /// pool goes): those of a kind AWS deletes along with its container need no call of their
+    /// own ([`crate::resource::ResourceKind::goes_with_its_container`]).
+    pub(crate) fn deleted_with_their_container(&self) -> BTreeSet<Address> {
         let deleted: Vec<&Address> = self.deletions().map(|c| &c.address).collect();
         self.deletions()
-            .filter(|c| c.address.kind.goes_with_its_container())
             .filter(|c| deleted.iter().any(|container| c.address.lives_in(container)))
             .map(|c| c.address.clone())
             .collect()

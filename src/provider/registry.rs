@@ -75,8 +75,8 @@ pub(crate) struct Applier {
     secrets: BTreeMap<Address, Secret>,
     sensitive: BTreeMap<String, Secret>,
     artifacts: BTreeMap<Address, Artifact>,
-    /// The resources whose delete their container's delete carries out.
-    taken_along: BTreeSet<Address>,
+    /// The deleted resources whose container the plan deletes too.
+    container_goes: BTreeSet<Address>,
 }
 
 impl AwsProvider {
@@ -87,7 +87,7 @@ impl AwsProvider {
             secrets: desired.secrets.clone(),
             sensitive: desired.sensitive.clone(),
             artifacts: desired.artifacts.clone(),
-            taken_along: BTreeSet::new(),
+            container_goes: BTreeSet::new(),
         }
     }
 }
@@ -99,12 +99,14 @@ impl Runner for Applier {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<Option<String>, ProviderError> {
-        if step.operation == Operation::Delete && self.taken_along.contains(&step.address) {
+        let container_goes = step.operation == Operation::Delete && self.container_goes.contains(&step.address);
+        if container_goes && step.address.kind.goes_with_its_container() {
             return Ok(None);
         }
         let change = resolved(change, step.operation, ids, &self.sensitive)?;
         let mut cx = StepContext::new(&change.address, ids);
         cx.adopt = change.adopt;
+        cx.container_goes = container_goes;
         cx.secret = self.secrets.get(&change.address);
         cx.artifact = self.artifacts.get(&change.address);
         let done =
@@ -128,9 +130,10 @@ const LISTED_LATE: [ResourceKind; 6] = [
 ];
 
 impl Applier {
-    /// This applier, leaving the deletes of `addresses` to their containers' deletes.
-    pub(crate) fn taking_along(mut self, addresses: BTreeSet<Address>) -> Self {
-        self.taken_along = addresses;
+    /// This applier, knowing which deletes of the plan have their container deleted too
+    /// ([`crate::plan::Plan::deleted_with_their_container`]): those AWS deletes along with it get no call.
+    pub(crate) fn knowing_containers_go(mut self, addresses: BTreeSet<Address>) -> Self {
+        self.container_goes = addresses;
         self
     }
 

@@ -141,4 +141,8 @@ fn the_seeds_create_plan_and_destroy_stay_within_their_call_counts() {
     // The create said in its lock role's Description, which ListRoles shows, that it let go:
     // the destroy saw the lock free without a GetRole.
     assert!(!destroyed.calls().iter().any(|op| op == "GetRole"), "{:?}", destroyed.calls());
+    // The domain's delete left the wait to the pool's, which AWS refuses until the domain is
+    // gone: the destroy never looked at the domain.
+    assert!(destroyed.calls().iter().any(|op| op == "DeleteUserPoolDomain"), "{:?}", destroyed.calls());
+    assert!(!destroyed.calls().iter().any(|op| op == "DescribeUserPoolDomain"), "{:?}", destroyed.calls());
 }

@@ -253,15 +253,18 @@ fn the_before_side_shows_live_ids_and_the_after_side_only_what_is_not_known_yet(
 }
 
 #[test]
-fn deletes_taken_along_by_their_container_are_only_those_whose_container_goes_too() {
+fn the_deletes_whose_container_goes_too_are_those_inside_a_deleted_container() {
     let domain = Address::new(ResourceKind::UserPoolDomain, "main");
     let state = live(vec![
         (user_pool_address(), pool_attrs(8, "username")),
         (client("web"), client_attrs("https://a/")),
-        (domain, Attributes::new()),
+        (domain.clone(), Attributes::new()),
     ]);
-    let plan = plan_destroy("demo", &state);
-    assert_eq!(plan.taken_along(), BTreeSet::from([client("web")]), "a pool's domain needs its own delete");
+    let along = plan_destroy("demo", &state).deleted_with_their_container();
+    assert_eq!(along, BTreeSet::from([client("web"), domain.clone()]), "the pool goes, and what is in it");
+    assert!(client("web").kind.goes_with_its_container(), "the client needs no call of its own");
+    assert!(!domain.kind.goes_with_its_container(), "a pool's domain needs its own delete");
     let only_clients = live(vec![(client("web"), client_attrs("https://a/"))]);
-    assert!(plan_destroy("demo", &only_clients).taken_along().is_empty(), "the pool stays: the client needs its call");
+    let pool_stays = plan_destroy("demo", &only_clients).deleted_with_their_container();
+    assert!(pool_stays.is_empty(), "the pool stays: the client needs its call");
 }

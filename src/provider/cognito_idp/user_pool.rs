@@ -10,6 +10,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use super::UserPools;
 use crate::error::{ProviderError, deleted, found};
 use crate::live::{creation_tags, ownership_tags};
+use crate::provider::call::Settling;
 use crate::provider::handler::{Handler, StepContext};
 use crate::provider::iam_actions::{On, Permission, Sent, needs};
 use crate::provider::kind::Kind;
@@ -196,14 +197,31 @@ impl Handler<UserPoolSpec> for UserPools {
         self.retag(id, &changes).await
     }
 
-    /// Deletes the pool (and with it every user in it).
+    /// Deletes the pool (and with it every user in it). While its hosted-UI domain is still
+    /// being deleted (a destroy does not wait for it, see the domain's delete), AWS refuses: the
+    /// delete is tried again as often as a settling domain is looked at.
     async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &UserPoolSpec) -> Result<(), ProviderError> {
-        deleted(self.calls.call("DeleteUserPool", || self.client.delete_user_pool().user_pool_id(id).send()).await)
+        let delete = || async {
+            match self.calls.call("DeleteUserPool", || self.client.delete_user_pool().user_pool_id(id).send()).await {
+                Err(error) if has_a_domain(&error) => Ok(None),
+                result => deleted(result).map(Some),
+            }
+        };
+        if delete().await?.is_some() {
+            return Ok(());
+        }
+        self.calls.wait_until(&format!("the hosted-UI domain of user pool {id} to go"), Settling::Domain, delete).await
     }
 
     async fn find(&self, cx: &StepContext<'_>, _wanted: &UserPoolSpec) -> Result<Option<String>, ProviderError> {
         owned_id(self.candidates().await?, &self.stack, cx.address)
     }
+}
+
+/// Whether DeleteUserPool was refused because the pool still has a domain (one being deleted
+/// counts until it is gone).
+fn has_a_domain(error: &ProviderError) -> bool {
+    error.code.as_deref() == Some("InvalidParameterException") && error.message.contains("has a domain configured")
 }
 
 pub(super) fn pool_spec(pool: &UserPoolType) -> UserPoolSpec {
