@@ -100,17 +100,24 @@ def patch_iam(lag_ms):
 
     def list_roles(self, *args, **kwargs):
         roles, *rest = original_list_roles(self, *args, **kwargs)
-        return ([described_then(role, lag_ms() / 1000) for role in roles], *rest)
+        lag_s = lag_ms() / 1000
+        if not lag_s:
+            return (roles, *rest)
+        return ([described_then(role, lag_s) for role in roles], *rest)
 
     responses.IamResponse.get_role = get_role
     models.IAMBackend.list_roles = list_roles
 
 
 def described_then(role, lag_s):
-    """`role` as ListRoles shows it `lag_s` after: with the Description it had then."""
+    """`role` as ListRoles shows it `lag_s` after: with the Description it had then (its first
+    one when it was created about then: listed, as its birth is stamped before its record)."""
     changed, then, _, description = role_then(role.name, lag_s)
-    if not changed or then is None:
+    if not changed:
         return role
+    if then is None:
+        with HISTORY_LOCK:
+            description = ROLE_HISTORY[role.name][0][3]
     listed = copy.copy(role)
     listed.description = description
     return listed

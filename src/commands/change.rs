@@ -179,7 +179,7 @@ async fn execute_plan(applier: Applier, plan: Plan, run: Execution) -> anyhow::R
             }
         }
     });
-    let applier = applier.knowing_containers_go(plan.deleted_with_their_container());
+    let applier = applier.knowing(plan.deletions_by_address());
     let reporter = Progress::new(format);
     let pace = Pace { parallelism: parallelism.into(), stop: &stop, reporter: &reporter };
     let outcome = execute(&graph, &work, Arc::new(applier), ids, pace).await;

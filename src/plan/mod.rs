@@ -3,7 +3,7 @@
 
 mod diff;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -129,6 +129,37 @@ impl ResourceChange {
     }
 }
 
+/// A plan's deletions (replacements included) by address.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Deletions(BTreeMap<Address, Action>);
+
+/// What the delete of one resource needs to know of the plan's other deletions.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct AroundDelete {
+    /// The plan deletes or replaces a container of it: a resource of a kind that AWS deletes
+    /// along with its container needs no call of its own
+    /// ([`crate::resource::ResourceKind::goes_with_its_container`]).
+    pub container_goes: bool,
+    /// The plan deletes a container of it for good (not to create it again): the container's
+    /// delete may wait for what this delete leaves settling.
+    pub container_goes_for_good: bool,
+    /// The resources inside it that the plan deletes too.
+    pub inside: Vec<Address>,
+}
+
+impl Deletions {
+    /// What the plan deletes around `address`.
+    pub(crate) fn around(&self, address: &Address) -> AroundDelete {
+        let containers: Vec<Action> =
+            self.0.iter().filter(|(container, _)| address.lives_in(container)).map(|(_, action)| *action).collect();
+        AroundDelete {
+            container_goes: !containers.is_empty(),
+            container_goes_for_good: containers.contains(&Action::Delete),
+            inside: self.0.keys().filter(|inner| inner.lives_in(address)).cloned().collect(),
+        }
+    }
+}
+
 /// How many resources a plan adds, changes and destroys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub(crate) struct Summary {
@@ -192,15 +223,9 @@ impl Plan {
         self.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace))
     }
 
-    /// The deletions whose container the plan deletes too (a pool's clients and domain when the
-    /// pool goes): those of a kind AWS deletes along with its container need no call of their
-    /// own ([`crate::resource::ResourceKind::goes_with_its_container`]).
-    pub(crate) fn deleted_with_their_container(&self) -> BTreeSet<Address> {
-        let deleted: Vec<&Address> = self.deletions().map(|c| &c.address).collect();
-        self.deletions()
-            .filter(|c| deleted.iter().any(|container| c.address.lives_in(container)))
-            .map(|c| c.address.clone())
-            .collect()
+    /// The deletions by address, for each delete to know what the plan deletes around it.
+    pub(crate) fn deletions_by_address(&self) -> Deletions {
+        Deletions(self.deletions().map(|c| (c.address.clone(), c.action)).collect())
     }
 
     /// The deletions (of resources removed from the file) that lose data and are not in

@@ -27,16 +27,26 @@ pub(super) struct StepContext<'a> {
     pub secret: Option<&'a Secret>,
     /// The function's code package.
     pub artifact: Option<&'a Artifact>,
-    /// Whether the plan deletes this deleted resource's container too (a domain's pool): the
-    /// container's delete then waits for what this delete left settling.
-    pub container_goes: bool,
+    /// Whether the plan deletes this deleted resource's container for good (a domain's pool,
+    /// in a destroy): the container's delete then waits for what this delete left settling.
+    pub container_goes_for_good: bool,
+    /// The resources inside this deleted one that the plan deletes too (a pool's domain).
+    pub deleted_inside: Vec<Address>,
     ids: &'a BTreeMap<Address, String>,
 }
 
 impl<'a> StepContext<'a> {
     /// The context of a step on `address`, with the physical ids known so far.
     pub(super) fn new(address: &'a Address, ids: &'a BTreeMap<Address, String>) -> Self {
-        Self { address, adopt: false, secret: None, artifact: None, container_goes: false, ids }
+        Self {
+            address,
+            adopt: false,
+            secret: None,
+            artifact: None,
+            container_goes_for_good: false,
+            deleted_inside: Vec::new(),
+            ids,
+        }
     }
 
     /// The physical id of the resource at `address`, known once it exists.

@@ -7,13 +7,13 @@
 //! in an account and CreateRole is the one call that decides (its reads may lag, its uniqueness
 //! does not), so exactly one run creates generation N: the holder is whoever created the highest
 //! generation. A run takes the lock by creating the generation after the highest it sees, once
-//! that one's holder let go (its tag `authdemo:lock-released`, and its Description, which
-//! ListRoles shows without a GetRole), its lease ran out (90 s after
+//! that one's holder let go (its Description says so, which ListRoles shows without a GetRole;
+//! `unlock` and earlier versions tag it `authdemo:lock-released`), its lease ran out (90 s after
 //! its last renewal, on AWS's clock), or it was a process of this machine's process table that no
 //! longer runs. No run ever deletes a generation another run may still create or hold: a
 //! generation goes only once a later one has existed for [`KEEP_FOR`]. The holder renews its
 //! lease every 30 s, stops sending changes ([`Fence`]) when it could not renew in time or sees a
-//! later generation, and tags its generation released when it is done. The README ("Two runs
+//! later generation, and describes its generation let go when it is done. The README ("Two runs
 //! on one stack") gives the safety argument.
 
 mod clock;
@@ -143,32 +143,19 @@ impl StackLock {
         }
     }
 
-    /// Gives the lock back: tags this run's generation released and says so in its
-    /// Description, at once (the next run takes the generation after it), then deletes
-    /// generations old enough to go.
+    /// Gives the lock back: says in this run's generation's Description that it let go, now,
+    /// having created what it created (the next run takes the generation after it), then
+    /// deletes generations old enough to go.
     pub(crate) async fn release(self) {
         self.renewal.abort();
         self.locks.fence.close("it was let go");
-        let (now, created) = (self.locks.clock.now(), self.locks.fence.created_ids());
-        let name = self.locks.name(self.generation);
-        let client = &self.locks.client;
-        let tagged = async {
-            let tags = Holder::released_tags(now, Some(&created))?;
-            let tag = || client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send();
-            self.locks.calls.call("TagRole", tag).await.map(drop)
-        };
-        let let_go = Holder { released: Some(now), created: Some(created.clone()), ..self.holder.clone() };
+        let now = self.locks.clock.now();
+        let let_go = Holder { released: Some(now), created: Some(self.locks.fence.created_ids()), ..self.holder };
         let description = let_go.let_go_description();
-        let described = async {
-            let describe = || client.update_role().role_name(&name).description(&description).send();
-            self.locks.calls.call("UpdateRole", describe).await.map(drop)
-        };
-        let (tagged, described) = tokio::join!(tagged, described);
-        if let Err(error) = tagged {
+        let name = self.locks.name(self.generation);
+        let describe = || self.locks.client.update_role().role_name(&name).description(&description).send();
+        if let Err(error) = self.locks.calls.call("UpdateRole", describe).await {
             tracing::warn!(%error, "could not release the stack lock; its lease runs out by itself");
-        }
-        if let Err(error) = described {
-            tracing::warn!(%error, "could not describe the stack lock as let go; the next run reads its tags");
         }
         for generation in self.old {
             if let Err(error) = self.locks.delete(generation).await {
@@ -205,8 +192,9 @@ enum Seen {
     Free(Option<Previous>),
     /// Another run holds it.
     Held(Holder),
-    /// This process holds it: its create took effect, though its answer was lost.
-    Mine,
+    /// This process holds it, as its create wrote: the create took effect, though its answer
+    /// was lost.
+    Mine(Holder),
 }
 
 /// The lock roles of one stack.
@@ -242,10 +230,12 @@ impl Locks {
     pub(super) async fn observe(&self, known: u64) -> Result<Observed, ProviderError> {
         let Listing { generations: listed, mut let_go } = self.listing().await?;
         let top = listed.iter().map(|(generation, _)| *generation).max().unwrap_or(0).max(known);
-        let seen = match let_go.remove(&top) {
-            _ if top == 0 => Seen::Free(None),
-            Some(holder) => self.judge(holder),
-            None => self.seen(top).await?,
+        let seen = if top == 0 {
+            Seen::Free(None)
+        } else if let Some(holder) = let_go.remove(&top) {
+            self.judge(holder)
+        } else {
+            self.seen(top).await?
         };
         Ok(Observed { listed, top, seen })
     }
@@ -282,11 +272,10 @@ impl Locks {
                         Err(error) => return Err(error.into()),
                     }
                 }
-                Seen::Mine => {
+                Seen::Mine(holder) => {
                     // Its create's answer was lost: what it saw before it, or the worst case.
                     let unknown = Some(Previous { done: self.clock.now(), created: None, before_read: false });
                     let previous = tried.take().filter(|(generation, _)| *generation == top).map_or(unknown, |t| t.1);
-                    let holder = Holder::this_process(self.clock.now(), LEASE.as_secs());
                     return Ok(self.held(top, holder, previous, Instant::now(), &listed));
                 }
                 Seen::Held(holder) => holder,
@@ -320,7 +309,7 @@ impl Locks {
     /// What the run sees of a generation that `holder` holds or held.
     fn judge(&self, holder: Holder) -> Seen {
         if holder.is_this_process() && holder.released.is_none() {
-            return Seen::Mine;
+            return Seen::Mine(holder);
         }
         match holder.done_by(self.clock.now()) {
             Some(done) => {
@@ -394,11 +383,15 @@ impl Locks {
         Ok(holder)
     }
 
-    /// Who holds (or held) `generation`, if IAM's reads show it.
+    /// Who holds (or held) `generation`, if IAM's reads show it: as its Description says, once
+    /// it let go, else as its tags say.
     async fn holder_of(&self, generation: u64) -> Result<Option<Holder>, ProviderError> {
         let name = self.name(generation);
         let got = found(self.calls.call("GetRole", || self.client.get_role().role_name(&name).send()).await)?;
         let Some(role) = got.and_then(|out| out.role) else { return Ok(None) };
+        if let Some(holder) = role.description().and_then(Holder::let_go_from) {
+            return Ok(Some(holder));
+        }
         let tags = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
         Ok(Some(Holder::from_tags(&tags)))
     }
@@ -418,7 +411,7 @@ impl Locks {
     /// Breaks the lock: tags `generation` released (with nothing said of what its holder
     /// created), so that the next run takes the one after.
     pub(super) async fn break_lock(&self, generation: u64) -> Result<(), ProviderError> {
-        let tags = Holder::released_tags(self.clock.now(), None)?;
+        let tags = vec![Holder::released_tag(self.clock.now())?];
         let name = self.name(generation);
         let tag = || self.client.tag_role().role_name(&name).set_tags(Some(tags.clone())).send();
         self.calls.call("TagRole", tag).await.map(drop)

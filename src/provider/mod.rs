@@ -156,7 +156,7 @@ impl ServiceClients {
             lambda: aws_sdk_lambda::Client::new(&config),
         });
         let answer = first.await;
-        (clients.await.expect("building SDK clients does not panic"), answer)
+        (clients.await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic())), answer)
     }
 }
 

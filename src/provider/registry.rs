@@ -3,7 +3,7 @@
 //! expanded from the one list in [`crate::kinds`]. The executor's [`Runner`] and discovery are
 //! generic over it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::handler::{StepContext, run_handler};
 use super::iam_actions::Permission;
@@ -12,7 +12,7 @@ use super::{AwsProvider, apigateway, cognito_identity, cognito_idp, iam, lambda,
 use crate::artifact::Artifact;
 use crate::error::ProviderError;
 use crate::live::LiveState;
-use crate::plan::ResourceChange;
+use crate::plan::{AroundDelete, Deletions, ResourceChange};
 use crate::resource::{Address, Attributes, DesiredState, ResourceKind, Spec, resolve, reveal};
 use crate::secret::Secret;
 use crate::stack::Stack;
@@ -75,8 +75,8 @@ pub(crate) struct Applier {
     secrets: BTreeMap<Address, Secret>,
     sensitive: BTreeMap<String, Secret>,
     artifacts: BTreeMap<Address, Artifact>,
-    /// The deleted resources whose container the plan deletes too.
-    container_goes: BTreeSet<Address>,
+    /// The plan's deletions, for each delete to know what goes around it.
+    deletions: Deletions,
 }
 
 impl AwsProvider {
@@ -87,7 +87,7 @@ impl AwsProvider {
             secrets: desired.secrets.clone(),
             sensitive: desired.sensitive.clone(),
             artifacts: desired.artifacts.clone(),
-            container_goes: BTreeSet::new(),
+            deletions: Deletions::default(),
         }
     }
 }
@@ -99,14 +99,18 @@ impl Runner for Applier {
         change: &ResourceChange,
         ids: &BTreeMap<Address, String>,
     ) -> Result<Option<String>, ProviderError> {
-        let container_goes = step.operation == Operation::Delete && self.container_goes.contains(&step.address);
-        if container_goes && step.address.kind.goes_with_its_container() {
+        let around = match step.operation {
+            Operation::Delete => self.deletions.around(&step.address),
+            _ => AroundDelete::default(),
+        };
+        if around.container_goes && step.address.kind.goes_with_its_container() {
             return Ok(None);
         }
         let change = resolved(change, step.operation, ids, &self.sensitive)?;
         let mut cx = StepContext::new(&change.address, ids);
         cx.adopt = change.adopt;
-        cx.container_goes = container_goes;
+        cx.container_goes_for_good = around.container_goes_for_good;
+        cx.deleted_inside = around.inside;
         cx.secret = self.secrets.get(&change.address);
         cx.artifact = self.artifacts.get(&change.address);
         let done =
@@ -130,10 +134,10 @@ const LISTED_LATE: [ResourceKind; 6] = [
 ];
 
 impl Applier {
-    /// This applier, knowing which deletes of the plan have their container deleted too
-    /// ([`crate::plan::Plan::deleted_with_their_container`]): those AWS deletes along with it get no call.
-    pub(crate) fn knowing_containers_go(mut self, addresses: BTreeSet<Address>) -> Self {
-        self.container_goes = addresses;
+    /// This applier, knowing the plan's `deletions`: a delete whose container goes too and
+    /// that AWS carries out along with it gets no call.
+    pub(crate) fn knowing(mut self, deletions: Deletions) -> Self {
+        self.deletions = deletions;
         self
     }
 

@@ -75,15 +75,14 @@ pub(crate) fn is_read_only(operation: &str) -> bool {
     ["Describe", "List", "Get", "AdminGetUser", "GET "].iter().any(|prefix| operation.starts_with(prefix))
 }
 
-/// The mutating calls of a run that changed something, without the ones that take and give back
-/// the stack's lock (the run's first CreateRole, and its last two, TagRole and UpdateRole, sent
-/// together, which mark it let go).
+/// The mutating calls of a run that changed something, without the two that take and give back
+/// the stack's lock (the run's first CreateRole and its last UpdateRole, which says it let go).
 pub(crate) fn resource_changes(calls: Vec<String>) -> Vec<String> {
     let mut mutating: Vec<String> = calls.into_iter().filter(|op| !is_read_only(op)).collect();
-    let mut release: Vec<&str> = mutating.iter().rev().take(2).map(String::as_str).collect();
-    release.sort_unstable();
-    if mutating.len() > 2 && mutating[0] == "CreateRole" && release == ["TagRole", "UpdateRole"] {
-        mutating.truncate(mutating.len() - 2);
+    if mutating.first().map(String::as_str) == Some("CreateRole")
+        && mutating.last().map(String::as_str) == Some("UpdateRole")
+    {
+        mutating.pop();
         mutating.remove(0);
     }
     mutating

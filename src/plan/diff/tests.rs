@@ -2,6 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::live::{ForeignResource, LiveResource};
+use crate::plan::AroundDelete;
 use crate::resource::{DesiredResource, ResourceKind, Target, user_pool_address};
 
 fn pool_attrs(min_length: i64, sign_in: &str) -> Attributes {
@@ -253,18 +254,29 @@ fn the_before_side_shows_live_ids_and_the_after_side_only_what_is_not_known_yet(
 }
 
 #[test]
-fn the_deletes_whose_container_goes_too_are_those_inside_a_deleted_container() {
+fn a_delete_knows_whether_its_container_goes_for_good_or_is_replaced_and_what_goes_inside_it() {
     let domain = Address::new(ResourceKind::UserPoolDomain, "main");
     let state = live(vec![
         (user_pool_address(), pool_attrs(8, "username")),
         (client("web"), client_attrs("https://a/")),
         (domain.clone(), Attributes::new()),
     ]);
-    let along = plan_destroy("demo", &state).deleted_with_their_container();
-    assert_eq!(along, BTreeSet::from([client("web"), domain.clone()]), "the pool goes, and what is in it");
+    let destroyed = plan_destroy("demo", &state).deletions_by_address();
+    let gone = AroundDelete { container_goes: true, container_goes_for_good: true, inside: vec![] };
+    assert_eq!(destroyed.around(&client("web")), gone, "the pool goes, and what is in it");
+    assert_eq!(destroyed.around(&domain), gone);
+    assert_eq!(destroyed.around(&user_pool_address()).inside, [client("web"), domain.clone()]);
     assert!(client("web").kind.goes_with_its_container(), "the client needs no call of its own");
     assert!(!domain.kind.goes_with_its_container(), "a pool's domain needs its own delete");
+
     let only_clients = live(vec![(client("web"), client_attrs("https://a/"))]);
-    let pool_stays = plan_destroy("demo", &only_clients).deleted_with_their_container();
-    assert!(pool_stays.is_empty(), "the pool stays: the client needs its call");
+    let pool_stays = plan_destroy("demo", &only_clients).deletions_by_address();
+    assert_eq!(pool_stays.around(&client("web")), AroundDelete::default(), "the pool stays: the client needs its call");
+
+    let replaced = plan(
+        &desired(vec![(user_pool_address(), pool_attrs(8, "email")), (client("web"), client_attrs("https://a/"))]),
+        &live(vec![(user_pool_address(), pool_attrs(8, "username")), (client("web"), client_attrs("https://a/"))]),
+    );
+    let around = replaced.deletions_by_address().around(&client("web"));
+    assert!(around.container_goes && !around.container_goes_for_good, "the pool comes back: {around:?}");
 }

@@ -50,9 +50,10 @@ impl Handler<DomainSpec> for UserPools {
     }
 
     /// Deletes the domain and waits until it is gone (AWS deletes it asynchronously; until
-    /// then the pool cannot be deleted nor the prefix taken again). When the pool goes too, the
-    /// pool's delete does the waiting: AWS refuses it until the domain is gone, and its first
+    /// then the pool cannot be deleted nor the prefix taken again). When the pool goes for good,
+    /// the pool's delete does the waiting: AWS refuses it until the domain is gone, and its first
     /// delete that goes through is one round trip sooner than a look that sees the domain gone.
+    /// (A replaced pool's domain still waits here: its prefix is taken again.)
     async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &DomainSpec) -> Result<(), ProviderError> {
         let pool_id = cx.id_of(&user_pool_address())?;
         let result = self
@@ -62,7 +63,7 @@ impl Handler<DomainSpec> for UserPools {
             })
             .await;
         deleted(result)?;
-        if cx.container_goes {
+        if cx.container_goes_for_good {
             return Ok(());
         }
         self.await_domain(id, |status| Ok(status.is_none())).await

@@ -16,6 +16,7 @@ use crate::provider::iam_actions::{On, Permission, Sent, needs};
 use crate::provider::kind::Kind;
 use crate::provider::ownership::{Candidate, candidates, owned_id};
 use crate::provider::whole;
+use crate::resource::ResourceKind;
 use crate::resource::tags::{TagChanges, user_tags};
 use crate::spec;
 
@@ -197,13 +198,15 @@ impl Handler<UserPoolSpec> for UserPools {
         self.retag(id, &changes).await
     }
 
-    /// Deletes the pool (and with it every user in it). While its hosted-UI domain is still
-    /// being deleted (a destroy does not wait for it, see the domain's delete), AWS refuses: the
-    /// delete is tried again as often as a settling domain is looked at.
-    async fn delete(&self, _cx: &StepContext<'_>, id: &str, _live: &UserPoolSpec) -> Result<(), ProviderError> {
+    /// Deletes the pool (and with it every user in it). When the plan deleted its hosted-UI
+    /// domain, AWS refuses until the domain is gone (a destroy does not wait for it, see the
+    /// domain's delete): the delete is tried again as often as a settling domain is looked at.
+    /// A domain the plan does not delete (one added by hand) fails it at once.
+    async fn delete(&self, cx: &StepContext<'_>, id: &str, _live: &UserPoolSpec) -> Result<(), ProviderError> {
+        let domain_goes = cx.deleted_inside.iter().any(|a| a.kind == ResourceKind::UserPoolDomain);
         let delete = || async {
             match self.calls.call("DeleteUserPool", || self.client.delete_user_pool().user_pool_id(id).send()).await {
-                Err(error) if has_a_domain(&error) => Ok(None),
+                Err(error) if domain_goes && has_a_domain(&error) => Ok(None),
                 result => deleted(result).map(Some),
             }
         };

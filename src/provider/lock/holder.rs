@@ -1,8 +1,8 @@
 //! Who holds a generation of a stack's lock, as its tags say: the run, its process (told apart
-//! from every other process that ever ran, so that a dead holder on this machine is known dead),
-//! its lease, and when it let go. A holder that lets go also says so in the role's Description,
-//! which ListRoles returns (tags only GetRole does): the next run sees the lock free from its
-//! listing alone.
+//! from every other process that ever ran, so that a dead holder on this machine is known dead)
+//! and its lease. A holder that lets go says so in the role's Description, with when and what it
+//! created, which ListRoles returns (tags only GetRole does): the next run sees the lock free
+//! from its listing alone. `unlock` (and versions before the Description) tag it released.
 
 use std::collections::HashMap;
 
@@ -18,8 +18,6 @@ const SINCE_TAG: &str = "authdemo:lock-since";
 const LEASE_TAG: &str = "authdemo:lock-lease-until";
 const RELEASED_TAG: &str = "authdemo:lock-released";
 const CREATED_TAG: &str = "authdemo:lock-created";
-/// The longest value IAM allows a tag.
-const TAG_VALUE_MAX: usize = 256;
 /// What starts the Description of a generation whose holder let go; the holder follows as JSON.
 const LET_GO: &str = "authdemo lock, let go: ";
 /// The longest Description IAM allows a role.
@@ -43,7 +41,8 @@ pub(crate) struct Holder {
     pub lease_until: u64,
     /// When it let go of the lock (AWS's time), if it did.
     pub released: Option<u64>,
-    /// The ids it created of the kinds AWS lists late, when it let go and they fit one tag.
+    /// The ids it created of the kinds AWS lists late, when it let go and they fit its
+    /// Description (or, from an earlier version, one tag).
     pub created: Option<Vec<String>>,
 }
 
@@ -99,18 +98,15 @@ impl Holder {
         pairs.into_iter().map(|(key, value)| tag(key, value)).collect()
     }
 
-    /// The tags that mark a generation let go of at `at` (AWS's time), having created `created`
-    /// (left out when unknown or too long for one tag: the next run then waits for the lists).
-    pub(super) fn released_tags(at: u64, created: Option<&[String]>) -> Result<Vec<Tag>, ProviderError> {
-        let mut tags = vec![tag(RELEASED_TAG, at.to_string())?];
-        if let Some(created) = created.map(|ids| ids.join(" ")).filter(|ids| ids.len() <= TAG_VALUE_MAX) {
-            tags.push(tag(CREATED_TAG, created)?);
-        }
-        Ok(tags)
+    /// The tag that marks a generation let go of at `at` (AWS's time), with nothing said of
+    /// what its holder created (`unlock`'s: the next run then waits for the lists).
+    pub(super) fn released_tag(at: u64) -> Result<Tag, ProviderError> {
+        tag(RELEASED_TAG, at.to_string())
     }
 
     /// The Description that says this holder let go (at `released`, having created `created`),
-    /// in IAM's characters; `created` is left out when it would not fit.
+    /// in IAM's characters; `created` is left out when it would not fit (the next run then
+    /// waits for the lists).
     pub(super) fn let_go_description(&self) -> String {
         let described = |holder: &Self| {
             let json = serde_json::to_string(holder).expect("a holder serializes");
