@@ -19,8 +19,9 @@
 mod clock;
 mod fence;
 mod holder;
+mod listing;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -31,6 +32,7 @@ pub(crate) use self::clock::AwsClock;
 use self::clock::DATE_RESOLUTION;
 pub(crate) use self::fence::Fence;
 pub(crate) use self::holder::Holder;
+use self::listing::{Listing, old_generations};
 use super::call::Calls;
 use crate::error::{ErrorClass, ProviderError, deleted, found};
 
@@ -168,22 +170,6 @@ impl StackLock {
 /// `LISTING_SETTLE` and the two clocks' uncertainty, in seconds.
 fn settle() -> u64 {
     LISTING_SETTLE.as_secs() + 2 * DATE_RESOLUTION
-}
-
-/// The generations of `listed` (number, creation time) that the holder of `generation` deletes
-/// at `now`: below the previous one, and older than a generation created [`KEEP_FOR`] ago or
-/// more (which was created only after they were let go).
-fn old_generations(listed: &[(u64, u64)], generation: u64, now: u64) -> Vec<u64> {
-    let kept_long_enough = |g: u64| listed.iter().any(|(h, created)| *h > g && created + KEEP_FOR <= now);
-    listed.iter().map(|(g, _)| *g).filter(|g| *g + 2 <= generation && kept_long_enough(*g)).collect()
-}
-
-/// The stack's lock generations as ListRoles shows them.
-struct Listing {
-    /// Each generation with when it was created (AWS's time).
-    generations: Vec<(u64, u64)>,
-    /// The holders whose generation's Description says they let go.
-    let_go: BTreeMap<u64, Holder>,
 }
 
 /// What a run sees of the highest generation it knows.
@@ -337,32 +323,6 @@ impl Locks {
         StackLock { locks: self.clone(), generation, holder, previous, old, renewal }
     }
 
-    /// The stack's lock generations AWS lists, with when each was created (AWS's time) and, for
-    /// those whose Description says their holder let go, that holder.
-    async fn listing(&self) -> Result<Listing, ProviderError> {
-        let path = self.path();
-        let roles = self
-            .calls
-            .all_pages(
-                "ListRoles",
-                |marker| self.client.list_roles().path_prefix(&path).set_marker(marker).send(),
-                |page| (page.roles, page.marker),
-            )
-            .await?;
-        let prefix = format!("authdemo-lock-{}.", self.stack);
-        let mut listing = Listing { generations: Vec::new(), let_go: BTreeMap::new() };
-        for role in &roles {
-            let Some(generation) = role.role_name().strip_prefix(&prefix).and_then(|n| n.parse().ok()) else {
-                continue;
-            };
-            listing.generations.push((generation, u64::try_from(role.create_date().secs()).unwrap_or_default()));
-            if let Some(holder) = role.description().and_then(Holder::let_go_from) {
-                listing.let_go.insert(generation, holder);
-            }
-        }
-        Ok(listing)
-    }
-
     /// Creates `generation`, held by this process: the holder it wrote.
     async fn create(&self, generation: u64) -> Result<Holder, ProviderError> {
         let holder = Holder::this_process(self.clock.now(), LEASE.as_secs());
@@ -459,19 +419,5 @@ impl Locks {
         self.calls.call("TagRole", || client.tag_role().role_name(&name).tags(lease.clone()).send()).await?;
         self.fence.allow_until((sent + LEASE - fence::MARGIN).into_std());
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_generation_goes_only_once_a_later_one_has_existed_for_keep_for() {
-        let listed = [(3, 1_000), (4, 1_100), (5, 1_200)];
-        assert_eq!(old_generations(&listed, 6, 1_250), Vec::<u64>::new(), "every later one is fresh");
-        assert_eq!(old_generations(&listed, 6, 1_100 + KEEP_FOR), vec![3], "4 has stood for KEEP_FOR");
-        assert_eq!(old_generations(&listed, 6, 1_200 + KEEP_FOR), vec![3, 4], "5, the previous, stays");
-        assert_eq!(old_generations(&listed, 6, u64::MAX / 2), vec![3, 4]);
     }
 }
