@@ -250,7 +250,7 @@ impl Locks {
                     tried = Some((top + 1, previous.clone()));
                     let sent = Instant::now();
                     match self.create(top + 1).await {
-                        Ok(holder) => return Ok(self.held(top + 1, holder, previous, sent, &listed)),
+                        Ok(holder) => return Ok(self.held((top + 1, holder), previous, sent, &listed)),
                         Err(error) if error.class == ErrorClass::AlreadyExists => {
                             known = top + 1;
                             continue;
@@ -262,7 +262,7 @@ impl Locks {
                     // Its create's answer was lost: what it saw before it, or the worst case.
                     let unknown = Some(Previous { done: self.clock.now(), created: None, before_read: false });
                     let previous = tried.take().filter(|(generation, _)| *generation == top).map_or(unknown, |t| t.1);
-                    return Ok(self.held(top, holder, previous, Instant::now(), &listed));
+                    return Ok(self.held((top, holder), previous, Instant::now(), &listed));
                 }
                 Seen::Held(holder) => holder,
             };
@@ -307,12 +307,11 @@ impl Locks {
         }
     }
 
-    /// This run, as `holder`, holds `generation` since `sent`: its fence opens, its lease is
+    /// This run holds `generation`, as `holder`, since `sent`: its fence opens, its lease is
     /// renewed, and the generations `listed` that are old enough go when it lets go.
     fn held(
         &self,
-        generation: u64,
-        holder: Holder,
+        (generation, holder): (u64, Holder),
         previous: Option<Previous>,
         sent: Instant,
         listed: &[(u64, u64)],

@@ -133,13 +133,14 @@ pub(crate) struct AwsProvider {
     client_endpoints: ClientEndpoints,
 }
 
-/// The SDK client of each service the stack uses.
+/// The SDK client of each service the stack uses, and the endpoints its own clients call.
 struct ServiceClients {
     apigateway: aws_sdk_apigateway::Client,
     cognito_idp: aws_sdk_cognitoidentityprovider::Client,
     cognito_identity: aws_sdk_cognitoidentity::Client,
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
+    endpoints: ClientEndpoints,
 }
 
 impl ServiceClients {
@@ -154,6 +155,7 @@ impl ServiceClients {
             cognito_identity: aws_sdk_cognitoidentity::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
+            endpoints: ClientEndpoints::of(&config),
         });
         let answer = first.await;
         (clients.await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic())), answer)
@@ -167,7 +169,7 @@ impl AwsProvider {
         let calls = Calls::new(RetryPolicy::default());
         let locks = lock::Locks::new(config, stack, &calls.to(Service::Iam));
         let (clients, target) = ServiceClients::built_while(config, identify(config, &calls)).await;
-        Ok(Self::assemble(config, stack, &calls, clients, target?, locks))
+        Ok(Self::assemble(stack, &calls, clients, target?, locks))
     }
 
     /// Like [`AwsProvider::connect`], and observes the stack's lock while STS answers (the lock
@@ -182,21 +184,13 @@ impl AwsProvider {
         let (clients, (target, observed)) = ServiceClients::built_while(config, first).await;
         let target = target.map_err(ConnectError::Identity)?;
         let observed = observed.map_err(ConnectError::Lock)?;
-        Ok((Self::assemble(config, stack, &calls, clients, target, locks), observed))
+        Ok((Self::assemble(stack, &calls, clients, target, locks), observed))
     }
 
     /// The provider of `stack` in `target`, its calls made under `calls` through `clients`.
-    fn assemble(
-        config: &aws_config::SdkConfig,
-        stack: &str,
-        calls: &Calls,
-        clients: ServiceClients,
-        target: Target,
-        locks: lock::Locks,
-    ) -> Self {
-        let region = config.region().map(ToString::to_string).unwrap_or_default();
+    fn assemble(stack: &str, calls: &Calls, clients: ServiceClients, target: Target, locks: lock::Locks) -> Self {
         let serial = Serial::default();
-        let ServiceClients { apigateway, cognito_idp, cognito_identity, iam, lambda } = clients;
+        let ServiceClients { apigateway, cognito_idp, cognito_identity, iam, lambda, endpoints } = clients;
         Self {
             user_pools: cognito_idp::UserPools::new(cognito_idp.clone(), stack, &target, calls.to(Service::CognitoIdp)),
             identity_pools: cognito_identity::IdentityPools::new(
@@ -205,7 +199,7 @@ impl AwsProvider {
                 &target,
                 calls.to(Service::CognitoIdentity),
             ),
-            roles: iam::Roles::new(iam, stack, &region, calls.to(Service::Iam)),
+            roles: iam::Roles::new(iam, stack, &target.region, calls.to(Service::Iam)),
             locks,
             functions: lambda::Functions::new(lambda, stack, calls.to(Service::Lambda)),
             apis: apigateway::RestApis::new(
@@ -229,7 +223,7 @@ impl AwsProvider {
                 calls.to(Service::CognitoIdentity),
             ),
             target,
-            client_endpoints: ClientEndpoints::of(config),
+            client_endpoints: endpoints,
         }
     }
 
