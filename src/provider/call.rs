@@ -30,7 +30,7 @@ pub(crate) struct RetryPolicy {
     pub function_poll: Duration,
     /// The period of polls for a hosted-UI domain to leave CREATING or DELETING during the
     /// first [`DOMAIN_FAST_FOR`] of the wait (a prefix domain takes a second or a few on AWS);
-    /// after that the function's period, sparing the account's UserPoolRead quota (15/s).
+    /// after that the function's period, sparing the account's Cognito quotas (15/s).
     pub domain_poll: Duration,
     /// The fixed period of retries of a call refused while a change propagates (a role Lambda
     /// or Cognito cannot use yet: IAM takes seconds, typically under ten).
@@ -55,7 +55,8 @@ impl Default for RetryPolicy {
 
 /// The domain's first poll period in milliseconds: a tenth of the second or few that AWS takes
 /// for a prefix domain, so that a run goes on within a round trip or so of the change. Each poll
-/// is a UserPoolRead (15/s per account, paced like every call).
+/// is a UserPoolRead (a look at the domain) or a UserPoolUpdate (a pool's delete tried again
+/// while its domain goes), each 15/s per account and paced like every call.
 const DOMAIN_POLL_MS: u64 = 100;
 
 /// How long a domain is looked at every [`DOMAIN_POLL_MS`]: then every function period.
